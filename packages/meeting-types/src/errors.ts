@@ -1,0 +1,54 @@
+import { Type, type Static } from 'typebox';
+
+/** Every error code either service can return, with the HTTP status it is sent with. */
+export const ERROR_STATUS = {
+  UNAUTHORIZED: 401,
+  INVALID_MEETING_ID: 400,
+  TOO_MANY_ATTENDEES: 400,
+  MEETING_EXISTS: 409,
+  MEETING_NOT_FOUND: 404,
+  NOT_OWNER: 403,
+  MEETING_NOT_ACTIVE: 400,
+  INVALID_PASSWORD: 403,
+  NOT_HOST: 403,
+  PARTICIPANT_NOT_FOUND: 404,
+  NOT_IN_MEETING: 404,
+  INVALID_REQUEST: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_ERROR: 500,
+  // Media Server
+  MISSING_TOKEN: 400,
+  INVALID_TOKEN: 401,
+  TOKEN_REQUIRED: 410,
+  TOO_MANY_CONNECTIONS: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}
+
+/** Error payload carried in `result` of a failed response. */
+export const APIErrorSchema = Type.Object(
+  {
+    code: Type.Unsafe<ErrorCode>({ type: 'string', enum: ERROR_CODES }),
+    message: Type.String(),
+    /** Only on 500 `INTERNAL_ERROR`; never a secret or a stack trace. */
+    engineering_error: Type.Optional(Type.String()),
+  },
+  { $id: 'APIError' },
+);
+export type APIError = Static<typeof APIErrorSchema>;
+
+/** The envelope of every failed response. */
+export const ErrorResponseSchema = Type.Object({
+  success: Type.Literal(false),
+  result: APIErrorSchema,
+});
+export type ErrorResponse = Static<typeof ErrorResponseSchema>;

@@ -1,0 +1,66 @@
+import { Type, type Static } from 'typebox';
+
+/** Meeting ids: 1–255 characters of `[A-Za-z0-9_-]`. */
+export const MEETING_ID_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
+export const MEETING_ID_MAX_LENGTH = 255;
+/** Auto-generated ids: 12 characters of `[a-z0-9]`. */
+export const GENERATED_MEETING_ID_LENGTH = 12;
+export const MAX_ATTENDEES = 100;
+export const MAX_EMAIL_LENGTH = 255;
+export const MAX_DISPLAY_NAME_LENGTH = 255;
+export const MAX_PASSWORD_LENGTH = 1024;
+
+/**
+ * Path parameters of every `/{meeting_id}` route. The id is validated by the
+ * service (→ `INVALID_MEETING_ID`), not by this schema, so the error code is the contract's.
+ */
+export const MeetingIdParamsSchema = Type.Object({ meeting_id: Type.String() });
+export type MeetingIdParams = Static<typeof MeetingIdParamsSchema>;
+
+/** Body of `POST /api/v1/meetings`. */
+export const CreateMeetingRequestSchema = Type.Object(
+  {
+    /** Auto-generated (12 chars) when omitted. Validity is checked by the service. */
+    meeting_id: Type.Optional(Type.String()),
+    /** Pre-registered attendee emails, at most 100 (checked by the service → `TOO_MANY_ATTENDEES`). */
+    attendees: Type.Optional(Type.Array(Type.String({ maxLength: MAX_EMAIL_LENGTH }))),
+    /** Hashed with Argon2id; `""` means no password. Never echoed. */
+    password: Type.Optional(Type.String({ maxLength: MAX_PASSWORD_LENGTH })),
+  },
+  { $id: 'CreateMeetingRequest' },
+);
+export type CreateMeetingRequest = Static<typeof CreateMeetingRequestSchema>;
+
+/** Body of `POST /api/v1/meetings/{id}/join` (the body itself is optional). */
+export const JoinMeetingRequestSchema = Type.Object(
+  {
+    /** Kept from earlier joins when omitted. */
+    display_name: Type.Optional(Type.String({ maxLength: MAX_DISPLAY_NAME_LENGTH })),
+    /** Required from non-hosts when the meeting has a password. */
+    password: Type.Optional(Type.String({ maxLength: MAX_PASSWORD_LENGTH })),
+  },
+  { $id: 'JoinMeetingRequest' },
+);
+export type JoinMeetingRequest = Static<typeof JoinMeetingRequestSchema>;
+
+/** Body of `POST /admit` and `POST /reject`. */
+export const AdmitRequestSchema = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: MAX_EMAIL_LENGTH }) },
+  { $id: 'AdmitRequest' },
+);
+export type AdmitRequest = Static<typeof AdmitRequestSchema>;
+
+export const LIST_DEFAULT_LIMIT = 20;
+export const LIST_MAX_LIMIT = 100;
+
+/** Query of `GET /api/v1/meetings`. Out-of-range values are clamped, never an error. */
+export const ListMeetingsQuerySchema = Type.Object(
+  {
+    /** Clamped to 1–100; default 20. */
+    limit: Type.Optional(Type.Integer()),
+    /** Negative values become 0; default 0. */
+    offset: Type.Optional(Type.Integer()),
+  },
+  { $id: 'ListMeetingsQuery' },
+);
+export type ListMeetingsQuery = Static<typeof ListMeetingsQuerySchema>;

@@ -1,0 +1,102 @@
+import { Type, type Static } from 'typebox';
+import { Nullable, UnixSeconds } from './common';
+import { MeetingStateSchema, ParticipantStatusSchema } from './states';
+
+/** The canonical participant shape, used by join, status, admit, reject, leave, waiting and participants. */
+export const ParticipantStatusResponseSchema = Type.Object(
+  {
+    email: Type.String(),
+    /** `null` when the participant never gave one. */
+    display_name: Nullable(Type.String()),
+    status: ParticipantStatusSchema,
+    is_host: Type.Boolean(),
+    joined_at: UnixSeconds,
+    admitted_at: Nullable(UnixSeconds),
+    /** Only to its owner (join as host, or status while admitted in an active meeting); `null` elsewhere. */
+    room_token: Nullable(Type.String()),
+  },
+  { $id: 'ParticipantStatusResponse' },
+);
+export type ParticipantStatusResponse = Static<typeof ParticipantStatusResponseSchema>;
+
+export const CreateMeetingResponseSchema = Type.Object(
+  {
+    meeting_id: Type.String(),
+    host: Type.String(),
+    created_at: UnixSeconds,
+    state: MeetingStateSchema,
+    attendees: Type.Array(Type.String()),
+    has_password: Type.Boolean(),
+  },
+  { $id: 'CreateMeetingResponse' },
+);
+export type CreateMeetingResponse = Static<typeof CreateMeetingResponseSchema>;
+
+export const MeetingInfoResponseSchema = Type.Object(
+  {
+    meeting_id: Type.String(),
+    state: MeetingStateSchema,
+    host: Type.String(),
+    host_display_name: Nullable(Type.String()),
+    has_password: Type.Boolean(),
+    /** The caller's own row (token always `null`), or `null` if they never joined. */
+    your_status: Type.Union([ParticipantStatusResponseSchema, Type.Null()]),
+  },
+  { $id: 'MeetingInfoResponse' },
+);
+export type MeetingInfoResponse = Static<typeof MeetingInfoResponseSchema>;
+
+export const MeetingSummarySchema = Type.Object(
+  {
+    meeting_id: Type.String(),
+    host: Type.String(),
+    state: MeetingStateSchema,
+    has_password: Type.Boolean(),
+    created_at: UnixSeconds,
+    /** Admitted participants, host included. */
+    participant_count: Type.Integer(),
+    started_at: UnixSeconds,
+    ended_at: Nullable(UnixSeconds),
+    waiting_count: Type.Integer(),
+  },
+  { $id: 'MeetingSummary' },
+);
+export type MeetingSummary = Static<typeof MeetingSummarySchema>;
+
+export const ListMeetingsResponseSchema = Type.Object(
+  {
+    meetings: Type.Array(MeetingSummarySchema),
+    /** All of the caller's non-deleted meetings, ignoring paging. */
+    total: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+  },
+  { $id: 'ListMeetingsResponse' },
+);
+export type ListMeetingsResponse = Static<typeof ListMeetingsResponseSchema>;
+
+export const DeleteMeetingResponseSchema = Type.Object(
+  { message: Type.String() },
+  { $id: 'DeleteMeetingResponse' },
+);
+export type DeleteMeetingResponse = Static<typeof DeleteMeetingResponseSchema>;
+
+export const WaitingRoomResponseSchema = Type.Object(
+  { meeting_id: Type.String(), waiting: Type.Array(ParticipantStatusResponseSchema) },
+  { $id: 'WaitingRoomResponse' },
+);
+export type WaitingRoomResponse = Static<typeof WaitingRoomResponseSchema>;
+
+export const AdmitAllResponseSchema = Type.Object(
+  { admitted_count: Type.Integer(), admitted: Type.Array(ParticipantStatusResponseSchema) },
+  { $id: 'AdmitAllResponse' },
+);
+export type AdmitAllResponse = Static<typeof AdmitAllResponseSchema>;
+
+/** `GET /participants`: a bare array of admitted participants. */
+export const ParticipantListResponseSchema = Type.Array(ParticipantStatusResponseSchema);
+export type ParticipantListResponse = Static<typeof ParticipantListResponseSchema>;
+
+/** `GET /healthz` and `GET /readyz`. */
+export const HealthResponseSchema = Type.Object({ status: Type.String() });
+export type HealthResponse = Static<typeof HealthResponseSchema>;
