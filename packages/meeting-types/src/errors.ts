@@ -42,7 +42,7 @@ export const APIErrorSchema = Type.Object(
     /** Only on 500 `INTERNAL_ERROR`; never a secret or a stack trace. */
     engineering_error: Type.Optional(Type.String()),
   },
-  { $id: 'APIError' },
+  { title: 'APIError' },
 );
 export type APIError = Static<typeof APIErrorSchema>;
 

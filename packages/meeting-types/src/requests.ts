@@ -27,7 +27,7 @@ export const CreateMeetingRequestSchema = Type.Object(
     /** Hashed with Argon2id; `""` means no password. Never echoed. */
     password: Type.Optional(Type.String({ maxLength: MAX_PASSWORD_LENGTH })),
   },
-  { $id: 'CreateMeetingRequest' },
+  { title: 'CreateMeetingRequest' },
 );
 export type CreateMeetingRequest = Static<typeof CreateMeetingRequestSchema>;
 
@@ -39,14 +39,14 @@ export const JoinMeetingRequestSchema = Type.Object(
     /** Required from non-hosts when the meeting has a password. */
     password: Type.Optional(Type.String({ maxLength: MAX_PASSWORD_LENGTH })),
   },
-  { $id: 'JoinMeetingRequest' },
+  { title: 'JoinMeetingRequest' },
 );
 export type JoinMeetingRequest = Static<typeof JoinMeetingRequestSchema>;
 
 /** Body of `POST /admit` and `POST /reject`. */
 export const AdmitRequestSchema = Type.Object(
   { email: Type.String({ minLength: 1, maxLength: MAX_EMAIL_LENGTH }) },
-  { $id: 'AdmitRequest' },
+  { title: 'AdmitRequest' },
 );
 export type AdmitRequest = Static<typeof AdmitRequestSchema>;
 
@@ -61,6 +61,6 @@ export const ListMeetingsQuerySchema = Type.Object(
     /** Negative values become 0; default 0. */
     offset: Type.Optional(Type.Integer()),
   },
-  { $id: 'ListMeetingsQuery' },
+  { title: 'ListMeetingsQuery' },
 );
 export type ListMeetingsQuery = Static<typeof ListMeetingsQuerySchema>;

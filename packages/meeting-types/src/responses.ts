@@ -15,7 +15,7 @@ export const ParticipantStatusResponseSchema = Type.Object(
     /** Only to its owner (join as host, or status while admitted in an active meeting); `null` elsewhere. */
     room_token: Nullable(Type.String()),
   },
-  { $id: 'ParticipantStatusResponse' },
+  { title: 'ParticipantStatusResponse' },
 );
 export type ParticipantStatusResponse = Static<typeof ParticipantStatusResponseSchema>;
 
@@ -28,7 +28,7 @@ export const CreateMeetingResponseSchema = Type.Object(
     attendees: Type.Array(Type.String()),
     has_password: Type.Boolean(),
   },
-  { $id: 'CreateMeetingResponse' },
+  { title: 'CreateMeetingResponse' },
 );
 export type CreateMeetingResponse = Static<typeof CreateMeetingResponseSchema>;
 
@@ -42,7 +42,7 @@ export const MeetingInfoResponseSchema = Type.Object(
     /** The caller's own row (token always `null`), or `null` if they never joined. */
     your_status: Type.Union([ParticipantStatusResponseSchema, Type.Null()]),
   },
-  { $id: 'MeetingInfoResponse' },
+  { title: 'MeetingInfoResponse' },
 );
 export type MeetingInfoResponse = Static<typeof MeetingInfoResponseSchema>;
 
@@ -59,7 +59,7 @@ export const MeetingSummarySchema = Type.Object(
     ended_at: Nullable(UnixSeconds),
     waiting_count: Type.Integer(),
   },
-  { $id: 'MeetingSummary' },
+  { title: 'MeetingSummary' },
 );
 export type MeetingSummary = Static<typeof MeetingSummarySchema>;
 
@@ -71,25 +71,25 @@ export const ListMeetingsResponseSchema = Type.Object(
     limit: Type.Integer(),
     offset: Type.Integer(),
   },
-  { $id: 'ListMeetingsResponse' },
+  { title: 'ListMeetingsResponse' },
 );
 export type ListMeetingsResponse = Static<typeof ListMeetingsResponseSchema>;
 
 export const DeleteMeetingResponseSchema = Type.Object(
   { message: Type.String() },
-  { $id: 'DeleteMeetingResponse' },
+  { title: 'DeleteMeetingResponse' },
 );
 export type DeleteMeetingResponse = Static<typeof DeleteMeetingResponseSchema>;
 
 export const WaitingRoomResponseSchema = Type.Object(
   { meeting_id: Type.String(), waiting: Type.Array(ParticipantStatusResponseSchema) },
-  { $id: 'WaitingRoomResponse' },
+  { title: 'WaitingRoomResponse' },
 );
 export type WaitingRoomResponse = Static<typeof WaitingRoomResponseSchema>;
 
 export const AdmitAllResponseSchema = Type.Object(
   { admitted_count: Type.Integer(), admitted: Type.Array(ParticipantStatusResponseSchema) },
-  { $id: 'AdmitAllResponse' },
+  { title: 'AdmitAllResponse' },
 );
 export type AdmitAllResponse = Static<typeof AdmitAllResponseSchema>;
 

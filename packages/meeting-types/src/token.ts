@@ -32,6 +32,6 @@ export const RoomAccessTokenClaimsSchema = Type.Object(
     /** Always `videocall-meeting-backend`. */
     iss: Type.Literal(ROOM_TOKEN_ISSUER),
   },
-  { $id: 'RoomAccessTokenClaims' },
+  { title: 'RoomAccessTokenClaims' },
 );
 export type RoomAccessTokenClaims = Static<typeof RoomAccessTokenClaimsSchema>;

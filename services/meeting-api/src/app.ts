@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import type { MeetingApiConfig } from './config';
+import type { Database } from './db/database';
+import { parseMeetingId } from './domain/meeting-id';
+import { argon2Hasher, type PasswordHasher } from './domain/passwords';
+import { createTokenSigner, type TokenSigner } from './domain/token-signer';
+import { identifyByEmailCookie, type IdentifyCaller } from './plugins/caller';
+import { envelope, registerEnvelope, trackRouteMethods } from './plugins/envelope';
+import { healthRoutes } from './routes/health';
+import { meetingRoutes } from './routes/meetings';
+import { participantRoutes } from './routes/participants';
+import { waitingRoomRoutes } from './routes/waiting-room';
+
+export interface AppDeps {
+  db: Database;
+  hasher?: PasswordHasher;
+  signer?: TokenSigner;
+  identifyCaller?: IdentifyCaller;
+  /** Fastify logger setting; defaults to pino at `config.logLevel`. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'logLevel' | 'corsOrigins' | 'bodyLimitBytes'>;
+
+/** Pino options: never a cookie, password, token or secret in a log line. */
+export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: {
+      paths: ['req.headers.cookie', 'req.headers.authorization', '*.password', '*.room_token', '*.jwtSecret'],
+      censor: '[redacted]',
+    },
+  };
+}
+
+/** Builds the Meeting API. Never listens: `server.ts` does, tests use `inject`. */
+export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // One log line per request (in onResponse) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    // Params up to 1 KiB reach the handlers, so a 300-character id gets INVALID_MEETING_ID, not a bare 404.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    // Malformed HTTP (bad request line, oversized headers) is answered with the envelope too.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return;
+      const status = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify(envelope('INVALID_REQUEST', status === 431 ? 'Request headers too large' : 'Malformed HTTP request'));
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
+    // Errors raised before routing (malformed URLs) get the envelope too.
+    frameworkErrors: (err, _request, reply) => {
+      (reply as FastifyReply).code(400).type('application/json; charset=utf-8').send(envelope('INVALID_REQUEST', err.message));
+    },
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const routeDeps = {
+    db: deps.db,
+    hasher: deps.hasher ?? argon2Hasher,
+    signer: deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs),
+  };
+  const identifyCaller = deps.identifyCaller ?? identifyByEmailCookie;
+
+  registerEnvelope(app, config.bodyLimitBytes);
+  const installMethodNotAllowed = trackRouteMethods(app);
+
+  // An empty body with Content-Type: application/json means "no body", as for optional join bodies.
+  const defaultJsonParser = app.getDefaultJsonParser('error', 'error');
+  // JSON is the only body type: anything else is 415 UNSUPPORTED_MEDIA_TYPE.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined);
+    defaultJsonParser(request, body as string, done);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request completed',
+    );
+  });
+
+  if (config.corsOrigins !== undefined) {
+    await app.register(cors, { origin: config.corsOrigins, credentials: true });
+  }
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Meeting API', version: '1.0.0', description: 'See MEETING_API.md for the contract.' },
+    },
+  });
+
+  await app.register(healthRoutes, { db: deps.db });
+  await app.register(
+    async (api) => {
+      // Auth first (before the body is even parsed), then the meeting id, then the schema.
+      api.addHook('onRequest', async (request) => {
+        request.caller = identifyCaller(request);
+      });
+      api.addHook('preValidation', async (request) => {
+        const params = request.params as { meeting_id?: string } | undefined;
+        if (params?.meeting_id !== undefined) parseMeetingId(params.meeting_id);
+      });
+      await api.register(meetingRoutes, { deps: routeDeps });
+      await api.register(participantRoutes, { deps: routeDeps });
+      await api.register(waitingRoomRoutes, { deps: routeDeps });
+    },
+    { prefix: '/api/v1' },
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  installMethodNotAllowed({ corsPreflight: config.corsOrigins !== undefined });
+  return app;
+}

@@ -1,0 +1,25 @@
+/**
+ * The one small query interface both drivers (node-postgres and PGlite) sit behind.
+ * Repositories depend on this, never on a driver.
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  /**
+   * A parameterized query. `name` makes it a prepared statement on drivers that
+   * support them (node-postgres); the same name must always carry the same text.
+   */
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements (migrations), outside any caller transaction. */
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+}

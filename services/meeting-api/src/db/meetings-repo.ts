@@ -1,0 +1,110 @@
+import type { Queryable } from './database';
+import { meetingColumns, participantColumns, toMeeting, toParticipant, type MeetingRecord, type MeetingSummaryRecord, type ParticipantRecord, type Row } from './rows';
+
+const MEETING = meetingColumns('m');
+
+export interface NewMeeting {
+  roomId: string;
+  creatorId: string;
+  passwordHash: string | null;
+  attendees: string[];
+}
+
+/** Inserts an idle meeting; `null` when a live meeting already has this id. */
+export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise<MeetingRecord | null> {
+  const { rows } = await db.query<Row>(
+    `INSERT INTO meetings AS m (room_id, creator_id, state, password_hash, attendees)
+     VALUES ($1, $2, 'idle', $3, $4::jsonb)
+     ON CONFLICT (room_id) WHERE deleted_at IS NULL DO NOTHING
+     RETURNING ${MEETING}`,
+    [meeting.roomId, meeting.creatorId, meeting.passwordHash, JSON.stringify(meeting.attendees)],
+  );
+  return rows[0] ? toMeeting(rows[0]) : null;
+}
+
+export async function findLiveMeeting(db: Queryable, roomId: string): Promise<MeetingRecord | null> {
+  const { rows } = await db.query<Row>(
+    `SELECT ${MEETING} FROM meetings m WHERE m.room_id = $1 AND m.deleted_at IS NULL`,
+    [roomId],
+    'find-live-meeting',
+  );
+  return rows[0] ? toMeeting(rows[0]) : null;
+}
+
+/** Locks the live meeting row for the rest of the transaction. */
+export async function lockLiveMeeting(tx: Queryable, roomId: string): Promise<MeetingRecord | null> {
+  const { rows } = await tx.query<Row>(
+    `SELECT ${MEETING} FROM meetings m WHERE m.room_id = $1 AND m.deleted_at IS NULL FOR UPDATE`,
+    [roomId],
+  );
+  return rows[0] ? toMeeting(rows[0]) : null;
+}
+
+export interface MeetingWithCaller {
+  meeting: MeetingRecord;
+  caller: ParticipantRecord | null;
+}
+
+/** The live meeting and the caller's own participant row, in one round trip (the hot path). */
+export async function findMeetingWithCaller(db: Queryable, roomId: string, email: string): Promise<MeetingWithCaller | null> {
+  const { rows } = await db.query<Row>(
+    `SELECT ${MEETING}, ${participantColumns('p', 'p_')}
+     FROM meetings m
+     LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.email = $2
+     WHERE m.room_id = $1 AND m.deleted_at IS NULL`,
+    [roomId, email],
+    'find-meeting-with-caller',
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { meeting: toMeeting(row), caller: row.p_email == null ? null : toParticipant(row, 'p_') };
+}
+
+export async function softDeleteMeeting(db: Queryable, meetingId: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE meetings SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL`,
+    [meetingId],
+  );
+  return rowCount > 0;
+}
+
+export async function endMeeting(tx: Queryable, meetingId: number): Promise<void> {
+  await tx.query(
+    `UPDATE meetings SET state = 'ended', ended_at = now(), updated_at = now() WHERE id = $1 AND state = 'active'`,
+    [meetingId],
+  );
+}
+
+export interface OwnedMeetingsPage {
+  total: number;
+  meetings: MeetingSummaryRecord[];
+}
+
+/** The owner's live meetings, newest first, with counts; `total` ignores paging. One round trip. */
+export async function listOwnedMeetings(db: Queryable, owner: string, limit: number, offset: number): Promise<OwnedMeetingsPage> {
+  const { rows } = await db.query<Row>(
+    `SELECT t.total, page.*
+     FROM (SELECT count(*)::int AS total FROM meetings WHERE creator_id = $1 AND deleted_at IS NULL) t
+     LEFT JOIN LATERAL (
+       SELECT ${MEETING}, m.created_at AS sort_created_at,
+         (SELECT count(*)::int FROM meeting_participants c WHERE c.meeting_id = m.id AND c.status = 'admitted') AS participant_count,
+         (SELECT count(*)::int FROM meeting_participants c WHERE c.meeting_id = m.id AND c.status = 'waiting') AS waiting_count
+       FROM meetings m
+       WHERE m.creator_id = $1 AND m.deleted_at IS NULL
+       ORDER BY m.created_at DESC, m.id DESC
+       LIMIT $2 OFFSET $3
+     ) page ON true
+     ORDER BY page.sort_created_at DESC, page.id DESC`,
+    [owner, limit, offset],
+    'list-owned-meetings',
+  );
+  const total = (rows[0]?.total as number | undefined) ?? 0;
+  const meetings = rows
+    .filter((row) => row.id != null)
+    .map((row) => ({
+      ...toMeeting(row),
+      participantCount: row.participant_count as number,
+      waitingCount: row.waiting_count as number,
+    }));
+  return { total, meetings };
+}

@@ -1,0 +1,32 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, Queryable, QueryResult } from './database';
+
+/**
+ * Embedded PostgreSQL (PGlite) behind the `Database` interface. `dataDir`
+ * undefined means in-memory (tests). PGlite is one connection: it serializes
+ * transactions itself, so the same SQL keeps its meaning.
+ */
+export async function createPgliteDatabase(dataDir: string | undefined): Promise<Database> {
+  const db = dataDir === undefined ? new PGlite() : new PGlite(dataDir);
+  await db.waitReady;
+
+  const queryOn = (target: Pick<PGlite, 'query'>) =>
+    async <R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
+      const result = await target.query<R>(text, params as unknown[] | undefined);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    };
+
+  return {
+    kind: 'pglite',
+    query: queryOn(db),
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return db.transaction((tx) => fn({ query: queryOn(tx) }));
+    },
+    async exec(script: string): Promise<void> {
+      await db.exec(script);
+    },
+    async close(): Promise<void> {
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import type { MeetingState, ParticipantStatus } from 'meeting-types';
+
+/** A meeting as the domain sees it; timestamps in Unix seconds. */
+export interface MeetingRecord {
+  id: number;
+  roomId: string;
+  creatorId: string;
+  state: MeetingState;
+  passwordHash: string | null;
+  attendees: string[];
+  hostDisplayName: string | null;
+  createdAt: number;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+export interface ParticipantRecord {
+  email: string;
+  displayName: string | null;
+  status: ParticipantStatus;
+  isHost: boolean;
+  joinedAt: number;
+  admittedAt: number | null;
+}
+
+export interface MeetingSummaryRecord extends MeetingRecord {
+  participantCount: number;
+  waitingCount: number;
+}
+
+const epoch = (column: string, as: string) => `floor(extract(epoch from ${column}))::float8 AS ${as}`;
+
+export function meetingColumns(alias: string): string {
+  return [
+    `${alias}.id`,
+    `${alias}.room_id`,
+    `${alias}.creator_id`,
+    `${alias}.state`,
+    `${alias}.password_hash`,
+    `${alias}.attendees`,
+    `${alias}.host_display_name`,
+    epoch(`${alias}.created_at`, 'created_at'),
+    epoch(`${alias}.started_at`, 'started_at'),
+    epoch(`${alias}.ended_at`, 'ended_at'),
+  ].join(', ');
+}
+
+export function participantColumns(alias: string, prefix = ''): string {
+  return [
+    `${alias}.email AS ${prefix}email`,
+    `${alias}.display_name AS ${prefix}display_name`,
+    `${alias}.status AS ${prefix}status`,
+    `${alias}.is_host AS ${prefix}is_host`,
+    epoch(`${alias}.joined_at`, `${prefix}joined_at`),
+    epoch(`${alias}.admitted_at`, `${prefix}admitted_at`),
+  ].join(', ');
+}
+
+export type Row = Record<string, unknown>;
+
+export function toMeeting(row: Row): MeetingRecord {
+  return {
+    id: row.id as number,
+    roomId: row.room_id as string,
+    creatorId: row.creator_id as string,
+    state: row.state as MeetingState,
+    passwordHash: (row.password_hash as string | null) ?? null,
+    attendees: (row.attendees as string[] | null) ?? [],
+    hostDisplayName: (row.host_display_name as string | null) ?? null,
+    createdAt: row.created_at as number,
+    startedAt: row.started_at as number,
+    endedAt: (row.ended_at as number | null) ?? null,
+  };
+}
+
+/** Maps a participant row; `prefix` for rows joined onto a meeting row. Null when the row is absent. */
+export function toParticipant(row: Row, prefix = ''): ParticipantRecord {
+  return {
+    email: row[`${prefix}email`] as string,
+    displayName: (row[`${prefix}display_name`] as string | null) ?? null,
+    status: row[`${prefix}status`] as ParticipantStatus,
+    isHost: row[`${prefix}is_host`] as boolean,
+    joinedAt: row[`${prefix}joined_at`] as number,
+    admittedAt: (row[`${prefix}admitted_at`] as number | null) ?? null,
+  };
+}

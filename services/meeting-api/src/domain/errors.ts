@@ -1,0 +1,34 @@
+import { ERROR_STATUS, MAX_ATTENDEES, type ErrorCode } from 'meeting-types';
+
+/** The one typed error of the service; the HTTP edge maps it to the envelope. */
+export class ApiError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.statusCode = ERROR_STATUS[code];
+  }
+}
+
+export const errors = {
+  unauthorized: () => new ApiError('UNAUTHORIZED', 'Authentication required. Please provide email cookie.'),
+  invalidMeetingId: (why: string) => new ApiError('INVALID_MEETING_ID', `Invalid meeting ID: ${why}`),
+  tooManyAttendees: (count: number) =>
+    new ApiError('TOO_MANY_ATTENDEES', `Too many attendees: ${count} provided, maximum is ${MAX_ATTENDEES}`),
+  meetingExists: (id: string) => new ApiError('MEETING_EXISTS', `Meeting with ID '${id}' already exists`),
+  meetingNotFound: (id: string) => new ApiError('MEETING_NOT_FOUND', `Meeting '${id}' not found`),
+  notOwner: (id: string) => new ApiError('NOT_OWNER', `Only the owner of meeting '${id}' can delete it`),
+  meetingNotActive: (id: string) => new ApiError('MEETING_NOT_ACTIVE', `Meeting '${id}' is not active. Host must join first.`),
+  invalidPassword: (id: string) => new ApiError('INVALID_PASSWORD', `Invalid or missing password for meeting '${id}'`),
+  notHost: (id: string) =>
+    new ApiError('NOT_HOST', `Only admitted participants of meeting '${id}' can manage its waiting room`),
+  participantNotFound: (email: string, id: string) =>
+    new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' is not in the waiting room of meeting '${id}'`),
+  notInMeeting: (id: string) => new ApiError('NOT_IN_MEETING', `You are not a participant of meeting '${id}'`),
+  invalidRequest: (message: string) => new ApiError('INVALID_REQUEST', message),
+  serviceUnavailable: () =>
+    new ApiError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Please retry shortly.'),
+};

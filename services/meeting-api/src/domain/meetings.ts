@@ -1,0 +1,85 @@
+import {
+  LIST_DEFAULT_LIMIT,
+  LIST_MAX_LIMIT,
+  MAX_ATTENDEES,
+  type CreateMeetingRequest,
+  type CreateMeetingResponse,
+  type DeleteMeetingResponse,
+  type ListMeetingsQuery,
+  type ListMeetingsResponse,
+  type MeetingInfoResponse,
+} from 'meeting-types';
+import type { Database } from '../db/database';
+import { isUniqueViolation } from '../db/errors';
+import * as meetingsRepo from '../db/meetings-repo';
+import { errors } from './errors';
+import { generateMeetingId, parseMeetingId } from './meeting-id';
+import type { PasswordHasher } from './passwords';
+import { createdMeetingView, meetingSummaryView, participantView } from './views';
+
+export interface MeetingDeps {
+  db: Database;
+  hasher: PasswordHasher;
+}
+
+const GENERATED_ID_ATTEMPTS = 5;
+
+export async function createMeeting(deps: MeetingDeps, caller: string, request: CreateMeetingRequest): Promise<CreateMeetingResponse> {
+  const requestedId = request.meeting_id === undefined ? undefined : parseMeetingId(request.meeting_id);
+  const attendees = request.attendees ?? [];
+  if (attendees.length > MAX_ATTENDEES) throw errors.tooManyAttendees(attendees.length);
+  // Hash before touching the database: no connection is held during the slow part.
+  const passwordHash = request.password ? await deps.hasher.hash(request.password) : null;
+
+  for (let attempt = 0; attempt < GENERATED_ID_ATTEMPTS; attempt++) {
+    const roomId = requestedId ?? generateMeetingId();
+    let created;
+    try {
+      created = await meetingsRepo.insertMeeting(deps.db, { roomId, creatorId: caller, passwordHash, attendees });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      created = null;
+    }
+    if (created) return createdMeetingView(created);
+    if (requestedId !== undefined) throw errors.meetingExists(requestedId);
+  }
+  throw errors.meetingExists('(generated)');
+}
+
+export async function getMeeting(deps: MeetingDeps, caller: string, rawId: string): Promise<MeetingInfoResponse> {
+  const roomId = parseMeetingId(rawId);
+  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  const { meeting, caller: you } = found;
+  return {
+    meeting_id: meeting.roomId,
+    state: meeting.state,
+    host: meeting.creatorId,
+    host_display_name: meeting.hostDisplayName,
+    has_password: meeting.passwordHash !== null,
+    your_status: you ? participantView(you) : null,
+  };
+}
+
+/** Out-of-range paging is clamped, never an error (DECISIONS). */
+export function clampPaging(query: ListMeetingsQuery): { limit: number; offset: number } {
+  const limit = Math.min(LIST_MAX_LIMIT, Math.max(1, query.limit ?? LIST_DEFAULT_LIMIT));
+  const offset = Math.max(0, query.offset ?? 0);
+  return { limit, offset };
+}
+
+export async function listMeetings(deps: MeetingDeps, caller: string, query: ListMeetingsQuery): Promise<ListMeetingsResponse> {
+  const { limit, offset } = clampPaging(query);
+  const page = await meetingsRepo.listOwnedMeetings(deps.db, caller, limit, offset);
+  return { meetings: page.meetings.map(meetingSummaryView), total: page.total, limit, offset };
+}
+
+export async function deleteMeeting(deps: MeetingDeps, caller: string, rawId: string): Promise<DeleteMeetingResponse> {
+  const roomId = parseMeetingId(rawId);
+  const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
+  if (!meeting) throw errors.meetingNotFound(roomId);
+  if (meeting.creatorId !== caller) throw errors.notOwner(roomId);
+  // A concurrent delete may win; either way the meeting is gone, as the caller asked.
+  await meetingsRepo.softDeleteMeeting(deps.db, meeting.id);
+  return { message: `Meeting '${roomId}' has been deleted` };
+}

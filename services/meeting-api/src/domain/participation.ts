@@ -1,0 +1,160 @@
+import type {
+  AdmitAllResponse,
+  JoinMeetingRequest,
+  ParticipantListResponse,
+  ParticipantStatusResponse,
+  WaitingRoomResponse,
+} from 'meeting-types';
+import type { Database } from '../db/database';
+import * as meetingsRepo from '../db/meetings-repo';
+import * as participantsRepo from '../db/participants-repo';
+import type { MeetingRecord, ParticipantRecord } from '../db/rows';
+import { errors } from './errors';
+import { parseMeetingId } from './meeting-id';
+import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
+import type { PasswordHasher } from './passwords';
+import type { TokenSigner } from './token-signer';
+import { participantView } from './views';
+
+export interface ParticipationDeps {
+  db: Database;
+  hasher: PasswordHasher;
+  signer: TokenSigner;
+}
+
+// A join can race with the meeting being created, ended or deleted by someone
+// else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
+const JOIN_ATTEMPTS = 3;
+
+function tokenFor(deps: ParticipationDeps, roomId: string, p: ParticipantRecord): string {
+  return deps.signer.sign({ email: p.email, room: roomId, isHost: p.isHost, displayName: p.displayName });
+}
+
+/**
+ * Join: creates the meeting (caller = host) when it does not exist; the host
+ * (re)activates it and gets a token; anyone else enters the waiting room, or
+ * stays admitted if already admitted. Races are settled by the database.
+ */
+export async function joinMeeting(
+  deps: ParticipationDeps,
+  caller: string,
+  rawId: string,
+  request: JoinMeetingRequest,
+): Promise<ParticipantStatusResponse> {
+  const roomId = parseMeetingId(rawId);
+  const displayName = request.display_name ?? null;
+
+  for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
+    const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
+
+    if (!meeting) {
+      const host = await participantsRepo.createMeetingWithHost(deps.db, roomId, caller, displayName);
+      if (host) return participantView(host, tokenFor(deps, roomId, host));
+      continue; // someone else created it first: join what they created
+    }
+
+    if (meeting.creatorId === caller) {
+      const host = await participantsRepo.activateAsHost(deps.db, meeting.id, caller, displayName);
+      if (host) return participantView(host, tokenFor(deps, roomId, host));
+      continue; // deleted meanwhile
+    }
+
+    const joined = await joinAsAttendee(deps, meeting, caller, displayName, request.password);
+    if (joined) return joined;
+  }
+  throw errors.meetingNotActive(roomId);
+}
+
+async function joinAsAttendee(
+  deps: ParticipationDeps,
+  meeting: MeetingRecord,
+  caller: string,
+  displayName: string | null,
+  password: string | undefined,
+): Promise<ParticipantStatusResponse | null> {
+  const allowed = meetingTransition(meeting.state, 'attendee-join');
+  if (!allowed.ok) throw errors.meetingNotActive(meeting.roomId);
+  if (meeting.passwordHash !== null) {
+    const ok = password !== undefined && (await deps.hasher.verify(meeting.passwordHash, password));
+    if (!ok) throw errors.invalidPassword(meeting.roomId);
+  }
+  const participant = await participantsRepo.joinAsAttendee(deps.db, meeting.id, caller, displayName);
+  if (!participant) return null;
+  // An admitted attendee joining again keeps admission and gets a fresh token.
+  const token = mayReceiveToken(participant.status, 'active') ? tokenFor(deps, meeting.roomId, participant) : null;
+  return participantView(participant, token);
+}
+
+/** The caller's own row, with a fresh token while admitted to an active meeting. */
+export async function getMyStatus(deps: ParticipationDeps, caller: string, rawId: string): Promise<ParticipantStatusResponse> {
+  const roomId = parseMeetingId(rawId);
+  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  const me = found.caller;
+  if (!me) throw errors.notInMeeting(roomId);
+  const token = mayReceiveToken(me.status, found.meeting.state) ? tokenFor(deps, roomId, me) : null;
+  return participantView(me, token);
+}
+
+/**
+ * Leave from `admitted` or `waiting`. The meeting row is locked so that two
+ * last participants leaving at once still end the meeting.
+ */
+export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawId: string): Promise<ParticipantStatusResponse> {
+  const roomId = parseMeetingId(rawId);
+  return deps.db.transaction(async (tx) => {
+    const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
+    if (!meeting) throw errors.meetingNotFound(roomId);
+    const left = await participantsRepo.transitionParticipant(tx, meeting.id, caller, 'leave');
+    if (!left) throw errors.notInMeeting(roomId);
+    const remaining = await participantsRepo.countAdmitted(tx, meeting.id);
+    if (meeting.state === 'active' && meetingEndsAfterLeave(left.isHost, remaining)) {
+      await meetingsRepo.endMeeting(tx, meeting.id);
+    }
+    return participantView(left);
+  });
+}
+
+/** Meeting exists (404) → caller admitted (403 NOT_HOST). */
+async function authorizeManager(deps: ParticipationDeps, caller: string, roomId: string): Promise<MeetingRecord> {
+  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  if (!mayManageWaitingRoom(found.caller?.status ?? null)) throw errors.notHost(roomId);
+  return found.meeting;
+}
+
+export async function getWaitingRoom(deps: ParticipationDeps, caller: string, rawId: string): Promise<WaitingRoomResponse> {
+  const roomId = parseMeetingId(rawId);
+  const meeting = await authorizeManager(deps, caller, roomId);
+  const waiting = await participantsRepo.listWaiting(deps.db, meeting.id);
+  return { meeting_id: roomId, waiting: waiting.map((p) => participantView(p)) };
+}
+
+export async function decideOnParticipant(
+  deps: ParticipationDeps,
+  caller: string,
+  rawId: string,
+  target: string,
+  decision: 'admit' | 'reject',
+): Promise<ParticipantStatusResponse> {
+  const roomId = parseMeetingId(rawId);
+  const meeting = await authorizeManager(deps, caller, roomId);
+  const moved = await participantsRepo.transitionParticipant(deps.db, meeting.id, target, decision);
+  if (!moved) throw errors.participantNotFound(target, roomId);
+  return participantView(moved);
+}
+
+export async function admitAll(deps: ParticipationDeps, caller: string, rawId: string): Promise<AdmitAllResponse> {
+  const roomId = parseMeetingId(rawId);
+  const meeting = await authorizeManager(deps, caller, roomId);
+  const admitted = await participantsRepo.admitAllWaiting(deps.db, meeting.id);
+  return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
+}
+
+export async function listParticipants(deps: ParticipationDeps, rawId: string): Promise<ParticipantListResponse> {
+  const roomId = parseMeetingId(rawId);
+  const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
+  if (!meeting) throw errors.meetingNotFound(roomId);
+  const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id);
+  return admitted.map((p) => participantView(p));
+}

@@ -1,0 +1,40 @@
+import type { CreateMeetingResponse, MeetingSummary, ParticipantStatusResponse } from 'meeting-types';
+import type { MeetingRecord, MeetingSummaryRecord, ParticipantRecord } from '../db/rows';
+
+/** Contract shapes from records. `roomToken` only ever for the participant themselves. */
+export function participantView(p: ParticipantRecord, roomToken: string | null = null): ParticipantStatusResponse {
+  return {
+    email: p.email,
+    display_name: p.displayName,
+    status: p.status,
+    is_host: p.isHost,
+    joined_at: p.joinedAt,
+    admitted_at: p.admittedAt,
+    room_token: roomToken,
+  };
+}
+
+export function createdMeetingView(m: MeetingRecord): CreateMeetingResponse {
+  return {
+    meeting_id: m.roomId,
+    host: m.creatorId,
+    created_at: m.createdAt,
+    state: m.state,
+    attendees: m.attendees,
+    has_password: m.passwordHash !== null,
+  };
+}
+
+export function meetingSummaryView(m: MeetingSummaryRecord): MeetingSummary {
+  return {
+    meeting_id: m.roomId,
+    host: m.creatorId,
+    state: m.state,
+    has_password: m.passwordHash !== null,
+    created_at: m.createdAt,
+    participant_count: m.participantCount,
+    started_at: m.startedAt,
+    ended_at: m.endedAt,
+    waiting_count: m.waitingCount,
+  };
+}

@@ -1,0 +1,40 @@
+import {
+  APIResponseSchema,
+  CreateMeetingRequestSchema,
+  CreateMeetingResponseSchema,
+  DeleteMeetingResponseSchema,
+  ListMeetingsQuerySchema,
+  ListMeetingsResponseSchema,
+  MeetingIdParamsSchema,
+  MeetingInfoResponseSchema,
+} from 'meeting-types';
+import { createMeeting, deleteMeeting, getMeeting, listMeetings } from '../domain/meetings';
+import { errorResponses } from './schemas';
+import type { RoutePlugin } from './types';
+
+export const meetingRoutes: RoutePlugin = async (app, { deps }) => {
+  app.get(
+    '/meetings',
+    { schema: { querystring: ListMeetingsQuerySchema, response: { 200: APIResponseSchema(ListMeetingsResponseSchema), ...errorResponses } } },
+    async (request) => ({ success: true as const, result: await listMeetings(deps, request.caller, request.query) }),
+  );
+
+  app.post(
+    '/meetings',
+    { schema: { body: CreateMeetingRequestSchema, response: { 201: APIResponseSchema(CreateMeetingResponseSchema), ...errorResponses } } },
+    async (request, reply) =>
+      reply.code(201).send({ success: true as const, result: await createMeeting(deps, request.caller, request.body) }),
+  );
+
+  app.get(
+    '/meetings/:meeting_id',
+    { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(MeetingInfoResponseSchema), ...errorResponses } } },
+    async (request) => ({ success: true as const, result: await getMeeting(deps, request.caller, request.params.meeting_id) }),
+  );
+
+  app.delete(
+    '/meetings/:meeting_id',
+    { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(DeleteMeetingResponseSchema), ...errorResponses } } },
+    async (request) => ({ success: true as const, result: await deleteMeeting(deps, request.caller, request.params.meeting_id) }),
+  );
+};

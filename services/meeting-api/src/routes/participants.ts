@@ -1,0 +1,47 @@
+import {
+  APIResponseSchema,
+  JoinMeetingRequestSchema,
+  MeetingIdParamsSchema,
+  ParticipantListResponseSchema,
+  ParticipantStatusResponseSchema,
+} from 'meeting-types';
+import { getMyStatus, joinMeeting, leaveMeeting, listParticipants } from '../domain/participation';
+import { errorResponses } from './schemas';
+import type { RoutePlugin } from './types';
+
+const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSchema), ...errorResponses };
+
+export const participantRoutes: RoutePlugin = async (app, { deps }) => {
+  app.post(
+    '/meetings/:meeting_id/join',
+    {
+      schema: { params: MeetingIdParamsSchema, body: JoinMeetingRequestSchema, response: participantResponse },
+      // The body is optional: no body at all means `{}`.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
+    async (request) => ({
+      success: true as const,
+      result: await joinMeeting(deps, request.caller, request.params.meeting_id, request.body),
+    }),
+  );
+
+  app.get(
+    '/meetings/:meeting_id/status',
+    { schema: { params: MeetingIdParamsSchema, response: participantResponse } },
+    async (request) => ({ success: true as const, result: await getMyStatus(deps, request.caller, request.params.meeting_id) }),
+  );
+
+  app.post(
+    '/meetings/:meeting_id/leave',
+    { schema: { params: MeetingIdParamsSchema, response: participantResponse } },
+    async (request) => ({ success: true as const, result: await leaveMeeting(deps, request.caller, request.params.meeting_id) }),
+  );
+
+  app.get(
+    '/meetings/:meeting_id/participants',
+    { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(ParticipantListResponseSchema), ...errorResponses } } },
+    async (request) => ({ success: true as const, result: await listParticipants(deps, request.params.meeting_id) }),
+  );
+};

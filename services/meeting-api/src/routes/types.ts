@@ -1,0 +1,14 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { MeetingDeps } from '../domain/meetings';
+import type { ParticipationDeps } from '../domain/participation';
+
+export type RouteDeps = MeetingDeps & ParticipationDeps;
+export type RoutePlugin = FastifyPluginAsync<{ deps: RouteDeps }, never, TypeBoxTypeProvider>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller's email, set before validation on every /api/v1 route. */
+    caller: string;
+  }
+}

@@ -1,0 +1,45 @@
+import {
+  AdmitAllResponseSchema,
+  AdmitRequestSchema,
+  APIResponseSchema,
+  MeetingIdParamsSchema,
+  ParticipantStatusResponseSchema,
+  WaitingRoomResponseSchema,
+} from 'meeting-types';
+import { admitAll, decideOnParticipant, getWaitingRoom } from '../domain/participation';
+import { errorResponses } from './schemas';
+import type { RoutePlugin } from './types';
+
+const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSchema), ...errorResponses };
+
+export const waitingRoomRoutes: RoutePlugin = async (app, { deps }) => {
+  app.get(
+    '/meetings/:meeting_id/waiting',
+    { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(WaitingRoomResponseSchema), ...errorResponses } } },
+    async (request) => ({ success: true as const, result: await getWaitingRoom(deps, request.caller, request.params.meeting_id) }),
+  );
+
+  app.post(
+    '/meetings/:meeting_id/admit',
+    { schema: { params: MeetingIdParamsSchema, body: AdmitRequestSchema, response: participantResponse } },
+    async (request) => ({
+      success: true as const,
+      result: await decideOnParticipant(deps, request.caller, request.params.meeting_id, request.body.email, 'admit'),
+    }),
+  );
+
+  app.post(
+    '/meetings/:meeting_id/reject',
+    { schema: { params: MeetingIdParamsSchema, body: AdmitRequestSchema, response: participantResponse } },
+    async (request) => ({
+      success: true as const,
+      result: await decideOnParticipant(deps, request.caller, request.params.meeting_id, request.body.email, 'reject'),
+    }),
+  );
+
+  app.post(
+    '/meetings/:meeting_id/admit-all',
+    { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(AdmitAllResponseSchema), ...errorResponses } } },
+    async (request) => ({ success: true as const, result: await admitAll(deps, request.caller, request.params.meeting_id) }),
+  );
+};

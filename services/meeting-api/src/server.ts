@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import pino from 'pino';
+import { ConfigError } from 'service-runtime';
+import { buildApp, loggerOptions } from './app';
+import { loadConfig, type MeetingApiConfig } from './config';
+import { migrate } from './db/migrate';
+import { openDatabase } from './db/open';
+
+async function main(): Promise<void> {
+  let config: MeetingApiConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`meeting-api: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = pino(loggerOptions(config.logLevel) as pino.LoggerOptions);
+
+  if (config.jwtSecretSource === 'generated') {
+    logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: generated a development secret (set JWT_SECRET in production)');
+  } else if (config.jwtSecretSource === 'file') {
+    logger.info({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret from the data directory');
+  }
+
+  if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true });
+  const db = await openDatabase({ ...config, poolSize: config.dbPoolSize, logger });
+  try {
+    const applied = await migrate(db);
+    logger.info({ applied, database: db.kind }, 'migrations up to date');
+  } catch (err) {
+    logger.fatal({ err }, 'cannot prepare the database (is DATABASE_URL right and the server up?)');
+    await db.close().catch(() => {});
+    process.exit(1);
+  }
+
+  const app = await buildApp(config, { db });
+  app.addHook('onClose', async () => {
+    await db.close();
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    app.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  const where = config.databaseUrl === undefined ? `embedded PGlite in ${config.dataDir}/pgdata` : 'PostgreSQL (DATABASE_URL)';
+  logger.info(
+    { url: `http://${config.host}:${config.port}`, database: where },
+    `Meeting API listening on http://${config.host}:${config.port} (${where})`,
+  );
+}
+
+main().catch((err) => {
+  console.error('meeting-api failed to start:', err);
+  process.exit(1);
+});
