@@ -1,0 +1,70 @@
+import { resolve } from 'node:path';
+import { EnvReader, resolveJwtSecret, type Env, type JwtSecretSource } from 'service-runtime';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Largest frame a client may send (RFC 6455 close 1009 above it). Fixed: clients rely on it. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** Everything the Media Server reads from its environment, validated once at start-up. */
+export interface MediaServerConfig {
+  /** `MEDIA_SERVER_PORT` (8080); 0 picks a free port. */
+  port: number;
+  /** `HOST` (127.0.0.1): bind address. */
+  host: string;
+  /** HMAC key of room access tokens (`JWT_SECRET`, or the shared development secret). */
+  jwtSecret: string;
+  jwtSecretSource: JwtSecretSource;
+  jwtSecretPath: string | undefined;
+  /** `NATS_URL`: unset → single-instance in-process relay. */
+  natsUrl: string | undefined;
+  /** `DATA_DIR` (.data): where the development JWT secret lives. */
+  dataDir: string;
+  production: boolean;
+  /** `LOG_LEVEL` (info). */
+  logLevel: LogLevel;
+  /** `MEDIA_MAX_CONNECTIONS` (10000): open WebSockets per instance; more → 503 before upgrade. */
+  maxConnections: number;
+  /** `MEDIA_MAX_BUFFERED_BYTES` (8 MiB): unsent bytes a receiver may lag behind before it is cut with 1013. */
+  maxBufferedBytes: number;
+  /** `MEDIA_HEARTBEAT_SECS` (30) × 1000: ping interval; a peer that misses one pong is dropped. */
+  heartbeatMs: number;
+  /** Largest accepted frame, bytes. */
+  maxFrameBytes: number;
+}
+
+/** Parses and validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Env): MediaServerConfig {
+  const read = new EnvReader(env);
+  const production = env.NODE_ENV === 'production';
+  const dataDir = resolve(read.string('DATA_DIR', '.data'));
+  const port = read.port('MEDIA_SERVER_PORT', 8080);
+  const host = read.string('HOST', '127.0.0.1');
+  const natsUrl = read.url('NATS_URL', ['nats:', 'tls:']);
+  const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const maxConnections = read.integer('MEDIA_MAX_CONNECTIONS', 10_000, 1, 1_000_000);
+  const maxBufferedBytes = read.integer('MEDIA_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
+  const heartbeatSecs = read.integer('MEDIA_HEARTBEAT_SECS', 30, 1, 3600);
+
+  const secret = resolveJwtSecret({ jwtSecret: read.optionalString('JWT_SECRET'), production, dataDir });
+  if ('error' in secret) read.errors.push(secret.error);
+  read.done();
+  if ('error' in secret) throw new Error('unreachable');
+
+  return {
+    port,
+    host,
+    jwtSecret: secret.secret,
+    jwtSecretSource: secret.source,
+    jwtSecretPath: secret.path,
+    natsUrl,
+    dataDir,
+    production,
+    logLevel,
+    maxConnections,
+    maxBufferedBytes,
+    heartbeatMs: heartbeatSecs * 1000,
+    maxFrameBytes: MAX_FRAME_BYTES,
+  };
+}

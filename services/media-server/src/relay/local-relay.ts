@@ -1,0 +1,56 @@
+import type { Relay, RemoteFrameHandler } from './relay';
+
+/**
+ * An in-process bus. Each relay attached to the same hub acts as one "instance";
+ * by default every relay gets its own hub, so it relays to nobody (single instance).
+ * Sharing a hub lets tests run several servers in one process without NATS.
+ */
+export class LocalHub {
+  readonly rooms = new Map<string, Set<LocalRelay>>();
+}
+
+export class LocalRelay implements Relay {
+  readonly kind = 'local' as const;
+  private onRemote: RemoteFrameHandler | undefined;
+
+  constructor(private readonly hub: LocalHub = new LocalHub()) {}
+
+  start(onRemoteFrame: RemoteFrameHandler): void {
+    this.onRemote = onRemoteFrame;
+  }
+
+  join(room: string): void {
+    let set = this.hub.rooms.get(room);
+    if (set === undefined) {
+      set = new Set();
+      this.hub.rooms.set(room, set);
+    }
+    set.add(this);
+  }
+
+  leave(room: string): void {
+    const set = this.hub.rooms.get(room);
+    if (set === undefined) return;
+    set.delete(this);
+    if (set.size === 0) this.hub.rooms.delete(room);
+  }
+
+  publish(room: string, data: Buffer, isBinary: boolean): void {
+    const set = this.hub.rooms.get(room);
+    if (set === undefined) return;
+    for (const peer of set) {
+      if (peer !== this) peer.onRemote?.(room, data, isBinary);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const [room, set] of this.hub.rooms) {
+      set.delete(this);
+      if (set.size === 0) this.hub.rooms.delete(room);
+    }
+  }
+}
+
+export function createLocalRelay(hub?: LocalHub): LocalRelay {
+  return new LocalRelay(hub);
+}
