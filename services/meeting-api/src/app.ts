@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
+import Ajv from 'ajv';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { MeetingApiConfig } from './config';
@@ -62,8 +63,17 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     frameworkErrors: (err, _request, reply) => {
       (reply as FastifyReply).code(400).type('application/json; charset=utf-8').send(envelope('INVALID_REQUEST', err.message));
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Query strings and path params arrive as text, so "20" must become 20; a JSON
+  // body carries its own types, so `{"display_name": 5}` is a schema violation, not "5".
+  const validators = {
+    coercing: new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false }),
+    strict: new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false }),
+  };
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? validators.strict : validators.coercing).compile(schema),
+  );
 
   const routeDeps = {
     db: deps.db,
