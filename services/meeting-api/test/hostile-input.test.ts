@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { api, call, expectError, startTestApp, type ApiResult, type TestApp } from './helpers';
 
 /**
@@ -375,7 +375,7 @@ describe('the email cookie', () => {
 
 describe('a storm of bad requests', () => {
   test('300 mixed bad requests in parallel yield only 4xx envelopes, and /healthz still answers', async () => {
-    type Req = Parameters<FastifyInstance['inject']>[0] & object;
+    type Req = InjectOptions & { method: string; url: string };
     const cookie = `email=${HOST}`;
     const kinds: Req[] = [
       { method: 'POST', url: '/api/v1/meetings', headers: { cookie, 'content-type': 'application/json' }, payload: '{bad' },
