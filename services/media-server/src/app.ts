@@ -26,7 +26,8 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 interface Member {
   readonly id: number;
-  readonly ws: WebSocket;
+  /** Null until the handshake completes: the member already holds its room (and subscription). */
+  ws: WebSocket | null;
   readonly room: string;
   readonly identity: string;
   readonly openedAt: number;
@@ -125,6 +126,8 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   const members = new Map<WebSocket, Member>();
   const instanceTag = randomBytes(4).toString('hex');
   let nextConnId = 1;
+  /** Handshakes past the checks but not yet upgraded: they count against the limit. */
+  let pendingJoins = 0;
   let closing: Promise<void> | undefined;
   const counters = { framesIn: 0, slowConsumerDisconnects: 0, heartbeatDisconnects: 0 };
 
@@ -137,9 +140,9 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
 
   /** Sends one frame to one receiver, cutting it if its backlog would pass the cap. */
   function deliver(to: Member, data: Buffer, isBinary: boolean): void {
-    if (to.gone || to.ws.readyState !== WebSocket.OPEN) return;
+    if (to.gone || to.ws === null || to.ws.readyState !== WebSocket.OPEN) return;
     if (to.ws.bufferedAmount + data.length > config.maxBufferedBytes) {
-      cutSlowConsumer(to);
+      cutSlowConsumer(to as Member & { ws: WebSocket });
       return;
     }
     to.ws.send(data, isBinary ? BINARY : TEXT);
@@ -159,7 +162,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     if (rooms.leave(m.room, m)) relay.leave(m.room);
   }
 
-  function cutSlowConsumer(m: Member): void {
+  function cutSlowConsumer(m: Member & { ws: WebSocket }): void {
     counters.slowConsumerDisconnects++;
     logger.warn(
       { conn: m.id, room: m.room, identity: m.identity, bufferedBytes: m.ws.bufferedAmount },
@@ -210,16 +213,16 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   }
 
   const heartbeat = setInterval(() => {
-    for (const m of members.values()) {
+    for (const [ws, m] of members) {
       if (!m.alive) {
         counters.heartbeatDisconnects++;
         logger.info({ conn: m.id, room: m.room, identity: m.identity }, 'no pong since the last ping; dropping peer');
         removeFromRoom(m);
-        m.ws.terminate();
+        ws.terminate();
         continue;
       }
       m.alive = false;
-      m.ws.ping();
+      ws.ping();
     }
   }, config.heartbeatMs);
   heartbeat.unref();
@@ -250,7 +253,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     }
     // Checked after the await so concurrent handshakes cannot overshoot: handleUpgrade completes synchronously.
     if (closing) return rejectUpgrade(socket, 'SERVICE_UNAVAILABLE', 'Server is shutting down');
-    if (members.size >= config.maxConnections) {
+    if (members.size + pendingJoins >= config.maxConnections) {
       logger.warn({ limit: config.maxConnections }, 'connection limit reached');
       return rejectUpgrade(
         socket,
@@ -258,27 +261,40 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
         `This Media Server instance is at its limit of ${config.maxConnections} connections; try again later`,
       );
     }
-    if (socket.destroyed) return;
 
     const { claims } = check;
+    const m: Member = {
+      id: nextConnId++,
+      ws: null,
+      room: claims.room,
+      identity: claims.sub,
+      openedAt: Date.now(),
+      alive: true,
+      gone: false,
+    };
+    // Join (and subscribe) before answering 101, so the client misses no frame sent after its handshake.
+    if (rooms.join(m.room, m)) relay.join(m.room);
+    pendingJoins++;
+    try {
+      await relay.ready(m.room);
+    } finally {
+      pendingJoins--;
+    }
+    if (closing || socket.destroyed) {
+      removeFromRoom(m);
+      return rejectUpgrade(socket, 'SERVICE_UNAVAILABLE', 'Server is shutting down');
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const m: Member = {
-        id: nextConnId++,
-        ws,
-        room: claims.room,
-        identity: claims.sub,
-        openedAt: Date.now(),
-        alive: true,
-        gone: false,
-      };
+      m.ws = ws;
       members.set(ws, m);
       ws.on('message', onMessage);
       ws.on('pong', onPong);
       ws.on('error', onError);
       ws.on('close', onClose);
-      if (rooms.join(m.room, m)) relay.join(m.room);
       logger.info({ conn: m.id, room: m.room, identity: m.identity, host: claims.is_host }, 'connection opened');
     });
+    // ws completes the upgrade synchronously, or drops a socket that died meanwhile without calling back.
+    if (m.ws === null) removeFromRoom(m);
   }
 
   function handleRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -317,20 +333,20 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     clearInterval(heartbeat);
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    const open = [...members.values()];
+    const open = [...members.keys()];
     logger.info({ connections: open.length }, 'shutting down: closing client connections with 1001');
     // Clients that never answer the close frame are cut at the deadline.
     const deadline = setTimeout(() => {
-      for (const m of members.values()) m.ws.terminate();
+      for (const ws of members.keys()) ws.terminate();
     }, SHUTDOWN_GRACE_MS);
     deadline.unref();
     await Promise.all(
       open.map(
-        (m) =>
+        (ws) =>
           new Promise<void>((resolve) => {
-            if (m.ws.readyState === WebSocket.CLOSED) return resolve();
-            m.ws.once('close', () => resolve());
-            m.ws.close(CLOSE_SHUTDOWN, 'server shutting down');
+            if (ws.readyState === WebSocket.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            ws.close(CLOSE_SHUTDOWN, 'server shutting down');
           }),
       ),
     );

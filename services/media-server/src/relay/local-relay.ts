@@ -28,6 +28,10 @@ export class LocalRelay implements Relay {
     set.add(this);
   }
 
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
   leave(room: string): void {
     const set = this.hub.rooms.get(room);
     if (set === undefined) return;

@@ -13,6 +13,8 @@ export const H_PART = 'Media-Part';
 const HEADER_ROOM = 256;
 /** A half-received fragmented frame older than this is dropped (its sender went away mid-frame). */
 const PARTIAL_TTL_MS = 30_000;
+/** Longest a handshake waits for the broker to confirm a new room subscription. */
+const SUBSCRIBE_CONFIRM_TIMEOUT_MS = 2000;
 
 /**
  * The NATS subject of a room. Room ids are `[A-Za-z0-9_-]` (checked on the token), which
@@ -48,6 +50,7 @@ export class NatsRelay implements Relay {
   readonly instanceId: string;
   private onRemote: RemoteFrameHandler | undefined;
   private readonly subs = new Map<string, Subscription>();
+  private readonly confirmed = new Map<string, Promise<void>>();
   private readonly partials = new Map<string, Partial>();
   private connected = true;
   private closing = false;
@@ -79,13 +82,37 @@ export class NatsRelay implements Relay {
       },
     });
     this.subs.set(room, sub);
+    this.confirmed.set(room, this.confirm());
+  }
+
+  ready(room: string): Promise<void> {
+    return this.confirmed.get(room) ?? Promise.resolve();
+  }
+
+  /** A flush round-trip: the broker has processed our SUB once its PONG is back. */
+  private confirm(): Promise<void> {
+    if (!this.connected) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SUBSCRIBE_CONFIRM_TIMEOUT_MS);
+    });
+    const flushed = this.nc.flush().catch((err: unknown) => {
+      this.logger.warn({ err }, 'nats flush after subscribe failed');
+    });
+    return Promise.race([flushed, timeout]).finally(() => clearTimeout(timer));
   }
 
   leave(room: string): void {
     const sub = this.subs.get(room);
     if (sub === undefined) return;
     this.subs.delete(room);
+    this.confirmed.delete(room);
     sub.unsubscribe();
+  }
+
+  /** False while NATS is unreachable (frames for other instances are dropped meanwhile). */
+  get isConnected(): boolean {
+    return this.connected && !this.nc.isClosed();
   }
 
   /** Rooms this instance is subscribed to (for tests and stats). */
@@ -189,6 +216,7 @@ export class NatsRelay implements Relay {
     if (this.closing) return;
     this.closing = true;
     this.subs.clear();
+    this.confirmed.clear();
     if (!this.nc.isClosed()) {
       try {
         await this.nc.drain();

@@ -11,6 +11,12 @@ export interface Relay {
   start(onRemoteFrame: RemoteFrameHandler): void;
   /** This instance got its first member in `room`: start receiving the room's frames. */
   join(room: string): void;
+  /**
+   * Resolves once frames published to `room` by other instances are sure to reach this one
+   * (the subscription is active at the broker), so a client whose handshake has completed
+   * misses nothing, exactly as on a single instance. Never blocks on a broker outage.
+   */
+  ready(room: string): Promise<void>;
   /** This instance's last member left `room`: stop receiving them. */
   leave(room: string): void;
   /** Sends one frame of connection `connId` in `room` to the other instances, once (not per receiver). */

@@ -1,0 +1,224 @@
+import { after, afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import { barrier, connect, mintToken, randomFrame, silentLogger, startServer, until, type Client, type Running } from './helpers';
+import { H_CONN, H_INSTANCE, H_TYPE, NatsUnavailableError, connectNatsRelay, roomSubject, type NatsRelay } from '../src/relay/nats-relay';
+
+const NATS_URL = process.env.NATS_URL;
+const skip = NATS_URL === undefined ? 'NATS_URL is not set' : false;
+
+const servers: Running[] = [];
+const clients: Client[] = [];
+const natsConns: NatsConnection[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.ws.terminate();
+  await Promise.all(servers.splice(0).map((s) => s.app.close()));
+  await Promise.all(natsConns.splice(0).map((nc) => nc.close()));
+});
+
+const rid = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
+
+async function instance(url = NATS_URL!): Promise<Running & { relay: NatsRelay }> {
+  const relay = await connectNatsRelay({ url, logger: silentLogger });
+  const s = await startServer({}, { relay });
+  servers.push(s);
+  return Object.assign(s, { relay });
+}
+async function join(srv: Running, room: string, name: string): Promise<Client> {
+  const c = await connect(srv.ws, await mintToken({ room, sub: `${name}@example.com` }), name);
+  clients.push(c);
+  return c;
+}
+
+describe('several instances over NATS', { skip }, () => {
+  test('clients of one room on two instances exchange frames as on one: all, in order, once, no echo, no cross-room', async () => {
+    const [i1, i2] = [await instance(), await instance()];
+    const room = rid('shared');
+    const other = rid('other');
+    const a = await join(i1, room, 'a');
+    const b = await join(i1, room, 'b');
+    const c = await join(i2, room, 'c');
+    const d = await join(i2, room, 'd');
+    const x1 = await join(i1, other, 'x1');
+    const x2 = await join(i2, other, 'x2');
+
+    const sentA: Buffer[] = [];
+    const sentC: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const f = randomFrame(i % 40 === 0 ? 64 * 1024 : 10 + i, i);
+      sentA.push(f);
+      a.send(f, true);
+      const t = `c says ${i}`;
+      sentC.push(t);
+      c.send(t, false);
+    }
+    await barrier([a, b, c, d], 'end');
+    await barrier([x1, x2], 'end');
+
+    const binaries = (cl: Client) => cl.payloads().filter((f) => f.isBinary).map((f) => f.data);
+    const texts = (cl: Client) => cl.payloads().filter((f) => !f.isBinary).map((f) => f.data.toString());
+    for (const r of [b, c, d]) {
+      assert.equal(binaries(r).length, 200, `${r.name}: a's frames exactly once`);
+      binaries(r).forEach((f, i) => assert.ok(f.equals(sentA[i]!), `${r.name}: a's frame ${i} identical and in order`));
+    }
+    for (const r of [a, b, d]) assert.deepEqual(texts(r), sentC, `${r.name}: c's text frames once, in order, as text`);
+    assert.equal(binaries(a).length, 0, 'no echo to a');
+    assert.equal(texts(c).length, 0, 'no echo to c');
+    assert.equal(x1.payloads().length + x2.payloads().length, 0, 'nothing crosses rooms');
+  });
+
+  test('each frame is published to NATS once, with origin and type headers, whatever the number of receivers', async () => {
+    const [i1, i2] = [await instance(), await instance()];
+    const room = rid('once');
+    const observer = await natsConnect({ servers: NATS_URL! });
+    natsConns.push(observer);
+    const seen: Array<{ data: Uint8Array; type: string; inst: string; conn: string }> = [];
+    observer.subscribe(roomSubject(room), {
+      callback: (_err, msg) => {
+        seen.push({ data: msg.data, type: msg.headers?.get(H_TYPE) ?? '', inst: msg.headers?.get(H_INSTANCE) ?? '', conn: msg.headers?.get(H_CONN) ?? '' });
+      },
+    });
+    await observer.flush();
+    const sender = await join(i1, room, 'sender');
+    const receivers = [await join(i1, room, 'r0'), await join(i2, room, 'r1'), await join(i2, room, 'r2'), await join(i2, room, 'r3')];
+    const frameOf = (i: number) => (i % 2 === 0 ? randomFrame(500, i) : Buffer.from(`text ${i}`.repeat(50)));
+    for (let i = 0; i < 10; i++) sender.send(frameOf(i), i % 2 === 0);
+    await until(() => receivers.every((r) => r.frames.length === 10), 'delivery');
+    await until(() => seen.length >= 10, 'observer sees the frames');
+    await observer.flush();
+    assert.equal(seen.length, 10);
+    seen.forEach((m, i) => {
+      assert.ok(Buffer.from(m.data).equals(frameOf(i)), 'payload is the frame, untouched');
+      assert.equal(m.type, i % 2 === 0 ? 'b' : 't');
+      assert.equal(m.inst, i1.relay.instanceId);
+      assert.match(m.conn, /^\d+$/);
+    });
+  });
+
+  test('a 1 MiB frame (over NATS max_payload with headers) crosses instances byte-identical', async () => {
+    const [i1, i2] = [await instance(), await instance()];
+    const room = rid('big');
+    const a = await join(i1, room, 'a');
+    const b = await join(i2, room, 'b');
+    const big = randomFrame(1024 * 1024, 42);
+    a.send(big, true);
+    a.send('after', false);
+    await until(() => b.frames.length === 2, 'big frame relayed');
+    assert.ok(b.frames[0]!.data.equals(big));
+    assert.equal(b.frames[0]!.isBinary, true);
+    assert.equal(b.frames[1]!.data.toString(), 'after');
+  });
+
+  test('the room subscription exists only while the instance has members there, also after abrupt disconnects', async () => {
+    const i1 = await instance();
+    const room = rid('sub');
+    assert.ok(!i1.relay.subscribedRooms().includes(room));
+    const a = await join(i1, room, 'a');
+    const b = await join(i1, room, 'b');
+    assert.deepEqual(i1.relay.subscribedRooms(), [room]);
+    a.socket.destroy();
+    await until(() => i1.app.stats().connections === 1, 'a gone');
+    assert.deepEqual(i1.relay.subscribedRooms(), [room]);
+    b.socket.destroy();
+    await until(() => i1.app.stats().connections === 0, 'b gone');
+    assert.deepEqual(i1.relay.subscribedRooms(), []);
+    // A frame published by another instance now reaches nobody here (and nothing breaks).
+    const i2 = await instance();
+    const c = await join(i2, room, 'c');
+    c.send('anyone?', false);
+    const back = await join(i1, room, 'back');
+    c.send('hello again', false);
+    await until(() => back.frames.length >= 1, 'resubscribed');
+    assert.deepEqual(back.frames.map((f) => f.data.toString()), ['hello again']);
+  });
+
+  test('a NATS outage pauses cross-instance relaying only; after reconnect it resumes, local delivery never stops', async () => {
+    const proxy = await startProxy(new URL(NATS_URL!));
+    after(() => proxy.close());
+    const [i1, i2] = [await instance(proxy.url), await instance(proxy.url)];
+    const room = rid('outage');
+    const [a, b, c] = [await join(i1, room, 'a'), await join(i1, room, 'b'), await join(i2, room, 'c')];
+    a.send('before', false);
+    await until(() => b.frames.length === 1 && c.frames.length === 1, 'before outage');
+
+    proxy.down();
+    await until(() => !i1.relay.isConnected && !i2.relay.isConnected, 'both instances notice the outage');
+    a.send('during', false);
+    await until(() => b.frames.length === 2, 'local delivery during the outage');
+
+    proxy.up();
+    await until(() => i1.relay.isConnected && i2.relay.isConnected, 'both reconnect', 20_000);
+    // The client restores subscriptions itself; retry until the first frame crosses again.
+    let n = 0;
+    await until(() => {
+      if (c.frames.some((f) => f.data.toString().startsWith('probe'))) return true;
+      a.send(`probe ${n++}`, false);
+      return false;
+    }, 'relaying resumes', 20_000);
+    const mark = c.frames.length;
+    for (let i = 0; i < 50; i++) a.send(`after ${i}`, false);
+    await barrier([a, b, c], 'end');
+    assert.deepEqual(
+      c.payloads().slice(mark).map((f) => f.data.toString()).filter((t) => !t.startsWith('probe')),
+      Array.from({ length: 50 }, (_, i) => `after ${i}`),
+    );
+    assert.ok(!c.frames.some((f) => f.data.toString() === 'during'), 'frames during the outage are dropped, not replayed late');
+  });
+});
+
+describe('NATS at start-up', () => {
+  test('an unreachable NATS_URL fails fast with an error naming NATS_URL', async () => {
+    const port = await freePort();
+    await assert.rejects(
+      connectNatsRelay({ url: `nats://user:pw@127.0.0.1:${port}`, logger: silentLogger, connectTimeoutMs: 2000 }),
+      (err: unknown) => err instanceof NatsUnavailableError && /NATS_URL=nats:\/\/127\.0\.0\.1:\d+/.test(err.message) && !err.message.includes('pw'),
+    );
+  });
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** A TCP proxy in front of the real NATS that can simulate a NATS restart. */
+async function startProxy(target: URL): Promise<{ url: string; down(): void; up(): void; close(): Promise<void> }> {
+  let isDown = false;
+  const open = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    if (isDown) return void client.destroy();
+    const upstream = tcpConnect(Number(target.port || 4222), target.hostname);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        open.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    down() {
+      isDown = true;
+      for (const s of open) s.destroy();
+    },
+    up() {
+      isDown = false;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of open) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
