@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+
+/** Repository root: children are started from here so `--import tsx` resolves. */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Size of the `pg` pool in the limit servers. It must equal the Meeting API's pool size
+ * (its default is 10), or the pg-select / pg-write limits would not be the API's bound.
+ */
+export const PG_POOL_SIZE = 10;
+
+/** Loopback only: the bench never targets anything else. */
+export const HOST = '127.0.0.1';
+
+export const DEFAULT_ADMIN_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Size of every relay frame. */
+export const FRAME_SIZE = 1024;
+
+/** Domain of every email the bench invents. */
+export const EMAIL_DOMAIN = 'bench.test';
+
+export const TOKEN_ISSUER = 'videocall-meeting-backend';

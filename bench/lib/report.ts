@@ -1,0 +1,99 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Entry } from '../scenarios/context';
+import type { MachineInfo } from './machine';
+
+export interface Report {
+  machine: MachineInfo;
+  mode: 'quick' | 'full';
+  settings: Record<string, unknown>;
+  scenarios: Record<string, Entry>;
+  limits: Record<string, Entry>;
+  services: { api_rss_mb_max: number | null; media_rss_mb_max: number | null };
+  targets: Record<string, { target: string; met: boolean }>;
+  failures: Record<string, string>;
+  notes: string[];
+}
+
+interface Target {
+  text: string;
+  met(e: Entry): boolean;
+}
+
+const num = (v: unknown) => (typeof v === 'number' ? v : Number.NaN);
+
+/** The team's targets (printed, never asserted). */
+export const TARGETS: Record<string, Target> = {
+  'status-poll-50': { text: '≥0.8× pg-select, p99≤20ms, 0 err', met: (e) => num(e.ratio) >= 0.8 && e.p99_ms <= 20 && e.errors === 0 },
+  'status-poll-200': { text: '≥0.8× pg-select, 0 err', met: (e) => num(e.ratio) >= 0.8 && e.errors === 0 },
+  'waiting-poll-50': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
+  'waiting-poll-200': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
+  'join-admit': { text: '≥0.5× pg-write, 0 err, consistent', met: (e) => num(e.ratio) >= 0.5 && e.errors === 0 && e.consistent === true },
+  'relay-fanout': { text: '≥0.7× ws-broadcast, no loss/reorder', met: (e) => num(e.ratio) >= 0.7 && e.lost === 0 && e.reordered === 0 && e.stalled !== true },
+  'idle-connections': { text: '≤40 KB/conn', met: (e) => num(e.kb_per_connection) <= 40 },
+};
+export const API_RSS_TARGET_MB = 200;
+
+export function evaluateTargets(scenarios: Record<string, Entry>, apiRssMax: number | null): Report['targets'] {
+  const out: Report['targets'] = {};
+  for (const [name, target] of Object.entries(TARGETS)) {
+    const e = scenarios[name];
+    if (e !== undefined) out[name] = { target: target.text, met: target.met(e) };
+  }
+  if (apiRssMax !== null) out['api-rss'] = { target: `< ${API_RSS_TARGET_MB} MB`, met: apiRssMax < API_RSS_TARGET_MB };
+  return out;
+}
+
+export function writeReport(path: string, report: Report): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+const fmt = (v: unknown, digits = 1): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
+
+function extras(name: string, e: Entry): string {
+  const parts: string[] = [];
+  if (typeof e.rss_mb_max === 'number') parts.push(`rss ${e.rss_mb_max} MB`);
+  if (typeof e.framework_ratio === 'number') parts.push(`${e.framework_ratio}× noop`);
+  if ('consistent' in e) parts.push(`consistent=${String(e.consistent)}`);
+  if ('lost' in e) parts.push(`lost=${String(e.lost)} reordered=${String(e.reordered)}${e.stalled === true ? ' STALLED' : ''}`);
+  if ('offered_rate' in e) parts.push(`offered ${String(e.offered_rate)}/s`);
+  if (name === 'idle-connections') {
+    parts.push(`${String(e.opened)} conns, rss ${String(e.rss_mb_before)}→${String(e.rss_mb_after)} MB, ${String(e.kb_per_connection)} KB/conn`);
+  }
+  if (e.errors > 0 && typeof e.status_codes === 'object') parts.push(`codes ${JSON.stringify(e.status_codes)}`);
+  return parts.join('; ');
+}
+
+export function printTable(report: Report): void {
+  const rows: string[][] = [['name', 'rate/s', 'p50 ms', 'p99 ms', 'errors', 'limit', 'limit/s', 'ratio', 'target', '', 'notes']];
+  for (const [name, e] of Object.entries(report.limits)) {
+    rows.push([`[limit] ${name}`, fmt(e.rate, 0), fmt(e.p50_ms, 2), fmt(e.p99_ms, 2), String(e.errors), '', '', '', '', '', extras(name, e)]);
+  }
+  for (const [name, e] of Object.entries(report.scenarios)) {
+    const t = report.targets[name];
+    const timed = name !== 'idle-connections';
+    rows.push([
+      name,
+      fmt(e.rate, 0),
+      timed ? fmt(e.p50_ms, 2) : '–',
+      timed ? fmt(e.p99_ms, 2) : '–',
+      String(e.errors),
+      e.limit ?? '',
+      fmt(e.limit_rate, 0),
+      fmt(e.ratio, 2),
+      t?.target ?? '',
+      t === undefined ? '' : t.met ? '✓' : '✗',
+      extras(name, e),
+    ]);
+  }
+  for (const [name, why] of Object.entries(report.failures)) rows.push([name, '', '', '', '', '', '', '', '', '✗', `FAILED: ${why.split('\n')[0] ?? ''}`]);
+  const rss = report.targets['api-rss'];
+  if (rss !== undefined) rows.push(['api-rss-max', '', '', '', '', '', '', '', rss.target, rss.met ? '✓' : '✗', `${fmt(report.services.api_rss_mb_max)} MB`]);
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length))) ?? [];
+  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
+  console.log(line(rows[0] ?? []));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows.slice(1)) console.log(line(r));
+  for (const note of report.notes) console.log(`note: ${note}`);
+}

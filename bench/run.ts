@@ -1,0 +1,79 @@
+// `npm run bench [-- --quick] [-- --only status-poll,relay-fanout]`: see bench/README.md.
+import { fileURLToPath } from 'node:url';
+import { parseBenchArgs } from './lib/args';
+import { createBenchDatabase } from './lib/bench-db';
+import { installSignalHandlers, runCleanup } from './lib/cleanup';
+import { DEFAULT_ADMIN_DATABASE_URL } from './lib/constants';
+import { round1 } from './lib/limit-measure';
+import { describeMachine } from './lib/machine';
+import { evaluateTargets, printTable, writeReport, type Report } from './lib/report';
+import { randomJwtSecret } from './lib/tokens';
+import { seedLimitTables } from './limits/schema';
+import { BenchContext, type RunSettings } from './scenarios/context';
+import { SCENARIOS } from './scenarios/index';
+
+const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+
+async function main(): Promise<number> {
+  const args = parseBenchArgs(process.argv.slice(2));
+  const unknown = args.only.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    return 2;
+  }
+  const selected = SCENARIOS.filter((s) => args.only.length === 0 || args.only.includes(s.name));
+  const settings: RunSettings = args.quick
+    ? { quick: true, durationSec: 5, warmupSec: 1, idleConnections: 5_000 }
+    : { quick: false, durationSec: 15, warmupSec: 3, idleConnections: 5_000 };
+  const machine = describeMachine();
+  console.log(`bench (${args.quick ? 'quick' : 'full'}): ${selected.map((s) => s.name).join(', ')}`);
+  console.log(`machine: ${machine.cpus}× ${machine.cpu_model}, ${machine.memory_mb} MB, node ${machine.node_version}, load ${machine.load_avg_at_start.join(' ')}`);
+
+  const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL);
+  await seedLimitTables(db.url);
+  const ctx = new BenchContext(settings, db, randomJwtSecret());
+  const failures: Record<string, string> = {};
+  for (const scenario of selected) {
+    const t0 = Date.now();
+    console.log(`→ ${scenario.name}`);
+    try {
+      await scenario.run(ctx);
+      console.log(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      failures[scenario.name] = (err as Error).message;
+      console.error(`  ${scenario.name} failed: ${(err as Error).message}`);
+    }
+  }
+  await ctx.stopAll();
+  await db.drop();
+
+  const apiRss = ctx.apiRssMax > 0 ? round1(ctx.apiRssMax) : null;
+  const report: Report = {
+    machine,
+    mode: args.quick ? 'quick' : 'full',
+    settings: { ...settings, only: args.only },
+    scenarios: ctx.scenarios,
+    limits: ctx.limits,
+    services: { api_rss_mb_max: apiRss, media_rss_mb_max: ctx.mediaRssMax > 0 ? round1(ctx.mediaRssMax) : null },
+    targets: evaluateTargets(ctx.scenarios, apiRss),
+    failures,
+    notes: ctx.notes,
+  };
+  console.log('');
+  printTable(report);
+  writeReport(RESULTS, report);
+  console.log(`\nwritten ${RESULTS}`);
+  return Object.keys(failures).length > 0 ? 1 : 0;
+}
+
+installSignalHandlers();
+main()
+  .then(async (code) => {
+    await runCleanup();
+    process.exit(code);
+  })
+  .catch(async (err: unknown) => {
+    console.error(err);
+    await runCleanup();
+    process.exit(1);
+  });

@@ -1,0 +1,133 @@
+import type { BenchDatabase } from '../lib/bench-db';
+import { measureLimit, type LimitKey } from '../lib/limit-measure';
+import { startService, type Service } from '../lib/processes';
+import { WsClientDriver } from '../lib/ws-client-driver';
+
+export interface RunSettings {
+  quick: boolean;
+  /** Measured seconds per load run. */
+  durationSec: number;
+  /** Discarded seconds before each load run. */
+  warmupSec: number;
+  idleConnections: number;
+}
+
+/** One result row: a scenario or a limit. Extra fields are scenario-specific. */
+export interface Entry {
+  rate: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  limit?: string;
+  limit_rate?: number;
+  ratio?: number;
+  [extra: string]: unknown;
+}
+
+/** What scenarios share: lazily started services, memoised limits and fixtures, the results. */
+export class BenchContext {
+  readonly scenarios: Record<string, Entry> = {};
+  readonly limits: Record<string, Entry> = {};
+  readonly notes: string[] = [];
+  private apiService: Promise<Service> | undefined;
+  private mediaService: Promise<Service> | undefined;
+  private clients: WsClientDriver | undefined;
+  private readonly limitRuns = new Map<string, Promise<Entry>>();
+  private readonly fixtures = new Map<string, Promise<unknown>>();
+  /** Highest RSS of any Meeting API / Media Server process this run, MiB. */
+  apiRssMax = 0;
+  mediaRssMax = 0;
+
+  constructor(
+    readonly settings: RunSettings,
+    readonly db: BenchDatabase,
+    readonly jwtSecret: string,
+  ) {}
+
+  api(): Promise<Service> {
+    this.apiService ??= startService({
+      name: 'meeting-api',
+      script: 'services/meeting-api/src/server.ts',
+      portEnv: 'MEETING_API_PORT',
+      readyPath: '/readyz',
+      env: { ...this.serviceEnv(), DATABASE_URL: this.db.url },
+    });
+    return this.apiService;
+  }
+
+  media(): Promise<Service> {
+    this.mediaService ??= startService({
+      name: 'media-server',
+      script: 'services/media-server/src/server.ts',
+      portEnv: 'MEDIA_SERVER_PORT',
+      readyPath: '/healthz',
+      env: this.serviceEnv(),
+    });
+    return this.mediaService;
+  }
+
+  /** Stops the current Media Server so the next `media()` starts a fresh one (clean RSS baseline). */
+  async restartMedia(): Promise<Service> {
+    await this.stopMedia();
+    return this.media();
+  }
+
+  wsClients(): WsClientDriver {
+    this.clients ??= WsClientDriver.start();
+    return this.clients;
+  }
+
+  /** Measures a limit once per run, right before the first scenario that needs it. */
+  limit(key: LimitKey): Promise<Entry> {
+    let run = this.limitRuns.get(key);
+    if (run === undefined) {
+      run = measureLimit(this, key).then((entry) => {
+        this.limits[key] = entry;
+        return entry;
+      });
+      this.limitRuns.set(key, run);
+    }
+    return run;
+  }
+
+  /** Seeds a fixture once per run and shares it between scenarios. */
+  fixture<T>(key: string, seed: () => Promise<T>): Promise<T> {
+    let f = this.fixtures.get(key) as Promise<T> | undefined;
+    if (f === undefined) {
+      f = seed();
+      this.fixtures.set(key, f);
+    }
+    return f;
+  }
+
+  record(name: string, entry: Entry): void {
+    this.scenarios[name] = entry;
+  }
+
+  async stopMedia(): Promise<void> {
+    const media = this.mediaService;
+    this.mediaService = undefined;
+    if (media === undefined) return;
+    const service = await media.catch(() => undefined);
+    if (service === undefined) return;
+    this.mediaRssMax = Math.max(this.mediaRssMax, service.rss.max);
+    await service.stop();
+  }
+
+  async stopAll(): Promise<void> {
+    await this.stopMedia();
+    const api = this.apiService;
+    this.apiService = undefined;
+    const service = await api?.catch(() => undefined);
+    if (service !== undefined) {
+      this.apiRssMax = Math.max(this.apiRssMax, service.rss.max);
+      await service.stop();
+    }
+    await this.clients?.stop();
+    this.clients = undefined;
+  }
+
+  private serviceEnv(): Record<string, string> {
+    return { JWT_SECRET: this.jwtSecret, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+  }
+}

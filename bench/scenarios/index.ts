@@ -1,0 +1,23 @@
+import type { BenchContext } from './context';
+import { idleConnections } from './idle-connections';
+import { joinAdmit } from './join-admit';
+import { list } from './list';
+import { relayFanout, relayRooms } from './relay';
+import { statusPoll, waitingPoll } from './status-poll';
+
+export interface Scenario {
+  name: string;
+  service: 'meeting-api' | 'media-server';
+  run(ctx: BenchContext): Promise<void>;
+}
+
+/** In run order: API first, then the relay, idle last because it restarts the Media Server. */
+export const SCENARIOS: readonly Scenario[] = [
+  { name: 'status-poll', service: 'meeting-api', run: statusPoll },
+  { name: 'waiting-poll', service: 'meeting-api', run: waitingPoll },
+  { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
+  { name: 'list', service: 'meeting-api', run: list },
+  { name: 'relay-fanout', service: 'media-server', run: relayFanout },
+  { name: 'relay-rooms', service: 'media-server', run: relayRooms },
+  { name: 'idle-connections', service: 'media-server', run: idleConnections },
+];
