@@ -57,12 +57,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  await app.listen({ port: config.port, host: config.host });
+  // The address actually bound: with MEETING_API_PORT=0 the OS picks the port.
+  const url = await app.listen({ port: config.port, host: config.host });
   const where = config.databaseUrl === undefined ? `embedded PGlite in ${config.dataDir}/pgdata` : 'PostgreSQL (DATABASE_URL)';
-  logger.info(
-    { url: `http://${config.host}:${config.port}`, database: where },
-    `Meeting API listening on http://${config.host}:${config.port} (${where})`,
-  );
+  logger.info({ url, database: where }, `Meeting API listening on ${url} (${where})`);
 }
 
 main().catch((err) => {
