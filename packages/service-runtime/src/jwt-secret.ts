@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** HS256 keys shorter than the hash output weaken the signature (RFC 7518 §3.2). */
@@ -46,8 +46,16 @@ export function resolveJwtSecret(opts: {
   try {
     mkdirSync(opts.dataDir, { recursive: true });
     const secret = randomBytes(48).toString('base64url');
-    // 'wx': when both services start at once, exactly one writes and the other reads it.
-    writeFileSync(path, `${secret}\n`, { flag: 'wx', mode: 0o600 });
+    // Written aside, then hard-linked into place: the link is atomic and fails if the
+    // file exists, so when both services start at once exactly one secret wins and
+    // nobody ever reads a half-written file.
+    const staging = `${path}.${process.pid}.tmp`;
+    writeFileSync(staging, `${secret}\n`, { mode: 0o600 });
+    try {
+      linkSync(staging, path);
+    } finally {
+      unlinkSync(staging);
+    }
     return { secret, source: 'generated', path };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
