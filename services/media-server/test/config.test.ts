@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from 'service-runtime';
+import { loadConfig } from '../src/config';
+
+const SECRET = 'x'.repeat(32);
+
+test('defaults apply when only JWT_SECRET is set', () => {
+  const c = loadConfig({ JWT_SECRET: SECRET });
+  assert.equal(c.port, 8080);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.natsUrl, undefined);
+  assert.equal(c.logLevel, 'info');
+  assert.equal(c.maxConnections, 10_000);
+  assert.equal(c.maxBufferedBytes, 8 * 1024 * 1024);
+  assert.equal(c.heartbeatMs, 30_000);
+  assert.equal(c.maxFrameBytes, 1024 * 1024);
+  assert.equal(c.jwtSecretSource, 'env');
+});
+
+test('every bad variable is named in one ConfigError', () => {
+  assert.throws(
+    () =>
+      loadConfig({
+        JWT_SECRET: SECRET,
+        MEDIA_SERVER_PORT: '70000',
+        NATS_URL: 'http://nats:4222',
+        LOG_LEVEL: 'chatty',
+        MEDIA_MAX_CONNECTIONS: '0',
+        MEDIA_MAX_BUFFERED_BYTES: 'lots',
+        MEDIA_HEARTBEAT_SECS: '-5',
+      }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      for (const name of ['MEDIA_SERVER_PORT', 'NATS_URL', 'LOG_LEVEL', 'MEDIA_MAX_CONNECTIONS', 'MEDIA_MAX_BUFFERED_BYTES', 'MEDIA_HEARTBEAT_SECS']) {
+        assert.ok(err.problems.some((p) => p.startsWith(name)), `${name} named in ${err.message}`);
+      }
+      return true;
+    },
+  );
+});
+
+test('production refuses a missing or short JWT_SECRET', () => {
+  assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /JWT_SECRET is required/);
+  assert.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' }), /JWT_SECRET must be at least 32 bytes/);
+});
+
+test('in development without JWT_SECRET the shared secret under DATA_DIR is generated once and reused', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'media-config-'));
+  const first = loadConfig({ DATA_DIR: dataDir });
+  const second = loadConfig({ DATA_DIR: dataDir });
+  assert.equal(first.jwtSecretSource, 'generated');
+  assert.equal(second.jwtSecretSource, 'file');
+  assert.equal(first.jwtSecret, second.jwtSecret);
+  assert.equal(second.jwtSecretPath, join(dataDir, 'jwt-secret'));
+});
+
+test('NATS_URL and the tuning variables are read', () => {
+  const c = loadConfig({
+    JWT_SECRET: SECRET,
+    NATS_URL: 'nats://127.0.0.1:4222',
+    MEDIA_MAX_CONNECTIONS: '5',
+    MEDIA_MAX_BUFFERED_BYTES: '1048576',
+    MEDIA_HEARTBEAT_SECS: '2',
+  });
+  assert.equal(c.natsUrl, 'nats://127.0.0.1:4222');
+  assert.equal(c.maxConnections, 5);
+  assert.equal(c.maxBufferedBytes, 1048576);
+  assert.equal(c.heartbeatMs, 2000);
+});
