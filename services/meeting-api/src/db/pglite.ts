@@ -13,7 +13,8 @@ export async function createPgliteDatabase(dataDir: string | undefined): Promise
   const queryOn = (target: Pick<PGlite, 'query'>) =>
     async <R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
       const result = await target.query<R>(text, params as unknown[] | undefined);
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      // PGlite reports affectedRows = 0 for a SELECT; pg's rowCount is the number of rows returned.
+      return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
     };
 
   return {
