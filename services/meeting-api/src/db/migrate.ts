@@ -25,10 +25,15 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * start-ups of several instances apply each migration exactly once.
  */
 export async function migrate(db: Database, migrations = readMigrations()): Promise<string[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    VARCHAR(255) PRIMARY KEY,
-    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-  )`);
+  // Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS on a fresh
+  // database can both try to create it (unique violation on pg_type).
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    VARCHAR(255) PRIMARY KEY,
+      applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`);
+  });
   const applied: string[] = [];
   for (const migration of migrations) {
     const didApply = await db.transaction(async (tx) => {
