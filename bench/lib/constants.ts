@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * Size of the `pg` pool in the limit servers. It must equal the Meeting API's pool size
- * (its default is 10), or the pg-select / pg-write limits would not be the API's bound.
+ * Size of the `pg` pool in the limit servers and of the Meeting API (passed as `DB_POOL_SIZE`),
+ * so the pg-select / pg-write limits are the bound of the same pool.
  */
 export const PG_POOL_SIZE = 10;
 

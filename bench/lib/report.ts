@@ -67,10 +67,13 @@ function extras(name: string, e: Entry): string {
 
 export function printTable(report: Report): void {
   const rows: string[][] = [['name', 'rate/s', 'p50 ms', 'p99 ms', 'errors', 'limit', 'limit/s', 'ratio', 'target', '', 'notes']];
-  for (const [name, e] of Object.entries(report.limits)) {
-    rows.push([`[limit] ${name}`, fmt(e.rate, 0), fmt(e.p50_ms, 2), fmt(e.p99_ms, 2), String(e.errors), '', '', '', '', '', extras(name, e)]);
-  }
+  const limitRow = (name: string, e: Entry) => {
+    const runs = Array.isArray(e.runs) ? `runs ${e.runs.join(' / ')}/s; ` : '';
+    rows.push([`  [limit] ${name}`, fmt(e.rate, 0), fmt(e.p50_ms, 2), fmt(e.p99_ms, 2), String(e.errors), '', '', '', '', '', runs + extras(name, e)]);
+  };
+  for (const [name, e] of Object.entries(report.limits)) if (!name.includes('@')) limitRow(name, e);
   for (const [name, e] of Object.entries(report.scenarios)) {
+    for (const [limitName, l] of Object.entries(report.limits)) if (limitName.endsWith(`@${name}`)) limitRow(limitName.split(' ')[0] ?? limitName, l);
     const t = report.targets[name];
     const timed = name !== 'idle-connections';
     rows.push([

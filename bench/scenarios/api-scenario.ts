@@ -26,15 +26,16 @@ export async function runApiLoad(
   opts: { connections: number; requests: AutocannonRequest[]; limit: LimitKey; extra?: (r: HttpLoadResult) => Record<string, unknown> },
 ): Promise<Entry> {
   const api = await ctx.api();
-  const limit = await ctx.limit(opts.limit);
-  const framework = await ctx.limit(`fastify-noop-${opts.connections}`);
-  api.rss.resetWindow();
-  const r = await runHttpLoad({
-    url: api.url,
-    connections: opts.connections,
-    durationSec: ctx.settings.durationSec,
-    warmupSec: ctx.settings.warmupSec,
-    requests: opts.requests,
+  const framework = await ctx.infoLimit(`fastify-noop-${opts.connections}`);
+  const { result: r, limit } = await ctx.bracket(name, opts.limit, () => {
+    api.rss.resetWindow();
+    return runHttpLoad({
+      url: api.url,
+      connections: opts.connections,
+      durationSec: ctx.settings.durationSec,
+      warmupSec: ctx.settings.warmupSec,
+      requests: opts.requests,
+    });
   });
   const entry: Entry = {
     ...r,

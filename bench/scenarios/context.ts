@@ -1,5 +1,6 @@
+import { PG_POOL_SIZE } from '../lib/constants';
 import type { BenchDatabase } from '../lib/bench-db';
-import { measureLimit, type LimitKey } from '../lib/limit-measure';
+import { combineLimitRuns, LimitServers, measureLimit, type LimitKey } from '../lib/limit-measure';
 import { startService, type Service } from '../lib/processes';
 import { WsClientDriver } from '../lib/ws-client-driver';
 
@@ -32,7 +33,8 @@ export class BenchContext {
   private apiService: Promise<Service> | undefined;
   private mediaService: Promise<Service> | undefined;
   private clients: WsClientDriver | undefined;
-  private readonly limitRuns = new Map<string, Promise<Entry>>();
+  private readonly limitServers: LimitServers;
+  private readonly infoLimits = new Map<string, Promise<Entry>>();
   private readonly fixtures = new Map<string, Promise<unknown>>();
   /** Highest RSS of any Meeting API / Media Server process this run, MiB. */
   apiRssMax = 0;
@@ -42,7 +44,9 @@ export class BenchContext {
     readonly settings: RunSettings,
     readonly db: BenchDatabase,
     readonly jwtSecret: string,
-  ) {}
+  ) {
+    this.limitServers = new LimitServers(db.url);
+  }
 
   api(): Promise<Service> {
     this.apiService ??= startService({
@@ -50,7 +54,7 @@ export class BenchContext {
       script: 'services/meeting-api/src/server.ts',
       portEnv: 'MEETING_API_PORT',
       readyPath: '/readyz',
-      env: { ...this.serviceEnv(), DATABASE_URL: this.db.url },
+      env: { ...this.serviceEnv(), DATABASE_URL: this.db.url, DB_POOL_SIZE: String(PG_POOL_SIZE) },
     });
     return this.apiService;
   }
@@ -77,15 +81,30 @@ export class BenchContext {
     return this.clients;
   }
 
-  /** Measures a limit once per run, right before the first scenario that needs it. */
-  limit(key: LimitKey): Promise<Entry> {
-    let run = this.limitRuns.get(key);
+  /**
+   * Runs `scenario` between two half-length runs of its limit (A-B-A), so slow drift of a noisy
+   * machine hits both sides alike. The limit entry is the mean of the two halves.
+   */
+  async bracket<T>(scenario: string, key: LimitKey, run: () => Promise<T>): Promise<{ result: T; limit: Entry }> {
+    const half = Math.max(2, this.settings.durationSec / 2);
+    const clients = () => this.wsClients();
+    const before = await measureLimit(this.limitServers, key, { durationSec: half, warmupSec: this.settings.warmupSec, clients });
+    const result = await run();
+    const after = await measureLimit(this.limitServers, key, { durationSec: half, warmupSec: 0, clients });
+    const limit = combineLimitRuns([before, after]);
+    this.limits[`${key} @${scenario}`] = limit;
+    return { result, limit };
+  }
+
+  /** A limit shown for information only (the framework bound): measured once per run. */
+  infoLimit(key: LimitKey): Promise<Entry> {
+    let run = this.infoLimits.get(key);
     if (run === undefined) {
-      run = measureLimit(this, key).then((entry) => {
+      run = measureLimit(this.limitServers, key, { durationSec: this.settings.durationSec, warmupSec: this.settings.warmupSec, clients: () => this.wsClients() });
+      void run.then((entry) => {
         this.limits[key] = entry;
-        return entry;
       });
-      this.limitRuns.set(key, run);
+      this.infoLimits.set(key, run);
     }
     return run;
   }
@@ -125,6 +144,7 @@ export class BenchContext {
     }
     await this.clients?.stop();
     this.clients = undefined;
+    await this.limitServers.stopAll();
   }
 
   private serviceEnv(): Record<string, string> {

@@ -19,16 +19,17 @@ async function lobbyUrls(ctx: BenchContext, members: { room: string; email: stri
 export async function relayFanout(ctx: BenchContext): Promise<void> {
   const members = Array.from({ length: FANOUT_RECEIVERS + 1 }, (_, i) => ({ room: 'bench-fanout', email: email(`fan-${i}`), isHost: i === 0 }));
   const urls = await lobbyUrls(ctx, members);
-  const limit = await ctx.limit('ws-broadcast-fanout');
   const media = await ctx.media();
-  media.rss.resetWindow();
-  const r = await ctx.wsClients().call<RelayResult>(
-    {
-      cmd: 'fanout',
-      params: { ...fanoutUrls((i) => urls[i] as string), durationSec: ctx.settings.durationSec, warmupSec: ctx.settings.warmupSec, window: FANOUT_WINDOW },
-    },
-    (ctx.settings.durationSec + ctx.settings.warmupSec + 60) * 1000,
-  );
+  const { result: r, limit } = await ctx.bracket('relay-fanout', 'ws-broadcast-fanout', () => {
+    media.rss.resetWindow();
+    return ctx.wsClients().call<RelayResult>(
+      {
+        cmd: 'fanout',
+        params: { ...fanoutUrls((i) => urls[i] as string), durationSec: ctx.settings.durationSec, warmupSec: ctx.settings.warmupSec, window: FANOUT_WINDOW },
+      },
+      (ctx.settings.durationSec + ctx.settings.warmupSec + 60) * 1000,
+    );
+  });
   ctx.record('relay-fanout', {
     ...r,
     receivers: FANOUT_RECEIVERS,
@@ -38,6 +39,7 @@ export async function relayFanout(ctx: BenchContext): Promise<void> {
     ratio: ratio(r.rate, limit.rate),
     rss_mb_max: round1(media.rss.resetWindow()),
   });
+  ctx.mediaRssMax = Math.max(ctx.mediaRssMax, media.rss.max);
 }
 
 /** 250 rooms × 4 members, each member sending 20 frames/s. */
@@ -50,13 +52,14 @@ export async function relayRooms(ctx: BenchContext): Promise<void> {
     });
   const flat = await lobbyUrls(ctx, members);
   const rooms = roomsUrls((room, m) => flat[room * ROOM_SIZE + m] as string);
-  const limit = await ctx.limit('ws-broadcast-rooms');
   const media = await ctx.media();
-  media.rss.resetWindow();
-  const r = await ctx.wsClients().call<RoomsResult>(
-    { cmd: 'rooms', params: { rooms, rateHz: ROOMS_RATE_HZ, durationSec: ctx.settings.durationSec, warmupSec: ctx.settings.warmupSec } },
-    (ctx.settings.durationSec + ctx.settings.warmupSec + 90) * 1000,
-  );
+  const { result: r, limit } = await ctx.bracket('relay-rooms', 'ws-broadcast-rooms', () => {
+    media.rss.resetWindow();
+    return ctx.wsClients().call<RoomsResult>(
+      { cmd: 'rooms', params: { rooms, rateHz: ROOMS_RATE_HZ, durationSec: ctx.settings.durationSec, warmupSec: ctx.settings.warmupSec } },
+      (ctx.settings.durationSec + ctx.settings.warmupSec + 90) * 1000,
+    );
+  });
   ctx.record('relay-rooms', {
     ...r,
     rooms: ROOMS,
@@ -68,4 +71,5 @@ export async function relayRooms(ctx: BenchContext): Promise<void> {
     limit_p99_ms: limit.p99_ms,
     rss_mb_max: round1(media.rss.resetWindow()),
   });
+  ctx.mediaRssMax = Math.max(ctx.mediaRssMax, media.rss.max);
 }
