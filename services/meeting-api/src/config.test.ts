@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ConfigError } from 'service-runtime';
+import { loadConfig } from './config';
+
+const SECRET = 'a-config-test-secret-of-at-least-32-bytes';
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'meeting-config-'));
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The ConfigError thrown by loadConfig(env); fails if it does not throw one. */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail(`loadConfig(${JSON.stringify(env)}) did not throw`);
+}
+
+describe('loadConfig defaults', () => {
+  test('an environment with only JWT_SECRET gives the documented defaults', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    assert.deepEqual(config, {
+      port: 8081,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: resolve('.data'),
+      jwtSecret: SECRET,
+      jwtSecretSource: 'env',
+      jwtSecretPath: undefined,
+      tokenTtlSecs: 600,
+      production: false,
+      logLevel: 'info',
+      corsOrigins: undefined,
+      dbPoolSize: 10,
+      bodyLimitBytes: 64 * 1024,
+    });
+  });
+
+  test('blank values count as unset', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, MEETING_API_PORT: '', TOKEN_TTL_SECS: '  ', LOG_LEVEL: '', HOST: ' ', DATABASE_URL: '' });
+    assert.equal(config.port, 8081);
+    assert.equal(config.tokenTtlSecs, 600);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.databaseUrl, undefined);
+  });
+
+  test('every variable is read when set', () => {
+    const dataDir = tempDir();
+    const config = loadConfig({
+      JWT_SECRET: SECRET,
+      MEETING_API_PORT: '9090',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://u@db.internal:5432/meetings',
+      DATA_DIR: dataDir,
+      TOKEN_TTL_SECS: ' 120 ',
+      LOG_LEVEL: 'debug',
+      DB_POOL_SIZE: '25',
+      BODY_LIMIT_BYTES: '2048',
+      CORS_ORIGINS: 'https://a.example',
+    });
+    assert.equal(config.port, 9090);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.databaseUrl, 'postgres://u@db.internal:5432/meetings');
+    assert.equal(config.dataDir, dataDir);
+    assert.equal(config.tokenTtlSecs, 120);
+    assert.equal(config.logLevel, 'debug');
+    assert.equal(config.dbPoolSize, 25);
+    assert.equal(config.bodyLimitBytes, 2048);
+    assert.deepEqual(config.corsOrigins, ['https://a.example']);
+  });
+
+  test('postgresql:// URLs and port 0 are accepted', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, DATABASE_URL: 'postgresql://localhost/x', MEETING_API_PORT: '0' });
+    assert.equal(config.databaseUrl, 'postgresql://localhost/x');
+    assert.equal(config.port, 0);
+  });
+
+  test('without JWT_SECRET outside production a development secret is generated under DATA_DIR', () => {
+    const dataDir = tempDir();
+    const config = loadConfig({ DATA_DIR: dataDir });
+    assert.equal(config.jwtSecretSource, 'generated');
+    assert.equal(config.jwtSecretPath, join(dataDir, 'jwt-secret'));
+    assert.ok(Buffer.byteLength(config.jwtSecret) >= 32);
+    assert.equal(statSync(join(dataDir, 'jwt-secret')).mode & 0o777, 0o600);
+    const again = loadConfig({ DATA_DIR: dataDir });
+    assert.equal(again.jwtSecretSource, 'file');
+    assert.equal(again.jwtSecret, config.jwtSecret);
+  });
+});
+
+describe('loadConfig rejects bad values, naming the variable', () => {
+  const cases: [string, string][] = [
+    ['MEETING_API_PORT', 'abc'],
+    ['MEETING_API_PORT', '70000'],
+    ['MEETING_API_PORT', '-1'],
+    ['MEETING_API_PORT', '80.5'],
+    ['TOKEN_TTL_SECS', 'abc'],
+    ['TOKEN_TTL_SECS', '0'],
+    ['TOKEN_TTL_SECS', '9'],
+    ['TOKEN_TTL_SECS', '86401'],
+    ['TOKEN_TTL_SECS', '1e3'],
+    ['LOG_LEVEL', 'loud'],
+    ['LOG_LEVEL', 'INFO'],
+    ['DB_POOL_SIZE', '0'],
+    ['DB_POOL_SIZE', 'many'],
+    ['BODY_LIMIT_BYTES', '10'],
+    ['BODY_LIMIT_BYTES', '99999999999'],
+    ['DATABASE_URL', 'not a url'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['DATABASE_URL', 'http://localhost:5432/db'],
+    ['JWT_SECRET', 'short'],
+    ['JWT_SECRET', 'x'.repeat(31)],
+  ];
+  for (const [name, value] of cases) {
+    test(`${name}=${JSON.stringify(value)} is a ConfigError naming ${name}`, () => {
+      const env: Record<string, string> = { JWT_SECRET: SECRET, [name]: value };
+      const err = configError(env);
+      assert.equal(err.problems.length, 1, err.message);
+      assert.match(err.problems[0]!, new RegExp(`^${name}\\b`));
+      assert.match(err.message, new RegExp(name));
+    });
+  }
+
+  test('several bad variables are all reported at once', () => {
+    const err = configError({ MEETING_API_PORT: 'x', TOKEN_TTL_SECS: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'nope', JWT_SECRET: 'short' });
+    const named = err.problems.map((p) => p.split(' ')[0]).sort();
+    assert.deepEqual(named, ['DATABASE_URL', 'JWT_SECRET', 'LOG_LEVEL', 'MEETING_API_PORT', 'TOKEN_TTL_SECS']);
+  });
+
+  test('a bad value is reported with what was given', () => {
+    const err = configError({ JWT_SECRET: SECRET, TOKEN_TTL_SECS: 'abc' });
+    assert.match(err.message, /"abc"/);
+  });
+});
+
+describe('production rules for JWT_SECRET', () => {
+  test('NODE_ENV=production without JWT_SECRET is a ConfigError naming JWT_SECRET and writes no file', () => {
+    const dataDir = tempDir();
+    const err = configError({ NODE_ENV: 'production', DATA_DIR: dataDir });
+    assert.match(err.message, /JWT_SECRET/);
+    assert.throws(() => statSync(join(dataDir, 'jwt-secret')), /ENOENT/);
+  });
+
+  test('NODE_ENV=production ignores a development secret file', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'jwt-secret'), `${'d'.repeat(64)}\n`);
+    assert.match(configError({ NODE_ENV: 'production', DATA_DIR: dataDir }).message, /JWT_SECRET/);
+  });
+
+  test('NODE_ENV=production refuses a JWT_SECRET under 32 bytes', () => {
+    assert.match(configError({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) }).message, /JWT_SECRET/);
+  });
+
+  test('NODE_ENV=production with a 32-byte JWT_SECRET loads', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) });
+    assert.equal(config.production, true);
+    assert.equal(config.jwtSecretSource, 'env');
+    assert.equal(config.jwtSecret, 'x'.repeat(32));
+  });
+});
+
+describe('CORS_ORIGINS parsing', () => {
+  const cases: [string | undefined, true | string[] | undefined][] = [
+    [undefined, undefined],
+    ['', undefined],
+    ['   ', undefined],
+    ['*', true],
+    [' * ', true],
+    ['https://app.example', ['https://app.example']],
+    ['https://a.example, https://b.example', ['https://a.example', 'https://b.example']],
+    [' https://a.example ,,https://b.example, ', ['https://a.example', 'https://b.example']],
+  ];
+  for (const [raw, expected] of cases) {
+    test(`CORS_ORIGINS=${JSON.stringify(raw)} gives ${JSON.stringify(expected)}`, () => {
+      const env: Record<string, string> = { JWT_SECRET: SECRET };
+      if (raw !== undefined) env.CORS_ORIGINS = raw;
+      assert.deepEqual(loadConfig(env).corsOrigins, expected);
+    });
+  }
+});
