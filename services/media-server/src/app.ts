@@ -251,7 +251,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     ) {
       return rejectUpgrade(socket, 'INVALID_REQUEST', 'Not a valid WebSocket handshake');
     }
-    // Checked after the await so concurrent handshakes cannot overshoot: handleUpgrade completes synchronously.
+    // Handshakes waiting on the relay count too, so concurrent ones cannot overshoot the limit.
     if (closing) return rejectUpgrade(socket, 'SERVICE_UNAVAILABLE', 'Server is shutting down');
     if (members.size + pendingJoins >= config.maxConnections) {
       logger.warn({ limit: config.maxConnections }, 'connection limit reached');
