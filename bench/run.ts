@@ -6,6 +6,7 @@ import { installSignalHandlers, runCleanup } from './lib/cleanup';
 import { DEFAULT_ADMIN_DATABASE_URL } from './lib/constants';
 import { round1 } from './lib/limit-measure';
 import { describeMachine } from './lib/machine';
+import { printProfileSummaries, summariseProfiles } from './lib/profile-summary';
 import { evaluateTargets, printTable, writeReport, type Report } from './lib/report';
 import { randomJwtSecret } from './lib/tokens';
 import { seedLimitTables } from './limits/schema';
@@ -13,6 +14,7 @@ import { BenchContext, type RunSettings } from './scenarios/context';
 import { SCENARIOS } from './scenarios/index';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const PROFILES = fileURLToPath(new URL(`./results/profiles/${new Date().toISOString().replace(/[:.]/g, '-')}`, import.meta.url));
 
 async function main(): Promise<number> {
   const args = parseBenchArgs(process.argv.slice(2));
@@ -25,6 +27,7 @@ async function main(): Promise<number> {
   const settings: RunSettings = args.quick
     ? { quick: true, durationSec: 5, warmupSec: 1, idleConnections: 5_000 }
     : { quick: false, durationSec: 15, warmupSec: 3, idleConnections: 5_000 };
+  if (args.profile) settings.profileDir = PROFILES;
   const machine = describeMachine();
   console.log(`bench (${args.quick ? 'quick' : 'full'}): ${selected.map((s) => s.name).join(', ')}`);
   console.log(`machine: ${machine.cpus}× ${machine.cpu_model}, ${machine.memory_mb} MB, node ${machine.node_version}, load ${machine.load_avg_at_start.join(' ')}`);
@@ -54,7 +57,7 @@ async function main(): Promise<number> {
     settings: { ...settings, only: args.only },
     scenarios: ctx.scenarios,
     limits: ctx.limits,
-    services: { api_rss_mb_max: apiRss, media_rss_mb_max: ctx.mediaRssMax > 0 ? round1(ctx.mediaRssMax) : null },
+    services: { api_rss_mb_at_ready: ctx.apiRssReady > 0 ? ctx.apiRssReady : null, api_rss_mb_max: apiRss, media_rss_mb_max: ctx.mediaRssMax > 0 ? round1(ctx.mediaRssMax) : null },
     targets: evaluateTargets(ctx.scenarios, apiRss),
     failures,
     notes: ctx.notes,
@@ -63,6 +66,7 @@ async function main(): Promise<number> {
   printTable(report);
   writeReport(RESULTS, report);
   console.log(`\nwritten ${RESULTS}`);
+  if (settings.profileDir !== undefined) printProfileSummaries(summariseProfiles(settings.profileDir));
   return Object.keys(failures).length > 0 ? 1 : 0;
 }
 

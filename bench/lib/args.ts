@@ -4,6 +4,8 @@ export interface BenchArgs {
   quick: boolean;
   /** Scenario names to run; empty means all. */
   only: string[];
+  /** Run the services under `--cpu-prof` and summarise the profiles. */
+  profile: boolean;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
@@ -12,6 +14,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
+      profile: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -19,5 +22,5 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  return { quick: values.quick === true, only };
+  return { quick: values.quick === true, only, profile: values.profile === true };
 }

@@ -20,7 +20,10 @@ export const ROOMS_RATE_HZ = 20;
 export class LimitServers {
   private readonly servers = new Map<LimitName, Promise<Service>>();
 
-  constructor(private readonly databaseUrl: string) {}
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly nodeArgs: (name: string) => string[] = () => [],
+  ) {}
 
   get(name: LimitName): Promise<Service> {
     let s = this.servers.get(name);
@@ -31,6 +34,7 @@ export class LimitServers {
         portEnv: 'LIMIT_PORT',
         readyPath: '/healthz',
         env: { DATABASE_URL: this.databaseUrl, PG_POOL_SIZE: String(PG_POOL_SIZE), NODE_ENV: 'production' },
+        nodeArgs: this.nodeArgs(name),
       });
       this.servers.set(name, s);
     }

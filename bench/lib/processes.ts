@@ -15,6 +15,8 @@ export interface ServiceSpec {
   /** Path answered with 200 once the service is ready. */
   readyPath: string;
   env: Record<string, string>;
+  /** Extra `node` flags, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -25,6 +27,8 @@ export interface Service {
   /** `http://127.0.0.1:<port>` */
   url: string;
   rss: RssSampler;
+  /** RSS right after the service became ready, MiB. */
+  readyRssMb: number;
   /** Last lines of the child's stderr/stdout, for error messages. */
   outputTail(): string;
   stop(): Promise<void>;
@@ -35,7 +39,7 @@ const TAIL_LINES = 40;
 /** Starts `node --import tsx <script>` on a free port and waits until `readyPath` answers 200. */
 export async function startService(spec: ServiceSpec): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.script], {
+  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.script], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -80,6 +84,7 @@ export async function startService(spec: ServiceSpec): Promise<Service> {
     port,
     url,
     rss,
+    readyRssMb: Math.round((rss.sample() ?? 0) * 10) / 10,
     outputTail,
     async stop() {
       rss.stop();

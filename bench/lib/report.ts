@@ -9,7 +9,7 @@ export interface Report {
   settings: Record<string, unknown>;
   scenarios: Record<string, Entry>;
   limits: Record<string, Entry>;
-  services: { api_rss_mb_max: number | null; media_rss_mb_max: number | null };
+  services: { api_rss_mb_at_ready: number | null; api_rss_mb_max: number | null; media_rss_mb_max: number | null };
   targets: Record<string, { target: string; met: boolean }>;
   failures: Record<string, string>;
   notes: string[];
@@ -92,7 +92,7 @@ export function printTable(report: Report): void {
   }
   for (const [name, why] of Object.entries(report.failures)) rows.push([name, '', '', '', '', '', '', '', '', '✗', `FAILED: ${why.split('\n')[0] ?? ''}`]);
   const rss = report.targets['api-rss'];
-  if (rss !== undefined) rows.push(['api-rss-max', '', '', '', '', '', '', '', rss.target, rss.met ? '✓' : '✗', `${fmt(report.services.api_rss_mb_max)} MB`]);
+  if (rss !== undefined) rows.push(['api-rss-max', '', '', '', '', '', '', '', rss.target, rss.met ? '✓' : '✗', `${fmt(report.services.api_rss_mb_max)} MB (${fmt(report.services.api_rss_mb_at_ready)} MB right after start-up)`]);
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length))) ?? [];
   const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
   console.log(line(rows[0] ?? []));

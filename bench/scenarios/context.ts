@@ -11,6 +11,8 @@ export interface RunSettings {
   /** Discarded seconds before each load run. */
   warmupSec: number;
   idleConnections: number;
+  /** When set, the services run under `--cpu-prof` and write their profiles here. */
+  profileDir?: string;
 }
 
 /** One result row: a scenario or a limit. Extra fields are scenario-specific. */
@@ -39,13 +41,15 @@ export class BenchContext {
   /** Highest RSS of any Meeting API / Media Server process this run, MiB. */
   apiRssMax = 0;
   mediaRssMax = 0;
+  /** RSS of the Meeting API right after start-up, MiB. */
+  apiRssReady = 0;
 
   constructor(
     readonly settings: RunSettings,
     readonly db: BenchDatabase,
     readonly jwtSecret: string,
   ) {
-    this.limitServers = new LimitServers(db.url);
+    this.limitServers = new LimitServers(db.url, (name) => this.profileArgs(`limit-${name}`));
   }
 
   api(): Promise<Service> {
@@ -55,6 +59,10 @@ export class BenchContext {
       portEnv: 'MEETING_API_PORT',
       readyPath: '/readyz',
       env: { ...this.serviceEnv(), DATABASE_URL: this.db.url, DB_POOL_SIZE: String(PG_POOL_SIZE) },
+      nodeArgs: this.profileArgs('meeting-api'),
+    }).then((service) => {
+      this.apiRssReady = service.readyRssMb;
+      return service;
     });
     return this.apiService;
   }
@@ -66,6 +74,7 @@ export class BenchContext {
       portEnv: 'MEDIA_SERVER_PORT',
       readyPath: '/healthz',
       env: this.serviceEnv(),
+      nodeArgs: this.profileArgs('media-server'),
     });
     return this.mediaService;
   }
@@ -100,7 +109,8 @@ export class BenchContext {
   infoLimit(key: LimitKey): Promise<Entry> {
     let run = this.infoLimits.get(key);
     if (run === undefined) {
-      run = measureLimit(this.limitServers, key, { durationSec: this.settings.durationSec, warmupSec: this.settings.warmupSec, clients: () => this.wsClients() });
+      const durationSec = this.settings.quick ? this.settings.durationSec / 2 : this.settings.durationSec;
+    run = measureLimit(this.limitServers, key, { durationSec, warmupSec: this.settings.warmupSec, clients: () => this.wsClients() });
       void run.then((entry) => {
         this.limits[key] = entry;
       });
@@ -145,6 +155,13 @@ export class BenchContext {
     await this.clients?.stop();
     this.clients = undefined;
     await this.limitServers.stopAll();
+  }
+
+  private profileArgs(name: string): string[] {
+    const dir = this.settings.profileDir;
+    if (dir === undefined) return [];
+    // One directory per service: each thread (main, tsx loader) writes its own file there.
+    return ['--cpu-prof', `--cpu-prof-dir=${dir}/${name}`];
   }
 
   private serviceEnv(): Record<string, string> {
