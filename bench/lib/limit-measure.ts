@@ -1,5 +1,5 @@
 import type { AutocannonRequest } from 'autocannon';
-import type { Entry } from '../scenarios/context';
+import type { Entry } from './entry';
 import { LIMIT_ROWS } from '../limits/schema';
 import { EMAIL_DOMAIN, PG_POOL_SIZE } from './constants';
 import { runHttpLoad } from './http-load';

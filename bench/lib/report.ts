@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Entry } from '../scenarios/context';
+import type { Entry } from './entry';
 import type { MachineInfo } from './machine';
 
 export interface Report {

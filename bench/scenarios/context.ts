@@ -1,5 +1,6 @@
 import { PG_POOL_SIZE } from '../lib/constants';
 import type { BenchDatabase } from '../lib/bench-db';
+import type { Entry } from '../lib/entry';
 import { combineLimitRuns, LimitServers, measureLimit, type LimitKey } from '../lib/limit-measure';
 import { startService, type Service } from '../lib/processes';
 import { WsClientDriver } from '../lib/ws-client-driver';
@@ -15,19 +16,9 @@ export interface RunSettings {
   profileDir?: string;
 }
 
-/** One result row: a scenario or a limit. Extra fields are scenario-specific. */
-export interface Entry {
-  rate: number;
-  p50_ms: number;
-  p99_ms: number;
-  errors: number;
-  limit?: string;
-  limit_rate?: number;
-  ratio?: number;
-  [extra: string]: unknown;
-}
+export type { Entry };
 
-/** What scenarios share: lazily started services, memoised limits and fixtures, the results. */
+/** What scenarios share: lazily started services, limit brackets and fixtures, the results. */
 export class BenchContext {
   readonly scenarios: Record<string, Entry> = {};
   readonly limits: Record<string, Entry> = {};
