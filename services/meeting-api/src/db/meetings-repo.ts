@@ -1,7 +1,21 @@
 import type { Queryable } from './database';
-import { meetingColumns, participantColumns, toMeeting, toParticipant, type MeetingRecord, type MeetingSummaryRecord, type ParticipantRecord, type Row } from './rows';
+import {
+  meetingColumns,
+  meetingRefColumns,
+  participantColumns,
+  toMeeting,
+  toMeetingRef,
+  toParticipant,
+  type MeetingRecord,
+  type MeetingRef,
+  type MeetingSummaryRecord,
+  type ParticipantRecord,
+  type Row,
+} from './rows';
 
 const MEETING = meetingColumns('m');
+const MEETING_REF = meetingRefColumns('m');
+const CALLER = participantColumns('p', 'p_');
 
 export interface NewMeeting {
   roomId: string;
@@ -22,33 +36,36 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
   return rows[0] ? toMeeting(rows[0]) : null;
 }
 
-export async function findLiveMeeting(db: Queryable, roomId: string): Promise<MeetingRecord | null> {
+export type LiveMeeting = MeetingRef & { passwordHash: string | null };
+
+export async function findLiveMeeting(db: Queryable, roomId: string): Promise<LiveMeeting | null> {
   const { rows } = await db.query<Row>(
-    `SELECT ${MEETING} FROM meetings m WHERE m.room_id = $1 AND m.deleted_at IS NULL`,
+    `SELECT ${MEETING_REF}, m.password_hash FROM meetings m WHERE m.room_id = $1 AND m.deleted_at IS NULL`,
     [roomId],
     'find-live-meeting',
   );
-  return rows[0] ? toMeeting(rows[0]) : null;
+  const row = rows[0];
+  return row ? { ...toMeetingRef(row), passwordHash: (row.password_hash as string | null) ?? null } : null;
 }
 
 /** Locks the live meeting row for the rest of the transaction. */
-export async function lockLiveMeeting(tx: Queryable, roomId: string): Promise<MeetingRecord | null> {
+export async function lockLiveMeeting(tx: Queryable, roomId: string): Promise<MeetingRef | null> {
   const { rows } = await tx.query<Row>(
-    `SELECT ${MEETING} FROM meetings m WHERE m.room_id = $1 AND m.deleted_at IS NULL FOR UPDATE`,
+    `SELECT ${MEETING_REF} FROM meetings m WHERE m.room_id = $1 AND m.deleted_at IS NULL FOR UPDATE`,
     [roomId],
   );
-  return rows[0] ? toMeeting(rows[0]) : null;
+  return rows[0] ? toMeetingRef(rows[0]) : null;
 }
 
 export interface MeetingWithCaller {
-  meeting: MeetingRecord;
+  meeting: MeetingRef;
   caller: ParticipantRecord | null;
 }
 
 /** The live meeting and the caller's own participant row, in one round trip (the hot path). */
 export async function findMeetingWithCaller(db: Queryable, roomId: string, email: string): Promise<MeetingWithCaller | null> {
   const { rows } = await db.query<Row>(
-    `SELECT ${MEETING}, ${participantColumns('p', 'p_')}
+    `SELECT ${MEETING_REF}, ${CALLER}
      FROM meetings m
      LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.email = $2
      WHERE m.room_id = $1 AND m.deleted_at IS NULL`,
@@ -57,7 +74,7 @@ export async function findMeetingWithCaller(db: Queryable, roomId: string, email
   );
   const row = rows[0];
   if (!row) return null;
-  return { meeting: toMeeting(row), caller: row.p_email == null ? null : toParticipant(row, 'p_') };
+  return { meeting: toMeetingRef(row), caller: row.p_email == null ? null : toParticipant(row, 'p_') };
 }
 
 export async function softDeleteMeeting(db: Queryable, meetingId: number): Promise<boolean> {

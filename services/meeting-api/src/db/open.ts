@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Database } from './database';
-import { createPgliteDatabase } from './pglite';
 import { createPostgresDatabase } from './postgres';
 
 /** PostgreSQL when `databaseUrl` is set, else the embedded PGlite under `<dataDir>/pgdata`. */
@@ -14,5 +13,7 @@ export async function openDatabase(options: {
   if (options.databaseUrl !== undefined) {
     return createPostgresDatabase({ connectionString: options.databaseUrl, poolSize: options.poolSize, logger: options.logger });
   }
+  // Loaded only when used: the PGlite module alone costs ~45 MB of RSS.
+  const { createPgliteDatabase } = await import('./pglite');
   return createPgliteDatabase(join(options.dataDir, 'pgdata'));
 }

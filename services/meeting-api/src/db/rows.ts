@@ -14,6 +14,16 @@ export interface MeetingRecord {
   endedAt: number | null;
 }
 
+/** The few meeting fields the hot paths need (no attendees JSON, no password hash). */
+export interface MeetingRef {
+  id: number;
+  roomId: string;
+  creatorId: string;
+  state: MeetingState;
+  hostDisplayName: string | null;
+  hasPassword: boolean;
+}
+
 export interface ParticipantRecord {
   email: string;
   displayName: string | null;
@@ -45,6 +55,17 @@ export function meetingColumns(alias: string): string {
   ].join(', ');
 }
 
+export function meetingRefColumns(alias: string): string {
+  return [
+    `${alias}.id`,
+    `${alias}.room_id`,
+    `${alias}.creator_id`,
+    `${alias}.state`,
+    `${alias}.host_display_name`,
+    `${alias}.password_hash IS NOT NULL AS has_password`,
+  ].join(', ');
+}
+
 export function participantColumns(alias: string, prefix = ''): string {
   return [
     `${alias}.email AS ${prefix}email`,
@@ -70,6 +91,17 @@ export function toMeeting(row: Row): MeetingRecord {
     createdAt: row.created_at as number,
     startedAt: row.started_at as number,
     endedAt: (row.ended_at as number | null) ?? null,
+  };
+}
+
+export function toMeetingRef(row: Row): MeetingRef {
+  return {
+    id: row.id as number,
+    roomId: row.room_id as string,
+    creatorId: row.creator_id as string,
+    state: row.state as MeetingState,
+    hostDisplayName: (row.host_display_name as string | null) ?? null,
+    hasPassword: row.has_password as boolean,
   };
 }
 

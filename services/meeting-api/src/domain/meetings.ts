@@ -56,7 +56,7 @@ export async function getMeeting(deps: MeetingDeps, caller: string, rawId: strin
     state: meeting.state,
     host: meeting.creatorId,
     host_display_name: meeting.hostDisplayName,
-    has_password: meeting.passwordHash !== null,
+    has_password: meeting.hasPassword,
     your_status: you ? participantView(you) : null,
   };
 }

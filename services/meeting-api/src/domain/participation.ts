@@ -8,7 +8,7 @@ import type {
 import type { Database } from '../db/database';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
-import type { MeetingRecord, ParticipantRecord } from '../db/rows';
+import type { MeetingRef, ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
 import { parseMeetingId } from './meeting-id';
 import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
@@ -67,7 +67,7 @@ export async function joinMeeting(
 
 async function joinAsAttendee(
   deps: ParticipationDeps,
-  meeting: MeetingRecord,
+  meeting: meetingsRepo.LiveMeeting,
   caller: string,
   displayName: string | null,
   password: string | undefined,
@@ -116,7 +116,7 @@ export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawI
 }
 
 /** Meeting exists (404) → caller admitted (403 NOT_HOST). */
-async function authorizeManager(deps: ParticipationDeps, caller: string, roomId: string): Promise<MeetingRecord> {
+async function authorizeManager(deps: ParticipationDeps, caller: string, roomId: string): Promise<MeetingRef> {
   const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
   if (!mayManageWaitingRoom(found.caller?.status ?? null)) throw errors.notHost(roomId);
