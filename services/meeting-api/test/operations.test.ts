@@ -117,7 +117,26 @@ class PgProxy {
   }
 }
 
-describe('database outage through a TCP proxy', { skip: ON_PGLITE ? 'TEST_DB=pglite: embedded PGlite has no network connection to cut' : false }, () => {
+// PGlite has no network connection to cut: its suite checks the closed-database case below instead.
+describe(ON_PGLITE ? 'embedded database closed under the service' : 'database outage through a TCP proxy', () => {
+  if (ON_PGLITE) {
+    test('with the embedded database closed, /readyz and the API answer 503 SERVICE_UNAVAILABLE envelopes', async () => {
+      const database = await createTestDatabase();
+      const app = await buildApp(testConfig, { db: database.db, logger: false });
+      await app.ready();
+      try {
+        assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+        await database.db.close();
+        const ready = await app.inject({ method: 'GET', url: '/readyz' });
+        expectError({ status: ready.statusCode, body: ready.json(), raw: ready }, 503, 'SERVICE_UNAVAILABLE');
+        expectError(await call(app, 'GET', '/api/v1/meetings', { as: 'ops@x.io' }), 503, 'SERVICE_UNAVAILABLE');
+        expectError(await call(app, 'POST', api('closed', '/join'), { as: 'ops@x.io' }), 503, 'SERVICE_UNAVAILABLE');
+      } finally {
+        await app.close();
+      }
+    });
+    return;
+  }
   let database: TestDatabase;
   let proxy: PgProxy;
   let proxiedDb: Database;

@@ -29,6 +29,8 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     max: options.poolSize,
     // Fail fast while the database is down, so callers get a 503 instead of hanging.
     connectionTimeoutMillis: 5_000,
+    // A connection that stops answering mid-query must not hold a request forever.
+    query_timeout: 15_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
   });
