@@ -37,7 +37,7 @@ export function resolveJwtSecret(opts: {
   const path = join(opts.dataDir, DEV_SECRET_FILE);
   try {
     const existing = readFileSync(path, 'utf8').trim();
-    if (existing.length >= MIN_JWT_SECRET_BYTES) return { secret: existing, source: 'file', path };
+    if (Buffer.byteLength(existing, 'utf8') >= MIN_JWT_SECRET_BYTES) return { secret: existing, source: 'file', path };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       return { error: `JWT_SECRET is unset and ${path} cannot be read: ${(err as Error).message}` };
@@ -60,7 +60,7 @@ export function resolveJwtSecret(opts: {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       const existing = readFileSync(path, 'utf8').trim();
-      if (existing.length >= MIN_JWT_SECRET_BYTES) return { secret: existing, source: 'file', path };
+      if (Buffer.byteLength(existing, 'utf8') >= MIN_JWT_SECRET_BYTES) return { secret: existing, source: 'file', path };
       return { error: `JWT_SECRET is unset and ${path} holds a secret under ${MIN_JWT_SECRET_BYTES} bytes` };
     }
     return { error: `JWT_SECRET is unset and ${path} cannot be written: ${(err as Error).message}` };
