@@ -2,7 +2,7 @@ import type { AutocannonRequest } from 'autocannon';
 import { ApiClient, forEachBounded, range } from '../lib/api-client';
 import { runApiLoad } from './api-scenario';
 import type { BenchContext } from './context';
-import { email, SEED_CONCURRENCY } from './fixtures';
+import { analyzeAfterSeeding, email, SEED_CONCURRENCY } from './fixtures';
 
 const MEETINGS = 200;
 const CONNECTIONS = 50;
@@ -27,12 +27,13 @@ interface Attempt {
  */
 export async function joinAdmit(ctx: BenchContext): Promise<void> {
   const api = new ApiClient((await ctx.api()).url);
-  await ctx.fixture('join-admit', () =>
-    forEachBounded(range(MEETINGS), SEED_CONCURRENCY, async (m) => {
+  await ctx.fixture('join-admit', async () => {
+    await forEachBounded(range(MEETINGS), SEED_CONCURRENCY, async (m) => {
       await api.expect(201, 'POST', '/api/v1/meetings', host(m), { meeting_id: meetingId(m) });
       await api.expect(200, 'POST', `/api/v1/meetings/${meetingId(m)}/join`, host(m), {});
-    }),
-  );
+    });
+    await analyzeAfterSeeding(ctx);
+  });
 
   const attempts: Attempt[] = [];
   const join: AutocannonRequest = {

@@ -94,15 +94,22 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     defaultJsonParser(request, body as string, done);
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, and skip a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
-      'request completed',
-    );
-  });
+  // Fastify types its logger minimally; pino (the default) answers isLevelEnabled.
+  const logger = app.log as { isLevelEnabled?: (level: string) => boolean };
+  if (logger.isLevelEnabled?.('info')) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        'request completed',
+      );
+      done();
+    });
+  }
 
   if (config.corsOrigins !== undefined) {
     await app.register(cors, { origin: config.corsOrigins, credentials: true });
@@ -116,13 +123,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   await app.register(healthRoutes, { db: deps.db });
   await app.register(
     async (api) => {
-      // Auth first (before the body is even parsed), then the meeting id, then the schema.
-      api.addHook('onRequest', async (request) => {
-        request.caller = identifyCaller(request);
-      });
-      api.addHook('preValidation', async (request) => {
-        const params = request.params as { meeting_id?: string } | undefined;
-        if (params?.meeting_id !== undefined) parseMeetingId(params.meeting_id);
+      // Auth first, then the meeting id, both before the body is even parsed; then the schema.
+      api.addHook('onRequest', (request, _reply, done) => {
+        try {
+          request.caller = identifyCaller(request);
+          const params = request.params as { meeting_id?: string } | undefined;
+          if (params?.meeting_id !== undefined) parseMeetingId(params.meeting_id);
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
       });
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });

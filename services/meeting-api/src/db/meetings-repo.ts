@@ -77,6 +77,26 @@ export async function findMeetingWithCaller(db: Queryable, roomId: string, email
   return { meeting: toMeetingRef(row), caller: row.p_email == null ? null : toParticipant(row, 'p_') };
 }
 
+export interface CallerStatus {
+  meetingState: MeetingRef['state'];
+  caller: ParticipantRecord | null;
+}
+
+/** Status polling, the hottest path: the meeting's state and the caller's row, nothing else. */
+export async function findCallerStatus(db: Queryable, roomId: string, email: string): Promise<CallerStatus | null> {
+  const { rows } = await db.query<Row>(
+    `SELECT m.state, ${CALLER}
+     FROM meetings m
+     LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.email = $2
+     WHERE m.room_id = $1 AND m.deleted_at IS NULL`,
+    [roomId, email],
+    'find-caller-status',
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { meetingState: row.state as MeetingRef['state'], caller: row.p_email == null ? null : toParticipant(row, 'p_') };
+}
+
 export async function softDeleteMeeting(db: Queryable, meetingId: number): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE meetings SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL`,

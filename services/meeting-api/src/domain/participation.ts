@@ -88,11 +88,11 @@ async function joinAsAttendee(
 /** The caller's own row, with a fresh token while admitted to an active meeting. */
 export async function getMyStatus(deps: ParticipationDeps, caller: string, rawId: string): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
-  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  const found = await meetingsRepo.findCallerStatus(deps.db, roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
   const me = found.caller;
   if (!me) throw errors.notInMeeting(roomId);
-  const token = mayReceiveToken(me.status, found.meeting.state) ? tokenFor(deps, roomId, me) : null;
+  const token = mayReceiveToken(me.status, found.meetingState) ? tokenFor(deps, roomId, me) : null;
   return participantView(me, token);
 }
 
