@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- --only status-poll,relay-fanout]`: see bench/README.md.
 import { fileURLToPath } from 'node:url';
+import { bundle } from '../scripts/bundle';
 import { parseBenchArgs } from './lib/args';
 import { createBenchDatabase } from './lib/bench-db';
 import { installSignalHandlers, runCleanup } from './lib/cleanup';
@@ -32,6 +33,8 @@ async function main(): Promise<number> {
   console.log(`bench (${args.quick ? 'quick' : 'full'}): ${selected.map((s) => s.name).join(', ')}`);
   console.log(`machine: ${machine.cpus}× ${machine.cpu_model}, ${machine.memory_mb} MB, node ${machine.node_version}, load ${machine.load_avg_at_start.join(' ')}`);
 
+  // The services run as `npm start` runs them: the bundled JavaScript on plain node.
+  await bundle();
   const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL);
   await seedLimitTables(db.url);
   const ctx = new BenchContext(settings, db, randomJwtSecret());

@@ -27,12 +27,12 @@ if ('error' in secret) {
 }
 
 const services: Array<{ name: string; entry: string }> = [
-  { name: 'meeting-api', entry: 'services/meeting-api/src/server.ts' },
-  { name: 'media-server', entry: 'services/media-server/src/server.ts' },
+  { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs' },
+  { name: 'media-server', entry: 'services/media-server/dist/server.mjs' },
 ];
 
 const children: ChildProcess[] = services.map(({ entry }) =>
-  spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...env, DATA_DIR: dataDir }, stdio: 'inherit' }),
+  spawn(process.execPath, [entry], { env: { ...env, DATA_DIR: dataDir }, stdio: 'inherit' }),
 );
 
 console.log(

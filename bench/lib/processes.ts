@@ -36,10 +36,14 @@ export interface Service {
 
 const TAIL_LINES = 40;
 
-/** Starts `node --import tsx <script>` on a free port and waits until `readyPath` answers 200. */
+/**
+ * Starts `node <script>` (bundled JavaScript) or `node --import tsx <script>` (TypeScript)
+ * on a free port and waits until `readyPath` answers 200.
+ */
 export async function startService(spec: ServiceSpec): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.script], {
+  const loader = spec.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), ...loader, spec.script], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',

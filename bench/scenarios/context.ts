@@ -46,7 +46,7 @@ export class BenchContext {
   api(): Promise<Service> {
     this.apiService ??= startService({
       name: 'meeting-api',
-      script: 'services/meeting-api/src/server.ts',
+      script: 'services/meeting-api/dist/server.mjs',
       portEnv: 'MEETING_API_PORT',
       readyPath: '/readyz',
       env: { ...this.serviceEnv(), DATABASE_URL: this.db.url, DB_POOL_SIZE: String(PG_POOL_SIZE) },
@@ -61,7 +61,7 @@ export class BenchContext {
   media(): Promise<Service> {
     this.mediaService ??= startService({
       name: 'media-server',
-      script: 'services/media-server/src/server.ts',
+      script: 'services/media-server/dist/server.mjs',
       portEnv: 'MEDIA_SERVER_PORT',
       readyPath: '/healthz',
       env: this.serviceEnv(),

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import type { Database } from './database';
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+// Found through the package itself, so the same code works from src/ (tsx) and from the dist/ bundle.
+export const MIGRATIONS_DIR = join(dirname(createRequire(import.meta.url).resolve('meeting-api/package.json')), 'migrations');
 // Any constant will do; it only has to be the same for every instance.
 const MIGRATION_LOCK_KEY = 727_001;
 
