@@ -3,7 +3,13 @@
  * `errors` (naming the variable) instead of throwing, so start-up can report
  * every bad variable at once.
  */
+import { resolveJwtSecret, type ResolvedJwtSecret } from './jwt-secret';
+
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** pino's levels, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -68,6 +74,19 @@ export class EnvReader {
       this.errors.push(`${name} is not a valid URL`);
     }
     return raw;
+  }
+
+  /**
+   * `JWT_SECRET`, or the shared development secret under `dataDir` outside
+   * production (see resolveJwtSecret). A problem is recorded like any other bad variable.
+   */
+  jwtSecret(production: boolean, dataDir: string): ResolvedJwtSecret {
+    const resolved = resolveJwtSecret({ jwtSecret: this.optionalString('JWT_SECRET'), production, dataDir });
+    if ('error' in resolved) {
+      this.errors.push(resolved.error);
+      return { secret: '', source: 'env' };
+    }
+    return resolved;
   }
 
   /** Throws a ConfigError naming every bad variable, if any. */

@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
-import { EnvReader, resolveJwtSecret, type Env, type JwtSecretSource } from 'service-runtime';
+import { EnvReader, LOG_LEVELS, type Env, type JwtSecretSource, type LogLevel } from 'service-runtime';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Largest frame a client may send (RFC 6455 close 1009 above it). Fixed: clients rely on it. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -47,10 +45,8 @@ export function loadConfig(env: Env): MediaServerConfig {
   const maxBufferedBytes = read.integer('MEDIA_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
   const heartbeatSecs = read.integer('MEDIA_HEARTBEAT_SECS', 30, 1, 3600);
 
-  const secret = resolveJwtSecret({ jwtSecret: read.optionalString('JWT_SECRET'), production, dataDir });
-  if ('error' in secret) read.errors.push(secret.error);
+  const secret = read.jwtSecret(production, dataDir);
   read.done();
-  if ('error' in secret) throw new Error('unreachable');
 
   return {
     port,

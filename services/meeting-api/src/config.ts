@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_TOKEN_TTL_SECS } from 'meeting-types';
-import { EnvReader, resolveJwtSecret, type Env, type JwtSecretSource } from 'service-runtime';
+import { EnvReader, LOG_LEVELS, type Env, type JwtSecretSource, type LogLevel } from 'service-runtime';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Everything the Meeting API reads from its environment, validated once at start-up. */
 export interface MeetingApiConfig {
@@ -16,7 +15,7 @@ export interface MeetingApiConfig {
   jwtSecretPath: string | undefined;
   tokenTtlSecs: number;
   production: boolean;
-  logLevel: (typeof LOG_LEVELS)[number];
+  logLevel: LogLevel;
   /** `undefined` → CORS off; `true` → any origin; else the allowed origins. */
   corsOrigins: true | string[] | undefined;
   dbPoolSize: number;
@@ -39,10 +38,8 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const corsOrigins =
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
 
-  const secret = resolveJwtSecret({ jwtSecret: read.optionalString('JWT_SECRET'), production, dataDir });
-  if ('error' in secret) read.errors.push(secret.error);
+  const secret = read.jwtSecret(production, dataDir);
   read.done();
-  if ('error' in secret) throw new Error('unreachable');
 
   return {
     port,

@@ -16,6 +16,11 @@ import {
 const MEETING = meetingColumns('m');
 const MEETING_REF = meetingRefColumns('m');
 const CALLER = participantColumns('p', 'p_');
+/** The live meeting `$1` with the caller `$2`'s row, if any. */
+const MEETING_WITH_CALLER = `
+     FROM meetings m
+     LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.email = $2
+     WHERE m.room_id = $1 AND m.deleted_at IS NULL`;
 
 export interface NewMeeting {
   roomId: string;
@@ -65,10 +70,7 @@ export interface MeetingWithCaller {
 /** The live meeting and the caller's own participant row, in one round trip (the hot path). */
 export async function findMeetingWithCaller(db: Queryable, roomId: string, email: string): Promise<MeetingWithCaller | null> {
   const { rows } = await db.query<Row>(
-    `SELECT ${MEETING_REF}, ${CALLER}
-     FROM meetings m
-     LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.email = $2
-     WHERE m.room_id = $1 AND m.deleted_at IS NULL`,
+    `SELECT ${MEETING_REF}, ${CALLER} ${MEETING_WITH_CALLER}`,
     [roomId, email],
     'find-meeting-with-caller',
   );
@@ -85,10 +87,7 @@ export interface CallerStatus {
 /** Status polling, the hottest path: the meeting's state and the caller's row, nothing else. */
 export async function findCallerStatus(db: Queryable, roomId: string, email: string): Promise<CallerStatus | null> {
   const { rows } = await db.query<Row>(
-    `SELECT m.state, ${CALLER}
-     FROM meetings m
-     LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.email = $2
-     WHERE m.room_id = $1 AND m.deleted_at IS NULL`,
+    `SELECT m.state, ${CALLER} ${MEETING_WITH_CALLER}`,
     [roomId, email],
     'find-caller-status',
   );

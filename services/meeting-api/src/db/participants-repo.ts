@@ -19,6 +19,23 @@ const REENTRY_STATUSES = (Object.entries(PARTICIPANT_TRANSITIONS.join) as [strin
   .map(([from]) => `'${from}'`)
   .join(', ');
 
+/**
+ * Admits `$2` (display name `$3`) as host of the meeting produced by a preceding
+ * CTE `m`: a new row, or the existing one moved by the lifecycle's host-join.
+ */
+const ADMIT_HOST_FROM_M = `
+     INSERT INTO meeting_participants AS p (meeting_id, email, display_name, status, is_host, admitted_at)
+     SELECT m.id, $2, $3, 'admitted', true, now() FROM m
+     ON CONFLICT (meeting_id, email) DO UPDATE SET
+       status = ${nextStatusSql('host-join', 'p.status')},
+       is_host = true,
+       display_name = COALESCE(EXCLUDED.display_name, p.display_name),
+       joined_at = CASE WHEN p.status = 'admitted' THEN p.joined_at ELSE now() END,
+       admitted_at = CASE WHEN p.status = 'admitted' THEN p.admitted_at ELSE now() END,
+       left_at = NULL,
+       updated_at = now()
+     RETURNING ${PARTICIPANT}`;
+
 const ATTENDEE_JOINABLE_STATES = Object.keys(MEETING_TRANSITIONS['attendee-join']) as MeetingState[];
 
 /**
@@ -38,9 +55,7 @@ export async function createMeetingWithHost(
        ON CONFLICT (room_id) WHERE deleted_at IS NULL DO NOTHING
        RETURNING id
      )
-     INSERT INTO meeting_participants AS p (meeting_id, email, display_name, status, is_host, admitted_at)
-     SELECT m.id, $2, $3, 'admitted', true, now() FROM m
-     RETURNING ${PARTICIPANT}`,
+     ${ADMIT_HOST_FROM_M}`,
     [roomId, email, displayName],
     'create-meeting-with-host',
   );
@@ -69,17 +84,7 @@ export async function activateAsHost(
        WHERE id = $1 AND creator_id = $2 AND deleted_at IS NULL
        RETURNING id
      )
-     INSERT INTO meeting_participants AS p (meeting_id, email, display_name, status, is_host, admitted_at)
-     SELECT m.id, $2, $3, 'admitted', true, now() FROM m
-     ON CONFLICT (meeting_id, email) DO UPDATE SET
-       status = ${nextStatusSql('host-join', 'p.status')},
-       is_host = true,
-       display_name = COALESCE(EXCLUDED.display_name, p.display_name),
-       joined_at = CASE WHEN p.status = 'admitted' THEN p.joined_at ELSE now() END,
-       admitted_at = CASE WHEN p.status = 'admitted' THEN p.admitted_at ELSE now() END,
-       left_at = NULL,
-       updated_at = now()
-     RETURNING ${PARTICIPANT}`,
+     ${ADMIT_HOST_FROM_M}`,
     [meetingId, email, displayName],
     'activate-as-host',
   );
