@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { Nullable } from './common';
 
 /** Meeting ids: 1–255 characters of `[A-Za-z0-9_-]`. */
 export const MEETING_ID_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
@@ -17,15 +18,18 @@ export const MAX_PASSWORD_LENGTH = 1024;
 export const MeetingIdParamsSchema = Type.Object({ meeting_id: Type.String() });
 export type MeetingIdParams = Static<typeof MeetingIdParamsSchema>;
 
-/** Body of `POST /api/v1/meetings`. */
+/**
+ * Body of `POST /api/v1/meetings`. Optional fields may also be `null` (= not given):
+ * clients built on videocall-rs's types serialize an empty `Option` as `null`.
+ */
 export const CreateMeetingRequestSchema = Type.Object(
   {
     /** Auto-generated (12 chars) when omitted. Validity is checked by the service. */
-    meeting_id: Type.Optional(Type.String()),
+    meeting_id: Type.Optional(Nullable(Type.String())),
     /** Pre-registered attendee emails, at most 100 (checked by the service → `TOO_MANY_ATTENDEES`). */
-    attendees: Type.Optional(Type.Array(Type.String({ maxLength: MAX_EMAIL_LENGTH }))),
+    attendees: Type.Optional(Nullable(Type.Array(Type.String({ maxLength: MAX_EMAIL_LENGTH })))),
     /** Hashed with Argon2id; `""` means no password. Never echoed. */
-    password: Type.Optional(Type.String({ maxLength: MAX_PASSWORD_LENGTH })),
+    password: Type.Optional(Nullable(Type.String({ maxLength: MAX_PASSWORD_LENGTH }))),
   },
   { title: 'CreateMeetingRequest' },
 );
@@ -35,9 +39,9 @@ export type CreateMeetingRequest = Static<typeof CreateMeetingRequestSchema>;
 export const JoinMeetingRequestSchema = Type.Object(
   {
     /** Kept from earlier joins when omitted. */
-    display_name: Type.Optional(Type.String({ maxLength: MAX_DISPLAY_NAME_LENGTH })),
+    display_name: Type.Optional(Nullable(Type.String({ maxLength: MAX_DISPLAY_NAME_LENGTH }))),
     /** Required from non-hosts when the meeting has a password. */
-    password: Type.Optional(Type.String({ maxLength: MAX_PASSWORD_LENGTH })),
+    password: Type.Optional(Nullable(Type.String({ maxLength: MAX_PASSWORD_LENGTH }))),
   },
   { title: 'JoinMeetingRequest' },
 );

@@ -307,6 +307,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     }
     if (route === 'legacy-lobby') return sendError(res, 'TOKEN_REQUIRED', TOKEN_REQUIRED_MESSAGE);
     if (route === 'lobby') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed on /lobby`);
       // Same answers as the upgrade path, so a token can be checked with curl.
       void verifyToken(parseTarget(req.url).query.get('token') ?? undefined).then((check) => {
         if (!check.ok) return sendError(res, check.code, check.message);

@@ -134,4 +134,12 @@ describe('GET /lobby token checks (before the upgrade)', () => {
     assert.equal(noUpgrade.status, 400);
     assert.equal((noUpgrade.body as { result: { code: string } }).result.code, 'INVALID_REQUEST');
   });
+
+  test('a method other than GET on /lobby gets 405 METHOD_NOT_ALLOWED', async () => {
+    for (const method of ['POST', 'DELETE', 'PUT']) {
+      const res = await fetch(`${srv.base}/lobby?token=${await mintToken()}`, { method });
+      assert.equal(res.status, 405, method);
+      assert.equal(((await res.json()) as { result: { code: string } }).result.code, 'METHOD_NOT_ALLOWED');
+    }
+  });
 });

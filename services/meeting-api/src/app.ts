@@ -3,14 +3,14 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { MeetingApiConfig } from './config';
 import type { Database } from './db/database';
 import { parseMeetingId } from './domain/meeting-id';
 import { argon2Hasher, type PasswordHasher } from './domain/passwords';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { identifyByEmailCookie, type IdentifyCaller } from './plugins/caller';
-import { envelope, registerEnvelope, trackRouteMethods } from './plugins/envelope';
+import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
 import { participantRoutes } from './routes/participants';
@@ -40,6 +40,7 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
 
 /** Builds the Meeting API. Never listens: `server.ts` does, tests use `inject`. */
 export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const identifyCaller = deps.identifyCaller ?? identifyByEmailCookie;
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config.logLevel),
     bodyLimit: config.bodyLimitBytes,
@@ -47,8 +48,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     genReqId: () => randomUUID(),
     // One log line per request (in onResponse) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
-    // Params up to 1 KiB reach the handlers, so a 300-character id gets INVALID_MEETING_ID, not a bare 404.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    // Params up to 8 KiB reach the handlers, so a 300-character id gets INVALID_MEETING_ID, not a bare 404.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
     // Malformed HTTP (bad request line, oversized headers) is answered with the envelope too.
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return;
@@ -60,8 +61,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       );
     },
     // Errors raised before routing (malformed URLs) get the envelope too.
-    frameworkErrors: (err, _request, reply) => {
-      (reply as FastifyReply).code(400).type('application/json; charset=utf-8').send(envelope('INVALID_REQUEST', err.message));
+    // Errors raised before routing (malformed percent-encoding, a path parameter over
+    // maxParamLength) still answer in the contract's order: auth first, then the meeting id.
+    frameworkErrors: (err, request, reply) => {
+      const mapped = mapFrameworkError(err, request as FastifyRequest, identifyCaller);
+      (reply as FastifyReply).code(mapped.statusCode).type('application/json; charset=utf-8').send(envelope(mapped.code, mapped.message));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -80,7 +84,6 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     hasher: deps.hasher ?? argon2Hasher,
     signer: deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs),
   };
-  const identifyCaller = deps.identifyCaller ?? identifyByEmailCookie;
 
   registerEnvelope(app, config.bodyLimitBytes);
   const installMethodNotAllowed = trackRouteMethods(app);

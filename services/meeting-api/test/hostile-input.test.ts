@@ -61,7 +61,6 @@ describe('malformed and schema-violating bodies', () => {
       'a string',
       42,
       { meeting_id: 42 },
-      { meeting_id: null },
       { meeting_id: ['a'] },
       { attendees: 'a@b.c' },
       { attendees: [1, 2] },
@@ -197,6 +196,17 @@ describe('routing', () => {
     const res = asResult(await app.inject({ method: 'GET', url: '/api/v1/meetings/%E0%A4%A', headers: { cookie: `email=${HOST}` } }));
     assertEnvelope4xx(res);
     assert.equal(res.status, 400);
+  });
+
+  test('ids the router refuses (bad percent-encoding, over 8 KiB) still answer auth first, then INVALID_MEETING_ID', async () => {
+    for (const url of ['/api/v1/meetings/%ZZ/status', `/api/v1/meetings/${'a'.repeat(9000)}/status`]) {
+      const anonymous = asResult(await app.inject({ method: 'GET', url }));
+      expectError(anonymous, 401, 'UNAUTHORIZED');
+      const signedIn = asResult(await app.inject({ method: 'GET', url, headers: { cookie: `email=${HOST}` } }));
+      expectError(signedIn, 400, 'INVALID_MEETING_ID');
+    }
+    const longButRoutable = asResult(await app.inject({ method: 'GET', url: `/api/v1/meetings/${'a'.repeat(5000)}/status`, headers: { cookie: `email=${HOST}` } }));
+    expectError(longButRoutable, 400, 'INVALID_MEETING_ID');
   });
 });
 

@@ -170,6 +170,17 @@ describe('join as attendee', () => {
     assert.equal((await join('names', 'n@x.io', { display_name: 'N.' })).body.result.display_name, 'N.');
   });
 
+  test('null display_name and password mean "not given"', async () => {
+    await join('nulls', HOST);
+    await join('nulls', 'z@x.io', { display_name: 'Zoe' });
+    const res = await join('nulls', 'z@x.io', { display_name: null, password: null });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.result.display_name, 'Zoe', 'kept, as when omitted');
+    await call(t.app, 'POST', '/api/v1/meetings', { as: HOST, body: { meeting_id: 'nulls-pw', password: 'pw' } });
+    await join('nulls-pw', HOST);
+    expectError(await join('nulls-pw', 'z@x.io', { password: null }), 403, 'INVALID_PASSWORD');
+  });
+
   test('the join body is optional: no body, an empty JSON object, or an empty JSON body', async () => {
     await join('no-body', HOST);
     assert.equal((await call(t.app, 'POST', api('no-body', '/join'), { as: 'a@x.io' })).status, 200);

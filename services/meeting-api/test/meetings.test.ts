@@ -45,6 +45,14 @@ describe('POST /api/v1/meetings', () => {
     assert.equal(guest.body.result.status, 'waiting');
   });
 
+  test('null optional fields mean "not given", as videocall-rs clients send them', async () => {
+    const res = await call(t.app, 'POST', '/api/v1/meetings', { as: HOST, body: { meeting_id: null, attendees: null, password: null } });
+    assert.equal(res.status, 201);
+    assert.match(res.body.result.meeting_id, /^[a-z0-9]{12}$/);
+    assert.deepEqual(res.body.result.attendees, []);
+    assert.equal(res.body.result.has_password, false);
+  });
+
   test('omitting meeting_id generates 12 characters of [a-z0-9]', async () => {
     const res = await call(t.app, 'POST', '/api/v1/meetings', { as: HOST, body: {} });
     assert.equal(res.status, 201);
@@ -176,6 +184,10 @@ describe('GET /api/v1/meetings', () => {
     assert.equal(high.body.result.limit, 100);
     const negative = await call(t.app, 'GET', '/api/v1/meetings?limit=-3', { as: OWNER });
     assert.equal(negative.body.result.limit, 1);
+    const far = await call(t.app, 'GET', '/api/v1/meetings?offset=100000000000000000000', { as: OWNER });
+    assert.equal(far.status, 200, 'an offset past bigint is an empty page, not an error');
+    assert.deepEqual(far.body.result.meetings, []);
+    assert.equal(far.body.result.total, 5);
   });
 
   test('non-numeric paging is 400 INVALID_REQUEST', async () => {

@@ -25,7 +25,7 @@ export interface MeetingDeps {
 const GENERATED_ID_ATTEMPTS = 5;
 
 export async function createMeeting(deps: MeetingDeps, caller: string, request: CreateMeetingRequest): Promise<CreateMeetingResponse> {
-  const requestedId = request.meeting_id === undefined ? undefined : parseMeetingId(request.meeting_id);
+  const requestedId = request.meeting_id == null ? undefined : parseMeetingId(request.meeting_id);
   const attendees = request.attendees ?? [];
   if (attendees.length > MAX_ATTENDEES) throw errors.tooManyAttendees(attendees.length);
   // Hash before touching the database: no connection is held during the slow part.
@@ -64,7 +64,8 @@ export async function getMeeting(deps: MeetingDeps, caller: string, rawId: strin
 /** Out-of-range paging is clamped, never an error (DECISIONS). */
 export function clampPaging(query: ListMeetingsQuery): { limit: number; offset: number } {
   const limit = Math.min(LIST_MAX_LIMIT, Math.max(1, query.limit ?? LIST_DEFAULT_LIMIT));
-  const offset = Math.max(0, query.offset ?? 0);
+  // Past the last meeting is an empty page, however far (and within what PostgreSQL's bigint holds).
+  const offset = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, query.offset ?? 0));
   return { limit, offset };
 }
 

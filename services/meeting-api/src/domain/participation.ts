@@ -70,12 +70,12 @@ async function joinAsAttendee(
   meeting: meetingsRepo.LiveMeeting,
   caller: string,
   displayName: string | null,
-  password: string | undefined,
+  password: string | null | undefined,
 ): Promise<ParticipantStatusResponse | null> {
   const allowed = meetingTransition(meeting.state, 'attendee-join');
   if (!allowed.ok) throw errors.meetingNotActive(meeting.roomId);
   if (meeting.passwordHash !== null) {
-    const ok = password !== undefined && (await deps.hasher.verify(meeting.passwordHash, password));
+    const ok = password != null && (await deps.hasher.verify(meeting.passwordHash, password));
     if (!ok) throw errors.invalidPassword(meeting.roomId);
   }
   const participant = await participantsRepo.joinAsAttendee(deps.db, meeting.id, caller, displayName);

@@ -88,6 +88,24 @@ export function registerEnvelope(app: FastifyInstance, bodyLimit: number): void 
   );
 }
 
+/** A request Fastify refused before routing: a bad cookie first, then a bad meeting id, else a bad request. */
+export function mapFrameworkError(
+  err: Error,
+  request: FastifyRequest,
+  identifyCaller: (request: FastifyRequest) => string,
+): ApiError {
+  const url = request.url ?? '';
+  if (url.startsWith('/api/v1/')) {
+    try {
+      identifyCaller(request);
+    } catch (authError) {
+      if (authError instanceof ApiError) return authError;
+    }
+    if (url.startsWith('/api/v1/meetings/')) return errors.invalidMeetingId('malformed or too long');
+  }
+  return errors.invalidRequest(err.message);
+}
+
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
