@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { bundle } from '../scripts/bundle';
+import { freePort } from '../services/media-server/test/helpers';
 import { createTestDatabase, type TestDatabase } from '../services/meeting-api/test/helpers';
 
 /** `npm start`'s launcher: both services up with one configuration, signals forwarded, and no orphan left behind. */
@@ -17,17 +17,6 @@ before(async () => {
   database = await createTestDatabase();
 });
 after(() => database.drop());
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import WebSocket from 'ws';
@@ -177,4 +178,13 @@ export function randomFrame(size: number, seed: number): Buffer {
   const b = Buffer.alloc(size);
   for (let i = 0; i < size; i++) b[i] = (i * 31 + seed * 17) & 0xff;
   return b;
+}
+
+/** A loopback port that was free a moment ago (for servers that must be told their port up front). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }

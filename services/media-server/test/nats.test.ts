@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
-import { barrier, connect, mintToken, randomFrame, silentLogger, startServer, until, type Client, type Running } from './helpers';
+import { barrier, connect, freePort, mintToken, randomFrame, silentLogger, startServer, until, type Client, type Running } from './helpers';
 import { H_CONN, H_INSTANCE, H_TYPE, NatsUnavailableError, connectNatsRelay, roomSubject, type NatsRelay } from '../src/relay/nats-relay';
 
 const NATS_URL = process.env.NATS_URL;
@@ -177,14 +177,6 @@ describe('NATS at start-up', () => {
     );
   });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** A TCP proxy in front of the real NATS that can simulate a NATS restart. */
 async function startProxy(target: URL): Promise<{ url: string; down(): void; up(): void; close(): Promise<void> }> {

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { SECRET, connect, mintToken, until } from './helpers';
+import { SECRET, connect, freePort, mintToken, until } from './helpers';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
@@ -17,14 +16,6 @@ function run(env: Record<string, string>) {
   const deadline = setTimeout(() => child.kill('SIGKILL'), 60_000);
   void exited.then(() => clearTimeout(deadline));
   return { child, exited, output: () => out };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 test('a bad variable stops start-up with a message naming it', async () => {
