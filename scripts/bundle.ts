@@ -4,6 +4,7 @@
  * about 40 MB less memory per process). npm dependencies stay external; the
  * workspace packages (meeting-types, service-runtime) are bundled in.
  */
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -20,12 +21,25 @@ const externalizeNpmPackages: Plugin = {
   },
 };
 
+/** The commit being bundled, `-dirty` with uncommitted changes; null outside a git checkout. */
+export function gitCommit(): string | null {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = git('rev-parse', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') === '' ? commit : `${commit}-dirty`;
+  } catch {
+    return null;
+  }
+}
+
 export const SERVICES = {
   'meeting-api': 'services/meeting-api',
   'media-server': 'services/media-server',
 } as const;
 
 export async function bundle(names: (keyof typeof SERVICES)[] = Object.keys(SERVICES) as (keyof typeof SERVICES)[]) {
+  // GET /version reports it; GIT_COMMIT at run time overrides it (images built without .git).
+  const commit = gitCommit();
   for (const name of names) {
     const dir = SERVICES[name];
     await build({
@@ -41,6 +55,7 @@ export async function bundle(names: (keyof typeof SERVICES)[] = Object.keys(SERV
       sourcemap: true,
       logLevel: 'warning',
       plugins: [externalizeNpmPackages],
+      define: { __GIT_COMMIT__: JSON.stringify(commit) },
     });
   }
 }

@@ -52,6 +52,17 @@ export class EnvReader {
     return this.integer(name, fallback, 0, 65535);
   }
 
+  /** `true`/`false` (also `1`/`0`, `on`/`off`, `yes`/`no`). */
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.optionalString(name);
+    if (raw === undefined) return fallback;
+    const value = raw.trim().toLowerCase();
+    if (['true', '1', 'on', 'yes'].includes(value)) return true;
+    if (['false', '0', 'off', 'no'].includes(value)) return false;
+    this.errors.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  }
+
   oneOf<const T extends readonly string[]>(name: string, values: T, fallback: T[number]): T[number] {
     const raw = this.optionalString(name);
     if (raw === undefined) return fallback;

@@ -1,2 +1,4 @@
 export * from './env';
 export * from './jwt-secret';
+export * from './logger';
+export * from './version';

@@ -1,19 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Ajv from 'ajv';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import { loggerOptions as sharedLoggerOptions, versionInfo } from 'service-runtime';
+import packageJson from '../package.json' with { type: 'json' };
 import type { MeetingApiConfig } from './config';
 import type { Database } from './db/database';
+import { documentOperations } from './docs/openapi-docs';
 import { parseMeetingId } from './domain/meeting-id';
 import { argon2Hasher, type PasswordHasher } from './domain/passwords';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
+import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics } from './metrics';
 import { identifyByEmailCookie, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
+import { registerMetrics } from './plugins/metrics';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
 import { participantRoutes } from './routes/participants';
+import { versionRoutes } from './routes/version';
 import { waitingRoomRoutes } from './routes/waiting-room';
 
 export interface AppDeps {
@@ -21,28 +35,31 @@ export interface AppDeps {
   hasher?: PasswordHasher;
   signer?: TokenSigner;
   identifyCaller?: IdentifyCaller;
-  /** Fastify logger setting; defaults to pino at `config.logLevel`. */
+  /** Fastify logger setting; defaults to JSON pino at `config.logLevel` with the shared fields and redaction. */
   logger?: FastifyServerOptions['logger'];
+  /** The process logger (`server.ts` passes it, so start-up and request lines share one format). Wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
+  /** Defaults to a fresh registry per app. */
+  metrics?: ApiMetrics;
 }
 
-export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'logLevel' | 'corsOrigins' | 'bodyLimitBytes'>;
+export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'logLevel' | 'corsOrigins' | 'bodyLimitBytes'> &
+  Partial<Pick<MeetingApiConfig, 'metrics' | 'gitCommit'>>;
 
-/** Pino options: never a cookie, password, token or secret in a log line. */
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
-  return {
-    level,
-    redact: {
-      paths: ['req.headers.cookie', 'req.headers.authorization', '*.password', '*.room_token', '*.jwtSecret'],
-      censor: '[redacted]',
-    },
-  };
+export const SERVICE_NAME = 'meeting-api';
+
+/** Pino options: the fields both services log, and never a cookie, password, token or secret. */
+export function loggerOptions(level: MeetingApiConfig['logLevel']): FastifyServerOptions['logger'] {
+  return sharedLoggerOptions({ service: SERVICE_NAME, level }) as FastifyServerOptions['logger'];
 }
 
 /** Builds the Meeting API. Never listens: `server.ts` does, tests use `inject`. */
 export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
   const identifyCaller = deps.identifyCaller ?? identifyByEmailCookie;
+  const metrics = deps.metrics ?? createApiMetrics(deps.db);
+  const db = instrumentDatabase(deps.db, metrics);
   const app = Fastify({
-    logger: deps.logger ?? loggerOptions(config.logLevel),
+    ...(deps.loggerInstance !== undefined ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? loggerOptions(config.logLevel) }),
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -80,9 +97,10 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   );
 
   const routeDeps = {
-    db: deps.db,
+    db,
     hasher: deps.hasher ?? argon2Hasher,
-    signer: deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs),
+    signer: countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics),
+    metrics,
   };
 
   registerEnvelope(app, config.bodyLimitBytes);
@@ -119,11 +137,31 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   }
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Meeting API', version: '1.0.0', description: 'See MEETING_API.md for the contract.' },
+      info: {
+        title: 'Meeting API',
+        version: packageJson.version,
+        description:
+          'Meetings, the waiting room and room access tokens for self-hosted video calls. Every response is `{"success": bool, "result": …}`; ' +
+          'a failure carries `{"code", "message"}` (each operation lists its codes, with an example of each). ' +
+          'Meeting routes authenticate with the `email` cookie. See MEETING_API.md for the contract.',
+      },
+      tags: [
+        { name: 'meetings', description: 'Create, list, inspect and delete meetings' },
+        { name: 'participants', description: 'Join, poll your status, leave, list who is in' },
+        { name: 'waiting room', description: 'Admit or reject people waiting' },
+        { name: 'operations', description: 'Health, readiness, version and metrics' },
+      ],
+      components: { securitySchemes: { emailCookie: { type: 'apiKey', in: 'cookie', name: 'email' } } },
     },
+    transformObject: (document) =>
+      documentOperations(('openapiObject' in document ? document.openapiObject : document.swaggerObject) as Record<string, unknown>),
   });
+  // The same document, browsable: /docs (its JSON at /docs/json).
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
 
-  await app.register(healthRoutes, { db: deps.db });
+  await app.register(healthRoutes, { db });
+  if (config.metrics !== false) registerMetrics(app, metrics);
+  await app.register(versionRoutes, { info: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit) });
   await app.register(
     async (api) => {
       // Auth first, then the meeting id, both before the body is even parsed; then the schema.

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import pino from 'pino';
-import { ConfigError } from 'service-runtime';
-import { buildApp, loggerOptions } from './app';
+import { ConfigError, createLogger } from 'service-runtime';
+import { buildApp, SERVICE_NAME } from './app';
 import { loadConfig, type MeetingApiConfig } from './config';
 import { migrate } from './db/migrate';
 import { openDatabase } from './db/open';
@@ -17,12 +16,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino(loggerOptions(config.logLevel) as pino.LoggerOptions);
+  const logger = await createLogger({ service: SERVICE_NAME, level: config.logLevel, format: config.logFormat });
 
+  // Same words and level on both services (the Media Server says the same).
   if (config.jwtSecretSource === 'generated') {
-    logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: generated a development secret (set JWT_SECRET in production)');
+    logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: generated a new development secret (set JWT_SECRET in production)');
   } else if (config.jwtSecretSource === 'file') {
-    logger.info({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret from the data directory');
+    logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret (set JWT_SECRET in production)');
   }
 
   if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true });
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const app = await buildApp(config, { db });
+  const app = await buildApp(config, { db, loggerInstance: logger });
   app.addHook('onClose', async () => {
     await db.close();
   });
@@ -57,10 +57,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  // The address actually bound: with MEETING_API_PORT=0 the OS picks the port.
-  const url = await app.listen({ port: config.port, host: config.host });
+  // One "listening" line: Fastify's own, worded by us. With MEETING_API_PORT=0 it names the port the OS picked.
   const where = config.databaseUrl === undefined ? `embedded PGlite in ${config.dataDir}/pgdata` : 'PostgreSQL (DATABASE_URL)';
-  logger.info({ url, database: where }, `Meeting API listening on ${url} (${where})`);
+  await app.listen({
+    port: config.port,
+    host: config.host,
+    listenTextResolver: (url) => `Meeting API listening on ${url} (${where}; docs ${url}/docs, metrics ${config.metrics ? `${url}/metrics` : 'off'})`,
+  });
 }
 
 main().catch((err) => {

@@ -22,4 +22,14 @@ export interface Database extends Queryable {
   /** Runs a script of several statements (migrations), outside any caller transaction. */
   exec(script: string): Promise<void>;
   close(): Promise<void>;
+  /** Connection pool occupancy, where the driver has a pool (node-postgres; not PGlite). */
+  poolStats?(): PoolStats;
+}
+
+export interface PoolStats {
+  /** Connections open (busy + idle). */
+  total: number;
+  idle: number;
+  /** Callers queued for a connection. */
+  waiting: number;
 }

@@ -74,5 +74,8 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     async close(): Promise<void> {
       await pool.end();
     },
+    poolStats() {
+      return { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+    },
   };
 }

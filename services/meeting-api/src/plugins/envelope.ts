@@ -131,6 +131,8 @@ export function trackRouteMethods(app: FastifyInstance): (options: { corsPreflig
       app.route({
         method: others,
         url,
+        // Not operations of the API: kept out of /openapi.json and /docs.
+        schema: { hide: true },
         handler: (request, reply) =>
           reply
             .code(405)

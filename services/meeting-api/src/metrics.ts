@@ -1,0 +1,232 @@
+/**
+ * The Meeting API's Prometheus metrics: every metric is defined here, once, with a small typed
+ * API the rest of the code calls (`metrics.signIns.inc({ method, outcome })`). Each app gets its
+ * own registry (tests build many apps in one process). Label values come from closed sets only:
+ * never a meeting id, an email or a raw URL.
+ *
+ * Names and meanings are listed in the README ("Operating it"); the HTTP edge is in
+ * `plugins/metrics.ts`.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Database, Queryable } from './db/database';
+import { isUnavailableError, isUniqueViolation } from './db/errors';
+import { countMeetingsByState, countWaitingParticipants } from './db/stats-repo';
+import type { TokenSigner } from './domain/token-signer';
+
+const PREFIX = 'meeting_api_';
+
+/** How a sign-in attempt ended (issue 7 records them at `/login*` and the guest route). */
+export type SignInMethod = 'oidc' | 'dev' | 'guest';
+export type SignInOutcome = 'success' | 'rejected' | 'error';
+export type DbErrorKind = 'unavailable' | 'unique_violation' | 'other';
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
+
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const MEETING_STATES = ['idle', 'active', 'ended'] as const;
+
+/** A label value for any request method a client may send: the standard ones, else `other`. */
+export function methodLabel(method: string): string {
+  return HTTP_METHODS.has(method) ? method : 'other';
+}
+
+export function statusClass(status: number): StatusClass {
+  if (status >= 500) return '5xx';
+  if (status >= 400) return '4xx';
+  if (status >= 300) return '3xx';
+  if (status >= 200) return '2xx';
+  return '1xx';
+}
+
+export interface ApiMetrics {
+  readonly registry: Registry;
+  /** One finished HTTP request: `route` is the route pattern (`/api/v1/meetings/:meeting_id/status`) or `unmatched`. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  readonly tokensMinted: { inc(): void };
+  readonly signIns: { inc(labels: { method: SignInMethod; outcome: SignInOutcome }): void };
+  /** Open `GET …/events` streams on this instance: `inc()` when one opens, `dec()` when it closes. */
+  readonly eventStreams: { inc(): void; dec(): void };
+  /** Events appended to the meeting log: call after the transaction committed, with how many. */
+  readonly eventsAppended: { inc(count?: number): void };
+  readonly dbErrors: { inc(labels: { kind: DbErrorKind }): void };
+  /** The text exposition, for `GET /metrics`. */
+  scrape(): Promise<string>;
+}
+
+/**
+ * Creates the registry and every metric. `db` feeds the gauges read at scrape time (pool
+ * occupancy, meetings by state, waiting participants); those queries run only when scraped.
+ */
+export function createApiMetrics(db: Database, opts: { defaultMetrics?: boolean } = {}): ApiMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const labelNames = ['method', 'route', 'status_class'] as const;
+  const requests = new Counter({
+    name: `${PREFIX}http_requests_total`,
+    help: 'HTTP requests answered, by method, route pattern and status class',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: `${PREFIX}http_request_duration_seconds`,
+    help: 'Time from request received to response sent, by method, route pattern and status class',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  // Label lookups hash their values on every call; one cached pair per (method, route, class)
+  // keeps the per-request cost to a Map lookup and two increments.
+  const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<string> }>();
+
+  const tokensMinted = new Counter({
+    name: `${PREFIX}tokens_minted_total`,
+    help: 'Room access tokens signed',
+    registers: [registry],
+  });
+  const signIns = new Counter({
+    name: `${PREFIX}sign_ins_total`,
+    help: 'Sign-in attempts by method (oidc, dev, guest) and outcome (success, rejected, error)',
+    labelNames: ['method', 'outcome'] as const,
+    registers: [registry],
+  });
+  const eventStreams = new Gauge({
+    name: `${PREFIX}event_streams_open`,
+    help: 'Open meeting event streams (Server-Sent Events) on this instance',
+    registers: [registry],
+  });
+  const eventsAppended = new Counter({
+    name: `${PREFIX}events_appended_total`,
+    help: 'Events appended to the meeting event log by this instance',
+    registers: [registry],
+  });
+  const dbErrors = new Counter({
+    name: `${PREFIX}db_errors_total`,
+    help: 'Failed database operations by kind (unavailable, unique_violation, other)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: `${PREFIX}db_pool_connections`,
+    help: 'PostgreSQL pool connections by state (in_use, idle); absent on embedded PGlite',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = db.poolStats?.();
+      if (stats === undefined) return;
+      this.set({ state: 'in_use' }, stats.total - stats.idle);
+      this.set({ state: 'idle' }, stats.idle);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}db_pool_waiting`,
+    help: 'Requests queued for a PostgreSQL pool connection',
+    registers: [registry],
+    collect() {
+      const stats = db.poolStats?.();
+      if (stats !== undefined) this.set(stats.waiting);
+    },
+  });
+  // Read from the database at scrape time, so every instance reports the shared truth
+  // (aggregate with max(), not sum()). A failing query leaves the last value and counts a db error.
+  new Gauge({
+    name: `${PREFIX}meetings`,
+    help: 'Live (not deleted) meetings by state, from the database (the same on every instance)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await countMeetingsByState(db).catch(() => undefined);
+      if (counts === undefined) return;
+      for (const state of MEETING_STATES) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}waiting_participants`,
+    help: 'Participants in the waiting room of live meetings, from the database (the same on every instance)',
+    registers: [registry],
+    async collect() {
+      const n = await countWaitingParticipants(db).catch(() => undefined);
+      if (n !== undefined) this.set(n);
+    },
+  });
+
+  return {
+    registry,
+    observeRequest(method, route, status, seconds) {
+      const key = `${method} ${status >= 100 && status < 600 ? Math.floor(status / 100) : 0} ${route}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        const labels = { method: methodLabel(method), route, status_class: statusClass(status) };
+        child = { count: requests.labels(labels), time: duration.labels(labels) };
+        children.set(key, child);
+      }
+      child.count.inc();
+      child.time.observe(seconds);
+    },
+    tokensMinted: { inc: () => tokensMinted.inc() },
+    signIns: { inc: (labels) => signIns.inc(labels) },
+    eventStreams: { inc: () => eventStreams.inc(), dec: () => eventStreams.dec() },
+    eventsAppended: { inc: (count = 1) => eventsAppended.inc(count) },
+    dbErrors: { inc: (labels) => dbErrors.inc(labels) },
+    scrape: () => registry.metrics(),
+  };
+}
+
+/** The content type of the text exposition format. */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+function dbErrorKind(err: unknown): DbErrorKind {
+  if (isUnavailableError(err)) return 'unavailable';
+  if (isUniqueViolation(err)) return 'unique_violation';
+  return 'other';
+}
+
+/**
+ * The database with failed operations counted in `metrics.dbErrors`. Errors a transaction's
+ * callback throws on purpose (domain errors) are not database errors and are not counted.
+ */
+export function instrumentDatabase(db: Database, metrics: Pick<ApiMetrics, 'dbErrors'>): Database {
+  const counted = new WeakSet<object>();
+  const count = (err: unknown) => {
+    if (typeof err === 'object' && err !== null) {
+      if (counted.has(err)) return;
+      counted.add(err);
+    }
+    metrics.dbErrors.inc({ kind: dbErrorKind(err) });
+  };
+  const countingQuery =
+    (q: Queryable): Queryable['query'] =>
+    (text, params, name) =>
+      q.query(text, params, name).catch((err: unknown) => {
+        count(err);
+        throw err;
+      }) as never;
+  // Inherits whatever else the database offers; only these three are wrapped.
+  return Object.assign(Object.create(db) as Database, {
+    query: countingQuery(db),
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+      db
+        .transaction((tx) => fn({ query: countingQuery(tx) }))
+        .catch((err: unknown) => {
+          // Connecting, BEGIN or COMMIT failing; errors of the callback's own queries are already counted.
+          if (isUnavailableError(err)) count(err);
+          throw err;
+        }),
+    exec: (script: string) =>
+      db.exec(script).catch((err: unknown) => {
+        count(err);
+        throw err;
+      }),
+  });
+}
+
+/** The signer with every token counted in `metrics.tokensMinted`. */
+export function countingSigner(signer: TokenSigner, metrics: Pick<ApiMetrics, 'tokensMinted'>): TokenSigner {
+  return {
+    sign(subject) {
+      const token = signer.sign(subject);
+      metrics.tokensMinted.inc();
+      return token;
+    },
+  };
+}
