@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { EnvReader, resolveJwtSecret } from 'service-runtime';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { EnvReader, LOG_FORMATS, prettyLogs, resolveJwtSecret } from 'service-runtime';
 
 const env = process.env;
 const read = new EnvReader(env);
@@ -12,6 +14,7 @@ const host = read.string('HOST', '127.0.0.1');
 const apiPort = read.port('MEETING_API_PORT', 8081);
 const mediaPort = read.port('MEDIA_SERVER_PORT', 8080);
 const dataDir = resolve(read.string('DATA_DIR', '.data'));
+const logFormat = read.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto');
 try {
   read.done();
 } catch (err) {
@@ -26,14 +29,35 @@ if ('error' in secret) {
   process.exit(1);
 }
 
-const services: Array<{ name: string; entry: string }> = [
-  { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs' },
-  { name: 'media-server', entry: 'services/media-server/dist/server.mjs' },
+const services: Array<{ name: string; entry: string; colour: number }> = [
+  { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs', colour: 36 },
+  { name: 'media-server', entry: 'services/media-server/dist/server.mjs', colour: 35 },
 ];
 
-const children: ChildProcess[] = services.map(({ entry }) =>
-  spawn(process.execPath, [entry], { env: { ...env, DATA_DIR: dataDir }, stdio: 'inherit' }),
-);
+// In a terminal (or with LOG_FORMAT=pretty) both services print pretty lines, each prefixed with
+// its service; otherwise their JSON lines pass through untouched (each carries "service").
+const pretty = prettyLogs(logFormat);
+const colour = pretty && process.stdout.isTTY === true && env.NO_COLOR === undefined;
+const childEnv = {
+  ...env,
+  DATA_DIR: dataDir,
+  ...(pretty ? { LOG_FORMAT: 'pretty' } : {}),
+  ...(colour ? { FORCE_COLOR: '1' } : {}),
+};
+const width = Math.max(...services.map((s) => s.name.length));
+
+function prefixLines(from: Readable, to: Writable, label: string): void {
+  createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => to.write(`${label}${line}\n`));
+}
+
+const children: ChildProcess[] = services.map(({ name, entry, colour: code }) => {
+  if (!pretty) return spawn(process.execPath, [entry], { env: childEnv, stdio: 'inherit' });
+  const child = spawn(process.execPath, [entry], { env: childEnv, stdio: ['inherit', 'pipe', 'pipe'] });
+  const label = colour ? `\x1b[${code}m${name.padEnd(width)} │\x1b[0m ` : `${name.padEnd(width)} │ `;
+  prefixLines(child.stdout!, process.stdout, label);
+  prefixLines(child.stderr!, process.stderr, label);
+  return child;
+});
 
 console.log(
   [
@@ -41,7 +65,14 @@ console.log(
     `  Meeting API   http://${host}:${apiPort}/api/v1/meetings   (OpenAPI: http://${host}:${apiPort}/openapi.json)`,
     `  Media Server  ws://${host}:${mediaPort}/lobby?token=<room_token>`,
     `  Database      ${env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `embedded PGlite in ${dataDir}/pgdata`}`,
-    `  JWT secret    ${secret.source === 'env' ? 'JWT_SECRET' : `development secret in ${secret.path}`}`,
+    `  JWT secret    ${
+      secret.source === 'env'
+        ? 'JWT_SECRET'
+        : secret.source === 'generated'
+          ? `generated a new development secret in ${secret.path}`
+          : `development secret in ${secret.path}`
+    }`,
+    `  Docs          http://${host}:${apiPort}/docs   (metrics: /metrics, version: /version on both)`,
     '',
   ].join('\n'),
 );

@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { loggerOptions, versionInfo } from 'service-runtime';
+import packageJson from '../package.json' with { type: 'json' };
 import { createTokenVerifier } from './auth';
 import type { MediaServerConfig } from './config';
 import { createNoEnforcement, type Enforcement } from './enforcement/enforcement';
 import { Membership } from './membership/membership';
+import { createMediaMetrics, type MediaMetrics } from './metrics';
 import { createLocalRelay } from './relay/local-relay';
 import type { Relay } from './relay/relay';
 import { createTransport } from './transport/websocket';
@@ -16,6 +19,9 @@ export type { Enforcement } from './enforcement/enforcement';
 export { createLocalRelay, LocalHub } from './relay/local-relay';
 export { connectNatsRelay, NatsRelay } from './relay/nats-relay';
 export { CLOSE_SHUTDOWN, CLOSE_TOO_BIG, CLOSE_SLOW_CONSUMER } from './transport/close-codes';
+export { createMediaMetrics, type MediaMetrics } from './metrics';
+
+export const SERVICE_NAME = 'media-server';
 
 export interface MediaServerStats {
   connections: number;
@@ -33,6 +39,9 @@ export interface MediaServer {
   /** Graceful: stop accepting, close every client with 1001, close the relay (drains NATS). */
   close(): Promise<void>;
   stats(): MediaServerStats;
+  readonly metrics: MediaMetrics;
+  /** This instance's id: in its log lines (`instance`) and on the frames it relays over NATS. */
+  readonly instanceId: string;
 }
 
 export interface MediaServerDeps {
@@ -41,6 +50,10 @@ export interface MediaServerDeps {
   relay?: Relay;
   /** Defaults to none: every valid token is admitted, nobody is cut. */
   enforcement?: Enforcement;
+  /** Defaults to a fresh registry per server. */
+  metrics?: MediaMetrics;
+  /** Defaults to the NATS relay's id, else a random one. */
+  instanceId?: string;
 }
 
 /**
@@ -53,27 +66,41 @@ export interface MediaServerDeps {
  * (other instances). This function only wires them.
  */
 export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDeps = {}): MediaServer {
-  const logger = deps.logger ?? pino({ level: config.logLevel });
-  const relay = deps.relay ?? createLocalRelay();
+  const logger = deps.logger ?? pino(loggerOptions({ service: SERVICE_NAME, level: config.logLevel }));
+  const relay: Relay = deps.relay ?? createLocalRelay();
   const enforcement = deps.enforcement ?? createNoEnforcement();
-  const instanceTag = randomBytes(4).toString('hex');
+  const instanceId = deps.instanceId ?? (relay as { instanceId?: string }).instanceId ?? randomBytes(6).toString('hex');
+  const metrics = deps.metrics ?? createMediaMetrics();
 
   const membership = new Membership(
     { maxBufferedBytes: config.maxBufferedBytes, heartbeatMs: config.heartbeatMs },
     relay,
     logger,
+    metrics,
   );
+  metrics.bind({
+    connections: () => membership.size,
+    rooms: () => membership.roomCount,
+    disconnects: () => ({ slowConsumer: membership.counters.slowConsumerDisconnects, heartbeat: membership.counters.heartbeatDisconnects }),
+    nats: relay.health ? () => relay.health!() : undefined,
+  });
   relay.start((room, data, isBinary) => membership.deliverToRoom(room, data, isBinary, undefined));
   membership.startHeartbeat();
   enforcement.start(membership);
 
   const transport = createTransport({
-    options: { maxConnections: config.maxConnections, maxFrameBytes: config.maxFrameBytes },
+    options: {
+      maxConnections: config.maxConnections,
+      maxFrameBytes: config.maxFrameBytes,
+      metrics: config.metrics,
+      versionBody: JSON.stringify({ success: true, result: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit) }),
+    },
     logger,
     verifyToken: createTokenVerifier(config.jwtSecret),
     membership,
     relay,
     enforcement,
+    metrics,
   });
   const { server } = transport;
 
@@ -87,8 +114,8 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
           server.off('error', reject);
           const address = server.address() as AddressInfo;
           logger.info(
-            { port: address.port, host: address.address, relay: relay.kind, instance: instanceTag },
-            'media server listening',
+            { port: address.port, host: address.address, relay: relay.kind, metrics: config.metrics },
+            `media server listening on ws://${address.address}:${address.port} (${relay.kind === 'nats' ? 'NATS relay' : 'local relay'})`,
           );
           resolve(address);
         });
@@ -97,11 +124,13 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     close() {
       return transport.close();
     },
+    metrics,
+    instanceId,
     stats() {
       return {
         connections: membership.size,
         rooms: membership.roomCount,
-        framesIn: transport.counters.framesIn,
+        framesIn: metrics.frames.in,
         ...membership.counters,
       };
     },

@@ -7,10 +7,11 @@ import {
   RoomAccessTokenClaimsSchema,
   type RoomAccessTokenClaims,
 } from 'meeting-types';
+import type { TokenRefusalReason } from './metrics';
 
 export type TokenCheck =
   | { ok: true; claims: RoomAccessTokenClaims }
-  | { ok: false; code: 'MISSING_TOKEN' | 'INVALID_TOKEN'; message: string };
+  | { ok: false; code: 'MISSING_TOKEN' | 'INVALID_TOKEN'; message: string; reason: TokenRefusalReason };
 
 const claimsValidator = Compile(RoomAccessTokenClaimsSchema);
 
@@ -23,7 +24,12 @@ export function createTokenVerifier(secret: string): (token: string | undefined)
   const key = new TextEncoder().encode(secret);
   return async (token) => {
     if (token === undefined || token === '') {
-      return { ok: false, code: 'MISSING_TOKEN', message: 'A room access token is required: GET /lobby?token=<room_token>' };
+      return {
+        ok: false,
+        code: 'MISSING_TOKEN',
+        message: 'A room access token is required: GET /lobby?token=<room_token>',
+        reason: 'missing',
+      };
     }
     let payload: unknown;
     try {
@@ -33,26 +39,28 @@ export function createTokenVerifier(secret: string): (token: string | undefined)
         clockTolerance: ROOM_TOKEN_MAX_LEEWAY_SECS,
       }));
     } catch (err) {
-      return { ok: false, code: 'INVALID_TOKEN', message: `Invalid room token: ${describeJoseError(err)}` };
+      const why = describeJoseError(err);
+      return { ok: false, code: 'INVALID_TOKEN', message: `Invalid room token: ${why.text}`, reason: why.reason };
     }
     if (!claimsValidator.Check(payload)) {
       const first = claimsValidator.Errors(payload)[0];
       const where = first ? `${first.instancePath || '/'} ${first.message}` : 'unexpected shape';
-      return { ok: false, code: 'INVALID_TOKEN', message: `Invalid room token: malformed claims (${where})` };
+      return { ok: false, code: 'INVALID_TOKEN', message: `Invalid room token: malformed claims (${where})`, reason: 'malformed' };
     }
     return { ok: true, claims: payload };
   };
 }
 
-function describeJoseError(err: unknown): string {
-  if (err instanceof joseErrors.JWTExpired) return 'token expired';
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad signature';
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return `wrong algorithm (only ${ROOM_TOKEN_ALGORITHM} is accepted)`;
+function describeJoseError(err: unknown): { text: string; reason: TokenRefusalReason } {
+  const wrongAlgorithm = { text: `wrong algorithm (only ${ROOM_TOKEN_ALGORITHM} is accepted)`, reason: 'wrong_algorithm' } as const;
+  if (err instanceof joseErrors.JWTExpired) return { text: 'token expired', reason: 'expired' };
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return { text: 'bad signature', reason: 'bad_signature' };
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return wrongAlgorithm;
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.claim === 'iss') return 'wrong issuer';
-    return `malformed claims (${err.claim}: ${err.reason})`;
+    if (err.claim === 'iss') return { text: 'wrong issuer', reason: 'wrong_issuer' };
+    return { text: `malformed claims (${err.claim}: ${err.reason})`, reason: 'malformed' };
   }
-  if (err instanceof joseErrors.JOSENotSupported) return `wrong algorithm (only ${ROOM_TOKEN_ALGORITHM} is accepted)`;
+  if (err instanceof joseErrors.JOSENotSupported) return wrongAlgorithm;
   // JWSInvalid, JWTInvalid, or anything thrown while decoding.
-  return 'malformed token';
+  return { text: 'malformed token', reason: 'malformed' };
 }

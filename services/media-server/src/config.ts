@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { EnvReader, LOG_LEVELS, type Env, type JwtSecretSource, type LogLevel } from 'service-runtime';
+import { EnvReader, LOG_FORMATS, LOG_LEVELS, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
 
 
 /** Largest frame a client may send (RFC 6455 close 1009 above it). Fixed: clients rely on it. */
@@ -22,6 +22,12 @@ export interface MediaServerConfig {
   production: boolean;
   /** `LOG_LEVEL` (info). */
   logLevel: LogLevel;
+  /** `LOG_FORMAT` (auto): `json`, `pretty`, or `auto` (pretty when stdout is a terminal). */
+  logFormat: LogFormat;
+  /** `METRICS` (true): serve Prometheus metrics at `GET /metrics`. */
+  metrics: boolean;
+  /** `GIT_COMMIT`: the commit `GET /version` reports, overriding the one recorded at bundle time. */
+  gitCommit: string | undefined;
   /** `MEDIA_MAX_CONNECTIONS` (10000): open WebSockets per instance; more → 503 before upgrade. */
   maxConnections: number;
   /** `MEDIA_MAX_BUFFERED_BYTES` (8 MiB): unsent bytes a receiver may lag behind before it is cut with 1013. */
@@ -41,6 +47,9 @@ export function loadConfig(env: Env): MediaServerConfig {
   const host = read.string('HOST', '127.0.0.1');
   const natsUrl = read.url('NATS_URL', ['nats:', 'tls:']);
   const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const logFormat = read.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto');
+  const metrics = read.boolean('METRICS', true);
+  const gitCommit = read.optionalString('GIT_COMMIT');
   const maxConnections = read.integer('MEDIA_MAX_CONNECTIONS', 10_000, 1, 1_000_000);
   const maxBufferedBytes = read.integer('MEDIA_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
   const heartbeatSecs = read.integer('MEDIA_HEARTBEAT_SECS', 30, 1, 3600);
@@ -58,6 +67,9 @@ export function loadConfig(env: Env): MediaServerConfig {
     dataDir,
     production,
     logLevel,
+    logFormat,
+    metrics,
+    gitCommit,
     maxConnections,
     maxBufferedBytes,
     heartbeatMs: heartbeatSecs * 1000,

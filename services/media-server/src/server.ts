@@ -1,6 +1,6 @@
-import { pino } from 'pino';
-import { ConfigError } from 'service-runtime';
-import { buildMediaServer } from './app';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, createLogger } from 'service-runtime';
+import { buildMediaServer, SERVICE_NAME } from './app';
 import { loadConfig, type MediaServerConfig } from './config';
 import { createLocalRelay } from './relay/local-relay';
 import { connectNatsRelay, redactUrl } from './relay/nats-relay';
@@ -17,15 +17,20 @@ try {
   throw err;
 }
 
-const logger = pino({ level: config.logLevel, base: { service: 'media-server' } });
-if (config.jwtSecretSource !== 'env') {
-  logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET unset: using the shared development secret');
+// One id for this process: on every log line (`instance`) and on every frame it relays over NATS.
+const instanceId = randomBytes(6).toString('hex');
+const logger = await createLogger({ service: SERVICE_NAME, level: config.logLevel, format: config.logFormat, base: { instance: instanceId } });
+// Same words and level on both services (the Meeting API says the same).
+if (config.jwtSecretSource === 'generated') {
+  logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: generated a new development secret (set JWT_SECRET in production)');
+} else if (config.jwtSecretSource === 'file') {
+  logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret (set JWT_SECRET in production)');
 }
 
 let relay: Relay;
 if (config.natsUrl !== undefined) {
   try {
-    relay = await connectNatsRelay({ url: config.natsUrl, logger });
+    relay = await connectNatsRelay({ url: config.natsUrl, logger, instanceId });
   } catch (err) {
     logger.fatal({ nats: redactUrl(config.natsUrl) }, (err as Error).message);
     console.error(`media-server: ${(err as Error).message}`);
@@ -35,7 +40,7 @@ if (config.natsUrl !== undefined) {
   relay = createLocalRelay();
 }
 
-const app = buildMediaServer(config, { logger, relay });
+const app = buildMediaServer(config, { logger, relay, instanceId });
 try {
   await app.listen();
 } catch (err) {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
+import type { MediaMetrics } from '../metrics';
 import type { Relay } from '../relay/relay';
 import { CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
 import { Rooms } from './rooms';
@@ -46,6 +47,8 @@ export class Membership {
     private readonly options: MembershipOptions,
     private readonly relay: Relay,
     private readonly logger: Logger,
+    /** Frame and byte counters bumped per delivery; enforcement records its closes here too. */
+    readonly metrics: Pick<MediaMetrics, 'frames' | 'bytes' | 'enforcementCloses'>,
   ) {}
 
   /** Connected members (handshake complete). */
@@ -113,6 +116,8 @@ export class Membership {
       return;
     }
     to.ws.send(data, isBinary ? BINARY : TEXT);
+    this.metrics.frames.out++;
+    this.metrics.bytes.out += data.length;
   }
 
   private cutSlowConsumer(m: Member & { ws: WebSocket }): void {

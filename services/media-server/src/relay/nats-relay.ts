@@ -56,6 +56,8 @@ export class NatsRelay implements Relay {
   private closing = false;
   /** Frames not sent to NATS because it was unreachable or refused them. */
   droppedFrames = 0;
+  /** Times the connection came back after a disconnect. */
+  reconnects = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -113,6 +115,10 @@ export class NatsRelay implements Relay {
   /** False while NATS is unreachable (frames for other instances are dropped meanwhile). */
   get isConnected(): boolean {
     return this.connected && !this.nc.isClosed();
+  }
+
+  health(): { connected: boolean; reconnects: number } {
+    return { connected: this.isConnected, reconnects: this.reconnects };
   }
 
   /** Rooms this instance is subscribed to (for tests and stats). */
@@ -201,6 +207,7 @@ export class NatsRelay implements Relay {
           break;
         case 'reconnect':
           this.connected = true;
+          this.reconnects++;
           this.logger.info({ rooms: this.subs.size }, 'nats reconnected; relaying resumed');
           break;
         case 'error':
@@ -269,6 +276,7 @@ export async function connectNatsRelay(opts: {
   } catch (err) {
     throw new NatsUnavailableError(opts.url, err);
   }
-  opts.logger.info({ nats: redactUrl(opts.url), instanceId, maxPayload: nc.info?.max_payload }, 'connected to nats');
+  // The instance id is on every line already when server.ts passed it (the logger's `instance`).
+  opts.logger.info({ nats: redactUrl(opts.url), maxPayload: nc.info?.max_payload }, 'connected to nats');
   return new NatsRelay(nc, opts.logger.child({ component: 'nats-relay' }), instanceId);
 }

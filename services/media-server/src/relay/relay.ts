@@ -23,4 +23,6 @@ export interface Relay {
   publish(room: string, data: Buffer, isBinary: boolean, connId: number): void;
   /** Flushes what is pending and disconnects. */
   close(): Promise<void>;
+  /** Broker connection state, for metrics; absent on the local relay. */
+  health?(): { connected: boolean; reconnects: number };
 }

@@ -46,11 +46,13 @@ export function parseTarget(url: string | undefined): { path: string; query: URL
     : { path: raw.slice(0, q), query: new URLSearchParams(raw.slice(q + 1)) };
 }
 
-export type Route = 'lobby' | 'legacy-lobby' | 'healthz' | 'unknown';
+export type Route = 'lobby' | 'legacy-lobby' | 'healthz' | 'version' | 'metrics' | 'unknown';
 export function routeOf(path: string): Route {
   if (path === '/lobby' || path === '/lobby/') return 'lobby';
   if (path.startsWith('/lobby/')) return 'legacy-lobby';
   if (path === '/healthz') return 'healthz';
+  if (path === '/version') return 'version';
+  if (path === '/metrics') return 'metrics';
   return 'unknown';
 }
 

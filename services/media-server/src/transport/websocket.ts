@@ -5,6 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { TokenCheck } from '../auth';
 import type { Enforcement } from '../enforcement/enforcement';
 import type { Membership } from '../membership/membership';
+import { METRICS_CONTENT_TYPE, type MediaMetrics, type TokenRefusalReason } from '../metrics';
 import type { Relay } from '../relay/relay';
 import { CLOSE_SHUTDOWN } from './close-codes';
 import { parseTarget, rejectUpgrade, routeOf, sendError, sendJson, TOKEN_REQUIRED_MESSAGE } from './http';
@@ -15,6 +16,10 @@ const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 export interface TransportOptions {
   maxConnections: number;
   maxFrameBytes: number;
+  /** Serve `GET /metrics` (`METRICS`). */
+  metrics: boolean;
+  /** The body of `GET /version`, serialized once. */
+  versionBody: string;
 }
 
 export interface TransportParts {
@@ -24,13 +29,18 @@ export interface TransportParts {
   membership: Membership;
   relay: Relay;
   enforcement: Enforcement;
+  metrics: MediaMetrics;
 }
 
 export interface Transport {
   readonly server: Server;
   /** Graceful: stop accepting, close every client with 1001, then the relay. Idempotent. */
   close(): Promise<void>;
-  readonly counters: { framesIn: number };
+}
+
+/** A refusal by enforcement (after a valid token), as a bounded metric label. */
+function refusalReason(code: string): TokenRefusalReason {
+  return code === 'TOKEN_REVOKED' ? 'revoked' : 'refused';
 }
 
 /**
@@ -38,11 +48,10 @@ export interface Transport {
  * upgrade), the WebSocket listeners and close codes, and the graceful shutdown.
  */
 export function createTransport(parts: TransportParts): Transport {
-  const { options, logger, verifyToken, membership, relay, enforcement } = parts;
+  const { options, logger, verifyToken, membership, relay, enforcement, metrics } = parts;
   /** Handshakes past the checks but not yet upgraded: they count against the limit. */
   let pendingJoins = 0;
   let closing: Promise<void> | undefined;
-  const counters = { framesIn: 0 };
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -55,8 +64,9 @@ export function createTransport(parts: TransportParts): Transport {
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     const m = membership.memberOf(this);
     if (m === undefined || m.gone) return;
-    counters.framesIn++;
     const buf = data as Buffer; // binaryType 'nodebuffer': always one Buffer
+    metrics.frames.in++;
+    metrics.bytes.in += buf.length;
     membership.deliverToRoom(m.room, buf, isBinary, m);
     relay.publish(m.room, buf, isBinary, m.id);
   }
@@ -98,6 +108,7 @@ export function createTransport(parts: TransportParts): Transport {
 
     const check = await verifyToken(query.get('token') ?? undefined);
     if (!check.ok) {
+      metrics.tokenRefusals.inc({ reason: check.reason });
       logger.info({ code: check.code, reason: check.message }, 'connection refused');
       return rejectUpgrade(socket, check.code, check.message);
     }
@@ -115,6 +126,7 @@ export function createTransport(parts: TransportParts): Transport {
     const admitted = enforcement.admit(claims);
     const refusal = admitted instanceof Promise ? await admitted : admitted;
     if (refusal !== undefined) {
+      metrics.tokenRefusals.inc({ reason: refusalReason(refusal.code) });
       logger.info({ code: refusal.code, reason: refusal.message, room: claims.room, identity: claims.sub }, 'connection refused');
       return rejectUpgrade(socket, refusal.code, refusal.message);
     }
@@ -160,6 +172,24 @@ export function createTransport(parts: TransportParts): Transport {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed`);
       if (closing) return sendError(res, 'SERVICE_UNAVAILABLE', 'Server is shutting down');
       return sendJson(res, 200, JSON.stringify({ success: true, result: { status: 'ok' } }));
+    }
+    if (route === 'version') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed`);
+      return sendJson(res, 200, options.versionBody);
+    }
+    if (route === 'metrics' && options.metrics) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed`);
+      metrics.scrape().then(
+        (body) => {
+          res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
+          res.end(body);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'metrics scrape failed');
+          sendError(res, 'INTERNAL_ERROR', 'Metrics are unavailable');
+        },
+      );
+      return;
     }
     if (route === 'legacy-lobby') return sendError(res, 'TOKEN_REQUIRED', TOKEN_REQUIRED_MESSAGE);
     if (route === 'lobby') {
@@ -218,7 +248,6 @@ export function createTransport(parts: TransportParts): Transport {
 
   return {
     server,
-    counters,
     close() {
       closing ??= shutdown();
       return closing;
