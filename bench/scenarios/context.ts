@@ -25,6 +25,7 @@ export class BenchContext {
   readonly notes: string[] = [];
   private apiService: Promise<Service> | undefined;
   private mediaService: Promise<Service> | undefined;
+  private readonly variants = new Map<string, Promise<Service>>();
   private clients: WsClientDriver | undefined;
   private readonly limitServers: LimitServers;
   private readonly infoLimits = new Map<string, Promise<Entry>>();
@@ -56,6 +57,26 @@ export class BenchContext {
       return service;
     });
     return this.apiService;
+  }
+
+  /**
+   * A second Meeting API on the same database with extra variables (e.g. `METRICS=false`), for
+   * A/B scenarios; started once per name, stopped with the rest.
+   */
+  apiVariant(name: string, env: Record<string, string>): Promise<Service> {
+    let variant = this.variants.get(name);
+    if (variant === undefined) {
+      variant = startService({
+        name: `meeting-api (${name})`,
+        script: 'services/meeting-api/dist/server.mjs',
+        portEnv: 'MEETING_API_PORT',
+        readyPath: '/readyz',
+        env: { ...this.serviceEnv(), DATABASE_URL: this.db.url, DB_POOL_SIZE: String(PG_POOL_SIZE), ...env },
+        nodeArgs: this.profileArgs(`meeting-api-${name}`),
+      });
+      this.variants.set(name, variant);
+    }
+    return variant;
   }
 
   media(): Promise<Service> {
@@ -143,6 +164,11 @@ export class BenchContext {
       this.apiRssMax = Math.max(this.apiRssMax, service.rss.max);
       await service.stop();
     }
+    for (const variant of this.variants.values()) {
+      const service = await variant.catch(() => undefined);
+      await service?.stop();
+    }
+    this.variants.clear();
     await this.clients?.stop();
     this.clients = undefined;
     await this.limitServers.stopAll();

@@ -2,6 +2,7 @@ import type { BenchContext } from './context';
 import { idleConnections } from './idle-connections';
 import { joinAdmit } from './join-admit';
 import { list } from './list';
+import { metricsCost } from './metrics-cost';
 import { relayFanout, relayRooms } from './relay';
 import { statusPoll, waitingPoll } from './status-poll';
 
@@ -15,6 +16,7 @@ export interface Scenario {
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'status-poll', service: 'meeting-api', run: statusPoll },
   { name: 'waiting-poll', service: 'meeting-api', run: waitingPoll },
+  { name: 'status-poll-metrics', service: 'meeting-api', run: metricsCost },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
   { name: 'relay-fanout', service: 'media-server', run: relayFanout },
