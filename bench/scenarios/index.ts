@@ -1,4 +1,5 @@
 import type { BenchContext } from './context';
+import { embedded } from './embedded';
 import { idleConnections } from './idle-connections';
 import { joinAdmit } from './join-admit';
 import { list } from './list';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'status-poll-metrics', service: 'meeting-api', run: metricsCost },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
+  { name: 'embedded', service: 'meeting-api', run: embedded },
   { name: 'relay-fanout', service: 'media-server', run: relayFanout },
   { name: 'relay-rooms', service: 'media-server', run: relayRooms },
   { name: 'idle-connections', service: 'media-server', run: idleConnections },
