@@ -182,10 +182,17 @@ function dbErrorKind(err: unknown): DbErrorKind {
 }
 
 /**
- * The database with failed operations counted in `metrics.dbErrors`. Errors a transaction's
- * callback throws on purpose (domain errors) are not database errors and are not counted.
+ * The prepared-statement name of `appendEvents` (db/events-repo.ts); its second parameter is the
+ * number of events appended. The metrics test checks the count against the log itself.
  */
-export function instrumentDatabase(db: Database, metrics: Pick<ApiMetrics, 'dbErrors'>): Database {
+const APPEND_EVENTS_STATEMENT = 'append-events';
+
+/**
+ * The database with failed operations counted in `metrics.dbErrors`, and events appended counted
+ * in `metrics.eventsAppended` once their transaction has committed. Errors a transaction's callback
+ * throws on purpose (domain errors) are not database errors and are not counted.
+ */
+export function instrumentDatabase(db: Database, metrics: Pick<ApiMetrics, 'dbErrors' | 'eventsAppended'>): Database {
   const counted = new WeakSet<object>();
   const count = (err: unknown) => {
     if (typeof err === 'object' && err !== null) {
@@ -194,24 +201,40 @@ export function instrumentDatabase(db: Database, metrics: Pick<ApiMetrics, 'dbEr
     }
     metrics.dbErrors.inc({ kind: dbErrorKind(err) });
   };
+  /** `onAppended` hears of appended events when the statement succeeded (not yet committed). */
   const countingQuery =
-    (q: Queryable): Queryable['query'] =>
-    (text, params, name) =>
-      q.query(text, params, name).catch((err: unknown) => {
+    (q: Queryable, onAppended: (n: number) => void): Queryable['query'] =>
+    (text, params, name) => {
+      const result = q.query(text, params, name).catch((err: unknown) => {
         count(err);
         throw err;
+      });
+      if (name !== APPEND_EVENTS_STATEMENT) return result as never;
+      return result.then((r) => {
+        onAppended(Number(params?.[1] ?? 0));
+        return r;
       }) as never;
+    };
+  const committed = (n: number) => metrics.eventsAppended.inc(n);
   // Inherits whatever else the database offers; only these three are wrapped.
   return Object.assign(Object.create(db) as Database, {
-    query: countingQuery(db),
-    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-      db
-        .transaction((tx) => fn({ query: countingQuery(tx) }))
-        .catch((err: unknown) => {
-          // Connecting, BEGIN or COMMIT failing; errors of the callback's own queries are already counted.
-          if (isUnavailableError(err)) count(err);
-          throw err;
-        }),
+    query: countingQuery(db, committed),
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => {
+      let appended = 0;
+      return db
+        .transaction((tx) => fn({ query: countingQuery(tx, (n) => (appended += n)) }))
+        .then(
+          (result) => {
+            if (appended > 0) committed(appended);
+            return result;
+          },
+          (err: unknown) => {
+            // Connecting, BEGIN or COMMIT failing; errors of the callback's own queries are already counted.
+            if (isUnavailableError(err)) count(err);
+            throw err;
+          },
+        );
+    },
     exec: (script: string) =>
       db.exec(script).catch((err: unknown) => {
         count(err);

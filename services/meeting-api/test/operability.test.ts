@@ -32,6 +32,8 @@ const MEETING = '/api/v1/meetings/:meeting_id';
 
 describe('GET /metrics', () => {
   test('counters move by exactly what a scripted session did', async () => {
+    const eventsInLog = async () => Number((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM meeting_events')).rows[0]!.n);
+    const eventsBefore = await eventsInLog();
     const before = await scrape();
     const delta = (after: Map<string, number>, key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
     const host = 'host@metrics.io';
@@ -76,6 +78,9 @@ describe('GET /metrics', () => {
     assert.equal(after.get('meeting_api_meetings{state="ended"}'), 1);
     assert.equal(after.get('meeting_api_waiting_participants'), 1, 'bob still waits in the ended meeting');
     assert.equal(after.get('meeting_api_event_streams_open'), 0);
+    const appended = (await eventsInLog()) - eventsBefore;
+    assert.ok(appended >= 5, `the session appended events (${appended})`);
+    assert.equal(delta(after, 'meeting_api_events_appended_total'), appended, 'every event in the log was counted once');
 
     // Bounded labels: no meeting id, email or raw URL ever becomes a label value.
     const text = [...after.keys()].join('\n');
