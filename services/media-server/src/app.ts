@@ -115,7 +115,9 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
           const address = server.address() as AddressInfo;
           logger.info(
             { port: address.port, host: address.address, relay: relay.kind, metrics: config.metrics },
-            `media server listening on ws://${address.address}:${address.port} (${relay.kind === 'nats' ? 'NATS relay' : 'local relay'})`,
+            `media server listening on ws://${address.address}:${address.port} (${
+              relay.kind === 'nats' ? 'NATS relay: rooms shared with other instances' : 'local relay: rooms are not shared with other instances; set NATS_URL to share them'
+            })`,
           );
           resolve(address);
         });

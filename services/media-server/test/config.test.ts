@@ -19,6 +19,19 @@ test('defaults apply when only JWT_SECRET is set', () => {
   assert.equal(c.heartbeatMs, 30_000);
   assert.equal(c.maxFrameBytes, 1024 * 1024);
   assert.equal(c.jwtSecretSource, 'env');
+  assert.equal(c.logFormat, 'auto');
+  assert.equal(c.metrics, true);
+  assert.equal(c.gitCommit, undefined);
+});
+
+test('LOG_FORMAT, METRICS and GIT_COMMIT are read and checked', () => {
+  const c = loadConfig({ JWT_SECRET: SECRET, LOG_FORMAT: 'pretty', METRICS: 'false', GIT_COMMIT: 'abc123' });
+  assert.equal(c.logFormat, 'pretty');
+  assert.equal(c.metrics, false);
+  assert.equal(c.gitCommit, 'abc123');
+  assert.throws(() => loadConfig({ JWT_SECRET: SECRET, LOG_FORMAT: 'fancy', METRICS: 'maybe' }), (err: Error) =>
+    /LOG_FORMAT/.test(err.message) && /METRICS/.test(err.message),
+  );
 });
 
 test('every bad variable is named in one ConfigError', () => {

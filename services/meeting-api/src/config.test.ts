@@ -42,6 +42,9 @@ describe('loadConfig defaults', () => {
       tokenTtlSecs: 600,
       production: false,
       logLevel: 'info',
+      logFormat: 'auto',
+      metrics: true,
+      gitCommit: undefined,
       corsOrigins: undefined,
       dbPoolSize: 10,
       bodyLimitBytes: 64 * 1024,
@@ -70,8 +73,14 @@ describe('loadConfig defaults', () => {
       DB_POOL_SIZE: '25',
       BODY_LIMIT_BYTES: '2048',
       CORS_ORIGINS: 'https://a.example',
+      LOG_FORMAT: 'json',
+      METRICS: 'off',
+      GIT_COMMIT: 'abc123',
     });
     assert.equal(config.port, 9090);
+    assert.equal(config.logFormat, 'json');
+    assert.equal(config.metrics, false);
+    assert.equal(config.gitCommit, 'abc123');
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.databaseUrl, 'postgres://u@db.internal:5432/meetings');
     assert.equal(config.dataDir, dataDir);
@@ -114,6 +123,8 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['TOKEN_TTL_SECS', '1e3'],
     ['LOG_LEVEL', 'loud'],
     ['LOG_LEVEL', 'INFO'],
+    ['LOG_FORMAT', 'fancy'],
+    ['METRICS', 'maybe'],
     ['DB_POOL_SIZE', '0'],
     ['DB_POOL_SIZE', 'many'],
     ['BODY_LIMIT_BYTES', '10'],
