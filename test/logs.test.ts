@@ -77,8 +77,8 @@ test('JSON (not a terminal): both services log the same fields, one listening li
   assert.match(output, /JWT secret\s+generated a new development secret/);
   const secretLines = lines.filter((l) => /JWT_SECRET is unset/.test(String(l.msg)));
   assert.deepEqual(secretLines.map((l) => [l.service, l.level, l.msg]).sort(), [
-    ['media-server', 40, 'JWT_SECRET is unset: using the development secret (set JWT_SECRET in production)'],
-    ['meeting-api', 40, 'JWT_SECRET is unset: using the development secret (set JWT_SECRET in production)'],
+    ['media-server', 40, 'JWT_SECRET is unset: using the development secret from the data directory (set JWT_SECRET in production)'],
+    ['meeting-api', 40, 'JWT_SECRET is unset: using the development secret from the data directory (set JWT_SECRET in production)'],
   ]);
   assert.ok(api.some((l) => l.msg === 'request completed' && l.status === 200 && typeof l.request_id === 'string'));
 });

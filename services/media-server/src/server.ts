@@ -24,7 +24,7 @@ const logger = await createLogger({ service: SERVICE_NAME, level: config.logLeve
 if (config.jwtSecretSource === 'generated') {
   logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: generated a new development secret (set JWT_SECRET in production)');
 } else if (config.jwtSecretSource === 'file') {
-  logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret (set JWT_SECRET in production)');
+  logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret from the data directory (set JWT_SECRET in production)');
 }
 
 let relay: Relay;

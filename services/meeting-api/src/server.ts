@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   if (config.jwtSecretSource === 'generated') {
     logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: generated a new development secret (set JWT_SECRET in production)');
   } else if (config.jwtSecretSource === 'file') {
-    logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret (set JWT_SECRET in production)');
+    logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret from the data directory (set JWT_SECRET in production)');
   }
 
   if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true });
