@@ -106,27 +106,28 @@ export function createApiMetrics(db: Database, opts: { defaultMetrics?: boolean 
     registers: [registry],
   });
 
-  new Gauge({
-    name: `${PREFIX}db_pool_connections`,
-    help: 'PostgreSQL pool connections by state (in_use, idle); absent on embedded PGlite',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    collect() {
-      const stats = db.poolStats?.();
-      if (stats === undefined) return;
-      this.set({ state: 'in_use' }, stats.total - stats.idle);
-      this.set({ state: 'idle' }, stats.idle);
-    },
-  });
-  new Gauge({
-    name: `${PREFIX}db_pool_waiting`,
-    help: 'Requests queued for a PostgreSQL pool connection',
-    registers: [registry],
-    collect() {
-      const stats = db.poolStats?.();
-      if (stats !== undefined) this.set(stats.waiting);
-    },
-  });
+  const poolStats = db.poolStats?.bind(db);
+  if (poolStats !== undefined) {
+    new Gauge({
+      name: `${PREFIX}db_pool_connections`,
+      help: 'PostgreSQL pool connections by state (in_use, idle)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const stats = poolStats();
+        this.set({ state: 'in_use' }, stats.total - stats.idle);
+        this.set({ state: 'idle' }, stats.idle);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}db_pool_waiting`,
+      help: 'Requests queued for a PostgreSQL pool connection',
+      registers: [registry],
+      collect() {
+        this.set(poolStats().waiting);
+      },
+    });
+  }
   // Read from the database at scrape time, so every instance reports the shared truth
   // (aggregate with max(), not sum()). A failing query leaves the last value and counts a db error.
   new Gauge({
