@@ -1,13 +1,16 @@
-import type {
-  AdmitAllResponse,
-  JoinMeetingRequest,
-  ParticipantListResponse,
-  ParticipantStatusResponse,
-  WaitingRoomResponse,
+import {
+  PARTICIPANT_LIST_MAX_LIMIT,
+  type AdmitAllResponse,
+  type JoinMeetingRequest,
+  type ParticipantListQuery,
+  type ParticipantListResponse,
+  type ParticipantStatusResponse,
+  type WaitingRoomResponse,
 } from 'meeting-types';
 import type { Database } from '../db/database';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
+import * as passwordFailuresRepo from '../db/password-failures-repo';
 import type { MeetingRef, ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
 import { parseMeetingId } from './meeting-id';
@@ -16,11 +19,29 @@ import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
 
+export interface ParticipationLimits {
+  /** People in one waiting room; a join beyond → 409 WAITING_ROOM_FULL. */
+  maxWaitingPerMeeting: number;
+  /** Wrong passwords per meeting and caller in a minute; beyond → 429 RATE_LIMITED. */
+  passwordFailuresPerMinute: number;
+}
+
+export const DEFAULT_PARTICIPATION_LIMITS: ParticipationLimits = { maxWaitingPerMeeting: 1000, passwordFailuresPerMinute: 10 };
+
 export interface ParticipationDeps {
   db: Database;
   hasher: PasswordHasher;
   signer: TokenSigner;
+  limits?: ParticipationLimits;
 }
+
+/**
+ * Joins far below the waiting-room cap take the one-statement path, whose count may be stale
+ * by the joins committing at the same moment; within this margin of the cap a join locks the
+ * meeting row so that the cap is exact. The margin exceeds the database connections of any
+ * sane deployment (each in-flight join holds one).
+ */
+const WAITING_CAP_LOCK_MARGIN = 100;
 
 // A join can race with the meeting being created, ended or deleted by someone
 // else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
@@ -74,15 +95,48 @@ async function joinAsAttendee(
 ): Promise<ParticipantStatusResponse | null> {
   const allowed = meetingTransition(meeting.state, 'attendee-join');
   if (!allowed.ok) throw errors.meetingNotActive(meeting.roomId);
+  const limits = deps.limits ?? DEFAULT_PARTICIPATION_LIMITS;
   if (meeting.passwordHash !== null) {
+    // Counted before the (costly) check, in the database, so racing guesses on any instance are all counted.
+    const counted = await passwordFailuresRepo.countPasswordAttempt(deps.db, meeting.id, caller);
+    if (counted.attempts > limits.passwordFailuresPerMinute) {
+      throw errors.rateLimited(`wrong passwords for meeting '${meeting.roomId}'`, counted.retryAfterSecs);
+    }
     const ok = password != null && (await deps.hasher.verify(meeting.passwordHash, password));
     if (!ok) throw errors.invalidPassword(meeting.roomId);
+    await passwordFailuresRepo.clearPasswordAttempts(deps.db, meeting.id, caller);
   }
-  const participant = await participantsRepo.joinAsAttendee(deps.db, meeting.id, caller, displayName);
+  const participant = await joinWithinWaitingCap(deps, meeting, caller, displayName, limits.maxWaitingPerMeeting);
   if (!participant) return null;
   // An admitted attendee joining again keeps admission and gets a fresh token.
   const token = mayReceiveToken(participant.status, 'active') ? tokenFor(deps, meeting.roomId, participant) : null;
   return participantView(participant, token);
+}
+
+async function joinWithinWaitingCap(
+  deps: ParticipationDeps,
+  meeting: meetingsRepo.LiveMeeting,
+  caller: string,
+  displayName: string | null,
+  cap: number,
+): Promise<ParticipantRecord | null> {
+  const fast = await participantsRepo.joinAsAttendee(deps.db, meeting.id, caller, displayName, cap - WAITING_CAP_LOCK_MARGIN);
+  if (fast) return fast;
+  // Near the cap (or the meeting changed): count under the meeting's row lock, exactly.
+  return deps.db.transaction(async (tx) => {
+    const state = await participantsRepo.lockMeetingById(tx, meeting.id);
+    if (state === null || !meetingTransition(state, 'attendee-join').ok) return null;
+    const joined = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, cap);
+    if (!joined) throw errors.waitingRoomFull(meeting.roomId, cap);
+    return joined;
+  });
+}
+
+/** `limit` absent → everyone (bounded by the waiting-room cap); else clamped like `/meetings`. */
+export function participantPage(query: ParticipantListQuery | undefined): participantsRepo.Page {
+  const limit = query?.limit === undefined ? null : Math.min(PARTICIPANT_LIST_MAX_LIMIT, Math.max(1, query.limit));
+  const offset = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, query?.offset ?? 0));
+  return { limit, offset };
 }
 
 /** The caller's own row, with a fresh token while admitted to an active meeting. */
@@ -123,10 +177,15 @@ async function authorizeManager(deps: ParticipationDeps, caller: string, roomId:
   return found.meeting;
 }
 
-export async function getWaitingRoom(deps: ParticipationDeps, caller: string, rawId: string): Promise<WaitingRoomResponse> {
+export async function getWaitingRoom(
+  deps: ParticipationDeps,
+  caller: string,
+  rawId: string,
+  query?: ParticipantListQuery,
+): Promise<WaitingRoomResponse> {
   const roomId = parseMeetingId(rawId);
   const meeting = await authorizeManager(deps, caller, roomId);
-  const waiting = await participantsRepo.listWaiting(deps.db, meeting.id);
+  const waiting = await participantsRepo.listWaiting(deps.db, meeting.id, participantPage(query));
   return { meeting_id: roomId, waiting: waiting.map((p) => participantView(p)) };
 }
 
@@ -151,10 +210,14 @@ export async function admitAll(deps: ParticipationDeps, caller: string, rawId: s
   return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
 }
 
-export async function listParticipants(deps: ParticipationDeps, rawId: string): Promise<ParticipantListResponse> {
+export async function listParticipants(
+  deps: ParticipationDeps,
+  rawId: string,
+  query?: ParticipantListQuery,
+): Promise<ParticipantListResponse> {
   const roomId = parseMeetingId(rawId);
   const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
   if (!meeting) throw errors.meetingNotFound(roomId);
-  const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id);
+  const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id, participantPage(query));
   return admitted.map((p) => participantView(p));
 }
