@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     logger.info({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret from the data directory');
   }
 
-  if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true });
+  if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = await openDatabase({ ...config, poolSize: config.dbPoolSize, logger });
   try {
     const applied = await migrate(db);
