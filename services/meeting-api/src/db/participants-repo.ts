@@ -34,7 +34,7 @@ const ADMIT_HOST_FROM_M = `
        admitted_at = CASE WHEN p.status = 'admitted' THEN p.admitted_at ELSE now() END,
        left_at = NULL,
        updated_at = now()
-     RETURNING ${PARTICIPANT}`;
+     RETURNING ${PARTICIPANT}, p.meeting_id`;
 
 const ATTENDEE_JOINABLE_STATES = Object.keys(MEETING_TRANSITIONS['attendee-join']) as MeetingState[];
 
@@ -42,6 +42,11 @@ const ATTENDEE_JOINABLE_STATES = Object.keys(MEETING_TRANSITIONS['attendee-join'
 const JOIN_KEEPS_PLACE = (Object.entries(PARTICIPANT_TRANSITIONS.join) as [string, ParticipantStatus][])
   .filter(([from, to]) => from !== 'none' && (from === to || to !== 'waiting'))
   .map(([from]) => from);
+
+export interface HostAdmission {
+  meetingId: number;
+  host: ParticipantRecord;
+}
 
 /**
  * Creates a meeting that did not exist, already active, with the caller as its
@@ -52,7 +57,7 @@ export async function createMeetingWithHost(
   roomId: string,
   email: string,
   displayName: string | null,
-): Promise<ParticipantRecord | null> {
+): Promise<HostAdmission | null> {
   const { rows } = await db.query<Row>(
     `WITH m AS (
        INSERT INTO meetings (room_id, creator_id, state, host_display_name)
@@ -64,7 +69,7 @@ export async function createMeetingWithHost(
     [roomId, email, displayName],
     'create-meeting-with-host',
   );
-  return rows[0] ? toParticipant(rows[0]) : null;
+  return rows[0] ? { meetingId: rows[0].meeting_id as number, host: toParticipant(rows[0]) } : null;
 }
 
 /**
@@ -101,6 +106,7 @@ export async function activateAsHost(
  * still live and joinable, and only if that does not take the waiting room to
  * `waitingBelow` people (someone already waiting or admitted keeps their place
  * regardless). `null` when it no longer is joinable or the waiting room is that full.
+ * Exact only with the meeting row locked (as the join transaction does).
  */
 export async function joinAsAttendee(
   db: Queryable,
@@ -170,15 +176,6 @@ export async function admitAllWaiting(db: Queryable, meetingId: number): Promise
     'admit-all-waiting',
   );
   return rows.map((row) => toParticipant(row));
-}
-
-/** Locks the meeting row by id for the rest of the transaction; its state, or null when gone. */
-export async function lockMeetingById(tx: Queryable, meetingId: number): Promise<MeetingState | null> {
-  const { rows } = await tx.query<{ state: MeetingState }>(
-    'SELECT state FROM meetings WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
-    [meetingId],
-  );
-  return rows[0]?.state ?? null;
 }
 
 /** A page of a list: `limit` null means everyone from `offset` on. */

@@ -7,12 +7,14 @@ import {
   type ParticipantStatusResponse,
   type WaitingRoomResponse,
 } from 'meeting-types';
-import type { Database } from '../db/database';
+import type { Database, Queryable } from '../db/database';
+import { appendEvents, type NewMeetingEvent } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
 import * as passwordFailuresRepo from '../db/password-failures-repo';
 import type { MeetingRef, ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
+import { meetingEvent, participantEvent } from './events';
 import { parseMeetingId } from './meeting-id';
 import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
 import type { PasswordHasher } from './passwords';
@@ -35,13 +37,6 @@ export interface ParticipationDeps {
   limits?: ParticipationLimits;
 }
 
-/**
- * Joins far below the waiting-room cap take the one-statement path, whose count may be stale
- * by the joins committing at the same moment; within this margin of the cap a join locks the
- * meeting row so that the cap is exact. The margin exceeds the database connections of any
- * sane deployment (each in-flight join holds one).
- */
-const WAITING_CAP_LOCK_MARGIN = 100;
 
 // A join can race with the meeting being created, ended or deleted by someone
 // else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
@@ -69,13 +64,22 @@ export async function joinMeeting(
     const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
 
     if (!meeting) {
-      const host = await participantsRepo.createMeetingWithHost(deps.db, roomId, caller, displayName);
+      const host = await deps.db.transaction(async (tx) => {
+        const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
+        if (!created) return null;
+        const ref = await meetingsRepo.findMeetingRefById(tx, created.meetingId);
+        await appendEvents(tx, created.meetingId, [
+          meetingEvent('meeting.activated', caller, ref!),
+          participantEvent('participant.admitted', caller, created.host),
+        ]);
+        return created.host;
+      });
       if (host) return participantView(host, tokenFor(deps, roomId, host));
       continue; // someone else created it first: join what they created
     }
 
     if (meeting.creatorId === caller) {
-      const host = await participantsRepo.activateAsHost(deps.db, meeting.id, caller, displayName);
+      const host = await deps.db.transaction((tx) => activateAsHost(tx, meeting.id, caller, displayName));
       if (host) return participantView(host, tokenFor(deps, roomId, host));
       continue; // deleted meanwhile
     }
@@ -84,6 +88,22 @@ export async function joinMeeting(
     if (joined) return joined;
   }
   throw errors.meetingNotActive(roomId);
+}
+
+/** The host (re)activates the meeting; `meeting.activated` and its own admission when they change anything. */
+async function activateAsHost(tx: Queryable, meetingId: number, caller: string, displayName: string | null): Promise<ParticipantRecord | null> {
+  const before = await meetingsRepo.lockMeetingWithCallerById(tx, meetingId, caller);
+  if (!before) return null;
+  const host = await participantsRepo.activateAsHost(tx, meetingId, caller, displayName);
+  if (!host) return null;
+  const events: NewMeetingEvent[] = [];
+  if (before.meeting.state !== 'active') {
+    const ref = await meetingsRepo.findMeetingRefById(tx, meetingId);
+    events.push(meetingEvent('meeting.activated', caller, ref!));
+  }
+  if (before.caller?.status !== 'admitted') events.push(participantEvent('participant.admitted', caller, host));
+  await appendEvents(tx, meetingId, events);
+  return host;
 }
 
 async function joinAsAttendee(
@@ -96,6 +116,7 @@ async function joinAsAttendee(
   const allowed = meetingTransition(meeting.state, 'attendee-join');
   if (!allowed.ok) throw errors.meetingNotActive(meeting.roomId);
   const limits = deps.limits ?? DEFAULT_PARTICIPATION_LIMITS;
+  // The slow password check runs before the transaction: no lock is held meanwhile.
   if (meeting.passwordHash !== null) {
     // Counted before the (costly) check, in the database, so racing guesses on any instance are all counted.
     const counted = await passwordFailuresRepo.countPasswordAttempt(deps.db, meeting.id, caller);
@@ -106,30 +127,25 @@ async function joinAsAttendee(
     if (!ok) throw errors.invalidPassword(meeting.roomId);
     await passwordFailuresRepo.clearPasswordAttempts(deps.db, meeting.id, caller);
   }
-  const participant = await joinWithinWaitingCap(deps, meeting, caller, displayName, limits.maxWaitingPerMeeting);
+  const participant = await deps.db.transaction(async (tx) => {
+    const before = await meetingsRepo.lockMeetingWithCallerById(tx, meeting.id, caller);
+    if (!before) return null;
+    // The meeting row is locked, so the waiting-room count in the join is exact under concurrency.
+    const cap = limits.maxWaitingPerMeeting;
+    const joined = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, cap);
+    if (!joined) {
+      if (meetingTransition(before.meeting.state, 'attendee-join').ok) throw errors.waitingRoomFull(meeting.roomId, cap);
+      return null;
+    }
+    if (joined.status !== before.caller?.status && (joined.status === 'waiting' || joined.status === 'admitted')) {
+      await appendEvents(tx, meeting.id, [participantEvent(`participant.${joined.status}`, caller, joined)]);
+    }
+    return joined;
+  });
   if (!participant) return null;
   // An admitted attendee joining again keeps admission and gets a fresh token.
   const token = mayReceiveToken(participant.status, 'active') ? tokenFor(deps, meeting.roomId, participant) : null;
   return participantView(participant, token);
-}
-
-async function joinWithinWaitingCap(
-  deps: ParticipationDeps,
-  meeting: meetingsRepo.LiveMeeting,
-  caller: string,
-  displayName: string | null,
-  cap: number,
-): Promise<ParticipantRecord | null> {
-  const fast = await participantsRepo.joinAsAttendee(deps.db, meeting.id, caller, displayName, cap - WAITING_CAP_LOCK_MARGIN);
-  if (fast) return fast;
-  // Near the cap (or the meeting changed): count under the meeting's row lock, exactly.
-  return deps.db.transaction(async (tx) => {
-    const state = await participantsRepo.lockMeetingById(tx, meeting.id);
-    if (state === null || !meetingTransition(state, 'attendee-join').ok) return null;
-    const joined = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, cap);
-    if (!joined) throw errors.waitingRoomFull(meeting.roomId, cap);
-    return joined;
-  });
 }
 
 /** `limit` absent → everyone (bounded by the waiting-room cap); else clamped like `/meetings`. */
@@ -161,10 +177,13 @@ export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawI
     if (!meeting) throw errors.meetingNotFound(roomId);
     const left = await participantsRepo.transitionParticipant(tx, meeting.id, caller, 'leave');
     if (!left) throw errors.notInMeeting(roomId);
+    const events = [participantEvent('participant.left', caller, left)];
     const remaining = await participantsRepo.countAdmitted(tx, meeting.id);
     if (meeting.state === 'active' && meetingEndsAfterLeave(left.isHost, remaining)) {
       await meetingsRepo.endMeeting(tx, meeting.id);
+      events.push(meetingEvent('meeting.ended', caller, { ...meeting, state: 'ended' }));
     }
+    await appendEvents(tx, meeting.id, events);
     return participantView(left);
   });
 }
@@ -189,6 +208,14 @@ export async function getWaitingRoom(
   return { meeting_id: roomId, waiting: waiting.map((p) => participantView(p)) };
 }
 
+/** Inside a transaction: locks the meeting, then checks it exists (404) and the caller may manage (403 NOT_HOST). */
+async function lockAsManager(tx: Queryable, caller: string, roomId: string): Promise<MeetingRef> {
+  const found = await meetingsRepo.lockMeetingWithCaller(tx, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  if (!mayManageWaitingRoom(found.caller?.status ?? null)) throw errors.notHost(roomId);
+  return found.meeting;
+}
+
 export async function decideOnParticipant(
   deps: ParticipationDeps,
   caller: string,
@@ -197,17 +224,23 @@ export async function decideOnParticipant(
   decision: 'admit' | 'reject',
 ): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await authorizeManager(deps, caller, roomId);
-  const moved = await participantsRepo.transitionParticipant(deps.db, meeting.id, target, decision);
-  if (!moved) throw errors.participantNotFound(target, roomId);
-  return participantView(moved);
+  return deps.db.transaction(async (tx) => {
+    const meeting = await lockAsManager(tx, caller, roomId);
+    const moved = await participantsRepo.transitionParticipant(tx, meeting.id, target, decision);
+    if (!moved) throw errors.participantNotFound(target, roomId);
+    await appendEvents(tx, meeting.id, [participantEvent(decision === 'admit' ? 'participant.admitted' : 'participant.rejected', caller, moved)]);
+    return participantView(moved);
+  });
 }
 
 export async function admitAll(deps: ParticipationDeps, caller: string, rawId: string): Promise<AdmitAllResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await authorizeManager(deps, caller, roomId);
-  const admitted = await participantsRepo.admitAllWaiting(deps.db, meeting.id);
-  return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
+  return deps.db.transaction(async (tx) => {
+    const meeting = await lockAsManager(tx, caller, roomId);
+    const admitted = await participantsRepo.admitAllWaiting(tx, meeting.id);
+    await appendEvents(tx, meeting.id, admitted.map((p) => participantEvent('participant.admitted', caller, p)));
+    return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
+  });
 }
 
 export async function listParticipants(
