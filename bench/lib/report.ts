@@ -38,7 +38,8 @@ export const TARGETS: Record<string, Target> = {
   'abuse-backlog: 8 MiB per receiver, 64 MiB total': { text: 'growth ≤ 128 MB', met: (e) => num(e.growth_mb) <= 128 },
   'abuse-one-token': { text: '4 sockets, others get in', met: (e) => e.opened === 4 && e.other_identity_gets_in === true },
   'abuse-nats-slow: defaults (16 MiB pending cap)': { text: 'growth ≤ 100 MB', met: (e) => num(e.growth_mb) <= 100 },
-  'abuse-nats-forged-parts': { text: 'growth ≤ 64 MB, nothing delivered', met: (e) => num(e.growth_mb) <= 64 && e.frames_delivered === 0 },
+  // Partial frames hold ≤ 16 MiB; the rest is 500 MB of messages read and dropped, waiting for the GC.
+  'abuse-nats-forged-parts': { text: 'growth ≤ 128 MB, nothing delivered', met: (e) => num(e.growth_mb) <= 128 && e.frames_delivered === 0 },
   'abuse-waiting-flood': { text: '≤1,000 waiting', met: (e) => num((e.status_codes as Record<string, number>)?.['200']) <= 1000 },
   'abuse-password-guesses': { text: '≤10 Argon2 checks a minute', met: (e) => num(e.argon2_checks) <= 10 },
 };

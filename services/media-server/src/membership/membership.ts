@@ -140,35 +140,41 @@ export class Membership {
     if (this.bufferedBound > this.options.maxTotalBufferedBytes) this.enforceTotalBudget();
   }
 
-  /** Unsent bytes of every receiver still in a room (those already cut are on their way out). */
+  /** Unsent bytes of every socket, including those already cut and waiting for their close. */
   totalBufferedBytes(): number {
     let total = 0;
-    for (const [ws, m] of this.bySocket) if (!m.gone) total += ws.bufferedAmount;
+    for (const ws of this.bySocket.keys()) total += ws.bufferedAmount;
     return total;
   }
 
   /**
-   * Counts the instance's unsent bytes exactly; over the budget, cuts the largest backlogs
-   * first (they are the receivers furthest behind, and freeing them frees the most) until the
-   * total is back under TOTAL_BUDGET_TARGET of the budget.
+   * Counts the instance's unsent bytes exactly; over the budget, frees the largest backlogs
+   * first (the receivers furthest behind; freeing them frees the most) until the total is back
+   * under TOTAL_BUDGET_TARGET of the budget. Sockets already cut (closed with 1013, in their
+   * grace period) are dropped at once; members still in a room are cut with 1013.
    */
   private enforceTotalBudget(): void {
     let total = 0;
-    const backlogged: Array<{ m: Member & { ws: WebSocket }; bytes: number }> = [];
+    const backlogged: Array<{ m: Member; ws: WebSocket; bytes: number }> = [];
     for (const [ws, m] of this.bySocket) {
-      if (m.gone) continue;
       const bytes = ws.bufferedAmount;
       if (bytes === 0) continue;
       total += bytes;
-      backlogged.push({ m: m as Member & { ws: WebSocket }, bytes });
+      backlogged.push({ m, ws, bytes });
     }
     if (total > this.options.maxTotalBufferedBytes) {
       const target = this.options.maxTotalBufferedBytes * TOTAL_BUDGET_TARGET;
-      backlogged.sort((a, b) => b.bytes - a.bytes);
-      for (const { m, bytes } of backlogged) {
+      // Already-cut sockets first: their close frame sits behind a backlog nobody reads.
+      backlogged.sort((a, b) => Number(b.m.gone) - Number(a.m.gone) || b.bytes - a.bytes);
+      for (const { m, ws, bytes } of backlogged) {
         if (total <= target) break;
-        this.counters.budgetDisconnects++;
-        this.cutSlowConsumer(m, 'instance buffer budget exceeded');
+        if (m.gone) {
+          ws.terminate();
+        } else {
+          this.counters.budgetDisconnects++;
+          this.cutSlowConsumer(m as Member & { ws: WebSocket }, 'instance buffer budget exceeded');
+          // Its backlog stays until the grace period ends or the budget is passed again.
+        }
         total -= bytes;
       }
     }
