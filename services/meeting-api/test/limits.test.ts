@@ -137,6 +137,18 @@ describe('meeting passwords', () => {
     assert.deepEqual(waiting.body.result.waiting.map((p: { email: string }) => p.email), ['friend@x.io']);
   });
 
+  test('ended windows of other callers are pruned when a new window starts', async () => {
+    const app = await appWith();
+    await call(app, 'POST', '/api/v1/meetings', { as: 'owner@x.io', body: { meeting_id: 'prune-pw', password: 'pw' } });
+    await call(app, 'POST', api('prune-pw', '/join'), { as: 'owner@x.io', body: {} });
+    for (let i = 0; i < 5; i++) expectError(await call(app, 'POST', api('prune-pw', '/join'), { as: `old${i}@x.io`, body: { password: 'x' } }), 403, 'INVALID_PASSWORD');
+    const { rows: ids } = await database.db.query<{ id: number }>(`SELECT id FROM meetings WHERE room_id = 'prune-pw'`);
+    await database.db.query(`UPDATE password_failures SET window_start = now() - interval '2 minutes' WHERE meeting_id = $1`, [ids[0]!.id]);
+    expectError(await call(app, 'POST', api('prune-pw', '/join'), { as: 'new@x.io', body: { password: 'x' } }), 403, 'INVALID_PASSWORD');
+    const { rows } = await database.db.query<{ caller: string }>('SELECT caller FROM password_failures WHERE meeting_id = $1', [ids[0]!.id]);
+    assert.deepEqual(rows.map((r) => r.caller), ['new@x.io']);
+  });
+
   test('a right password resets the count', async () => {
     const app = await appWith({ passwordFailuresPerMinute: 2 });
     await call(app, 'POST', '/api/v1/meetings', { as: 'owner@x.io', body: { meeting_id: 'reset-pw', password: 'pw' } });

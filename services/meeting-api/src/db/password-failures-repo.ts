@@ -31,3 +31,12 @@ export async function countPasswordAttempt(db: Queryable, meetingId: number, cal
 export async function clearPasswordAttempts(db: Queryable, meetingId: number, caller: string): Promise<void> {
   await db.query('DELETE FROM password_failures WHERE meeting_id = $1 AND caller = $2', [meetingId, caller], 'clear-password-attempts');
 }
+
+/** Forgets the ended windows of one meeting, so identities that guessed once do not pile up. */
+export async function pruneEndedWindows(db: Queryable, meetingId: number): Promise<void> {
+  await db.query(
+    `DELETE FROM password_failures WHERE meeting_id = $1 AND window_start <= now() - interval '1 minute'`,
+    [meetingId],
+    'prune-password-windows',
+  );
+}

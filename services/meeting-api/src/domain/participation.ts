@@ -120,6 +120,8 @@ async function joinAsAttendee(
   if (meeting.passwordHash !== null) {
     // Counted before the (costly) check, in the database, so racing guesses on any instance are all counted.
     const counted = await passwordFailuresRepo.countPasswordAttempt(deps.db, meeting.id, caller);
+    // A new window: a good moment to drop this meeting's ended ones (one statement per caller and minute at most).
+    if (counted.attempts === 1) await passwordFailuresRepo.pruneEndedWindows(deps.db, meeting.id);
     if (counted.attempts > limits.passwordFailuresPerMinute) {
       throw errors.rateLimited(`wrong passwords for meeting '${meeting.roomId}'`, counted.retryAfterSecs);
     }
