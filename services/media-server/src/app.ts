@@ -29,6 +29,14 @@ export interface MediaServerStats {
   framesIn: number;
   slowConsumerDisconnects: number;
   heartbeatDisconnects: number;
+  /** Receivers cut because the instance-wide unsent-bytes budget was exceeded (also counted as slow consumers). */
+  budgetDisconnects: number;
+  /** Upgrades refused by MEDIA_MAX_CONNECTIONS_PER_IDENTITY. */
+  identityRefusals: number;
+  /** Upgrades refused by MEDIA_UPGRADE_RATE_PER_MINUTE. */
+  rateLimited: number;
+  /** Unsent bytes of all receivers now (O(connections) to compute). */
+  bufferedBytes: number;
 }
 
 export interface MediaServer {
@@ -73,7 +81,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   const metrics = deps.metrics ?? createMediaMetrics();
 
   const membership = new Membership(
-    { maxBufferedBytes: config.maxBufferedBytes, heartbeatMs: config.heartbeatMs },
+    { maxBufferedBytes: config.maxBufferedBytes, maxTotalBufferedBytes: config.maxTotalBufferedBytes, heartbeatMs: config.heartbeatMs },
     relay,
     logger,
     metrics,
@@ -92,6 +100,8 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     options: {
       maxConnections: config.maxConnections,
       maxFrameBytes: config.maxFrameBytes,
+      maxConnectionsPerIdentity: config.maxConnectionsPerIdentity,
+      upgradeRatePerMinute: config.upgradeRatePerMinute,
       metrics: config.metrics,
       versionBody: JSON.stringify({ success: true, result: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit) }),
     },
@@ -133,7 +143,9 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
         connections: membership.size,
         rooms: membership.roomCount,
         framesIn: metrics.frames.in,
+        ...transport.counters,
         ...membership.counters,
+        bufferedBytes: membership.totalBufferedBytes(),
       };
     },
   };

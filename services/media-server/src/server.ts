@@ -30,7 +30,12 @@ if (config.jwtSecretSource === 'generated') {
 let relay: Relay;
 if (config.natsUrl !== undefined) {
   try {
-    relay = await connectNatsRelay({ url: config.natsUrl, logger, instanceId });
+    relay = await connectNatsRelay({
+      url: config.natsUrl,
+      logger,
+      instanceId,
+      options: { maxFrameBytes: config.maxFrameBytes, maxPendingBytes: config.natsMaxPendingBytes },
+    });
   } catch (err) {
     logger.fatal({ nats: redactUrl(config.natsUrl) }, (err as Error).message);
     console.error(`media-server: ${(err as Error).message}`);

@@ -20,9 +20,9 @@ interface OperationDocs {
 
 const AUTH: ErrorCode[] = ['UNAUTHORIZED'];
 const ID: ErrorCode[] = ['UNAUTHORIZED', 'INVALID_MEETING_ID'];
-const BODY: ErrorCode[] = ['INVALID_REQUEST', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'];
-/** Every route can answer these (database down, a bug). */
-const ALWAYS: ErrorCode[] = ['SERVICE_UNAVAILABLE', 'INTERNAL_ERROR'];
+const BODY: ErrorCode[] = ['INVALID_REQUEST', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'REQUEST_TIMEOUT'];
+/** Every route can answer these (oversized headers, database down, a bug). */
+const ALWAYS: ErrorCode[] = ['HEADERS_TOO_LARGE', 'SERVICE_UNAVAILABLE', 'INTERNAL_ERROR'];
 
 const T = 1_735_689_600; // 2025-01-01T00:00:00Z
 const TOKEN = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSIsInJvb20iOiJzdGFuZHVwLTIwMjQi…';
@@ -73,13 +73,13 @@ export const OPERATION_DOCS: Record<string, OperationDocs> = {
     description:
       'The host joining activates the meeting and gets a room token at once; anyone else enters the waiting room. Joining an unknown id creates it with the caller as host. The body is optional.',
     tag: 'participants',
-    errors: [...ID, 'MEETING_NOT_ACTIVE', 'INVALID_PASSWORD', ...BODY],
+    errors: [...ID, 'MEETING_NOT_ACTIVE', 'INVALID_PASSWORD', 'RATE_LIMITED', 'WAITING_ROOM_FULL', ...BODY],
     request: { display_name: 'Alice', password: 'hunter2' },
     response: ok({ ...host, room_token: TOKEN }),
   },
   'GET /api/v1/meetings/{meeting_id}/waiting': {
     summary: 'The waiting room',
-    description: 'Who is waiting, in arrival order. Admitted participants only.',
+    description: 'Who is waiting, in arrival order (`limit`/`offset` page it). Admitted participants only.',
     tag: 'waiting room',
     errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_HOST'],
     response: ok({ meeting_id: 'standup-2024', waiting: [aliceWaiting] }),
@@ -121,7 +121,7 @@ export const OPERATION_DOCS: Record<string, OperationDocs> = {
   },
   'GET /api/v1/meetings/{meeting_id}/participants': {
     summary: 'Admitted participants',
-    description: 'Everyone admitted, by admission time.',
+    description: 'Everyone admitted, by admission time (`limit`/`offset` page it).',
     tag: 'participants',
     errors: [...ID, 'MEETING_NOT_FOUND'],
     response: ok([host, aliceAdmitted]),
