@@ -14,7 +14,8 @@ const CONNECTIONS = 50;
  */
 export async function metricsCost(ctx: BenchContext): Promise<void> {
   const f = await pollFixture(ctx);
-  const on = await ctx.api();
+  // Two processes started alike (neither seeded the fixture), so only METRICS differs.
+  const on = await ctx.apiVariant('metrics-on', {});
   const off = await ctx.apiVariant('metrics-off', { METRICS: 'false' });
   const requests = [rotatingGet(f.meetings, (i) => ({ path: `/api/v1/meetings/${f.meetingId(i)}/status`, email: f.admitted(i) }))];
   const half = Math.max(2, ctx.settings.durationSec / 2);

@@ -25,7 +25,7 @@ import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics } from './metrics';
 import { identifyByEmailCookie, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
-import { registerMetrics } from './plugins/metrics';
+import { metricsRoute, timeRequests } from './plugins/metrics';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
 import { participantRoutes } from './routes/participants';
@@ -154,6 +154,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   };
 
   registerEnvelope(app, config.bodyLimitBytes);
+  // Before any route: each route's timing hook is attached as it is added.
+  if (config.metrics !== false) timeRequests(app, metrics);
   const installMethodNotAllowed = trackRouteMethods(app);
 
   // An empty body with Content-Type: application/json means "no body", as for optional join bodies.
@@ -210,7 +212,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
 
   await app.register(healthRoutes, { db });
-  if (config.metrics !== false) registerMetrics(app, metrics);
+  if (config.metrics !== false) metricsRoute(app, metrics);
   await app.register(versionRoutes, { info: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit) });
   await app.register(
     async (api) => {
