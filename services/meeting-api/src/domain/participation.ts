@@ -10,6 +10,7 @@ import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
 import type { MeetingRef, ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
+import { assertGuestMayJoin, assertMayCreate } from './guests';
 import { parseMeetingId } from './meeting-id';
 import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
 import type { PasswordHasher } from './passwords';
@@ -48,11 +49,13 @@ export async function joinMeeting(
     const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
 
     if (!meeting) {
+      assertMayCreate(caller);
       const host = await participantsRepo.createMeetingWithHost(deps.db, roomId, caller, displayName);
       if (host) return participantView(host, tokenFor(deps, roomId, host));
       continue; // someone else created it first: join what they created
     }
 
+    assertGuestMayJoin(caller, meeting);
     if (meeting.creatorId === caller) {
       const host = await participantsRepo.activateAsHost(deps.db, meeting.id, caller, displayName);
       if (host) return participantView(host, tokenFor(deps, roomId, host));
