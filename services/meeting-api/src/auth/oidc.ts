@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { Database } from '../db/database';
 import * as sessionsRepo from '../db/sessions-repo';
-import { errors } from '../domain/errors';
+import { ApiError, errors } from '../domain/errors';
 import type { OidcConfig } from './auth-config';
 import { authErrors } from './auth-errors';
 import type { IssuedSession, SessionService } from './sessions';
@@ -90,7 +90,7 @@ export function createOidcSignIn({ db, sessions, config, now = Date.now }: OidcD
 
       const currentUrl = new URL(pending.redirectUri);
       currentUrl.search = rawQuery;
-      let claims: oidc.IDToken | undefined;
+      let claims: Record<string, unknown>;
       try {
         const tokens = await oidc.authorizationCodeGrant(cfg, currentUrl, {
           pkceCodeVerifier: pending.codeVerifier,
@@ -98,11 +98,21 @@ export function createOidcSignIn({ db, sessions, config, now = Date.now }: OidcD
           expectedNonce: pending.nonce,
           idTokenExpected: true,
         });
-        claims = tokens.claims();
+        const idToken = tokens.claims();
+        if (!idToken) throw authErrors.loginFailed('the provider sent no ID token');
+        claims = { ...idToken };
+        // Providers that issue "thin" ID tokens (Okta, oidc-provider) give email and name at
+        // userinfo; its `sub` must be the ID token's (checked by openid-client).
+        if (claims.email === undefined || claims.email_verified === undefined) {
+          const info = await oidc.fetchUserInfo(cfg, tokens.access_token, idToken.sub);
+          for (const key of ['email', 'email_verified', 'name'] as const) {
+            if (claims[key] === undefined && info[key] !== undefined) claims[key] = info[key];
+          }
+        }
       } catch (err) {
+        if (err instanceof ApiError) throw err;
         throw authErrors.loginFailed(describeOidcError(err));
       }
-      if (!claims) throw authErrors.loginFailed('the provider sent no ID token');
       const email = typeof claims.email === 'string' ? claims.email.trim() : '';
       if (email === '' || email.length > 255 || !email.includes('@')) throw authErrors.loginFailed('the ID token has no email claim');
       if (claims.email_verified !== true && !config.allowUnverifiedEmail) throw authErrors.emailNotVerified();
