@@ -19,7 +19,7 @@ export interface AuthConfig {
   afterLoginUrl: string;
   /** Lower-case header name, or undefined (off). */
   trustedIdentityHeader: string | undefined;
-  /** Development sign-in (`/login` form, `POST /login/dev`) is served: never in production. */
+  /** Development sign-in (`/login` form, `POST /login/dev`) is served: never in production, nor with OIDC. */
   devLogin: boolean;
   /** Requests per minute per client address on `/login*` and the guest route. */
   loginRateLimitPerMinute: number;
@@ -174,7 +174,7 @@ export function readAuthConfig(read: EnvReader, env: Env, production: boolean, j
     allowedRedirectOrigins,
     afterLoginUrl,
     trustedIdentityHeader,
-    devLogin: !production,
+    devLogin: !production && oidc === undefined,
   });
 }
 

@@ -131,8 +131,10 @@ function sanitize(value: string): string {
 function describeOidcError(err: unknown): string {
   if (err instanceof oidc.AuthorizationResponseError) return `the provider answered ${sanitize(err.error)}`;
   if (err instanceof oidc.ResponseBodyError) return `the provider refused the code (${sanitize(err.error)})`;
-  const e = err as { code?: string; message?: string };
-  const message = typeof e.message === 'string' ? e.message : '';
+  const e = err as { code?: string };
+  // openid-client wraps oauth4webapi's error: the specific check is named in the cause.
+  let message = '';
+  for (let c: unknown = err, depth = 0; c instanceof Error && depth < 4; c = c.cause, depth++) message += ` ${c.message}`;
   if (/nonce/i.test(message)) return 'the ID token nonce does not match';
   if (/"iss"|issuer/i.test(message)) return 'the response comes from another issuer';
   if (/"aud"|audience/i.test(message)) return 'the ID token is for another client';

@@ -18,6 +18,7 @@ import type { Caller, IdentifyCaller } from '../plugins/caller';
 import { errorResponses } from '../routes/schemas';
 import type { AuthConfig } from './auth-config';
 import { authErrors } from './auth-errors';
+import { ownOrigin } from './csrf';
 import { devLoginPage } from './dev-login-page';
 import type { OidcSignIn } from './oidc';
 import { safeReturnTo } from './return-to';
@@ -85,7 +86,6 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     });
   };
   const returnTo = (value: string | undefined) => safeReturnTo(value, config.allowedRedirectOrigins, config.afterLoginUrl);
-  const ownOrigin = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
 
   app.get(
     '/login',
@@ -142,7 +142,7 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
       config: loginLimit,
       onRequest: (request, _reply, done) => {
         try {
-          if (!config.devLogin) throw authErrors.notFound('Development sign-in is off in production');
+          if (!config.devLogin || deps.oidc) throw authErrors.notFound('Development sign-in is off (production, or OIDC_ISSUER is set)');
           deps.originCheck(request);
           done();
         } catch (err) {
