@@ -285,3 +285,28 @@ describe('TRUSTED_IDENTITY_HEADER', () => {
     expectError(await call(t.app, 'GET', '/session', { headers: { 'x-forwarded-email': 'proxy-user@corp.com' } }), 401, 'UNAUTHORIZED');
   });
 });
+
+describe('the contract surface', () => {
+  test('GET /openapi.json documents the sign-in routes with their schemas', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: any }> }> }>>;
+    };
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    for (const expected of [
+      'GET /login',
+      'GET /login/callback',
+      'POST /login/dev',
+      'GET /session',
+      'GET /profile',
+      'POST /logout',
+      'GET /logout',
+      'POST /api/v1/guest-session',
+    ]) {
+      assert.ok(operations.includes(expected), `${expected} is documented`);
+    }
+    const session = doc.paths['/session']!.get!.responses['200']!.content!['application/json']!.schema.properties.result;
+    assert.deepEqual(Object.keys(session.properties).sort(), ['email', 'expires_at', 'kind', 'name']);
+    const guestSession = doc.paths['/api/v1/guest-session']!.post!.responses['200']!.content!['application/json']!.schema.properties.result;
+    assert.ok(guestSession.properties.session_token);
+  });
+});
