@@ -270,7 +270,10 @@ describe('session JWTs that must be refused', () => {
       body: {},
     });
     expectError(res, 401, 'UNAUTHORIZED');
-    expectError(await call(t.app, 'GET', '/api/v1/meetings', { headers: { authorization: 'Basic abc', cookie: 'email=a@b.c' } }), 401, 'UNAUTHORIZED');
+    expectError(await call(t.app, 'GET', '/api/v1/meetings', { headers: { authorization: 'Bearer', cookie: 'email=a@b.c' } }), 401, 'UNAUTHORIZED');
+    expectError(await call(t.app, 'GET', '/api/v1/meetings', { headers: { authorization: 'Bearer a b', cookie: 'email=a@b.c' } }), 401, 'UNAUTHORIZED');
+    // Another scheme (a proxy's Basic credentials) is not a session: the cookies decide.
+    assert.equal((await call(t.app, 'GET', '/api/v1/meetings', { headers: { authorization: 'Basic abc', cookie: 'email=a@b.c' } })).status, 200);
   });
 
   test('a session past its expiry is refused', async () => {

@@ -27,7 +27,8 @@ const STALE_AFTER_POLLS = 10;
 const OVERLAP_SECS = 10;
 
 export function createRevocationList(db: Database, pollMs: number): RevocationList {
-  const revoked = new Set<string>();
+  let revoked = new Set<string>();
+  let addedDuringPoll: Set<string> | undefined;
   let since = 0;
   let lastSuccess = 0;
   let started = false;
@@ -35,10 +36,18 @@ export function createRevocationList(db: Database, pollMs: number): RevocationLi
   let inFlight: Promise<void> | undefined;
 
   async function poll(): Promise<void> {
-    const result = await sessionsRepo.listRevokedSince(db, since === 0 ? 0 : since - OVERLAP_SECS);
-    // A full reload now and then drops expired entries (listRevokedSince skips them).
-    if (since === 0) revoked.clear();
-    for (const id of result.ids) revoked.add(id);
+    const full = since === 0;
+    // A full reload now and then drops expired entries (listRevokedSince skips them) and their rows.
+    if (full && started) await sessionsRepo.deleteExpiredSessions(db);
+    addedDuringPoll = new Set();
+    const result = await sessionsRepo.listRevokedSince(db, full ? 0 : since - OVERLAP_SECS);
+    if (full) {
+      // Swap in the reloaded set, keeping logouts served here while the query ran.
+      revoked = new Set([...result.ids, ...addedDuringPoll]);
+    } else {
+      for (const id of result.ids) revoked.add(id);
+    }
+    addedDuringPoll = undefined;
     since = result.dbNow;
     lastSuccess = Date.now();
   }
@@ -51,6 +60,7 @@ export function createRevocationList(db: Database, pollMs: number): RevocationLi
     },
     add(sid) {
       revoked.add(sid);
+      addedDuringPoll?.add(sid);
     },
     async start() {
       if (started) return;

@@ -101,8 +101,9 @@ export function createIdentifyCaller(config: AuthConfig, sessions: SessionServic
         return { id: checkIdentity(value, trusted), name: null, kind: 'trusted-header', sid: null, expiresAt: null, ambient: true };
       }
     }
+    // Only the Bearer scheme carries a session; other schemes (a proxy's Basic) are not ours to judge.
     const authorization = request.headers.authorization;
-    if (authorization !== undefined) {
+    if (authorization !== undefined && /^Bearer(\s|$)/i.test(authorization)) {
       const token = bearerToken(authorization);
       if (token === undefined) throw authErrors.invalidSession('the Authorization header must be "Bearer <session token>"');
       return fromSession(token, false);
