@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { MAX_EMAIL_LENGTH, type CallerKind } from 'meeting-types';
+import { MAX_EMAIL_LENGTH, type CallerKind, type SessionClaims } from 'meeting-types';
 import type { AuthConfig } from '../auth/auth-config';
 import { authErrors } from '../auth/auth-errors';
 import type { SessionService } from '../auth/sessions';
@@ -87,9 +87,18 @@ function bearerToken(header: string | undefined): string | undefined {
 }
 
 export function createIdentifyCaller(config: AuthConfig, sessions: SessionService): IdentifyCaller {
-  const fromSession = async (token: string, ambient: boolean): Promise<Caller> => {
-    const claims = await sessions.verify(token);
-    return { id: claims.sub, name: claims.name, kind: claims.kind, sid: claims.sid, expiresAt: claims.exp, ambient };
+  const toCaller = (claims: SessionClaims, ambient: boolean): Caller => ({
+    id: claims.sub,
+    name: claims.name,
+    kind: claims.kind,
+    sid: claims.sid,
+    expiresAt: claims.exp,
+    ambient,
+  });
+  // Synchronous when the session was verified before (the hot path), a promise otherwise.
+  const fromSession = (token: string, ambient: boolean): Caller | Promise<Caller> => {
+    const claims = sessions.verify(token);
+    return claims instanceof Promise ? claims.then((c) => toCaller(c, ambient)) : toCaller(claims, ambient);
   };
   const trusted = config.trustedIdentityHeader;
 
