@@ -64,6 +64,11 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   };
 }
 
+/** The sign-in callback's query carries a one-time code and state: never in a log line. */
+function loggableUrl(url: string): string {
+  return url.startsWith('/login/callback?') ? '/login/callback?[redacted]' : url;
+}
+
 /** Builds the Meeting API. Never listens: `server.ts` does, tests use `inject`. */
 export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
   const authConfig = config.auth ?? defaultAuthConfig(config.jwtSecret);
@@ -137,7 +142,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   if (logger.isLevelEnabled?.('info')) {
     app.addHook('onResponse', (request, reply, done) => {
       request.log.info(
-        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        { method: request.method, url: loggableUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
         'request completed',
       );
       done();

@@ -125,6 +125,8 @@ describe('guests', () => {
     expectError(await call(t.app, 'POST', '/api/v1/meetings', { headers: bearer, body: { meeting_id: 'guest-made' } }), 403, 'GUESTS_CANNOT_CREATE');
     expectError(await call(t.app, 'POST', api('guest-made', '/join'), { headers: bearer, body: {} }), 403, 'GUESTS_CANNOT_CREATE');
     expectError(await call(t.app, 'GET', api('guest-made'), { as: 'anyone@example.com' }), 404, 'MEETING_NOT_FOUND');
+    const mine = await call(t.app, 'GET', '/api/v1/meetings', { headers: bearer });
+    assert.deepEqual(mine.body.result.meetings, [], 'the guest owns nothing');
   });
 
   test('a guest joining a meeting that does not allow guests (every meeting, until meetings store allow_guests) is 403 GUESTS_NOT_ALLOWED and not recorded', async () => {
@@ -151,8 +153,10 @@ describe('cross-site safety', () => {
     // Logging someone out cross-site, or into the attacker's account, is refused as well.
     expectError(await call(t.app, 'POST', '/logout', { headers: evil }), 403, 'CSRF_REJECTED');
     assert.equal((await call(t.app, 'GET', '/session', { headers: { cookie } })).status, 200);
+    const count = await countSessions(t.db);
     expectError(await call(t.app, 'POST', '/login/dev', { headers: { origin: 'https://evil.example' }, body: { email: 'attacker@example.com' } }), 403, 'CSRF_REJECTED');
     expectError(await call(t.app, 'POST', '/api/v1/guest-session', { headers: { origin: 'https://evil.example' }, body: { display_name: 'x' } }), 403, 'CSRF_REJECTED');
+    assert.equal(await countSessions(t.db), count, 'no session was created cross-site');
   });
 
   test('the own origin, a listed CORS origin, no Origin, a GET, or Bearer auth pass', async () => {
@@ -308,5 +312,33 @@ describe('the contract surface', () => {
     assert.deepEqual(Object.keys(session.properties).sort(), ['email', 'expires_at', 'kind', 'name']);
     const guestSession = doc.paths['/api/v1/guest-session']!.post!.responses['200']!.content!['application/json']!.schema.properties.result;
     assert.ok(guestSession.properties.session_token);
+  });
+});
+
+describe('secrets stay out of the logs', () => {
+  test('the callback code and state, session tokens and cookies are not logged', async () => {
+    const { Writable } = await import('node:stream');
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logged = await startTestApp({ deps: { logger: { level: 'info', stream } } });
+    try {
+      const login = await devLogin(logged.app, 'logged@example.com');
+      const token = login.body.result.session_token as string;
+      await call(logged.app, 'GET', '/session', { headers: { cookie: `session=${token}` } });
+      await call(logged.app, 'GET', '/api/v1/meetings', { headers: { authorization: `Bearer ${token}` } });
+      await logged.app.inject({ method: 'GET', url: '/login/callback?code=SECRET-CODE-123&state=SECRET-STATE-456' });
+      const all = lines.join('');
+      assert.ok(all.includes('request completed'), 'requests are logged');
+      for (const secret of [token, token.split('.')[2]!, 'SECRET-CODE-123', 'SECRET-STATE-456']) {
+        assert.ok(!all.includes(secret), `not logged: ${secret.slice(0, 12)}…`);
+      }
+    } finally {
+      await logged.close();
+    }
   });
 });
