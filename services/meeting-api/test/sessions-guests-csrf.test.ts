@@ -342,3 +342,24 @@ describe('secrets stay out of the logs', () => {
     }
   });
 });
+
+describe('an unreachable identity provider', () => {
+  test('GET /login is 503 SERVICE_UNAVAILABLE (the API itself starts and serves), and stores nothing', async () => {
+    const down = await startTestApp({
+      config: {
+        auth: defaultAuthConfig(TEST_SECRET, {
+          oidc: { issuer: 'http://127.0.0.1:9/', clientId: 'c', clientSecret: undefined, redirectUrl: undefined, scopes: 'openid email', allowUnverifiedEmail: false },
+          devLogin: false,
+        }),
+      },
+    });
+    try {
+      expectError(await call(down.app, 'GET', '/login'), 503, 'SERVICE_UNAVAILABLE');
+      assert.equal((await call(down.app, 'GET', '/api/v1/meetings', { as: 'a@b.c' })).status, 200);
+      const pending = await down.db.query<{ n: string }>('SELECT count(*) AS n FROM login_requests');
+      assert.equal(Number(pending.rows[0]!.n), 0);
+    } finally {
+      await down.close();
+    }
+  });
+});
