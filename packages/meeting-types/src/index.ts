@@ -5,5 +5,6 @@ export * from './envelope';
 export * from './requests';
 export * from './responses';
 export * from './token';
+export * from './auth';
 export * from './events';
 export * from './operations';

@@ -18,8 +18,11 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   '*.password',
   '*.room_token',
+  '*.session_token',
   '*.token',
   '*.jwtSecret',
+  '*.sessionKey',
+  '*.clientSecret',
   '*.secret',
 ];
 

@@ -15,7 +15,7 @@ import type { TokenSigner } from './domain/token-signer';
 
 const PREFIX = 'meeting_api_';
 
-/** How a sign-in attempt ended (issue 7 records them at `/login*` and the guest route). */
+/** How a sign-in attempt ended: counted from the answers of `/login/callback`, `/login/dev` and `/api/v1/guest-session`. */
 export type SignInMethod = 'oidc' | 'dev' | 'guest';
 export type SignInOutcome = 'success' | 'rejected' | 'error';
 export type DbErrorKind = 'unavailable' | 'unique_violation' | 'other';

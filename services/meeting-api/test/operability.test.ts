@@ -120,6 +120,21 @@ describe('GET /metrics', () => {
     assert.doesNotMatch(text, /kind="unavailable"/);
   });
 
+  test('sign-ins are counted by method and outcome from the sign-in routes\' answers', async () => {
+    const before = await scrape();
+    const delta = (after: Map<string, number>, key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    assert.equal((await call(t.app, 'POST', '/login/dev', { body: { email: 'dev@metrics.io' } })).status, 200);
+    assert.equal((await call(t.app, 'POST', '/login/dev', { body: { email: 'not-an-email' } })).status, 400);
+    assert.equal((await call(t.app, 'POST', '/api/v1/guest-session', { body: { display_name: 'Guest' } })).status, 200);
+    assert.equal((await call(t.app, 'POST', '/api/v1/guest-session', { body: { display_name: '   ' } })).status, 400);
+    const after = await scrape();
+    assert.equal(delta(after, 'meeting_api_sign_ins_total{method="dev",outcome="success"}'), 1);
+    assert.equal(delta(after, 'meeting_api_sign_ins_total{method="dev",outcome="rejected"}'), 1);
+    assert.equal(delta(after, 'meeting_api_sign_ins_total{method="guest",outcome="success"}'), 1);
+    assert.equal(delta(after, 'meeting_api_sign_ins_total{method="guest",outcome="rejected"}'), 1);
+    assert.equal(delta(after, 'meeting_api_sign_ins_total{method="oidc",outcome="success"}'), 0);
+  });
+
   test('the typed API of features built elsewhere lands in the scrape', async () => {
     const metrics = createApiMetrics(t.db, { defaultMetrics: false });
     metrics.signIns.inc({ method: 'oidc', outcome: 'success' });
@@ -228,9 +243,14 @@ describe('GET /docs', () => {
       for (const [method, op] of Object.entries(item)) {
         const key = `${method.toUpperCase()} ${path}`;
         assert.ok(typeof op.summary === 'string' && op.summary !== '', `${key} has a summary`);
-        const success = Object.entries(op.responses as Record<string, any>).find(([code]) => /^2/.test(code))?.[1];
-        const media = Object.values(success?.content ?? {}) as Array<{ example?: unknown }>;
-        assert.ok(media.length > 0 && media.every((m) => m.example !== undefined), `${key} has an example response`);
+        const success = Object.entries(op.responses as Record<string, any>).find(([code]) => /^[23]/.test(code));
+        assert.ok(success, `${key} documents its success answer`);
+        if (/^3/.test(success[0])) {
+          assert.ok(success[1].headers?.Location?.example, `${key} shows where it redirects`);
+        } else {
+          const media = Object.values(success[1].content ?? {}) as Array<{ example?: unknown }>;
+          assert.ok(media.length > 0 && media.every((m) => m.example !== undefined), `${key} has an example response`);
+        }
         if (op.requestBody) {
           const body = Object.values(op.requestBody.content) as Array<{ example?: unknown }>;
           assert.ok(body.every((m) => m.example !== undefined), `${key} has an example request`);
@@ -258,8 +278,8 @@ describe('GET /docs', () => {
     for (const key of Object.keys(OPERATION_DOCS)) {
       const [method, path] = key.split(' ') as [string, string];
       const op = doc.paths[path]![method.toLowerCase()];
-      const success = Object.entries(op.responses as Record<string, any>).find(([code]) => /^2/.test(code))![1];
-      const media = success.content['application/json'];
+      const success = Object.entries(op.responses as Record<string, any>).find(([code]) => /^2/.test(code))?.[1];
+      const media = success?.content?.['application/json'];
       if (media?.schema === undefined) continue; // /metrics is text
       const schema = media.schema;
       const validate = ajv.compile(nullableToTypeArrays(schema));

@@ -12,11 +12,16 @@ import { ERROR_STATUS, type ErrorCode } from 'meeting-types';
 interface OperationDocs {
   summary: string;
   description?: string;
-  tag: 'meetings' | 'waiting room' | 'participants' | 'operations';
+  tag: 'meetings' | 'waiting room' | 'participants' | 'sign-in' | 'operations';
   errors: ErrorCode[];
   request?: unknown;
-  response: unknown;
+  /** Example of the success body (absent for answers without one, e.g. a redirect). */
+  response?: unknown;
+  /** Answers the route does not declare as schemas (redirects, HTML), added to the document as they are. */
+  responses?: Record<string, Json>;
 }
+
+type Json = Record<string, unknown>;
 
 const AUTH: ErrorCode[] = ['UNAUTHORIZED'];
 const ID: ErrorCode[] = ['UNAUTHORIZED', 'INVALID_MEETING_ID'];
@@ -30,6 +35,11 @@ const host = { email: 'host@example.com', display_name: 'Host', status: 'admitte
 const aliceWaiting = { email: 'alice@example.com', display_name: 'Alice', status: 'waiting', is_host: false, joined_at: T + 60, admitted_at: null, room_token: null };
 const aliceAdmitted = { ...aliceWaiting, status: 'admitted', admitted_at: T + 90 };
 const ok = (result: unknown) => ({ success: true, result });
+const SESSION = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSIsImtpbmQiOiJkZXYi…';
+const redirect = (description: string, location: string): Json => ({
+  description,
+  headers: { Location: { schema: { type: 'string' }, example: location } },
+});
 
 export const OPERATION_DOCS: Record<string, OperationDocs> = {
   'GET /api/v1/meetings': {
@@ -126,6 +136,67 @@ export const OPERATION_DOCS: Record<string, OperationDocs> = {
     errors: [...ID, 'MEETING_NOT_FOUND'],
     response: ok([host, aliceAdmitted]),
   },
+  'GET /login': {
+    summary: 'Start sign-in',
+    description:
+      'With `OIDC_ISSUER`: a redirect to the identity provider (authorization code flow with PKCE S256, state and nonce kept server-side for 10 minutes). Without it, outside production: the development sign-in form. `returnTo` must be a relative path or an origin in `ALLOWED_REDIRECT_URLS`.',
+    tag: 'sign-in',
+    errors: ['NOT_FOUND', 'RATE_LIMITED'],
+    responses: {
+      '302': redirect('To the identity provider', 'https://idp.example.com/authorize?response_type=code&client_id=meeting-api&code_challenge_method=S256&…'),
+      '200': { description: 'The development sign-in form', content: { 'text/html': { schema: { type: 'string' }, example: '<!doctype html><form method="post" action="/login/dev">…</form>' } } },
+    },
+  },
+  'GET /login/callback': {
+    summary: 'Come back from the identity provider',
+    description: 'Verifies `state`, exchanges the code, verifies the ID token (issuer, audience, nonce, `email_verified`), creates the session, sets its cookie and redirects to `returnTo`.',
+    tag: 'sign-in',
+    errors: ['INVALID_REQUEST', 'LOGIN_FAILED', 'LOGIN_EXPIRED', 'EMAIL_NOT_VERIFIED', 'NOT_FOUND', 'RATE_LIMITED'],
+    responses: { '302': redirect('Signed in: the session cookie is set', '/meetings') },
+  },
+  'POST /login/dev': {
+    summary: 'Development sign-in',
+    description: 'Outside production and without `OIDC_ISSUER` only: a `dev` session for any email. JSON answers like `/session` plus `session_token`; a form post gets 303 to `returnTo`.',
+    tag: 'sign-in',
+    errors: ['INVALID_REQUEST', 'CSRF_REJECTED', 'NOT_FOUND', 'RATE_LIMITED', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'],
+    request: { email: 'alice@example.com', display_name: 'Alice' },
+    response: ok({ email: 'alice@example.com', name: 'Alice', kind: 'dev', expires_at: T + 604_800, session_token: SESSION }),
+  },
+  'GET /session': {
+    summary: 'Who you are',
+    description: 'The caller\'s identity, how they authenticated (`oidc`, `dev`, `guest`, `email-cookie`, `trusted-header`) and when the session expires.',
+    tag: 'sign-in',
+    errors: ['UNAUTHORIZED'],
+    response: ok({ email: 'alice@example.com', name: 'Alice', kind: 'oidc', expires_at: T + 604_800 }),
+  },
+  'GET /profile': {
+    summary: 'Your email and name',
+    tag: 'sign-in',
+    errors: ['UNAUTHORIZED'],
+    response: ok({ email: 'alice@example.com', name: 'Alice' }),
+  },
+  'POST /logout': {
+    summary: 'Sign out',
+    description: 'Revokes the session on every API instance and clears its cookie; idempotent.',
+    tag: 'sign-in',
+    errors: ['CSRF_REJECTED'],
+    response: ok({ message: 'Signed out' }),
+  },
+  'GET /logout': {
+    summary: 'Sign out (GET, for videocall-rs clients)',
+    description: 'Same as `POST /logout`.',
+    tag: 'sign-in',
+    errors: [],
+    response: ok({ message: 'Signed out' }),
+  },
+  'POST /api/v1/guest-session': {
+    summary: 'Guest session',
+    description: 'A `guest` session (identity `guest-<16 hex>`): guests can knock at meetings that allow guests, never create or host. Rate limited per address.',
+    tag: 'sign-in',
+    errors: ['INVALID_REQUEST', 'CSRF_REJECTED', 'RATE_LIMITED', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'],
+    request: { display_name: 'Visitor' },
+    response: ok({ email: 'guest-9f2c4e1ab37d6058', name: 'Visitor', kind: 'guest', expires_at: T + 604_800, session_token: SESSION }),
+  },
   'GET /healthz': { summary: 'Liveness', description: 'The process is up.', tag: 'operations', errors: [], response: ok({ status: 'ok' }) },
   'GET /readyz': {
     summary: 'Readiness',
@@ -164,8 +235,6 @@ function errorExample(code: ErrorCode) {
     value: { success: false, result: { code, message: ERROR_MESSAGES[code] ?? code.toLowerCase().replace(/_/g, ' ') } },
   };
 }
-
-type Json = Record<string, unknown>;
 
 /** A plausible value for a JSON schema: enough for an example when the table has none. */
 export function exampleFromSchema(schema: unknown, depth = 0): unknown {
@@ -219,14 +288,17 @@ export function documentOperations(doc: Json): Json {
       op.summary ??= docs?.summary ?? key;
       if (docs?.description !== undefined) op.description ??= docs.description;
       if (docs !== undefined) op.tags ??= [docs.tag];
-      if (path.startsWith('/api/')) op.security ??= [{ emailCookie: [] }];
       const responses = (op.responses ?? {}) as Record<string, Json>;
+      for (const [code, extra] of Object.entries(docs?.responses ?? {})) responses[code] ??= extra;
+      op.responses = responses;
 
       // Success: the table's example, else one built from the schema.
       const successCode = Object.keys(responses).find((c) => /^2\d\d$/.test(c));
       const success = successCode === undefined ? undefined : responses[successCode];
       const successMedia = success?.content as Record<string, Json> | undefined;
       for (const media of Object.values(successMedia ?? {})) media.example ??= docs?.response ?? exampleFromSchema(media.schema);
+      // Meeting routes take any of the three callers' credentials (see README, Signing in).
+      if (path.startsWith('/api/') && docs?.tag !== 'sign-in') op.security ??= [{ sessionCookie: [] }, { bearerSession: [] }, { emailCookie: [] }];
 
       // Request body.
       const body = (op.requestBody as Json | undefined)?.content as Record<string, Json> | undefined;

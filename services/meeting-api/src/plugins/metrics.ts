@@ -1,5 +1,12 @@
 import type { FastifyInstance, onResponseHookHandler } from 'fastify';
-import { METRICS_CONTENT_TYPE, type ApiMetrics } from '../metrics';
+import { METRICS_CONTENT_TYPE, type ApiMetrics, type SignInMethod } from '../metrics';
+
+/** The routes that end a sign-in attempt, and how they sign in. */
+const SIGN_IN_ROUTES: Record<string, SignInMethod> = {
+  'GET /login/callback': 'oidc',
+  'POST /login/dev': 'dev',
+  'POST /api/v1/guest-session': 'guest',
+};
 
 /**
  * Times every request into `metrics`. Call before any route is added: each route gets its own
@@ -9,8 +16,15 @@ import { METRICS_CONTENT_TYPE, type ApiMetrics } from '../metrics';
 export function timeRequests(app: FastifyInstance, metrics: ApiMetrics): void {
   app.addHook('onRoute', (route) => {
     const pattern = route.url;
+    const signIn = [route.method].flat().length === 1 ? SIGN_IN_ROUTES[`${String(route.method)} ${pattern}`] : undefined;
     const observe: onResponseHookHandler = (request, reply, done) => {
       metrics.observeRequest(request.method, pattern, reply.statusCode, reply.elapsedTime / 1000);
+      // A sign-in succeeds with its session (200, or the redirect that sets the cookie); a 4xx is
+      // a refusal (bad state, unverified email, CSRF, rate limit, bad input), a 5xx an error.
+      if (signIn !== undefined) {
+        const status = reply.statusCode;
+        metrics.signIns.inc({ method: signIn, outcome: status < 400 ? 'success' : status < 500 ? 'rejected' : 'error' });
+      }
       done();
     };
     const existing = route.onResponse === undefined ? [] : [route.onResponse].flat();
