@@ -25,6 +25,9 @@ export const ERROR_STATUS = {
   INVALID_TOKEN: 401,
   TOKEN_REQUIRED: 410,
   TOO_MANY_CONNECTIONS: 503,
+  // Live events (EXTENSIONS.md §B)
+  TOKEN_REVOKED: 403,
+  RATE_LIMITED: 429,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
+import { EVENT_RETENTION_SECS } from 'meeting-types';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { MeetingApiConfig } from './config';
@@ -11,6 +12,9 @@ import { argon2Hasher, type PasswordHasher } from './domain/passwords';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { identifyByEmailCookie, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
+import { createEventHub, type EventHub } from './domain/event-hub';
+import { startEventRetention } from './domain/event-retention';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
 import { participantRoutes } from './routes/participants';
@@ -21,11 +25,16 @@ export interface AppDeps {
   hasher?: PasswordHasher;
   signer?: TokenSigner;
   identifyCaller?: IdentifyCaller;
+  /** The live side of the event log; defaults to one on `db` (LISTEN/NOTIFY). */
+  hub?: EventHub;
+  /** Keep-alive comment period of event streams (tests shorten it); default 15 s. */
+  eventKeepAliveMs?: number;
   /** Fastify logger setting; defaults to pino at `config.logLevel`. */
   logger?: FastifyServerOptions['logger'];
 }
 
-export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'logLevel' | 'corsOrigins' | 'bodyLimitBytes'>;
+export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'logLevel' | 'corsOrigins' | 'bodyLimitBytes'> &
+  Partial<Pick<MeetingApiConfig, 'eventStreamsPerCaller' | 'eventStreamsMax' | 'eventRetentionSecs'>>;
 
 /** Pino options: never a cookie, password, token or secret in a log line. */
 export function loggerOptions(level: string): FastifyServerOptions['logger'] {
@@ -79,10 +88,19 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     (httpPart === 'body' ? validators.strict : validators.coercing).compile(schema),
   );
 
+  const hub = deps.hub ?? createEventHub(deps.db, app.log);
+  await hub.start();
+  // Before the server (and the database, in server.ts) close: streams end first.
+  app.addHook('preClose', async () => {
+    await hub.close();
+  });
+  startEventRetention(app, deps.db, config.eventRetentionSecs ?? EVENT_RETENTION_SECS);
+
   const routeDeps = {
     db: deps.db,
     hasher: deps.hasher ?? argon2Hasher,
     signer: deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs),
+    hub,
   };
 
   registerEnvelope(app, config.bodyLimitBytes);
@@ -140,6 +158,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });
       await api.register(waitingRoomRoutes, { deps: routeDeps });
+      await api.register(eventRoutes, {
+        deps: routeDeps,
+        limits: { perCaller: config.eventStreamsPerCaller ?? 20, max: config.eventStreamsMax ?? 20_000 },
+        keepAliveMs: deps.eventKeepAliveMs,
+      });
     },
     { prefix: '/api/v1' },
   );

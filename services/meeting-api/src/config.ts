@@ -20,6 +20,12 @@ export interface MeetingApiConfig {
   corsOrigins: true | string[] | undefined;
   dbPoolSize: number;
   bodyLimitBytes: number;
+  /** Open event streams one caller may hold on one instance (`EVENT_STREAMS_PER_CALLER`). */
+  eventStreamsPerCaller: number;
+  /** Open event streams on one instance, all callers (`EVENT_STREAMS_MAX`). */
+  eventStreamsMax: number;
+  /** Events are kept this long after their meeting ends or is deleted (`EVENT_RETENTION_SECS`, ≥ 24 h). */
+  eventRetentionSecs: number;
 }
 
 /** Parses and validates the environment; throws a ConfigError naming every bad variable. */
@@ -34,6 +40,9 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const dbPoolSize = read.integer('DB_POOL_SIZE', 10, 1, 200);
   const bodyLimitBytes = read.integer('BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024);
+  const eventStreamsPerCaller = read.integer('EVENT_STREAMS_PER_CALLER', 20, 1, 100_000);
+  const eventStreamsMax = read.integer('EVENT_STREAMS_MAX', 20_000, 1, 1_000_000);
+  const eventRetentionSecs = read.integer('EVENT_RETENTION_SECS', 86_400, 86_400, 365 * 86_400);
   const corsRaw = read.optionalString('CORS_ORIGINS');
   const corsOrigins =
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
@@ -55,5 +64,8 @@ export function loadConfig(env: Env): MeetingApiConfig {
     corsOrigins,
     dbPoolSize,
     bodyLimitBytes,
+    eventStreamsPerCaller,
+    eventStreamsMax,
+    eventRetentionSecs,
   };
 }

@@ -2,7 +2,7 @@ import type { MeetingEventType } from 'meeting-types';
 import type { Queryable } from './database';
 import type { Row } from './rows';
 
-/** PostgreSQL channel woken (on commit) by every append; the payload is `<meeting id>:<last seq>`. */
+/** PostgreSQL channel woken (on commit) by every append; the payload is `<meeting id>:<first seq>:<last seq>`. */
 export const EVENTS_CHANNEL = 'meeting_events';
 
 /** An event to append; `seq` and `occurred_at` come from the database. */
@@ -47,7 +47,7 @@ export async function appendEvents(tx: Queryable, meetingId: number, events: rea
        FROM bump, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(ev, ord)
        RETURNING seq
      )
-     SELECT max(seq) AS last, pg_notify('${EVENTS_CHANNEL}', $1::text || ':' || max(seq)::text) FROM ins`,
+     SELECT max(seq) AS last, pg_notify('${EVENTS_CHANNEL}', $1::text || ':' || min(seq)::text || ':' || max(seq)::text) FROM ins`,
     [meetingId, events.length, JSON.stringify(rows)],
     'append-events',
   );
@@ -105,4 +105,83 @@ export async function deleteExpiredEvents(db: Queryable, retentionSecs: number, 
     'delete-expired-events',
   );
   return rowCount;
+}
+
+/** The last seq of each of these meetings (the safety net that catches a missed notification). */
+export async function lastSeqs(db: Queryable, meetingIds: readonly number[]): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ id: number; event_seq: number }>(
+    `SELECT id, event_seq::float8 AS event_seq FROM meetings WHERE id = ANY($1::int[])`,
+    [meetingIds],
+    'last-event-seqs',
+  );
+  return new Map(rows.map((r) => [r.id, r.event_seq]));
+}
+
+/** `participant.status` in the subject's last event at or before `atSeq` (null before their first). */
+export async function subjectStatusAt(db: Queryable, meetingId: number, subject: string, atSeq: number): Promise<{ status: string | null; seq: number }> {
+  const { rows } = await db.query<{ status: string | null; seq: number }>(
+    `SELECT e.payload->'participant'->>'status' AS status, e.seq::float8 AS seq FROM meeting_events e
+     WHERE e.meeting_id = $1 AND e.subject = $2 AND e.seq <= $3
+     ORDER BY e.seq DESC LIMIT 1`,
+    [meetingId, subject, atSeq],
+    'subject-status-at',
+  );
+  return rows[0] ? { status: rows[0].status, seq: rows[0].seq } : { status: null, seq: 0 };
+}
+
+/** A decision the Media Server enforces, with the room id its connections know. */
+export interface DecisionRecord {
+  meetingId: number;
+  roomId: string;
+  seq: number;
+  type: MeetingEventType;
+  subject: string | null;
+  banned: boolean;
+  occurredAt: number;
+}
+
+const DECISION_COLUMNS = `e.meeting_id, m.room_id, e.seq::float8 AS seq, e.type, e.subject,
+  COALESCE((e.payload->'participant'->>'banned')::boolean, false) AS banned,
+  floor(extract(epoch from e.occurred_at))::float8 AS occurred_at`;
+
+function toDecision(row: Row): DecisionRecord {
+  return {
+    meetingId: row.meeting_id as number,
+    roomId: row.room_id as string,
+    seq: row.seq as number,
+    type: row.type as MeetingEventType,
+    subject: (row.subject as string | null) ?? null,
+    banned: row.banned as boolean,
+    occurredAt: row.occurred_at as number,
+  };
+}
+
+/** Decisions of one meeting in `[fromSeq, toSeq]`, in order. */
+export async function listDecisionsInRange(
+  db: Queryable,
+  meetingId: number,
+  fromSeq: number,
+  toSeq: number,
+  types: readonly string[],
+): Promise<DecisionRecord[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT ${DECISION_COLUMNS} FROM meeting_events e JOIN meetings m ON m.id = e.meeting_id
+     WHERE e.meeting_id = $1 AND e.seq BETWEEN $2 AND $3 AND e.type = ANY($4::text[])
+     ORDER BY e.seq`,
+    [meetingId, fromSeq, toSeq, types],
+    'list-decisions-in-range',
+  );
+  return rows.map(toDecision);
+}
+
+/** Every decision of the last `sinceSecs` seconds (what still matters: older tokens have expired). */
+export async function listRecentDecisions(db: Queryable, sinceSecs: number, types: readonly string[]): Promise<DecisionRecord[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT ${DECISION_COLUMNS} FROM meeting_events e JOIN meetings m ON m.id = e.meeting_id
+     WHERE e.occurred_at > now() - make_interval(secs => $1) AND e.type = ANY($2::text[])
+     ORDER BY e.meeting_id, e.seq`,
+    [sinceSecs, types],
+    'list-recent-decisions',
+  );
+  return rows.map(toDecision);
 }

@@ -29,6 +29,8 @@ export const errors = {
     new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' is not in the waiting room of meeting '${id}'`),
   notInMeeting: (id: string) => new ApiError('NOT_IN_MEETING', `You are not a participant of meeting '${id}'`),
   invalidRequest: (message: string) => new ApiError('INVALID_REQUEST', message),
+  tooManyStreams: (limit: number, scope: string) =>
+    new ApiError('RATE_LIMITED', `Too many open event streams ${scope} (at most ${limit}); close one and retry`),
   serviceUnavailable: () =>
     new ApiError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Please retry shortly.'),
 };
