@@ -30,6 +30,12 @@ export interface MediaServerConfig {
   heartbeatMs: number;
   /** Largest accepted frame, bytes. */
   maxFrameBytes: number;
+  /**
+   * `MEETING_API_URL`: a Meeting API whose decision feed this server follows (meeting ended or
+   * deleted, participant left, rejected or removed close connections and revoke earlier tokens).
+   * Unset → no enforcement beyond the token (`npm start` sets it).
+   */
+  meetingApiUrl: string | undefined;
 }
 
 /** Parses and validates the environment; throws a ConfigError naming every bad variable. */
@@ -44,6 +50,7 @@ export function loadConfig(env: Env): MediaServerConfig {
   const maxConnections = read.integer('MEDIA_MAX_CONNECTIONS', 10_000, 1, 1_000_000);
   const maxBufferedBytes = read.integer('MEDIA_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
   const heartbeatSecs = read.integer('MEDIA_HEARTBEAT_SECS', 30, 1, 3600);
+  const meetingApiUrl = read.url('MEETING_API_URL', ['http:', 'https:']);
 
   const secret = read.jwtSecret(production, dataDir);
   read.done();
@@ -62,5 +69,6 @@ export function loadConfig(env: Env): MediaServerConfig {
     maxBufferedBytes,
     heartbeatMs: heartbeatSecs * 1000,
     maxFrameBytes: MAX_FRAME_BYTES,
+    meetingApiUrl,
   };
 }

@@ -14,6 +14,7 @@ import { identifyByEmailCookie, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
 import { createEventHub, type EventHub } from './domain/event-hub';
 import { startEventRetention } from './domain/event-retention';
+import { decisionFeedRoutes } from './routes/decision-feed';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
@@ -166,6 +167,13 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     },
     { prefix: '/api/v1' },
   );
+  await app.register(decisionFeedRoutes, {
+    db: deps.db,
+    hub,
+    jwtSecret: config.jwtSecret,
+    tokenTtlSecs: config.tokenTtlSecs,
+    keepAliveMs: deps.eventKeepAliveMs,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   installMethodNotAllowed({ corsPreflight: config.corsOrigins !== undefined });
