@@ -2,6 +2,7 @@ import type { BenchContext } from './context';
 import { idleConnections } from './idle-connections';
 import { joinAdmit } from './join-admit';
 import { list } from './list';
+import { admissionPush, enforcement, eventStreams } from './live-events';
 import { relayFanout, relayRooms } from './relay';
 import { statusPoll, waitingPoll } from './status-poll';
 
@@ -17,6 +18,9 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'waiting-poll', service: 'meeting-api', run: waitingPoll },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
+  { name: 'admission-push', service: 'meeting-api', run: admissionPush },
+  { name: 'event-streams', service: 'meeting-api', run: eventStreams },
+  { name: 'enforcement', service: 'media-server', run: enforcement },
   { name: 'relay-fanout', service: 'media-server', run: relayFanout },
   { name: 'relay-rooms', service: 'media-server', run: relayRooms },
   { name: 'idle-connections', service: 'media-server', run: idleConnections },

@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
-import { ENFORCED_EVENT_TYPES, EVENT_STREAM_KEEPALIVE_SECS, ROOM_TOKEN_MAX_LEEWAY_SECS, type EnforcedDecision } from 'meeting-types';
+import { DecisionSnapshotSchema, ENFORCED_EVENT_TYPES, EVENT_STREAM_KEEPALIVE_SECS, ROOM_TOKEN_MAX_LEEWAY_SECS, type EnforcedDecision } from 'meeting-types';
 import { feedCredentialVerifier } from 'service-runtime';
 import type { Database } from '../db/database';
 import { listRecentDecisions, type DecisionRecord } from '../db/events-repo';
 import type { EventHub } from '../domain/event-hub';
 import { ApiError } from '../domain/errors';
+import { errorResponses } from './schemas';
 
 export interface DecisionFeedOptions {
   db: Database;
@@ -39,7 +40,18 @@ export const decisionFeedRoutes: FastifyPluginAsync<DecisionFeedOptions> = async
     done();
   });
 
-  app.get('/internal/v1/decisions', { schema: { hide: true } }, async (request, reply) => {
+  app.get(
+    '/internal/v1/decisions',
+    {
+      schema: {
+        summary: 'Internal: the Media Servers\' decision feed (Server-Sent Events)',
+        description:
+          'Authenticated with `Authorization: Bearer <exp>.<HMAC>` (key derived from JWT_SECRET). ' +
+          'A `snapshot` event ({hold_secs, decisions}), then one `decision` event (EnforcedDecision) per enforced change.',
+        response: { 200: { description: 'The feed', content: { 'text/event-stream': { schema: DecisionSnapshotSchema } } }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
     if (!verify(request.headers.authorization)) throw new ApiError('UNAUTHORIZED', 'A valid decision-feed credential is required');
     if (open.size >= MAX_FEEDS) throw new ApiError('RATE_LIMITED', `At most ${MAX_FEEDS} decision feeds per instance`);
 
@@ -84,5 +96,6 @@ export const decisionFeedRoutes: FastifyPluginAsync<DecisionFeedOptions> = async
     live = true;
     if (buffered.length > 0) send(buffered.splice(0));
     if (ended) raw.end();
-  });
+    },
+  );
 };

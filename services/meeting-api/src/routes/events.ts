@@ -69,6 +69,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (plugin,
     },
     async (request, reply) => {
       const caller = request.caller;
+      const log = app.log;
       const after = resumePoint(request.headers['last-event-id'], request.query.after);
       if (open.size >= limits.max) throw errors.tooManyStreams(limits.max, 'on this server');
       if ((perCaller.get(caller) ?? 0) >= limits.perCaller) throw errors.tooManyStreams(limits.perCaller, 'for you');
@@ -117,7 +118,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (plugin,
           if (end || raw.writableLength > MAX_BACKLOG_BYTES) stream.end();
         },
         (err) => {
-          request.log.warn({ err: { message: err.message } }, 'event stream closed: the meeting log is unavailable');
+          log.warn({ err: { message: err.message } }, 'event stream closed: the meeting log is unavailable');
           stream.end();
         },
       );
