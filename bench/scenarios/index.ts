@@ -1,4 +1,5 @@
 import type { BenchContext } from './context';
+import { embedded } from './embedded';
 import { idleConnections } from './idle-connections';
 import { joinAdmit } from './join-admit';
 import { list } from './list';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'waiting-poll', service: 'meeting-api', run: waitingPoll },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
+  { name: 'embedded', service: 'meeting-api', run: embedded },
   { name: 'admission-push', service: 'meeting-api', run: admissionPush },
   { name: 'event-streams', service: 'meeting-api', run: eventStreams },
   { name: 'enforcement', service: 'media-server', run: enforcement },
