@@ -1,8 +1,11 @@
-import type { MeetingEventType } from 'meeting-types';
+import { ENFORCED_EVENT_TYPES, type MeetingEventType } from 'meeting-types';
 import type { Queryable } from './database';
 import type { Row } from './rows';
 
-/** PostgreSQL channel woken (on commit) by every append; the payload is `<meeting id>:<first seq>:<last seq>`. */
+/**
+ * PostgreSQL channel woken (on commit) by every append; the payload is
+ * `<meeting id>:<first seq>:<last seq>:<1 when the batch holds a decision the Media Servers enforce, else 0>`.
+ */
 export const EVENTS_CHANNEL = 'meeting_events';
 
 /** An event to append; `seq` and `occurred_at` come from the database. */
@@ -47,8 +50,8 @@ export async function appendEvents(tx: Queryable, meetingId: number, events: rea
        FROM bump, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(ev, ord)
        RETURNING seq
      )
-     SELECT max(seq) AS last, pg_notify('${EVENTS_CHANNEL}', $1::text || ':' || min(seq)::text || ':' || max(seq)::text) FROM ins`,
-    [meetingId, events.length, JSON.stringify(rows)],
+     SELECT max(seq) AS last, pg_notify('${EVENTS_CHANNEL}', $1::text || ':' || min(seq)::text || ':' || max(seq)::text || ':' || $4::text) FROM ins`,
+    [meetingId, events.length, JSON.stringify(rows), events.some((e) => ENFORCED.has(e.type)) ? '1' : '0'],
     'append-events',
   );
   const last = result[0]?.last;
@@ -56,6 +59,8 @@ export async function appendEvents(tx: Queryable, meetingId: number, events: rea
   const first = Number(last) - events.length + 1;
   return events.map((_, i) => first + i);
 }
+
+const ENFORCED = new Set<string>(ENFORCED_EVENT_TYPES);
 
 function toEvent(row: Row): StoredMeetingEvent {
   return {

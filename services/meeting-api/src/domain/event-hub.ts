@@ -164,14 +164,15 @@ export function createEventHub(db: Database, log?: { warn(obj: object, msg: stri
   }
 
   function onNotify(payload: string): void {
-    const [idText, firstText, lastText] = payload.split(':');
+    const [idText, firstText, lastText, decisionFlag] = payload.split(':');
     const meetingId = Number(idText);
     const first = Number(firstText);
     const last = Number(lastText);
     if (!Number.isInteger(meetingId) || !Number.isInteger(last)) return;
     const group = groups.get(meetingId);
     if (group && last > group.head) void fetchGroup(group, last);
-    if (watchers.size > 0 && Number.isInteger(first)) void notifyDecisions(meetingId, first, last);
+    // Most changes (knocks, admissions) hold no enforced decision: no read for the feed then.
+    if (watchers.size > 0 && Number.isInteger(first) && decisionFlag !== '0') void notifyDecisions(meetingId, first, last);
   }
 
   /** Catch up every group from the table (after a lost connection or on the safety poll). */
