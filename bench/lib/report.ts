@@ -37,6 +37,15 @@ export const TARGETS: Record<string, Target> = {
   'admission-push-2-instances': { text: 'p99≤20ms, 0 lost', met: (e) => e.p99_ms <= 20 && e.lost === 0 },
   'event-streams': { text: '≤20 KB/stream', met: (e) => num(e.kb_per_stream) <= 20 && e.errors === 0 },
   'enforcement': { text: 'p99≤100ms, 0 lost', met: (e) => e.p99_ms <= 100 && e.errors === 0 },
+  // Issue 15: the bounds under attack (growth of the Media Server's RSS; the budget plus allocator slack).
+  'abuse-backlog: defaults (2 MiB, 256 MiB total)': { text: 'growth ≤ 320 MB', met: (e) => num(e.growth_mb) <= 320 },
+  'abuse-backlog: 8 MiB per receiver, 64 MiB total': { text: 'growth ≤ 128 MB', met: (e) => num(e.growth_mb) <= 128 },
+  'abuse-one-token': { text: '4 sockets, others get in', met: (e) => e.opened === 4 && e.other_identity_gets_in === true },
+  'abuse-nats-slow: defaults (16 MiB pending cap)': { text: 'growth ≤ 100 MB', met: (e) => num(e.growth_mb) <= 100 },
+  // Partial frames hold ≤ 16 MiB; the rest is 500 MB of messages read and dropped, waiting for the GC.
+  'abuse-nats-forged-parts': { text: 'growth ≤ 128 MB, nothing delivered', met: (e) => num(e.growth_mb) <= 128 && e.frames_delivered === 0 },
+  'abuse-waiting-flood': { text: '≤1,000 waiting', met: (e) => num((e.status_codes as Record<string, number>)?.['200']) <= 1000 },
+  'abuse-password-guesses': { text: '≤10 Argon2 checks a minute', met: (e) => num(e.argon2_checks) <= 10 },
 };
 export const API_RSS_TARGET_MB = 200;
 
@@ -68,6 +77,12 @@ function extras(name: string, e: Entry): string {
     parts.push(`${String(e.streams)} streams, rss ${String(e.rss_mb_before)}→${String(e.rss_mb_after)} MB, ${String(e.kb_per_stream)} KB/stream, all delivered in ${String(e.deliver_all_ms)} ms`);
   }
   if ('offered_rate' in e) parts.push(`offered ${String(e.offered_rate)}/s`);
+  if (name.startsWith('abuse')) {
+    for (const k of ['growth_mb', 'rss_mb_max', 'opened', 'refused_429', 'frames_sent', 'frames_delivered_elsewhere', 'frames_delivered', 'waiting_list_kb', 'argon2_checks']) {
+      if (k in e) parts.push(`${k}=${String(e[k])}`);
+    }
+    if (typeof e.status_codes === 'object') parts.push(`codes ${JSON.stringify(e.status_codes)}`);
+  }
   if (name === 'idle-connections') {
     parts.push(`${String(e.opened)} conns, rss ${String(e.rss_mb_before)}→${String(e.rss_mb_after)} MB, ${String(e.kb_per_connection)} KB/conn`);
   }
