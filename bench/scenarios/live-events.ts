@@ -103,7 +103,12 @@ export async function eventStreams(ctx: BenchContext): Promise<void> {
     n = Math.max(0, fd - 1_000);
     ctx.notes.push(`event-streams: open files limit is ${fd}, so only ${n} streams were opened`);
   }
-  const svc = await startApi(ctx, 'meeting-api-streams', { EVENT_STREAMS_PER_CALLER: String(n + 10), EVENT_STREAMS_MAX: String(n + 10) });
+  // Every stream is an HTTP connection too: MAX_CONNECTIONS (4096 by default) must fit them.
+  const svc = await startApi(ctx, 'meeting-api-streams', {
+    EVENT_STREAMS_PER_CALLER: String(n + 10),
+    EVENT_STREAMS_MAX: String(n + 10),
+    MAX_CONNECTIONS: String(n + 100),
+  });
   const closers: Array<{ close(): void }> = [];
   try {
     const api = new ApiClient(svc.url);
