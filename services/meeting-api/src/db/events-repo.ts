@@ -4,9 +4,51 @@ import type { Row } from './rows';
 
 /**
  * PostgreSQL channel woken (on commit) by every append; the payload is
- * `<meeting id>:<first seq>:<last seq>:<1 when the batch holds a decision the Media Servers enforce, else 0>`.
+ * `<meeting id>:<first seq>:<last seq>:<1 when the batch holds a decision the Media Servers enforce, else 0>`,
+ * then, when the batch is small, `:<occurred_at>:<the appended events as JSON>` so listeners that are
+ * up to date need not read them back (NOTIFY payloads stop at 8000 bytes; larger batches are read).
  */
 export const EVENTS_CHANNEL = 'meeting_events';
+const INLINE_MAX_BYTES = 7000;
+
+/** A notification parsed: which events committed, and the events themselves when they fit. */
+export interface EventsNotification {
+  meetingId: number;
+  first: number;
+  last: number;
+  hasDecision: boolean;
+  events: StoredMeetingEvent[] | undefined;
+}
+
+export function parseEventsNotification(payload: string): EventsNotification | undefined {
+  const parts: string[] = [];
+  let from = 0;
+  for (let i = 0; i < 5; i++) {
+    const at = payload.indexOf(':', from);
+    if (at < 0) break;
+    parts.push(payload.slice(from, at));
+    from = at + 1;
+  }
+  const rest = payload.slice(from);
+  const [idText, firstText, lastText, flag, occurredText] = parts.length >= 5 ? parts : [...parts, rest];
+  const meetingId = Number(idText);
+  const first = Number(firstText);
+  const last = Number(lastText);
+  if (!Number.isInteger(meetingId) || !Number.isInteger(first) || !Number.isInteger(last) || last < first) return undefined;
+  let events: StoredMeetingEvent[] | undefined;
+  if (parts.length >= 5) {
+    try {
+      const rows = JSON.parse(rest) as Array<{ type: MeetingEventType; actor: string | null; subject: string | null; payload: Record<string, unknown> }>;
+      const occurredAt = Number(occurredText);
+      if (Array.isArray(rows) && rows.length === last - first + 1 && Number.isInteger(occurredAt)) {
+        events = rows.map((r, i) => ({ meetingId, seq: first + i, type: r.type, actor: r.actor, subject: r.subject, payload: r.payload, occurredAt }));
+      }
+    } catch {
+      events = undefined; // read them from the table instead
+    }
+  }
+  return { meetingId, first, last, hasDecision: flag !== '0', events };
+}
 
 /** An event to append; `seq` and `occurred_at` come from the database. */
 export interface NewMeetingEvent {
@@ -41,6 +83,7 @@ export interface StoredMeetingEvent {
 export async function appendEvents(tx: Queryable, meetingId: number, events: readonly NewMeetingEvent[]): Promise<number[]> {
   if (events.length === 0) return [];
   const rows = events.map((e) => ({ type: e.type, actor: e.actor, subject: e.subject ?? null, payload: e.payload }));
+  const json = JSON.stringify(rows);
   const { rows: result } = await tx.query<{ last: string | number | null }>(
     `WITH bump AS (
        UPDATE meetings SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq
@@ -50,8 +93,11 @@ export async function appendEvents(tx: Queryable, meetingId: number, events: rea
        FROM bump, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(ev, ord)
        RETURNING seq
      )
-     SELECT max(seq) AS last, pg_notify('${EVENTS_CHANNEL}', $1::text || ':' || min(seq)::text || ':' || max(seq)::text || ':' || $4::text) FROM ins`,
-    [meetingId, events.length, JSON.stringify(rows), events.some((e) => ENFORCED.has(e.type)) ? '1' : '0'],
+     SELECT max(seq) AS last, pg_notify('${EVENTS_CHANNEL}',
+       $1::text || ':' || min(seq)::text || ':' || max(seq)::text || ':' || $4::text
+       || CASE WHEN $5::text IS NULL THEN '' ELSE ':' || floor(extract(epoch from now()))::bigint::text || ':' || $5::text END
+     ) FROM ins`,
+    [meetingId, events.length, json, events.some((e) => ENFORCED.has(e.type)) ? '1' : '0', Buffer.byteLength(json) <= INLINE_MAX_BYTES ? json : null],
     'append-events',
   );
   const last = result[0]?.last;

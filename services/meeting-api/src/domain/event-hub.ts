@@ -164,15 +164,20 @@ export function createEventHub(db: Database, log?: { warn(obj: object, msg: stri
   }
 
   function onNotify(payload: string): void {
-    const [idText, firstText, lastText, decisionFlag] = payload.split(':');
-    const meetingId = Number(idText);
-    const first = Number(firstText);
-    const last = Number(lastText);
-    if (!Number.isInteger(meetingId) || !Number.isInteger(last)) return;
-    const group = groups.get(meetingId);
-    if (group && last > group.head) void fetchGroup(group, last);
+    const n = eventsRepo.parseEventsNotification(payload);
+    if (!n) return;
+    const group = groups.get(n.meetingId);
+    if (group && n.last > group.head) {
+      if (n.events && !group.fetching && group.head === n.first - 1) {
+        // Up to date: the notification carries exactly the next events, no read needed.
+        group.head = n.last;
+        for (const f of [...group.followers]) offer(group, f, n.events);
+      } else {
+        void fetchGroup(group, n.last);
+      }
+    }
     // Most changes (knocks, admissions) hold no enforced decision: no read for the feed then.
-    if (watchers.size > 0 && Number.isInteger(first) && decisionFlag !== '0') void notifyDecisions(meetingId, first, last);
+    if (watchers.size > 0 && n.hasDecision) void notifyDecisions(n.meetingId, n.first, n.last);
   }
 
   /** Catch up every group from the table (after a lost connection or on the safety poll). */
