@@ -7,6 +7,7 @@ import { list } from './list';
 import { admissionPush, enforcement, eventStreams } from './live-events';
 import { relayFanout, relayRooms } from './relay';
 import { statusPoll, waitingPoll } from './status-poll';
+import { statusPollSession } from './status-poll-session';
 
 export interface Scenario {
   name: string;
@@ -18,6 +19,7 @@ export interface Scenario {
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'status-poll', service: 'meeting-api', run: statusPoll },
   { name: 'waiting-poll', service: 'meeting-api', run: waitingPoll },
+  { name: 'status-poll-session', service: 'meeting-api', run: statusPollSession },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
   { name: 'embedded', service: 'meeting-api', run: embedded },

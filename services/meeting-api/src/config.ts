@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { DEFAULT_TOKEN_TTL_SECS } from 'meeting-types';
+import { readAuthConfig, type AuthConfig } from './auth/auth-config';
 import { EnvReader, LOG_LEVELS, type Env, type JwtSecretSource, type LogLevel } from 'service-runtime';
 
 
@@ -26,6 +27,8 @@ export interface MeetingApiConfig {
   eventStreamsMax: number;
   /** Events are kept this long after their meeting ends or is deleted (`EVENT_RETENTION_SECS`, ≥ 24 h). */
   eventRetentionSecs: number;
+  /** Sign-in: sessions, OIDC, cookies, the email cookie's switch (EXTENSIONS.md §A). */
+  auth: AuthConfig;
   /** `REQUEST_TIMEOUT_SECS` (30) × 1000: a request must arrive whole within this (408), and a socket idle this long is closed. */
   requestTimeoutMs: number;
   /** `KEEP_ALIVE_TIMEOUT_SECS` (5) × 1000: an idle keep-alive connection is closed after this. */
@@ -79,6 +82,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
 
   const secret = read.jwtSecret(production, dataDir);
+  const auth = readAuthConfig(read, env, production, secret.secret);
   read.done();
 
   return {
@@ -98,6 +102,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     eventStreamsPerCaller,
     eventStreamsMax,
     eventRetentionSecs,
+    auth,
     requestTimeoutMs: requestTimeoutSecs * 1000,
     keepAliveTimeoutMs: keepAliveTimeoutSecs * 1000,
     maxConnections,

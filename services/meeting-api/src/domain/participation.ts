@@ -15,6 +15,7 @@ import * as passwordFailuresRepo from '../db/password-failures-repo';
 import type { MeetingRef, ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
 import { meetingEvent, participantEvent } from './events';
+import { assertGuestMayJoin, assertMayCreate } from './guests';
 import { parseMeetingId } from './meeting-id';
 import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
 import type { EventHub } from './event-hub';
@@ -84,6 +85,7 @@ export async function joinMeeting(
     const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
 
     if (!meeting) {
+      assertMayCreate(caller);
       const host = await deps.db.transaction(async (tx) => {
         const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
         if (!created) return null;
@@ -98,6 +100,7 @@ export async function joinMeeting(
       continue; // someone else created it first: join what they created
     }
 
+    assertGuestMayJoin(caller, meeting);
     if (meeting.creatorId === caller) {
       const host = await deps.db.transaction((tx) => activateAsHost(tx, meeting.id, caller, displayName));
       if (host) return participantView(host.participant, tokenFor(deps.signer, roomId, host.participant, host.at));
