@@ -34,6 +34,10 @@ const services: Array<{ name: string; entry: string; colour: number }> = [
   { name: 'media-server', entry: 'services/media-server/dist/server.mjs', colour: 35 },
 ];
 
+// The Media Server follows this API's decision feed (meeting ended, participant removed, …).
+const apiHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+const meetingApiUrl = env.MEETING_API_URL ?? `http://${apiHost}:${apiPort}`;
+
 // In a terminal (or with LOG_FORMAT=pretty) both services print pretty lines, each prefixed with
 // its service; otherwise their JSON lines pass through untouched (each carries "service").
 const pretty = prettyLogs(logFormat);
@@ -41,6 +45,7 @@ const colour = pretty && process.stdout.isTTY === true && env.NO_COLOR === undef
 const childEnv = {
   ...env,
   DATA_DIR: dataDir,
+  MEETING_API_URL: meetingApiUrl,
   ...(pretty ? { LOG_FORMAT: 'pretty' } : {}),
   ...(colour ? { FORCE_COLOR: '1' } : {}),
 };

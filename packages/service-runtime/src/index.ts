@@ -1,4 +1,5 @@
 export * from './env';
 export * from './jwt-secret';
+export * from './feed-auth';
 export * from './logger';
 export * from './version';

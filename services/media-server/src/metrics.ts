@@ -18,8 +18,7 @@ export type TokenRefusalReason =
   | 'wrong_algorithm'
   | 'wrong_issuer'
   | 'malformed'
-  | 'revoked'
-  | 'refused';
+  | 'revoked';
 
 /** What the metrics read at scrape time from the running server. */
 export interface MediaMetricsSource {

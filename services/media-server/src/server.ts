@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError, createLogger } from 'service-runtime';
 import { buildMediaServer, SERVICE_NAME } from './app';
 import { loadConfig, type MediaServerConfig } from './config';
+import { createFeedEnforcement } from './enforcement/feed-enforcement';
 import { createLocalRelay } from './relay/local-relay';
 import { connectNatsRelay, redactUrl } from './relay/nats-relay';
 import type { Relay } from './relay/relay';
@@ -45,7 +46,13 @@ if (config.natsUrl !== undefined) {
   relay = createLocalRelay();
 }
 
-const app = buildMediaServer(config, { logger, relay, instanceId });
+let enforcement;
+if (config.meetingApiUrl !== undefined) {
+  enforcement = createFeedEnforcement({ apiUrl: config.meetingApiUrl, jwtSecret: config.jwtSecret, logger });
+} else {
+  logger.warn('MEETING_API_URL unset: meeting decisions (ended, left, removed) are not enforced on live connections');
+}
+const app = buildMediaServer(config, { logger, relay, enforcement, instanceId });
 try {
   await app.listen();
 } catch (err) {

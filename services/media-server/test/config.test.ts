@@ -26,6 +26,7 @@ test('defaults apply when only JWT_SECRET is set', () => {
   assert.equal(c.logFormat, 'auto');
   assert.equal(c.metrics, true);
   assert.equal(c.gitCommit, undefined);
+  assert.equal(c.meetingApiUrl, undefined);
 });
 
 test('LOG_FORMAT, METRICS and GIT_COMMIT are read and checked', () => {
@@ -36,6 +37,11 @@ test('LOG_FORMAT, METRICS and GIT_COMMIT are read and checked', () => {
   assert.throws(() => loadConfig({ JWT_SECRET: SECRET, LOG_FORMAT: 'fancy', METRICS: 'maybe' }), (err: Error) =>
     /LOG_FORMAT/.test(err.message) && /METRICS/.test(err.message),
   );
+});
+
+test('MEETING_API_URL is read as an http(s) URL; anything else is named', () => {
+  assert.equal(loadConfig({ JWT_SECRET: SECRET, MEETING_API_URL: 'http://127.0.0.1:8081' }).meetingApiUrl, 'http://127.0.0.1:8081');
+  assert.throws(() => loadConfig({ JWT_SECRET: SECRET, MEETING_API_URL: 'nats://x:4222' }), /MEETING_API_URL/);
 });
 
 test('every bad variable is named in one ConfigError', () => {

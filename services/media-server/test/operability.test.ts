@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { after, before, describe, test } from 'node:test';
-import { connectNatsRelay } from '../src/app';
+import { CLOSE_MEETING_ENDED, CLOSE_REMOVED, connectNatsRelay } from '../src/app';
+import type { Membership } from '../src/membership/membership';
 import { barrier, connect, mintToken, refusedHandshake, silentLogger, startServer, until, type Running } from './helpers';
 
 /** What an operator reaches for on the Media Server: /metrics and /version. */
@@ -76,13 +77,23 @@ describe('GET /metrics', () => {
     assert.ok(closed.has('process_resident_memory_bytes'));
   });
 
-  test('enforcement closes have a typed counter by reason', async () => {
-    s.app.metrics.enforcementCloses.inc({ reason: 'removed' });
-    s.app.metrics.enforcementCloses.inc({ reason: 'meeting_ended' });
-    s.app.metrics.enforcementCloses.inc({ reason: 'meeting_ended' });
-    const series = await scrape();
-    assert.equal(series.get('media_server_enforcement_closes_total{reason="removed"}'), 1);
-    assert.equal(series.get('media_server_enforcement_closes_total{reason="meeting_ended"}'), 2);
+  test('connections cut by a meeting decision are counted by reason (close codes 4003, 4001)', async () => {
+    let membership: Membership | undefined;
+    // An enforcement policy that only hands us the membership, so the test can take the decisions.
+    const e = await startServer({}, { enforcement: { start: (m) => void (membership = m), admit: () => undefined, close: async () => {} } });
+    try {
+      const [x, y] = await Promise.all(['x', 'y'].map(async (n) => connect(e.ws, await mintToken({ room: 'cut-room', sub: `${n}@x.io` }), n)));
+      const members = [...membership!.membersOf('cut-room')];
+      membership!.cut(members.find((m) => m.identity === 'x@x.io')!, CLOSE_REMOVED, 'removed');
+      membership!.cut(members.find((m) => m.identity === 'y@x.io')!, CLOSE_MEETING_ENDED, 'meeting ended');
+      assert.equal(await x!.closed, CLOSE_REMOVED);
+      assert.equal(await y!.closed, CLOSE_MEETING_ENDED);
+      const series = await scrape(e.base);
+      assert.equal(series.get('media_server_enforcement_closes_total{reason="removed"}'), 1);
+      assert.equal(series.get('media_server_enforcement_closes_total{reason="meeting_ended"}'), 1);
+    } finally {
+      await e.app.close();
+    }
   });
 
   test('METRICS=false: /metrics is 404 with the envelope; other routes answer', async () => {

@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { OPERATION_DOCS } from '../src/docs/openapi-docs';
 import { errors } from '../src/domain/errors';
 import { createApiMetrics, instrumentDatabase } from '../src/metrics';
-import { api, call, startTestApp, type TestApp } from './helpers';
+import { api, call, hostStarts, startTestApp, type TestApp } from './helpers';
+import { openSse } from './sse-client';
 
 /** What an operator reaches for: /metrics, /docs, /version. */
 let t: TestApp;
@@ -133,6 +134,20 @@ describe('GET /metrics', () => {
     assert.equal(delta(after, 'meeting_api_sign_ins_total{method="guest",outcome="success"}'), 1);
     assert.equal(delta(after, 'meeting_api_sign_ins_total{method="guest",outcome="rejected"}'), 1);
     assert.equal(delta(after, 'meeting_api_sign_ins_total{method="oidc",outcome="success"}'), 0);
+  });
+
+  test('open event streams are a gauge: up while a client listens, back down when it leaves', async () => {
+    await hostStarts(t.app, 'metrics-events', 'host@metrics.io');
+    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const stream = await openSse(base, api('metrics-events', '/events'), { as: 'host@metrics.io' });
+    try {
+      assert.equal(stream.status, 200);
+      assert.equal((await scrape()).get('meeting_api_event_streams_open'), 1);
+    } finally {
+      stream.close();
+    }
+    for (let i = 0; i < 200 && (await scrape()).get('meeting_api_event_streams_open') !== 0; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal((await scrape()).get('meeting_api_event_streams_open'), 0);
   });
 
   test('the typed API of features built elsewhere lands in the scrape', async () => {

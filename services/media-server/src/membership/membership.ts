@@ -1,9 +1,16 @@
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
-import type { MediaMetrics } from '../metrics';
+import type { EnforcementCloseReason, MediaMetrics } from '../metrics';
 import type { Relay } from '../relay/relay';
-import { CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
+import { CLOSE_LEFT, CLOSE_MEETING_ENDED, CLOSE_REMOVED, CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
 import { Rooms } from './rooms';
+
+/** Close codes of meeting decisions, as the `reason` of `enforcement_closes_total`. */
+const ENFORCEMENT_CLOSE_REASONS: Record<number, EnforcementCloseReason> = {
+  [CLOSE_MEETING_ENDED]: 'meeting_ended',
+  [CLOSE_REMOVED]: 'removed',
+  [CLOSE_LEFT]: 'left',
+};
 
 /** A slow consumer's close frame sits behind its backlog; after this it is cut at TCP level. */
 const SLOW_CONSUMER_GRACE_MS = 2000;
@@ -23,6 +30,10 @@ export interface Member {
   alive: boolean;
   /** Removed from its room (slow consumer or closing): receives nothing more. */
   gone: boolean;
+  /** From the token: the meeting instance and log position it was issued at (enforcement). */
+  readonly grant: { mid: number | undefined; esq: number | undefined };
+  /** Cut before its handshake completed: closed with this as soon as it has a socket. */
+  pendingClose?: { code: number; reason: string };
 }
 
 export interface MembershipOptions {
@@ -85,8 +96,8 @@ export class Membership {
    * Puts a new member in `room` before its handshake completes (so it misses no frame sent after
    * its 101); the relay subscribes when it is the room's first member here.
    */
-  reserve(room: string, identity: string): Member {
-    const m: Member = { id: this.nextConnId++, ws: null, room, identity, openedAt: Date.now(), alive: true, gone: false };
+  reserve(room: string, identity: string, grant: Member['grant'] = { mid: undefined, esq: undefined }): Member {
+    const m: Member = { id: this.nextConnId++, ws: null, room, identity, openedAt: Date.now(), alive: true, gone: false, grant };
     if (this.rooms.join(room, m)) this.relay.join(room);
     const key = identityKey(room, identity);
     this.perIdentity.set(key, (this.perIdentity.get(key) ?? 0) + 1);
@@ -102,6 +113,27 @@ export class Membership {
   attach(m: Member, ws: WebSocket): void {
     m.ws = ws;
     this.bySocket.set(ws, m);
+    if (m.pendingClose) ws.close(m.pendingClose.code, m.pendingClose.reason);
+  }
+
+  /** Members of `room` on this instance, handshakes in progress included (a snapshot). */
+  membersOf(room: string): Member[] {
+    return [...(this.rooms.members(room) ?? [])];
+  }
+
+  /** Cuts `m` with a close code (a decision on its token): it receives nothing more. */
+  cut(m: Member, code: number, reason: string): void {
+    const counted = ENFORCEMENT_CLOSE_REASONS[code];
+    if (counted !== undefined && !m.gone) this.metrics.enforcementCloses.inc({ reason: counted });
+    this.removeFromRoom(m);
+    if (m.ws === null) {
+      m.pendingClose = { code, reason };
+      return;
+    }
+    if (m.ws.readyState === WebSocket.OPEN || m.ws.readyState === WebSocket.CONNECTING) m.ws.close(code, reason);
+    const ws = m.ws;
+    // A peer that never answers the close frame is cut at TCP level.
+    setTimeout(() => ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
   }
 
   /** The socket closed: forgets it; returns its member if it had one. */

@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { TokenCheck } from '../auth';
 import type { Enforcement } from '../enforcement/enforcement';
 import type { Membership } from '../membership/membership';
-import { METRICS_CONTENT_TYPE, type MediaMetrics, type TokenRefusalReason } from '../metrics';
+import { METRICS_CONTENT_TYPE, type MediaMetrics } from '../metrics';
 import type { Relay } from '../relay/relay';
 import { CLOSE_SHUTDOWN } from './close-codes';
 import { AddressRateLimiter } from './rate-limit';
@@ -44,10 +44,6 @@ export interface Transport {
   readonly counters: { identityRefusals: number; rateLimited: number };
 }
 
-/** A refusal by enforcement (after a valid token), as a bounded metric label. */
-function refusalReason(code: string): TokenRefusalReason {
-  return code === 'TOKEN_REVOKED' ? 'revoked' : 'refused';
-}
 
 /**
  * The HTTP side: `/healthz`, the `/lobby` upgrade and its refusals (JSON envelope before any
@@ -147,7 +143,8 @@ export function createTransport(parts: TransportParts): Transport {
     const admitted = enforcement.admit(claims);
     const refusal = admitted instanceof Promise ? await admitted : admitted;
     if (refusal !== undefined) {
-      metrics.tokenRefusals.inc({ reason: refusalReason(refusal.code) });
+      // A revoked token is a token refusal; "catching up on decisions" (503) is not about the token.
+      if (refusal.code === 'TOKEN_REVOKED') metrics.tokenRefusals.inc({ reason: 'revoked' });
       logger.info({ code: refusal.code, reason: refusal.message, room: claims.room, identity: claims.sub }, 'connection refused');
       return rejectUpgrade(socket, refusal.code, refusal.message);
     }
@@ -174,7 +171,7 @@ export function createTransport(parts: TransportParts): Transport {
     }
 
     // Join (and subscribe) before answering 101, so the client misses no frame sent after its handshake.
-    const m = membership.reserve(claims.room, claims.sub);
+    const m = membership.reserve(claims.room, claims.sub, { mid: claims.mid, esq: claims.esq });
     pendingJoins++;
     try {
       await relay.ready(m.room);

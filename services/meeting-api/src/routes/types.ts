@@ -1,11 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import type { EventHub } from '../domain/event-hub';
 import type { MeetingDeps } from '../domain/meetings';
 import type { ParticipationDeps } from '../domain/participation';
 import type { ApiMetrics } from '../metrics';
 
 /** `metrics` is how routes and their domain calls record sign-ins, event streams and the like. */
-export type RouteDeps = MeetingDeps & ParticipationDeps & { metrics: ApiMetrics };
+export type RouteDeps = MeetingDeps & ParticipationDeps & { hub: EventHub; metrics: ApiMetrics };
 export type RoutePlugin = FastifyPluginAsync<{ deps: RouteDeps }, never, TypeBoxTypeProvider>;
 
 declare module 'fastify' {
