@@ -60,7 +60,18 @@ export async function createLogger(settings: LoggerSettings): Promise<Logger> {
     singleLine: true,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,service,instance',
+    // Only pino's own error key (renamed below) is printed as a multi-line error; `error` is a field.
+    errorLikeObjectKeys: ['err'],
     sync: true,
   });
-  return pino(options, stream);
+  // pino-pretty prints an `err` field over many lines (its stack); under another name it stays
+  // on the event's line like any other field.
+  const formatters: LoggerOptions['formatters'] = {
+    log: (object) => {
+      if (!('err' in object)) return object;
+      const { err, ...rest } = object;
+      return { ...rest, error: err };
+    },
+  };
+  return pino({ ...options, formatters }, stream);
 }
