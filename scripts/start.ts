@@ -38,6 +38,7 @@ const children: ChildProcess[] = services.map(({ entry }) =>
 console.log(
   [
     '',
+    `  Web app       http://${host}:${apiPort}/`,
     `  Meeting API   http://${host}:${apiPort}/api/v1/meetings   (OpenAPI: http://${host}:${apiPort}/openapi.json)`,
     `  Media Server  ws://${host}:${mediaPort}/lobby?token=<room_token>`,
     `  Database      ${env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `embedded PGlite in ${dataDir}/pgdata`}`,

@@ -11,6 +11,8 @@ import { argon2Hasher, type PasswordHasher } from './domain/passwords';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { identifyByEmailCookie, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
+import { registerWebApp } from './plugins/web-app';
+import { clientConfigRoutes } from './routes/client-config';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
 import { participantRoutes } from './routes/participants';
@@ -25,7 +27,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
 }
 
-export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'logLevel' | 'corsOrigins' | 'bodyLimitBytes'>;
+export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'logLevel' | 'corsOrigins' | 'bodyLimitBytes'> &
+  Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>>;
 
 /** Pino options: never a cookie, password, token or secret in a log line. */
 export function loggerOptions(level: string): FastifyServerOptions['logger'] {
@@ -144,6 +147,14 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     { prefix: '/api/v1' },
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(clientConfigRoutes, {
+    mediaServerPublicUrl: config.mediaServerPublicUrl,
+    mediaServerPort: config.mediaServerPort ?? 8080,
+  });
+  // The web app: only its built files and client routes, so no API path is shadowed.
+  if (config.webAppDir !== undefined && !(await registerWebApp(app, config.webAppDir))) {
+    app.log.warn({ dir: config.webAppDir }, 'the web app is not built (npm run build): not serving it');
+  }
 
   installMethodNotAllowed({ corsPreflight: config.corsOrigins !== undefined });
   return app;

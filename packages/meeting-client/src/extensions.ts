@@ -1,0 +1,69 @@
+/**
+ * Shapes from EXTENSIONS.md (sign-in §A, events §B, controls §C) that `meeting-types`
+ * does not carry yet: those issues land in parallel. Each type here is replaced by
+ * the `meeting-types` export of the same name once it exists on main; nothing here
+ * re-declares a shape that `meeting-types` already has.
+ */
+import type { MeetingInfoResponse, ParticipantStatusResponse } from 'meeting-types';
+
+/** §C settings, as returned in MeetingInfoResponse when the controls have landed. */
+export interface MeetingSettings {
+  waiting_room_enabled: boolean;
+  admit_policy: 'any_admitted' | 'hosts';
+  host_leave_policy: 'end_meeting' | 'transfer';
+  locked: boolean;
+  max_participants: number | null;
+  allow_guests: boolean;
+}
+
+/** `PATCH /api/v1/meetings/{id}`: any subset of the settings, plus the password (null removes it). */
+export type UpdateMeetingRequest = Partial<MeetingSettings> & { password?: string | null };
+
+export type ParticipantRole = 'host' | 'cohost' | 'attendee';
+
+/** A participant row with the §C additions, which are absent until the controls land. */
+export type Participant = Omit<ParticipantStatusResponse, 'status'> & {
+  role?: ParticipantRole;
+  banned?: boolean;
+  status: ParticipantStatusResponse['status'] | 'removed';
+};
+
+/** Meeting info with the §C settings when the server has them. */
+export type MeetingInfo = Omit<MeetingInfoResponse, 'your_status'> &
+  Partial<MeetingSettings> & { your_status: Participant | null };
+
+/** `GET /session` (§A). */
+export interface SessionInfo {
+  email: string;
+  name: string | null;
+  kind: 'oidc' | 'dev' | 'guest' | 'email-cookie';
+  expires_at: number | null;
+}
+
+/** `POST /login/dev` and `POST /api/v1/guest-session` (§A). */
+export type SessionGrant = SessionInfo & { session_token: string };
+
+export const MEETING_EVENT_TYPES = [
+  'meeting.activated',
+  'meeting.updated',
+  'meeting.ended',
+  'meeting.deleted',
+  'participant.waiting',
+  'participant.admitted',
+  'participant.rejected',
+  'participant.left',
+  'participant.removed',
+  'participant.role_changed',
+] as const;
+export type MeetingEventType = (typeof MEETING_EVENT_TYPES)[number];
+
+/** One event of the ordered per-meeting log (§B). */
+export interface MeetingEvent {
+  seq: number;
+  type: MeetingEventType;
+  meeting_id: string;
+  occurred_at: number;
+  actor: string | null;
+  meeting?: Omit<MeetingInfo, 'your_status'>;
+  participant?: Participant;
+}
