@@ -51,10 +51,15 @@ export function Checkbox({ label, checked, onChange, hint }: { label: string; ch
   );
 }
 
-export function Page({ title, children, wide }: { title: string; children: ReactNode; wide?: boolean }) {
+/** A card with its heading; the first on a screen is the `h1`, the others `h2`. */
+export function Page({ title, children, wide, level = 1 }: { title: string; children: ReactNode; wide?: boolean; level?: 1 | 2 }) {
+  const id = useId();
+  const Heading = level === 1 ? 'h1' : 'h2';
   return (
-    <section className={wide ? 'page wide' : 'page'} aria-labelledby="page-title">
-      <h1 id="page-title">{title}</h1>
+    <section className={wide ? 'page wide' : 'page'} aria-labelledby={id}>
+      <Heading id={id} className={level === 2 ? 'card-title' : undefined}>
+        {title}
+      </Heading>
       {children}
     </section>
   );

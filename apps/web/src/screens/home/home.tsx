@@ -22,7 +22,7 @@ export function Home({ identity, onSignedOut }: { identity: Identity; onSignedOu
           <CreateMeeting />
         </>
       )}
-      <JoinById />
+      <JoinById level={2} />
     </div>
   );
 }
@@ -162,7 +162,7 @@ function CreateMeeting() {
   };
 
   return (
-    <Page title="New meeting">
+    <Page title="New meeting" level={2}>
       <form onSubmit={submit}>
         <Field
           label="Meeting id (optional)"
@@ -208,7 +208,7 @@ function CreateMeeting() {
   );
 }
 
-function JoinById() {
+function JoinById({ level }: { level: 1 | 2 }) {
   const [input, setInput] = useState('');
   const [error, setError] = useState<string | null>(null);
   const submit = (e: FormEvent) => {
@@ -218,7 +218,7 @@ function JoinById() {
     else navigate(meetingPath(id));
   };
   return (
-    <Page title="Join a meeting">
+    <Page title="Join a meeting" level={level}>
       <form onSubmit={submit}>
         <Field label="Meeting link or id" name="join-id" required value={input} onChange={(e) => setInput(e.target.value)} />
         {error && (

@@ -59,9 +59,9 @@ export function HostPanel({ info, me, version, onChanged }: { info: MeetingInfo;
   const banOn = controls;
 
   return (
-    <Page title="Host controls" wide>
+    <Page title="Host controls" wide level={2}>
       <section aria-labelledby="knock-title">
-        <h2 id="knock-title">Waiting room{waiting ? ` (${waiting.length})` : ''}</h2>
+        <h3 id="knock-title">Waiting room{waiting ? ` (${waiting.length})` : ''}</h3>
         <ErrorMessage error={error} />
         {notice && <StatusMessage>{notice}</StatusMessage>}
         {notificationsAvailable() && permission === 'default' && (
@@ -126,7 +126,7 @@ function Settings({ info, act }: { info: MeetingInfo; onChanged(): void; act(a: 
   const patch = (p: UpdateMeetingRequest, done: string) => act(() => api.updateMeeting(info.meeting_id, p), done);
   return (
     <section aria-labelledby="settings-title">
-      <h2 id="settings-title">Settings</h2>
+      <h3 id="settings-title">Settings</h3>
       <Checkbox
         label="Waiting room"
         hint="Off: people who join are let in at once (guests still wait)."

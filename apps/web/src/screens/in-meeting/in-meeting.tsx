@@ -83,8 +83,10 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
                 {people.map((p) => (
                   <li key={p.email}>
                     <span>
-                      {p.display_name ?? p.email}
-                      {p.email === identity.email && ' (you)'}
+                      <span className="name">
+                        {p.display_name ?? p.email}
+                        {p.email === identity.email && ' (you)'}
+                      </span>
                       {p.is_host ? <span className="badge">host</span> : p.role === 'cohost' ? <span className="badge">co-host</span> : null}
                     </span>
                     {hasControls(info) && isHostLike(me) && p.email !== identity.email && (

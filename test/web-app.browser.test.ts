@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { MeetingClient } from 'meeting-client';
+import type { Browser, Page } from 'playwright-core';
+import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
+import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
+import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
+import { ensureWebAppBuilt, launchChromium, openPage, screen, WEB_DIST, type WatchedPage } from './browser';
+
+/**
+ * The product in a real browser: a host and attendees in separate browser
+ * contexts (separate cookies), against a Meeting API serving the built app and
+ * a Media Server, both on free ports. Every screen is screenshotted and checked
+ * with axe-core; no page may log an error.
+ */
+let api: TestApp;
+let media: MediaServer;
+let base: string;
+let browser: Browser;
+const pages: WatchedPage[] = [];
+
+before(async () => {
+  ensureWebAppBuilt();
+  media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {
+    logger: pino({ level: 'silent' }),
+  });
+  const { port: mediaPort } = await media.listen();
+  api = await startTestApp({
+    config: { jwtSecret: TEST_SECRET, webAppDir: WEB_DIST, mediaServerPublicUrl: `ws://127.0.0.1:${mediaPort}` },
+  });
+  await api.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = api.app.server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await media?.close();
+  await api?.close();
+});
+
+async function open(options: { phone?: boolean } = {}): Promise<Page> {
+  const watched = await openPage(browser, options);
+  pages.push(watched);
+  return watched.page;
+}
+
+function watched(page: Page): WatchedPage {
+  return pages.find((p) => p.page === page)!;
+}
+
+async function signIn(page: Page, email: string, name: string): Promise<void> {
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Display name (optional)').fill(name);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+function heading(page: Page, name: string | RegExp) {
+  return page.getByRole('heading', { level: 1, name });
+}
+
+test('host and attendees in the browser: sign in, create, share, knock, admit, reject, end', async (t) => {
+  // Steps build on each other: after a failure the rest are skipped (the failure is what to read).
+  let broken = false;
+  const step = (name: string, fn: () => Promise<void>) =>
+    t.test(name, { skip: broken ? 'an earlier step failed' : false }, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        broken = true;
+        throw err;
+      }
+    });
+  const host = await open();
+  const alice = await open({ phone: true });
+  const bob = await open();
+  let link = '';
+  const meetingId = 'team-sync';
+
+  await step('the host signs in and sees an empty list of meetings', async () => {
+    await host.goto(`${base}/`);
+    await heading(host, 'Sign in').waitFor();
+    await screen(host, 'sign-in');
+    await signIn(host, 'hannah@example.com', 'Hannah Host');
+    await heading(host, 'Your meetings').waitFor();
+    await host.getByText('No meetings yet').waitFor();
+    await screen(host, 'home-empty');
+  });
+
+  await step('the host creates a meeting and starts it; the call server connection opens', async () => {
+    await host.getByLabel('Meeting id (optional)').fill(meetingId);
+    await host.getByRole('button', { name: 'Create and open' }).click();
+    await heading(host, `Join “${meetingId}”`).waitFor();
+    assert.equal(new URL(host.url()).pathname, `/m/${meetingId}`);
+    await screen(host, 'host-pre-join');
+    await host.getByRole('button', { name: 'Start the meeting' }).click();
+    await heading(host, `Meeting “${meetingId}”`).waitFor();
+    await host.getByTestId('media-state').getByText('Connected to the call server.').waitFor();
+    await host.getByTestId('participants').getByText('Hannah Host (you)').waitFor();
+    link = await host.getByLabel('Invite link').inputValue();
+    assert.equal(link, `${base}/m/${meetingId}`);
+    await host.getByText('Nobody is waiting.').waitFor();
+    await screen(host, 'host-in-meeting');
+  });
+
+  await step('the attendee opens the shared link on a phone, signs in and lands back on the meeting', async () => {
+    await alice.goto(link);
+    await heading(alice, 'Sign in to join the meeting').waitFor();
+    await screen(alice, 'attendee-sign-in-from-link');
+    await signIn(alice, 'alice@example.com', 'Alice');
+    await heading(alice, `Join “${meetingId}”`).waitFor();
+    assert.equal(new URL(alice.url()).pathname, `/m/${meetingId}`);
+    assert.equal(await alice.getByLabel('Your name').inputValue(), 'Alice');
+    await screen(alice, 'attendee-pre-join');
+  });
+
+  await step('the attendee knocks; the host sees the knock appear without reloading', async () => {
+    await alice.getByRole('button', { name: 'Ask to join' }).click();
+    await heading(alice, 'Waiting for the host to let you in').waitFor();
+    await screen(alice, 'attendee-lobby');
+    await host.getByTestId('waiting').getByText('Alice', { exact: true }).waitFor();
+    await host.getByRole('heading', { name: 'Waiting room (1)' }).waitFor();
+    await screen(host, 'host-sees-knock');
+  });
+
+  await step('the host admits; both see each other in the participants list', async () => {
+    await host.getByRole('button', { name: 'Admit Alice' }).click();
+    await heading(alice, `Meeting “${meetingId}”`).waitFor();
+    await alice.getByTestId('participants').getByText('Alice (you)').waitFor();
+    await alice.getByTestId('participants').getByText('Hannah Host', { exact: true }).waitFor();
+    await alice.getByTestId('media-state').getByText('Connected to the call server.').waitFor();
+    await host.getByTestId('participants').getByText('Alice', { exact: true }).waitFor();
+    await host.getByRole('heading', { name: 'Participants (2)' }).waitFor();
+    await screen(alice, 'attendee-in-meeting');
+    await screen(host, 'host-with-attendee');
+  });
+
+  await step('a second attendee knocks and is rejected: the page says so', async () => {
+    await bob.goto(link);
+    await signIn(bob, 'bob@example.com', 'Bob');
+    await bob.getByRole('button', { name: 'Ask to join' }).click();
+    await heading(bob, 'Waiting for the host to let you in').waitFor();
+    await host.getByTestId('waiting').getByText('Bob', { exact: true }).waitFor();
+    await host.getByRole('button', { name: 'Reject Bob' }).click();
+    await heading(bob, 'The host did not let you in').waitFor();
+    await screen(bob, 'attendee-rejected');
+    await host.getByText('Nobody is waiting.').waitFor();
+  });
+
+  let controls = false;
+  await step('the meeting carries its settings when the meeting controls have landed', async () => {
+    const info = await new MeetingClient({ baseUrl: base, headers: { cookie: 'email=hannah@example.com' } }).getMeeting(meetingId);
+    controls = info.waiting_room_enabled !== undefined;
+    assert.equal(info.state, 'active');
+  });
+
+  if (controls) {
+    await step('controls: the host removes the attendee, who is told so', async () => {
+      await host.getByRole('button', { name: 'Remove Alice' }).click();
+      await heading(alice, 'You were removed from the meeting').waitFor();
+      await screen(alice, 'attendee-removed');
+    });
+    await step('controls: a banned attendee is told they cannot join', async () => {
+      await bob.getByRole('button', { name: 'Ask again' }).click();
+      await bob.getByRole('button', { name: 'Ask to join' }).click();
+      await host.getByTestId('waiting').getByText('Bob', { exact: true }).waitFor();
+      await host.getByRole('button', { name: 'Ban Bob' }).click();
+      await heading(bob, 'You cannot join this meeting').waitFor();
+      await screen(bob, 'attendee-banned');
+    });
+    await step('controls: the host ends the meeting; a waiting attendee is told it ended', async () => {
+      await alice.getByRole('button', { name: 'Ask to join again' }).click();
+      await alice.getByRole('button', { name: 'Ask to join' }).click();
+      await heading(alice, 'Waiting for the host to let you in').waitFor();
+      await host.getByRole('button', { name: 'End meeting for everyone' }).click();
+      await heading(alice, 'The meeting has ended').waitFor();
+      await screen(alice, 'attendee-meeting-ended');
+    });
+  } else {
+    await step('the host leaves, which ends the meeting: the attendee is told it ended', async () => {
+      await host.getByRole('button', { name: 'Leave and end the meeting' }).click();
+      await heading(host, 'You left the meeting').waitFor();
+      await screen(host, 'host-left');
+      await heading(alice, 'The meeting has ended').waitFor();
+      await screen(alice, 'attendee-meeting-ended');
+    });
+  }
+
+  await step('the host\'s list shows the meeting with its state and counts, and can delete it', async () => {
+    await host.getByRole('button', { name: 'Back to your meetings' }).click();
+    await heading(host, 'Your meetings').waitFor();
+    const row = host.getByRole('row', { name: new RegExp(meetingId) });
+    await row.getByText('ended').waitFor();
+    await screen(host, 'home-with-meeting');
+    await host.getByRole('button', { name: `Delete ${meetingId}` }).click();
+    await host.getByText(`Deleted "${meetingId}".`).waitFor();
+    await host.getByText('No meetings yet').waitFor();
+  });
+
+  await step('errors are human messages: a taken meeting id, a bad link', async () => {
+    watched(host).expectFailure(409, /^\/api\/v1\/meetings$/);
+    await host.getByLabel('Meeting id (optional)').fill('taken-id');
+    await host.getByRole('button', { name: 'Create and open' }).click();
+    await heading(host, 'Join “taken-id”').waitFor();
+    await host.goto(`${base}/`);
+    await host.getByLabel('Meeting id (optional)').fill('taken-id');
+    await host.getByRole('button', { name: 'Create and open' }).click();
+    await host.getByRole('alert').getByText('A meeting with that id already exists').waitFor();
+    await host.getByLabel('Meeting link or id').fill('https://elsewhere.example/not-a-meeting');
+    await host.getByRole('button', { name: 'Join', exact: true }).click();
+    await host.getByRole('alert').getByText('Paste a meeting link').waitFor();
+    await screen(host, 'home-errors');
+  });
+
+  await step('works by keyboard: tab to the sign-out button and press Enter', async () => {
+    const focused: string[] = [];
+    for (let i = 0; i < 4 && !focused.includes('Sign out'); i++) {
+      await host.keyboard.press('Tab');
+      focused.push(await host.evaluate<string>("document.activeElement?.innerText?.trim() ?? ''"));
+    }
+    assert.ok(focused.includes('Sign out'), `tab order reached: ${focused.join(' | ')}`);
+    const outline = await host.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle');
+    assert.notEqual(outline, 'none', 'the focused control shows a visible focus ring');
+    await host.keyboard.press('Enter');
+    await heading(host, 'Sign in').waitFor();
+  });
+
+  if (broken) return;
+  for (const p of pages) assert.deepEqual(p.problems, [], 'no console errors or uncaught exceptions');
+});
