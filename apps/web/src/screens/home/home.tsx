@@ -69,6 +69,7 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
         <p className="muted">No meetings yet. Create one below.</p>
       ) : (
         <>
+          <div className="table-scroll" role="region" aria-label="Your meetings, scrollable" tabIndex={0}>
           <table>
             <caption className="visually-hidden">Your meetings</caption>
             <thead>
@@ -94,8 +95,8 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
                   <td>
                     <span className={m.state === 'active' ? 'badge live' : 'badge'}>{stateLabel(m.state)}</span>
                   </td>
-                  <td>{m.participant_count}</td>
-                  <td>{m.waiting_count}</td>
+                  <td>{m.state === 'active' ? m.participant_count : '—'}</td>
+                  <td>{m.state === 'active' ? m.waiting_count : '—'}</td>
                   <td>
                     <button type="button" className="danger secondary" onClick={() => remove(m)} aria-label={`Delete ${m.meeting_id}`}>
                       Delete
@@ -105,6 +106,8 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
               ))}
             </tbody>
           </table>
+          </div>
+          {page.total > PAGE_SIZE && (
           <nav className="row" aria-label="Pages of meetings">
             <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
               Previous
@@ -116,6 +119,7 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
               Next
             </button>
           </nav>
+          )}
         </>
       )}
     </Page>

@@ -59,7 +59,7 @@ export function HostPanel({ info, me, version, onChanged }: { info: MeetingInfo;
   const banOn = controls;
 
   return (
-    <Page title="Host controls" wide level={2}>
+    <Page title={isHostLike(me) ? 'Host controls' : 'Let people in'} wide level={2}>
       <section aria-labelledby="knock-title">
         <h3 id="knock-title">Waiting room{waiting ? ` (${waiting.length})` : ''}</h3>
         <ErrorMessage error={error} />

@@ -52,7 +52,7 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
   return (
     <div className="stack">
       <Page title={`Meeting “${info.meeting_id}”`} wide>
-        <div className="row">
+        <div className="row live-line">
           <span className="badge live">live</span>
           <span className="muted">{liveHint(mode)}</span>
         </div>

@@ -6,7 +6,7 @@ import { Page } from '../../ui/components';
 export function Lobby({ info, mode, onCancel }: { info: MeetingInfo; mode: LiveMode; onCancel(): void }) {
   return (
     <Page title="Waiting for the host to let you in">
-      <div className="row">
+      <div className="waiting-row">
         <div className="spinner" aria-hidden="true" />
         <p role="status">
           You asked to join <strong>{info.meeting_id}</strong>, hosted by {info.host_display_name ?? info.host}. This page updates by itself.
