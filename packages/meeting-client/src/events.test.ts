@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { openEventStream, readServerSentEvents } from './events';
-import type { MeetingEvent } from './extensions';
+import type { MeetingEvent } from 'meeting-types';
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();

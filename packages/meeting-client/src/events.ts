@@ -1,5 +1,5 @@
 import { MeetingApiError, parseEnvelope } from './errors';
-import type { MeetingEvent } from './extensions';
+import type { MeetingEvent } from 'meeting-types';
 
 export interface EventStreamHandlers {
   /** Every event, in order, each once (resumes use `Last-Event-ID`). */

@@ -43,27 +43,5 @@ export interface SessionInfo {
 /** `POST /login/dev` and `POST /api/v1/guest-session` (§A). */
 export type SessionGrant = SessionInfo & { session_token: string };
 
-export const MEETING_EVENT_TYPES = [
-  'meeting.activated',
-  'meeting.updated',
-  'meeting.ended',
-  'meeting.deleted',
-  'participant.waiting',
-  'participant.admitted',
-  'participant.rejected',
-  'participant.left',
-  'participant.removed',
-  'participant.role_changed',
-] as const;
-export type MeetingEventType = (typeof MEETING_EVENT_TYPES)[number];
-
-/** One event of the ordered per-meeting log (§B). */
-export interface MeetingEvent {
-  seq: number;
-  type: MeetingEventType;
-  meeting_id: string;
-  occurred_at: number;
-  actor: string | null;
-  meeting?: Omit<MeetingInfo, 'your_status'>;
-  participant?: Participant;
-}
+/** Events (§B) are in meeting-types. */
+export { MEETING_EVENT_TYPES, type MeetingEvent, type MeetingEventType } from 'meeting-types';
