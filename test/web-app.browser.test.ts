@@ -19,6 +19,8 @@ let media: MediaServer;
 let base: string;
 let browser: Browser;
 const pages: WatchedPage[] = [];
+/** Which parts of EXTENSIONS.md this API has (they land in parallel): the test covers what is there. */
+const landed = { events: false, signIn: false };
 
 before(async () => {
   ensureWebAppBuilt();
@@ -33,6 +35,10 @@ before(async () => {
   const address = api.app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   browser = await launchChromium();
+  const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+  landed.events = '/api/v1/meetings/{meeting_id}/events' in openapi.paths;
+  const session = await fetch(`${base}/session`);
+  landed.signIn = !(session.status === 404 && ((await session.json()) as { result: { code: string } }).result.code === 'NOT_FOUND');
 });
 
 after(async () => {
@@ -102,6 +108,8 @@ test('host and attendees in the browser: sign in, create, share, knock, admit, r
     link = await host.getByLabel('Invite link').inputValue();
     assert.equal(link, `${base}/m/${meetingId}`);
     await host.getByText('Nobody is waiting.').waitFor();
+    // Live events where the route exists; the page says how it stays current either way.
+    await host.getByText(landed.events ? 'Live updates: on.' : 'Live updates: checking every few seconds.').waitFor();
     await screen(host, 'host-in-meeting');
   });
 
@@ -155,6 +163,28 @@ test('host and attendees in the browser: sign in, create, share, knock, admit, r
     controls = info.waiting_room_enabled !== undefined;
     assert.equal(info.state, 'active');
   });
+
+  if (controls && landed.signIn) {
+    await step('guests: the host allows guests; a guest knocks without an account and is let in', async () => {
+      await host.getByLabel('Allow guests').check();
+      await host.getByText('Guests may knock.').waitFor();
+      const guest = await open({ phone: true });
+      await guest.goto(link);
+      await guest.getByLabel('Your name').fill('Gina Guest');
+      await guest.getByRole('button', { name: 'Continue as guest' }).click();
+      await heading(guest, `Join “${meetingId}”`).waitFor();
+      await guest.getByRole('button', { name: 'Ask to join' }).click();
+      await heading(guest, 'Waiting for the host to let you in').waitFor();
+      await host.getByTestId('waiting').getByText('Gina Guest', { exact: true }).waitFor();
+      await host.getByRole('button', { name: 'Admit Gina Guest' }).click();
+      await heading(guest, `Meeting “${meetingId}”`).waitFor();
+      await guest.getByTestId('participants').getByText('Gina Guest (you)').waitFor();
+      await screen(guest, 'guest-in-meeting');
+      await guest.getByRole('button', { name: 'Leave', exact: true }).click();
+      await heading(guest, 'You left the meeting').waitFor();
+      await host.getByRole('heading', { name: 'Participants (2)' }).waitFor();
+    });
+  }
 
   if (controls) {
     await step('controls: the host removes the attendee, who is told so', async () => {
