@@ -80,6 +80,14 @@ export function MeetingPage({ meetingId, identity, onSignedOut }: { meetingId: s
     void refresh();
   }, [refresh]);
 
+  // Before the host starts: look again now and then, so "Ask to join" works as soon as it can.
+  const notStarted = view.name === 'prejoin' && info !== null && info.state !== 'active' && info.host !== identity.email;
+  useEffect(() => {
+    if (!notStarted) return;
+    const timer = setInterval(() => void refresh(), 5000);
+    return () => clearInterval(timer);
+  }, [notStarted, refresh]);
+
   // Live updates while knocking or inside.
   const live = view.name === 'lobby' || view.name === 'in';
   useEffect(() => {

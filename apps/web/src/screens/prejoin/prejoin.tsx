@@ -47,7 +47,9 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
       ) : (
         <p>
           Hosted by <strong>{info?.host_display_name ?? info?.host}</strong>.{' '}
-          {info?.state === 'active' ? 'The host will be asked to let you in.' : 'The host has not started this meeting yet.'}
+          {info?.state === 'active'
+            ? 'The host will be asked to let you in.'
+            : 'The host has not started this meeting yet; this page updates when they do.'}
         </p>
       )}
       {isHost && (
