@@ -107,6 +107,11 @@ test('host and attendees in the browser: sign in, create, share, knock, admit, r
     await host.getByTestId('participants').getByText('Hannah Host (you)').waitFor();
     link = await host.getByLabel('Invite link').inputValue();
     assert.equal(link, `${base}/m/${meetingId}`);
+    // Share: "Copy link" puts it on the clipboard and says so.
+    await watched(host).context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    await host.getByRole('button', { name: 'Copy link' }).click();
+    await host.getByText('Link copied.').waitFor();
+    assert.equal(await host.evaluate<string>('navigator.clipboard.readText()'), link);
     await host.getByText('Nobody is waiting.').waitFor();
     // Live events where the route exists; the page says how it stays current either way.
     await host.getByText(landed.events ? 'Live updates: on.' : 'Live updates: checking every few seconds.').waitFor();

@@ -85,7 +85,7 @@ export function HostPanel({ info, me, version, onChanged }: { info: MeetingInfo;
                 return (
                   <li key={p.email}>
                     <span>
-                      <strong>{who}</strong> <span className="muted hide-narrow">{p.display_name ? p.email : ''}</span>
+                      <strong>{who}</strong> is asking to join <span className="muted hide-narrow">{p.display_name ? `(${p.email})` : ''}</span>
                     </span>
                     <span className="row">
                       <button type="button" onClick={() => act(() => api.admit(info.meeting_id, p.email), `Let ${who} in.`)} aria-label={`Admit ${who}`}>

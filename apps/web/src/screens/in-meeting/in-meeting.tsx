@@ -47,6 +47,16 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
     );
   }, [info.meeting_id, version]);
 
+  const [copied, setCopied] = useState<string | null>(null);
+  const copyLink = async () => {
+    try {
+      await navigator.clipboard.writeText(meetingLink(info.meeting_id));
+      setCopied('Link copied.');
+    } catch {
+      setCopied('Copying is blocked here: select the link and copy it.');
+    }
+  };
+
   const hostLeaving = me.is_host && info.host_leave_policy !== 'transfer';
 
   return (
@@ -60,10 +70,15 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
           <label htmlFor="meeting-link">Invite link</label>
           <div className="link-box">
             <input id="meeting-link" readOnly value={meetingLink(info.meeting_id)} onFocus={(e) => e.target.select()} />
-            <button type="button" className="secondary" onClick={() => void navigator.clipboard?.writeText(meetingLink(info.meeting_id)).catch(() => {})}>
+            <button type="button" className="secondary" onClick={() => void copyLink()}>
               Copy link
             </button>
           </div>
+          {copied && (
+            <small className="hint" role="status">
+              {copied}
+            </small>
+          )}
         </div>
         <ErrorMessage error={error} />
         <div className="meeting-layout">
