@@ -63,6 +63,20 @@ async function signIn(page: Page, email: string, name: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** Counts AudioContexts (the knock chime) and records notifications, with notifications allowed. */
+const KNOCK_RECORDER = `
+  window.__knockSounds = 0;
+  window.__notifications = [];
+  const RealAudioContext = window.AudioContext;
+  window.AudioContext = class extends RealAudioContext {
+    constructor(...args) { super(...args); window.__knockSounds += 1; }
+  };
+  function RecordingNotification(title) { window.__notifications.push(title); }
+  RecordingNotification.permission = 'granted';
+  RecordingNotification.requestPermission = () => Promise.resolve('granted');
+  window.Notification = RecordingNotification;
+`;
+
 function heading(page: Page, name: string | RegExp) {
   return page.getByRole('heading', { level: 1, name });
 }
@@ -86,6 +100,8 @@ test('host and attendees in the browser: sign in, create, share, knock, admit, r
   const meetingId = 'team-sync';
 
   await step('the host signs in and sees an empty list of meetings', async () => {
+    // Record the knock chime (an AudioContext) and notifications (allowed) as the page makes them.
+    await host.addInitScript(KNOCK_RECORDER);
     await host.goto(`${base}/`);
     await heading(host, 'Sign in').waitFor();
     await screen(host, 'sign-in');
@@ -135,6 +151,8 @@ test('host and attendees in the browser: sign in, create, share, knock, admit, r
     await screen(alice, 'attendee-lobby');
     await host.getByTestId('waiting').getByText('Alice', { exact: true }).waitFor();
     await host.getByRole('heading', { name: 'Waiting room (1)' }).waitFor();
+    assert.ok((await host.evaluate<number>('window.__knockSounds')) >= 1, 'a chime was played');
+    assert.deepEqual(await host.evaluate<string[]>('window.__notifications'), ['Alice is asking to join']);
     await screen(host, 'host-sees-knock');
   });
 
