@@ -241,6 +241,13 @@ test('host and attendees in the browser: sign in, create, share, knock, admit, r
     });
   }
 
+  await step('the attendee goes back to their own list, at phone width', async () => {
+    await alice.getByRole('button', { name: 'Back to your meetings' }).click();
+    await heading(alice, 'Your meetings').waitFor();
+    assert.equal(await alice.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'), true, 'no sideways scrolling');
+    await screen(alice, 'attendee-home-phone');
+  });
+
   await step('the host\'s list shows the meeting with its state and counts, and can delete it', async () => {
     await host.getByRole('button', { name: 'Back to your meetings' }).click();
     await heading(host, 'Your meetings').waitFor();
