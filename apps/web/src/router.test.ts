@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MeetingApiError } from 'meeting-client';
+import { ERROR_CODES } from 'meeting-types';
 import { meetingIdFromInput, parseRoute } from './router';
-import { humanMessage } from './ui/messages';
+import { humanMessage, MESSAGES } from './ui/messages';
 
 test('routes: / is home, /m/{id} a meeting (percent-decoded), anything else not found', () => {
   assert.deepEqual(parseRoute('/'), { name: 'home' });
@@ -29,4 +30,8 @@ test('every error becomes a sentence; unknown codes keep the server message', ()
   assert.match(humanMessage(new MeetingApiError('INVALID_REQUEST', 'body/email must be string', 400)), /not valid.*body\/email must be string/);
   assert.equal(humanMessage(new MeetingApiError('SOMETHING_NEW', 'A newer server says so', 400)), 'A newer server says so');
   assert.equal(humanMessage('?'), 'Something went wrong.');
+});
+
+test('every error code of the contract has a human message', () => {
+  assert.deepEqual(ERROR_CODES.filter((code) => !(code in MESSAGES)), []);
 });

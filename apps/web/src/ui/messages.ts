@@ -1,7 +1,7 @@
 import { MeetingApiError } from 'meeting-client';
 
 /** What each error code means to a person using the app. */
-const MESSAGES: Record<string, string> = {
+export const MESSAGES: Record<string, string> = {
   UNAUTHORIZED: 'You are signed out. Please sign in again.',
   INVALID_MEETING_ID: 'That meeting id is not valid: use 1–255 letters, digits, "-" or "_".',
   TOO_MANY_ATTENDEES: 'Too many attendees: a meeting can list at most 100.',
@@ -33,6 +33,15 @@ const MESSAGES: Record<string, string> = {
   TOKEN_REVOKED: 'Your access to this call was withdrawn.',
   INVALID_TOKEN: 'Your access to the call expired. Rejoin to continue.',
   TOO_MANY_CONNECTIONS: 'The call server is full. Please try again later.',
+  TOO_MANY_IDENTITY_CONNECTIONS: 'You are connected to calls from too many tabs or devices. Close one and try again.',
+  WAITING_ROOM_FULL: 'The waiting room is full. Please try again in a little while.',
+  REQUEST_TIMEOUT: 'The request took too long. Check your connection and try again.',
+  HEADERS_TOO_LARGE: 'Your browser sent too much data (often too many cookies). Clear this site’s cookies and try again.',
+  UNSUPPORTED_MEDIA_TYPE: 'The app sent something the server does not accept. Reload the page and try again.',
+  METHOD_NOT_ALLOWED: 'The app asked the server for something it does not do. Reload the page and try again.',
+  NOT_FOUND: 'This server does not offer that yet.',
+  MISSING_TOKEN: 'Your access to the call is missing. Rejoin to continue.',
+  TOKEN_REQUIRED: 'Your access to the call is missing. Rejoin to continue.',
 };
 
 /** An error (usually a {@link MeetingApiError}) as a sentence for the person using the app. */
