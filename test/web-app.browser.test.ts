@@ -259,13 +259,28 @@ test('host and attendees in the browser: sign in, create, share, knock, admit, r
     await host.getByText('No meetings yet').waitFor();
   });
 
+  await step('a meeting with a password: a wrong one is said plainly, the right one knocks', async () => {
+    await host.getByLabel('Meeting id (optional)').fill('locked-room');
+    await host.getByLabel('Password (optional)').fill('open sesame');
+    await host.getByRole('button', { name: 'Create and open' }).click();
+    await host.getByRole('button', { name: 'Start the meeting' }).click();
+    await heading(host, 'Meeting “locked-room”').waitFor();
+    watched(bob).expectFailure(403, /^\/api\/v1\/meetings\/locked-room\/join$/);
+    await bob.goto(`${base}/m/locked-room`);
+    await bob.getByLabel('Meeting password').fill('guess');
+    await bob.getByRole('button', { name: 'Ask to join' }).click();
+    await bob.getByRole('alert').getByText('That password is not right.').waitFor();
+    await screen(bob, 'attendee-wrong-password');
+    await bob.getByLabel('Meeting password').fill('open sesame');
+    await bob.getByRole('button', { name: 'Ask to join' }).click();
+    await heading(bob, 'Waiting for the host to let you in').waitFor();
+    await host.getByTestId('waiting').getByText('Bob', { exact: true }).waitFor();
+  });
+
   await step('errors are human messages: a taken meeting id, a bad link', async () => {
     watched(host).expectFailure(409, /^\/api\/v1\/meetings$/);
-    await host.getByLabel('Meeting id (optional)').fill('taken-id');
-    await host.getByRole('button', { name: 'Create and open' }).click();
-    await heading(host, 'Join “taken-id”').waitFor();
     await host.goto(`${base}/`);
-    await host.getByLabel('Meeting id (optional)').fill('taken-id');
+    await host.getByLabel('Meeting id (optional)').fill('locked-room');
     await host.getByRole('button', { name: 'Create and open' }).click();
     await host.getByRole('alert').getByText('A meeting with that id already exists').waitFor();
     await host.getByLabel('Meeting link or id').fill('https://elsewhere.example/not-a-meeting');
