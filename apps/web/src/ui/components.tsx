@@ -1,4 +1,4 @@
-import { useId, type ReactNode, type InputHTMLAttributes } from 'react';
+import { useEffect, useId, useRef, type ReactNode, type InputHTMLAttributes } from 'react';
 import { humanMessage } from './messages';
 
 export function ErrorMessage({ error }: { error: unknown }) {
@@ -51,13 +51,21 @@ export function Checkbox({ label, checked, onChange, hint }: { label: string; ch
   );
 }
 
-/** A card with its heading; the first on a screen is the `h1`, the others `h2`. */
-export function Page({ title, children, wide, level = 1 }: { title: string; children: ReactNode; wide?: boolean; level?: 1 | 2 }) {
+/**
+ * A card with its heading; the first on a screen is the `h1`, the others `h2`.
+ * `announce`: the screen replaced another (lobby → meeting): focus moves to its title,
+ * so keyboard and screen-reader users land on the new screen, not on a vanished button.
+ */
+export function Page({ title, children, wide, level = 1, announce }: { title: string; children: ReactNode; wide?: boolean; level?: 1 | 2; announce?: boolean }) {
   const id = useId();
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (announce) ref.current?.focus();
+  }, [announce]);
   const Heading = level === 1 ? 'h1' : 'h2';
   return (
     <section className={wide ? 'page wide' : 'page'} aria-labelledby={id}>
-      <Heading id={id} className={level === 2 ? 'card-title' : undefined}>
+      <Heading id={id} ref={ref} tabIndex={announce ? -1 : undefined} className={level === 2 ? 'card-title' : undefined}>
         {title}
       </Heading>
       {children}

@@ -61,7 +61,7 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
 
   return (
     <div className="stack">
-      <Page title={`Meeting “${info.meeting_id}”`} wide>
+      <Page title={`Meeting “${info.meeting_id}”`} wide announce>
         <div className="row live-line">
           <span className="badge live">live</span>
           <span className="muted">{liveHint(mode)}</span>

@@ -5,7 +5,7 @@ import { Page } from '../../ui/components';
 /** The waiting room, from the waiter's side. */
 export function Lobby({ info, mode, onCancel }: { info: MeetingInfo; mode: LiveMode; onCancel(): void }) {
   return (
-    <Page title="Waiting for the host to let you in">
+    <Page title="Waiting for the host to let you in" announce>
       <div className="waiting-row">
         <div className="spinner" aria-hidden="true" />
         <p role="status">

@@ -16,7 +16,7 @@ const TEXT: Record<OutcomeKind, { title: string; body: string; again?: string }>
 export function Outcome({ kind, meetingId, onAgain }: { kind: OutcomeKind; meetingId: string; onAgain(): void }) {
   const text = TEXT[kind];
   return (
-    <Page title={text.title}>
+    <Page title={text.title} announce>
       <p role="status" data-outcome={kind}>
         {text.body} <span className="muted">(Meeting “{meetingId}”.)</span>
       </p>
