@@ -123,8 +123,9 @@ test('host and attendees in the browser: sign in, create, share, knock, admit, r
     await host.getByTestId('participants').getByText('Hannah Host (you)').waitFor();
     link = await host.getByLabel('Invite link').inputValue();
     assert.equal(link, `${base}/m/${meetingId}`);
-    // Share: "Copy link" puts it on the clipboard and says so.
-    await watched(host).context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    // Share: "Copy link" puts it on the clipboard and says so. (Granting replaces the
+    // permission set, so camera and microphone stay granted for the call.)
+    await watched(host).context.grantPermissions(['clipboard-read', 'clipboard-write', 'camera', 'microphone'], { origin: base });
     await host.getByRole('button', { name: 'Copy link' }).click();
     await host.getByText('Link copied.').waitFor();
     assert.equal(await host.evaluate<string>('navigator.clipboard.readText()'), link);
