@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN_TTL_SECS } from 'meeting-types';
+import { readAuthConfig, type AuthConfig } from './auth/auth-config';
 import { EnvReader, LOG_LEVELS, type Env, type JwtSecretSource, type LogLevel } from 'service-runtime';
 
 
@@ -27,6 +28,8 @@ export interface MeetingApiConfig {
   mediaServerPort: number;
   /** `WEB_APP_DIR`: the built web app served at `/`; nothing is served when it holds no `index.html`. */
   webAppDir: string;
+  /** Sign-in: sessions, OIDC, cookies, the email cookie's switch (EXTENSIONS.md §A). */
+  auth: AuthConfig;
   /** `REQUEST_TIMEOUT_SECS` (30) × 1000: a request must arrive whole within this (408), and a socket idle this long is closed. */
   requestTimeoutMs: number;
   /** `KEEP_ALIVE_TIMEOUT_SECS` (5) × 1000: an idle keep-alive connection is closed after this. */
@@ -84,6 +87,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const webAppDir = resolve(read.string('WEB_APP_DIR', DEFAULT_WEB_APP_DIR));
 
   const secret = read.jwtSecret(production, dataDir);
+  const auth = readAuthConfig(read, env, production, secret.secret);
   read.done();
 
   return {
@@ -103,6 +107,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     mediaServerPublicUrl,
     mediaServerPort,
     webAppDir,
+    auth,
     requestTimeoutMs: requestTimeoutSecs * 1000,
     keepAliveTimeoutMs: keepAliveTimeoutSecs * 1000,
     maxConnections,
