@@ -172,3 +172,17 @@ test('a Meeting API session (from sign-in) is refused by the Media Server: only 
   assert.ok('ws' in ok, 'the room token minted for the session opens the lobby');
   ok.ws.close();
 });
+
+test('the typed client signs in (development), uses the session as a Bearer token and signs out', async () => {
+  const anonymous = new MeetingClient({ baseUrl: apiBase });
+  const grant = await anonymous.loginDev({ email: 'client-user@example.com', display_name: 'Client User' });
+  assert.equal(grant.kind, 'dev');
+  const user = anonymous.with({ authorization: `Bearer ${grant.session_token}` });
+  const session = await user.session();
+  assert.deepEqual([session.email, session.name, session.kind], ['client-user@example.com', 'Client User', 'dev']);
+  assert.equal((await user.profile()).email, 'client-user@example.com');
+  assert.equal((await user.createMeeting({ meeting_id: 'e2e-bearer' })).host, 'client-user@example.com');
+  await user.logout();
+  await assert.rejects(user.session(), (err: unknown) => err instanceof MeetingApiError && err.code === 'UNAUTHORIZED');
+  await assert.rejects(anonymous.guestSession({ display_name: '' }), (err: unknown) => err instanceof MeetingApiError && err.code === 'INVALID_REQUEST');
+});

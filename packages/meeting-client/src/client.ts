@@ -4,6 +4,10 @@ import type {
   CreateMeetingResponse,
   ClientConfigResponse,
   DeleteMeetingResponse,
+  DevLoginRequest,
+  GuestSessionRequest,
+  LogoutResponse,
+  ProfileResponse,
   JoinMeetingRequest,
   ListMeetingsQuery,
   ListMeetingsResponse,
@@ -123,13 +127,16 @@ export class MeetingClient {
   session(): Promise<SessionInfo> {
     return this.request('GET', '/session');
   }
-  loginDev(body: { email: string; display_name?: string }): Promise<SessionGrant> {
+  loginDev(body: DevLoginRequest): Promise<SessionGrant> {
     return this.request('POST', '/login/dev', body);
   }
-  guestSession(body: { display_name: string }): Promise<SessionGrant> {
+  guestSession(body: GuestSessionRequest): Promise<SessionGrant> {
     return this.request('POST', '/api/v1/guest-session', body);
   }
-  logout(): Promise<{ message: string }> {
+  profile(): Promise<ProfileResponse> {
+    return this.request('GET', '/profile');
+  }
+  logout(): Promise<LogoutResponse> {
     return this.request('POST', '/logout');
   }
 

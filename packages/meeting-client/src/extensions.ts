@@ -1,6 +1,6 @@
 /**
- * Shapes from EXTENSIONS.md (sign-in §A, events §B, controls §C) that `meeting-types`
- * does not carry yet: those issues land in parallel. Each type here is replaced by
+ * Shapes from EXTENSIONS.md that `meeting-types` does not carry yet (the controls, §C,
+ * land in parallel); sign-in and events are re-exported from `meeting-types`. Each type here is replaced by
  * the `meeting-types` export of the same name once it exists on main; nothing here
  * re-declares a shape that `meeting-types` already has.
  */
@@ -32,16 +32,8 @@ export type Participant = Omit<ParticipantStatusResponse, 'status'> & {
 export type MeetingInfo = Omit<MeetingInfoResponse, 'your_status'> &
   Partial<MeetingSettings> & { your_status: Participant | null };
 
-/** `GET /session` (§A). */
-export interface SessionInfo {
-  email: string;
-  name: string | null;
-  kind: 'oidc' | 'dev' | 'guest' | 'email-cookie';
-  expires_at: number | null;
-}
-
-/** `POST /login/dev` and `POST /api/v1/guest-session` (§A). */
-export type SessionGrant = SessionInfo & { session_token: string };
+/** Sign-in (§A) is in meeting-types. */
+export type { SessionResponse as SessionInfo, SessionTokenResponse as SessionGrant } from 'meeting-types';
 
 /** Events (§B) are in meeting-types. */
 export { MEETING_EVENT_TYPES, type MeetingEvent, type MeetingEventType } from 'meeting-types';
