@@ -91,10 +91,16 @@ export async function checkAccessibility(page: Page, screen: string): Promise<vo
 }
 
 let shotNumber = 0;
+let shotFolder = SHOTS;
+/** Screenshots of this test file go to `test-results/web/<name>/`. */
+export function screenshotsIn(name: string): void {
+  shotFolder = join(SHOTS, name);
+}
+
 /** A full-page screenshot named after the step, and the axe check of that screen. */
 export async function screen(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(shotFolder, { recursive: true });
   shotNumber += 1;
-  await page.screenshot({ path: join(SHOTS, `${String(shotNumber).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(shotFolder, `${String(shotNumber).padStart(2, '0')}-${name}.png`), fullPage: true });
   await checkAccessibility(page, name);
 }

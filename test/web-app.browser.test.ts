@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
-import { ensureWebAppBuilt, launchChromium, openPage, screen, WEB_DIST, type WatchedPage } from './browser';
+import { ensureWebAppBuilt, launchChromium, openPage, screen, screenshotsIn, WEB_DIST, type WatchedPage } from './browser';
 
 /**
  * The product in a real browser: a host and attendees in separate browser
@@ -23,6 +23,7 @@ const pages: WatchedPage[] = [];
 const landed = { events: false, signIn: false };
 
 before(async () => {
+  screenshotsIn('flow');
   ensureWebAppBuilt();
   media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {
     logger: pino({ level: 'silent' }),
