@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { pino } from 'pino';
-import { MeetingApiError, MeetingClient, parseEnvelope } from 'meeting-client';
+import { MeetingApiError, MeetingClient, parseEnvelope, type MeetingEvent } from 'meeting-client';
 import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
@@ -185,4 +185,38 @@ test('the typed client signs in (development), uses the session as a Bearer toke
   await user.logout();
   await assert.rejects(user.session(), (err: unknown) => err instanceof MeetingApiError && err.code === 'UNAUTHORIZED');
   await assert.rejects(anonymous.guestSession({ display_name: '' }), (err: unknown) => err instanceof MeetingApiError && err.code === 'INVALID_REQUEST');
+});
+
+test('the client follows the real event stream and resumes after a gap with Last-Event-ID, each event once', async () => {
+  const host = as('events-host@example.com');
+  await host.join('e2e-events', { display_name: 'Host' });
+  const seen: Array<[number, string, string | undefined]> = [];
+  const waitFor = (predicate: () => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`events so far: ${JSON.stringify(seen)}`)), 15_000);
+      const tick = setInterval(() => {
+        if (predicate()) {
+          clearTimeout(deadline);
+          clearInterval(tick);
+          resolve();
+        }
+      }, 20);
+    });
+  const record = { onEvent: (e: MeetingEvent) => seen.push([e.seq, e.type, 'participant' in e ? e.participant.email : undefined]) };
+  let opened = false;
+  const first = host.events('e2e-events', { ...record, onOpen: () => (opened = true) });
+  await waitFor(() => opened);
+  await as('ev-a@example.com').join('e2e-events', { display_name: 'A' });
+  await waitFor(() => seen.some(([, type, who]) => type === 'participant.waiting' && who === 'ev-a@example.com'));
+  const last = first.lastEventId;
+  first.close();
+  // While nobody listens: B knocks and A is admitted.
+  await as('ev-b@example.com').join('e2e-events', { display_name: 'B' });
+  await host.admit('e2e-events', 'ev-a@example.com');
+  const resumed = host.events('e2e-events', record, { after: last });
+  await waitFor(() => seen.some(([, type, who]) => type === 'participant.admitted' && who === 'ev-a@example.com'));
+  resumed.close();
+  const seqs = seen.map(([seq]) => seq);
+  assert.deepEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b), 'in order, no duplicates');
+  assert.ok(seen.some(([, type, who]) => type === 'participant.waiting' && who === 'ev-b@example.com'), 'the knock made during the gap is replayed');
 });
