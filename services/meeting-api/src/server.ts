@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import pino from 'pino';
-import { ConfigError } from 'service-runtime';
+import { ConfigError, DataLockedError } from 'service-runtime';
 import { buildApp, loggerOptions } from './app';
 import { loadConfig, type MeetingApiConfig } from './config';
 import { migrate } from './db/migrate';
+import type { Database } from './db/database';
 import { openDatabase } from './db/open';
 
 async function main(): Promise<void> {
@@ -26,7 +27,15 @@ async function main(): Promise<void> {
   }
 
   if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true });
-  const db = await openDatabase({ ...config, poolSize: config.dbPoolSize, logger });
+  let db: Database;
+  try {
+    db = await openDatabase({ ...config, poolSize: config.dbPoolSize, logger });
+  } catch (err) {
+    if (!(err instanceof DataLockedError)) throw err;
+    logger.fatal({ lock: err.lockPath, holder_pid: err.owner.pid }, 'the data folder is in use by another process');
+    console.error(`meeting-api: ${err.message}`);
+    process.exit(1);
+  }
   try {
     const applied = await migrate(db);
     logger.info({ applied, database: db.kind }, 'migrations up to date');
