@@ -1,3 +1,4 @@
 export * from './env';
 export * from './jwt-secret';
 export * from './data-lock';
+export * from './probe';
