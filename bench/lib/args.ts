@@ -6,6 +6,17 @@ export interface BenchArgs {
   only: string[];
   /** Run the services under `--cpu-prof` and summarise the profiles. */
   profile: boolean;
+  /** Where to write the report; undefined → the default for the kind of run (see resultsFile). */
+  out: string | undefined;
+}
+
+/**
+ * Only a full run of every scenario is published (`latest.json`, committed); quick
+ * and partial runs go to their own files, which git ignores.
+ */
+export function resultsFile(args: BenchArgs): 'latest.json' | 'quick.json' | 'partial.json' {
+  if (args.quick) return 'quick.json';
+  return args.only.length > 0 ? 'partial.json' : 'latest.json';
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
@@ -15,6 +26,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      out: { type: 'string' },
     },
     strict: true,
   });
@@ -22,5 +34,5 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  return { quick: values.quick === true, only, profile: values.profile === true };
+  return { quick: values.quick === true, only, profile: values.profile === true, out: values.out };
 }
