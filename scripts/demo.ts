@@ -7,6 +7,8 @@
  *
  * Where: `MEETING_API_PORT` (8081), `MEDIA_SERVER_PORT` (8080) and `HOST`
  * (127.0.0.1), read as `npm start` reads them; or `DEMO_API_URL` / `DEMO_MEDIA_URL`.
+ * `DEMO_ATTENDEE_MEDIA_URL` connects the attendee to another Media Server (to see
+ * two instances share a room through NATS).
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -17,6 +19,8 @@ import WebSocket from 'ws';
 export interface DemoOptions {
   apiUrl: string;
   mediaUrl: string;
+  /** The attendee's Media Server; defaults to `mediaUrl`. */
+  attendeeMediaUrl?: string;
   print?: (line: string) => void;
 }
 
@@ -29,7 +33,7 @@ interface Answer {
 
 const short = (token: unknown) => (typeof token === 'string' ? `${token.slice(0, 16)}… (${token.length} chars)` : String(token));
 
-export async function runDemo({ apiUrl, mediaUrl, print = console.log }: DemoOptions): Promise<void> {
+export async function runDemo({ apiUrl, mediaUrl, attendeeMediaUrl = mediaUrl, print = console.log }: DemoOptions): Promise<void> {
   const host = 'host@example.com';
   const alice = 'alice@example.com';
   const meetingId = `demo-${randomBytes(3).toString('hex')}`;
@@ -64,7 +68,8 @@ export async function runDemo({ apiUrl, mediaUrl, print = console.log }: DemoOpt
     throw new DemoFailure(`${label}: expected ${status}, got ${answer.status} ${err?.code ?? ''} ${err?.message ?? ''}${hint}`);
   }
 
-  print(`Meeting API ${apiUrl} · Media Server ${mediaUrl} · meeting ${meetingId}\n`);
+  const servers = attendeeMediaUrl === mediaUrl ? `Media Server ${mediaUrl}` : `Media Servers ${mediaUrl} (host) and ${attendeeMediaUrl} (Alice)`;
+  print(`Meeting API ${apiUrl} · ${servers} · meeting ${meetingId}\n`);
 
   const created = expect(await call(host, 'POST', '', { meeting_id: meetingId }), 201, 'create');
   step(host, 'creates the meeting', `POST /api/v1/meetings → 201, state ${created.state}`);
@@ -91,7 +96,7 @@ export async function runDemo({ apiUrl, mediaUrl, print = console.log }: DemoOpt
   if (status.status !== 'admitted' || typeof status.room_token !== 'string') throw new DemoFailure(`status after admission: ${JSON.stringify(status)}`);
   step('Alice', 'polls her status', `GET …/status → ${status.status}, room_token ${short(status.room_token)}`);
 
-  const aliceWs = await connect(mediaUrl, status.room_token, 'Alice');
+  const aliceWs = await connect(attendeeMediaUrl, status.room_token, 'Alice');
   step('Alice', 'connects to the Media Server', `ws …/lobby?token=… → open`);
 
   const text = 'hello from the host';
@@ -152,9 +157,10 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(
   const where = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const apiUrl = read.optionalString('DEMO_API_URL') ?? `http://${where}:${read.port('MEETING_API_PORT', 8081)}`;
   const mediaUrl = read.optionalString('DEMO_MEDIA_URL') ?? `ws://${where}:${read.port('MEDIA_SERVER_PORT', 8080)}`;
+  const attendeeMediaUrl = read.optionalString('DEMO_ATTENDEE_MEDIA_URL') ?? mediaUrl;
   try {
     read.done();
-    await runDemo({ apiUrl: apiUrl.replace(/\/$/, ''), mediaUrl: mediaUrl.replace(/\/$/, '') });
+    await runDemo({ apiUrl: apiUrl.replace(/\/$/, ''), mediaUrl: mediaUrl.replace(/\/$/, ''), attendeeMediaUrl: attendeeMediaUrl.replace(/\/$/, '') });
   } catch (err) {
     console.error(`\ndemo failed: ${(err as Error).message}`);
     process.exit(1);
