@@ -30,7 +30,7 @@ export async function openDatabase(options: {
     options.logger?.warn({ lock: paths.lock, previous_pid: lock.tookOver.pid }, 'took over a stale data folder lock (its process is gone)');
   }
   try {
-    if (!existsSync(paths.pgdata)) {
+    if (!existsSync(join(paths.pgdata, 'PG_VERSION'))) {
       options.logger?.info({ path: paths.pgdata }, 'creating the embedded database (first start only: this takes several seconds)');
     }
     // Loaded only when used: the PGlite module alone costs ~45 MB of RSS.
