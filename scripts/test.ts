@@ -48,6 +48,12 @@ export const PHASES: TestPhase[] = [
     concurrency: 3,
   },
   {
+    name: 'apps',
+    about: 'the client apps (apps/*): unit tests beside their source, browser tests in apps/*/test',
+    globs: ['apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    concurrency: 1,
+  },
+  {
     name: 'pglite',
     about: 'the Meeting API integration suite again, on the embedded database (PGlite)',
     globs: ['services/meeting-api/test/**/*.test.ts'],
