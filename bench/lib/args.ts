@@ -8,6 +8,8 @@ export interface BenchArgs {
   profile: boolean;
   /** Where to write the report; undefined → the default for the kind of run (see resultsFile). */
   out: string | undefined;
+  /** The memory-over-time soak instead of the scenarios. */
+  soak: boolean;
 }
 
 /**
@@ -27,6 +29,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
       out: { type: 'string' },
+      soak: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -34,5 +37,5 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  return { quick: values.quick === true, only, profile: values.profile === true, out: values.out };
+  return { quick: values.quick === true, only, profile: values.profile === true, out: values.out, soak: values.soak === true };
 }
