@@ -7,6 +7,15 @@ import { migrate } from './db/migrate';
 import type { Database } from './db/database';
 import { openDatabase } from './db/open';
 
+/** What to do about the commonest first-run mistake: a DATABASE_URL naming a database nobody created. */
+function databaseHint(err: unknown, databaseUrl: string | undefined): string {
+  if ((err as { code?: string }).code !== '3D000' || databaseUrl === undefined) return '';
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  const user = url.username ? ` -U ${decodeURIComponent(url.username)}` : '';
+  return `\n  Create it first, for example: createdb -h ${url.hostname} -p ${url.port || 5432}${user} ${name}`;
+}
+
 async function main(): Promise<void> {
   let config: MeetingApiConfig;
   try {
@@ -41,6 +50,7 @@ async function main(): Promise<void> {
     logger.info({ applied, database: db.kind }, 'migrations up to date');
   } catch (err) {
     logger.fatal({ err }, 'cannot prepare the database (is DATABASE_URL right and the server up?)');
+    console.error(`meeting-api: cannot prepare the database: ${(err as Error).message}${databaseHint(err, config.databaseUrl)}`);
     await db.close().catch(() => {});
     process.exit(1);
   }
