@@ -74,3 +74,13 @@ test('docs/api.md documents every route of the OpenAPI document, and the OpenAPI
     await t.close();
   }
 });
+
+test('docs/api.md lists every error code of meeting-types', async () => {
+  const { ERROR_CODES } = await import('meeting-types');
+  const apiDoc = readFileSync(join(ROOT, 'docs/api.md'), 'utf8');
+  assert.deepEqual(
+    ERROR_CODES.filter((code) => !apiDoc.includes(`\`${code}\``)),
+    [],
+    'add the code to the Errors table of docs/api.md',
+  );
+});
