@@ -84,3 +84,22 @@ test('docs/api.md lists every error code of meeting-types', async () => {
     'add the code to the Errors table of docs/api.md',
   );
 });
+
+test('docs/configuration.md and the README table name every variable the services read', () => {
+  const sources = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'services/*/src/*.ts', 'services/*/src/**/*.ts', 'scripts/*.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && existsSync(join(ROOT, f)));
+  const variables = new Set<string>();
+  for (const file of sources) {
+    // EnvReader calls: read.port('MEETING_API_PORT', …), read.optionalString('NATS_URL'), …
+    for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/\bread\.\w+\(\s*'([A-Z][A-Z0-9_]+)'/g)) variables.add(m[1]!);
+  }
+  assert.ok(variables.has('MEETING_API_PORT') && variables.has('NATS_URL'), `found ${[...variables].join(', ')}`);
+  const configuration = readFileSync(join(ROOT, 'docs/configuration.md'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  assert.deepEqual([...variables].filter((v) => !configuration.includes(`\`${v}`)), [], 'missing from docs/configuration.md');
+  assert.deepEqual([...variables].filter((v) => !readme.includes(`\`${v}`)), [], "missing from the README's configuration table");
+});
