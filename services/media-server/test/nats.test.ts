@@ -230,7 +230,8 @@ async function startProxy(target: URL): Promise<{ url: string; down(): void; up(
   };
 }
 
-describe('NATS limits', { skip }, () => {
+describe('NATS limits', () => {
+  const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip }, fn);
   async function observe(room: string): Promise<{ seen: number }> {
     const observer = await natsConnect({ servers: NATS_URL! });
     natsConns.push(observer);
