@@ -4,7 +4,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { EnvReader, resolveJwtSecret } from 'service-runtime';
+import { DEFAULT_NATS_URL, EnvReader, findNats, resolveJwtSecret } from 'service-runtime';
+
+/** A URL without its credentials, for printing. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return '<invalid url>';
+  }
+}
 
 const env = process.env;
 const read = new EnvReader(env);
@@ -26,6 +36,15 @@ if ('error' in secret) {
   process.exit(1);
 }
 
+// NATS: NATS_URL when set, else a NATS answering at the default local address, so that a second
+// Media Server started with NATS_URL shares rooms with this one. Without NATS: the in-process relay.
+// NATS_URL=off keeps the in-process relay even when a NATS is running.
+const natsOff = read.optionalString('NATS_URL')?.trim() === 'off';
+const nats = natsOff ? undefined : await findNats(read.optionalString('NATS_URL'));
+const childEnv: NodeJS.ProcessEnv = { ...env, DATA_DIR: dataDir };
+if (nats === undefined) delete childEnv.NATS_URL;
+else childEnv.NATS_URL = nats.url;
+
 const services: Array<{ name: string; entry: string }> = [
   { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs' },
   { name: 'media-server', entry: 'services/media-server/dist/server.mjs' },
@@ -36,7 +55,7 @@ const apiHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.include
 const meetingApiUrl = env.MEETING_API_URL ?? `http://${apiHost}:${apiPort}`;
 
 const children: ChildProcess[] = services.map(({ entry }) =>
-  spawn(process.execPath, [entry], { env: { ...env, DATA_DIR: dataDir, MEETING_API_URL: meetingApiUrl }, stdio: 'inherit' }),
+  spawn(process.execPath, [entry], { env: { ...childEnv, MEETING_API_URL: meetingApiUrl }, stdio: 'inherit' }),
 );
 
 console.log(
@@ -47,6 +66,13 @@ console.log(
     `  Sign in       http://${host}:${apiPort}/login   (development form unless OIDC_ISSUER is set)`,
     `  Media Server  ws://${host}:${mediaPort}/lobby?token=<room_token>`,
     `  Database      ${env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `embedded PGlite in ${dataDir}/pgdata`}`,
+    `  NATS          ${
+      nats === undefined
+        ? `${natsOff ? 'off (NATS_URL=off)' : `none at ${DEFAULT_NATS_URL}`}: single-instance relay (other Media Servers do not share rooms with this one)`
+        : nats.found === 'env'
+          ? `${redact(nats.url)} (NATS_URL)`
+          : `${nats.url} (found at the default address; a second Media Server with NATS_URL=${nats.url} shares rooms)`
+    }`,
     `  JWT secret    ${secret.source === 'env' ? 'JWT_SECRET' : `development secret in ${secret.path}`}`,
     '',
   ].join('\n'),

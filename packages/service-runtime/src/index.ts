@@ -1,3 +1,5 @@
 export * from './env';
 export * from './jwt-secret';
+export * from './data-lock';
+export * from './probe';
 export * from './feed-auth';

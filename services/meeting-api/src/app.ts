@@ -240,7 +240,13 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Meeting API', version: '1.0.0', description: 'See MEETING_API.md for the contract.' },
+      info: {
+        title: 'Meeting API',
+        version: '1.0.0',
+        description:
+          'Meetings, the waiting room and room access tokens. Every route with examples: docs/api.md in the repository; ' +
+          'decisions where the original contract is silent: docs/decisions.md; variables: docs/configuration.md.',
+      },
     },
   });
 

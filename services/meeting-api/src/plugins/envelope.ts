@@ -132,6 +132,8 @@ export function trackRouteMethods(app: FastifyInstance): (options: { corsPreflig
       app.route({
         method: others,
         url,
+        // Not operations of their own: kept out of the OpenAPI document.
+        schema: { hide: true },
         handler: (request, reply) =>
           reply
             .code(405)
