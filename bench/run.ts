@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [-- --only status-poll,relay-fanout]`: see bench/README.md.
 import { fileURLToPath } from 'node:url';
 import { bundle } from '../scripts/bundle';
-import { parseBenchArgs } from './lib/args';
+import { resolve } from 'node:path';
+import { parseBenchArgs, resultsFile } from './lib/args';
 import { createBenchDatabase } from './lib/bench-db';
 import { installSignalHandlers, runCleanup } from './lib/cleanup';
 import { DEFAULT_ADMIN_DATABASE_URL } from './lib/constants';
@@ -15,7 +16,6 @@ import { BenchContext, type RunSettings } from './scenarios/context';
 import { SCENARIOS } from './scenarios/index';
 import { runSoak } from './soak';
 
-const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const PROFILES = fileURLToPath(new URL(`./results/profiles/${new Date().toISOString().replace(/[:.]/g, '-')}`, import.meta.url));
 
 async function main(): Promise<number> {
@@ -35,7 +35,8 @@ async function main(): Promise<number> {
     : { quick: false, durationSec: 15, warmupSec: 3, idleConnections: 5_000 };
   if (args.profile) settings.profileDir = PROFILES;
   const machine = describeMachine();
-  console.log(`bench (${args.quick ? 'quick' : 'full'}): ${selected.map((s) => s.name).join(', ')}`);
+  const results = args.out !== undefined ? resolve(args.out) : fileURLToPath(new URL(`./results/${resultsFile(args)}`, import.meta.url));
+  console.log(`bench (${args.quick ? 'quick' : 'full'}): ${selected.map((s) => s.name).join(', ')} → ${results}`);
   console.log(`machine: ${machine.cpus}× ${machine.cpu_model}, ${machine.memory_mb} MB, node ${machine.node_version}, load ${machine.load_avg_at_start.join(' ')}`);
 
   // The services run as `npm start` runs them: the bundled JavaScript on plain node.
@@ -72,8 +73,8 @@ async function main(): Promise<number> {
   };
   console.log('');
   printTable(report);
-  writeReport(RESULTS, report);
-  console.log(`\nwritten ${RESULTS}`);
+  writeReport(results, report);
+  console.log(`\nwritten ${results}${resultsFile(args) === 'latest.json' && args.out === undefined ? ' (the published full run)' : ''}`);
   if (settings.profileDir !== undefined) printProfileSummaries(summariseProfiles(settings.profileDir));
   return Object.keys(failures).length > 0 ? 1 : 0;
 }

@@ -6,7 +6,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { EnvReader, LOG_FORMATS, prettyLogs, resolveJwtSecret } from 'service-runtime';
+import { DEFAULT_NATS_URL, EnvReader, findNats, LOG_FORMATS, prettyLogs, resolveJwtSecret } from 'service-runtime';
+
+/** A URL without its credentials, for printing. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return '<invalid url>';
+  }
+}
 
 const env = process.env;
 const read = new EnvReader(env);
@@ -29,6 +39,12 @@ if ('error' in secret) {
   process.exit(1);
 }
 
+// NATS: NATS_URL when set, else a NATS answering at the default local address, so that a second
+// Media Server started with NATS_URL shares rooms with this one. Without NATS: the in-process relay.
+// NATS_URL=off keeps the in-process relay even when a NATS is running.
+const natsOff = read.optionalString('NATS_URL')?.trim() === 'off';
+const nats = natsOff ? undefined : await findNats(read.optionalString('NATS_URL'));
+
 const services: Array<{ name: string; entry: string; colour: number }> = [
   { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs', colour: 36 },
   { name: 'media-server', entry: 'services/media-server/dist/server.mjs', colour: 35 },
@@ -42,13 +58,15 @@ const meetingApiUrl = env.MEETING_API_URL ?? `http://${apiHost}:${apiPort}`;
 // its service; otherwise their JSON lines pass through untouched (each carries "service").
 const pretty = prettyLogs(logFormat);
 const colour = pretty && process.stdout.isTTY === true && env.NO_COLOR === undefined;
-const childEnv = {
+const childEnv: NodeJS.ProcessEnv = {
   ...env,
   DATA_DIR: dataDir,
   MEETING_API_URL: meetingApiUrl,
   ...(pretty ? { LOG_FORMAT: 'pretty' } : {}),
   ...(colour ? { FORCE_COLOR: '1' } : {}),
 };
+if (nats === undefined) delete childEnv.NATS_URL;
+else childEnv.NATS_URL = nats.url;
 const width = Math.max(...services.map((s) => s.name.length));
 
 function prefixLines(from: Readable, to: Writable, label: string): void {
@@ -67,10 +85,18 @@ const children: ChildProcess[] = services.map(({ name, entry, colour: code }) =>
 console.log(
   [
     '',
+    `  Web app       http://${host}:${apiPort}/`,
     `  Meeting API   http://${host}:${apiPort}/api/v1/meetings   (OpenAPI: http://${host}:${apiPort}/openapi.json)`,
     `  Sign in       http://${host}:${apiPort}/login   (development form unless OIDC_ISSUER is set)`,
     `  Media Server  ws://${host}:${mediaPort}/lobby?token=<room_token>`,
     `  Database      ${env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `embedded PGlite in ${dataDir}/pgdata`}`,
+    `  NATS          ${
+      nats === undefined
+        ? `${natsOff ? 'off (NATS_URL=off)' : `none at ${DEFAULT_NATS_URL}`}: single-instance relay (other Media Servers do not share rooms with this one)`
+        : nats.found === 'env'
+          ? `${redact(nats.url)} (NATS_URL)`
+          : `${nats.url} (found at the default address; a second Media Server with NATS_URL=${nats.url} shares rooms)`
+    }`,
     `  JWT secret    ${
       secret.source === 'env'
         ? 'JWT_SECRET'

@@ -76,6 +76,8 @@ test('starts both services with the same secret, prints both URLs, and SIGTERM s
   const run = await startLauncher();
   assert.match(run.output(), new RegExp(`Meeting API\\s+${run.api.replace(/[.]/g, '\\.')}`));
   assert.match(run.output(), /Media Server\s+ws:\/\/127\.0\.0\.1:\d+\/lobby\?token=/);
+  // NATS_URL, or a NATS found at the default address, or (said plainly) none.
+  assert.match(run.output(), /NATS\s+(nats:\/\/\S+ \((NATS_URL|found at the default address)|none at nats:\/\/127\.0\.0\.1:4222: single-instance relay)/);
   const join = await fetch(`${run.api}/api/v1/meetings/launcher-room/join`, { method: 'POST', headers: { cookie: 'email=l@x.io' } });
   const token = ((await join.json()) as { result: { room_token: string } }).result.room_token;
   // The Media Server accepts the API's token: the same secret reached both. Without an upgrade it says so.

@@ -94,7 +94,7 @@ function extras(name: string, e: Entry): string {
 }
 
 export function printTable(report: Report): void {
-  const rows: string[][] = [['name', 'rate/s', 'p50 ms', 'p99 ms', 'errors', 'limit', 'limit/s', 'ratio', 'target', '', 'notes']];
+  const rows: string[][] = [['scenario / [limit]', 'rate/s', 'p50 ms', 'p99 ms', 'errors', 'limit', 'limit rate/s', 'ratio (rate/limit)', 'target', 'met', 'details']];
   const limitRow = (name: string, e: Entry) => {
     const runs = Array.isArray(e.runs) ? `runs ${e.runs.join(' / ')}/s; ` : '';
     rows.push([`  [limit] ${name}`, fmt(e.rate, 0), fmt(e.p50_ms, 2), fmt(e.p99_ms, 2), String(e.errors), '', '', '', '', '', runs + extras(name, e)]);

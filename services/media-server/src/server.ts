@@ -44,6 +44,9 @@ if (config.natsUrl !== undefined) {
   }
 } else {
   relay = createLocalRelay();
+  logger.warn(
+    'NATS_URL is unset: single-instance relay. This Media Server cannot see other instances: clients connected to another Media Server are not in its rooms (set NATS_URL on every instance to share rooms)',
+  );
 }
 
 let enforcement;

@@ -44,4 +44,5 @@ test('SIGTERM closes clients with 1001, logs no token, and exits 0', async () =>
   assert.ok(!p.output().includes(token), 'the token never appears in the logs');
   assert.ok(!p.output().includes(token.split('.')[2]!), 'not even its signature');
   assert.match(p.output(), /"room":"proc"/);
+  assert.match(p.output(), /NATS_URL is unset: single-instance relay\. This Media Server cannot see other instances/, 'says why a second instance does not share rooms');
 });

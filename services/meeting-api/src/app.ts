@@ -35,6 +35,8 @@ import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics }
 import { createIdentifyCaller, type Caller, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
 import { metricsRoute, timeRequests } from './plugins/metrics';
+import { registerWebApp } from './plugins/web-app';
+import { clientConfigRoutes } from './routes/client-config';
 import { createEventHub, type EventHub } from './domain/event-hub';
 import { startEventRetention } from './domain/event-retention';
 import { decisionFeedRoutes } from './routes/decision-feed';
@@ -83,7 +85,8 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'eventStreamsMax'
       | 'eventRetentionSecs'
     >
-  > & {
+  > &
+  Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> & {
     /** Sign-in settings; development defaults (email cookie on, dev sign-in) when absent. */
     auth?: AuthConfig;
     /** `NODE_ENV=production`: no development sign-in. */
@@ -255,7 +258,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
         description:
           'Meetings, the waiting room and room access tokens for self-hosted video calls. Every response is `{"success": bool, "result": …}`; ' +
           'a failure carries `{"code", "message"}` (each operation lists its codes, with an example of each). ' +
-          'Meeting routes take a session (cookie or Bearer) or, in development, the `email` cookie. See MEETING_API.md for the contract.',
+          'Meeting routes take a session (cookie or Bearer) or, in development, the `email` cookie. ' +
+          'Every route with examples: docs/api.md in the repository; decisions where the original contract is silent: docs/decisions.md; variables: docs/configuration.md.',
       },
       tags: [
         { name: 'meetings', description: 'Create, list, inspect and delete meetings' },
@@ -335,6 +339,14 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     keepAliveMs: deps.eventKeepAliveMs,
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(clientConfigRoutes, {
+    mediaServerPublicUrl: config.mediaServerPublicUrl,
+    mediaServerPort: config.mediaServerPort ?? 8080,
+  });
+  // The web app: only its built files and client routes, so no API path is shadowed.
+  if (config.webAppDir !== undefined && !(await registerWebApp(app, config.webAppDir))) {
+    app.log.warn({ dir: config.webAppDir }, 'the web app is not built (npm run build): not serving it');
+  }
 
   installMethodNotAllowed({ corsPreflight: config.corsOrigins !== undefined });
   return app;

@@ -1,9 +1,19 @@
 import { mkdirSync } from 'node:fs';
-import { ConfigError, createLogger } from 'service-runtime';
+import { ConfigError, createLogger, DataLockedError } from 'service-runtime';
 import { buildApp, SERVICE_NAME } from './app';
 import { loadConfig, type MeetingApiConfig } from './config';
 import { migrate } from './db/migrate';
+import type { Database } from './db/database';
 import { openDatabase } from './db/open';
+
+/** What to do about the commonest first-run mistake: a DATABASE_URL naming a database nobody created. */
+function databaseHint(err: unknown, databaseUrl: string | undefined): string {
+  if ((err as { code?: string }).code !== '3D000' || databaseUrl === undefined) return '';
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  const user = url.username ? ` -U ${decodeURIComponent(url.username)}` : '';
+  return `\n  Create it first, for example: createdb -h ${url.hostname} -p ${url.port || 5432}${user} ${name}`;
+}
 
 async function main(): Promise<void> {
   let config: MeetingApiConfig;
@@ -38,12 +48,21 @@ async function main(): Promise<void> {
   }
   if (config.production && auth.oidc === undefined) logger.warn('OIDC_ISSUER is unset in production: nobody can sign in (only guests and Bearer sessions)');
   if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = await openDatabase({ ...config, poolSize: config.dbPoolSize, logger });
+  let db: Database;
+  try {
+    db = await openDatabase({ ...config, poolSize: config.dbPoolSize, logger });
+  } catch (err) {
+    if (!(err instanceof DataLockedError)) throw err;
+    logger.fatal({ lock: err.lockPath, holder_pid: err.owner.pid }, 'the data folder is in use by another process');
+    console.error(`meeting-api: ${err.message}`);
+    process.exit(1);
+  }
   try {
     const applied = await migrate(db);
     logger.info({ applied, database: db.kind }, 'migrations up to date');
   } catch (err) {
     logger.fatal({ err }, 'cannot prepare the database (is DATABASE_URL right and the server up?)');
+    console.error(`meeting-api: cannot prepare the database: ${(err as Error).message}${databaseHint(err, config.databaseUrl)}`);
     await db.close().catch(() => {});
     process.exit(1);
   }

@@ -20,7 +20,7 @@ export const testConfig: AppConfig = {
 
 let announcedFallback = false;
 
-async function postgresAnswers(url: string): Promise<boolean> {
+export async function postgresAnswers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
 import { buildApp } from '../src/app';
@@ -579,6 +579,18 @@ describe('CORS', () => {
 describe('shutdown under a stalled client (real process)', () => {
   const dir = tempDir('shutdown');
   const children: ServerProcess[] = [];
+  // A test that fails (e.g. a slow first start under load) must not leave its server holding the
+  // data folder for the next test: the embedded database is locked to one process.
+  afterEach(async () => {
+    await Promise.all(
+      children.splice(0).map(async (c) => {
+        if (c.child.exitCode !== null || c.child.signalCode !== null) return;
+        const exited = new Promise((resolve) => c.child.once('exit', resolve));
+        c.kill();
+        await exited;
+      }),
+    );
+  });
   after(() => {
     for (const c of children) c.kill();
     rmSync(dir, { recursive: true, force: true });
@@ -610,7 +622,7 @@ describe('shutdown under a stalled client (real process)', () => {
     children.push(server);
     const socket = await stallUpload(await server.url());
     server.child.kill('SIGTERM');
-    await within(10_000, 'first signal logged', (async () => {
+    await within(30_000, 'first signal logged', (async () => {
       while (!server.stdout.includes('shutting down')) await sleep(20);
     })());
     const exit = await server.stop('SIGINT');

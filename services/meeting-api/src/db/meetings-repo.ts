@@ -156,20 +156,31 @@ export interface OwnedMeetingsPage {
   meetings: MeetingSummaryRecord[];
 }
 
-/** The owner's live meetings, newest first, with counts; `total` ignores paging. One round trip. */
+/**
+ * The owner's live meetings, newest first, with counts; `total` ignores paging. One round trip.
+ * The counts come from one grouped scan of the page's participants (index on
+ * `(meeting_id, status, …)`), not from two subqueries per meeting.
+ */
 export async function listOwnedMeetings(db: Queryable, owner: string, limit: number, offset: number): Promise<OwnedMeetingsPage> {
   const { rows } = await db.query<Row>(
-    `SELECT t.total, page.*
-     FROM (SELECT count(*)::int AS total FROM meetings WHERE creator_id = $1 AND deleted_at IS NULL) t
-     LEFT JOIN LATERAL (
-       SELECT ${MEETING}, m.created_at AS sort_created_at,
-         (SELECT count(*)::int FROM meeting_participants c WHERE c.meeting_id = m.id AND c.status = 'admitted') AS participant_count,
-         (SELECT count(*)::int FROM meeting_participants c WHERE c.meeting_id = m.id AND c.status = 'waiting') AS waiting_count
+    `WITH page AS (
+       SELECT ${MEETING}, m.created_at AS sort_created_at
        FROM meetings m
        WHERE m.creator_id = $1 AND m.deleted_at IS NULL
        ORDER BY m.created_at DESC, m.id DESC
        LIMIT $2 OFFSET $3
-     ) page ON true
+     ), counts AS (
+       SELECT c.meeting_id,
+         count(*) FILTER (WHERE c.status = 'admitted')::int AS participant_count,
+         count(*) FILTER (WHERE c.status = 'waiting')::int AS waiting_count
+       FROM meeting_participants c
+       WHERE c.meeting_id IN (SELECT id FROM page) AND c.status IN ('admitted', 'waiting')
+       GROUP BY c.meeting_id
+     )
+     SELECT t.total, page.*, coalesce(counts.participant_count, 0) AS participant_count, coalesce(counts.waiting_count, 0) AS waiting_count
+     FROM (SELECT count(*)::int AS total FROM meetings WHERE creator_id = $1 AND deleted_at IS NULL) t
+     LEFT JOIN page ON true
+     LEFT JOIN counts ON counts.meeting_id = page.id
      ORDER BY page.sort_created_at DESC, page.id DESC`,
     [owner, limit, offset],
     'list-owned-meetings',
