@@ -1,17 +1,29 @@
 import type {
   AdmitAllResponse,
+  ErrorCode,
   JoinMeetingRequest,
   ParticipantListResponse,
   ParticipantStatusResponse,
   WaitingRoomResponse,
 } from 'meeting-types';
-import type { Database } from '../db/database';
+import type { Database, Queryable } from '../db/database';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
-import type { MeetingRef, ParticipantRecord } from '../db/rows';
-import { errors } from './errors';
+import type { ParticipantRecord } from '../db/rows';
+import { ApiError, errors } from './errors';
+import { isGuestIdentity } from './identity';
 import { parseMeetingId } from './meeting-id';
-import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
+import {
+  admissibleCount,
+  chooseSuccessor,
+  decideAttendeeJoin,
+  hasRoomFor,
+  mayManageWaitingRoom,
+  mayReceiveToken,
+  meetingEndsAfterLeave,
+  meetingTransition,
+  type Actor,
+} from './meeting-state';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
@@ -22,18 +34,39 @@ export interface ParticipationDeps {
   signer: TokenSigner;
 }
 
-// A join can race with the meeting being created, ended or deleted by someone
-// else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
+// A join can race with the meeting being created, ended, deleted or re-protected
+// by someone else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
 const JOIN_ATTEMPTS = 3;
 
 function tokenFor(deps: ParticipationDeps, roomId: string, p: ParticipantRecord): string {
   return deps.signer.sign({ email: p.email, room: roomId, isHost: p.isHost, displayName: p.displayName });
 }
 
+export function actorOf(meeting: { creatorId: string }, caller: string, row: ParticipantRecord | null): Actor {
+  return { status: row?.status ?? null, role: row?.role ?? null, isOwner: meeting.creatorId === caller };
+}
+
+/** The error a refused lifecycle decision answers with. */
+export function refusal(code: ErrorCode, roomId: string, who: string): ApiError {
+  switch (code) {
+    case 'MEETING_NOT_ACTIVE':
+      return errors.meetingNotActive(roomId);
+    case 'PARTICIPANT_BANNED':
+      return errors.participantBanned(roomId);
+    case 'MEETING_LOCKED':
+      return errors.meetingLocked(roomId);
+    case 'GUESTS_NOT_ALLOWED':
+      return errors.guestsNotAllowed(`Meeting '${roomId}' does not allow guests`);
+    default:
+      return new ApiError(code, `Refused for '${who}' in meeting '${roomId}'`);
+  }
+}
+
 /**
- * Join: creates the meeting (caller = host) when it does not exist; the host
- * (re)activates it and gets a token; anyone else enters the waiting room, or
- * stays admitted if already admitted. Races are settled by the database.
+ * Join: creates the meeting (caller = host) when it does not exist; the owner
+ * (re)activates it, takes the host role and gets a token; anyone else enters
+ * the waiting room (or is admitted at once when it is off), or stays admitted
+ * if already admitted. Races are settled by the database.
  */
 export async function joinMeeting(
   deps: ParticipationDeps,
@@ -54,7 +87,7 @@ export async function joinMeeting(
     }
 
     if (meeting.creatorId === caller) {
-      const host = await participantsRepo.activateAsHost(deps.db, meeting.id, caller, displayName);
+      const host = await joinAsOwner(deps, meeting.id, roomId, caller, displayName);
       if (host) return participantView(host, tokenFor(deps, roomId, host));
       continue; // deleted meanwhile
     }
@@ -65,24 +98,64 @@ export async function joinMeeting(
   throw errors.meetingNotActive(roomId);
 }
 
+/**
+ * The owner always gets in (lock, capacity and bans do not apply to them) and
+ * takes the host role back from whoever holds it, who becomes co-host.
+ */
+async function joinAsOwner(
+  deps: ParticipationDeps,
+  meetingId: number,
+  roomId: string,
+  caller: string,
+  displayName: string | null,
+): Promise<ParticipantRecord | null> {
+  return deps.db.transaction(async (tx) => {
+    const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
+    if (!meeting || meeting.id !== meetingId) return null;
+    await participantsRepo.demoteOtherHosts(tx, meeting.id, caller);
+    return participantsRepo.activateAsHost(tx, meeting.id, caller, displayName);
+  });
+}
+
 async function joinAsAttendee(
   deps: ParticipationDeps,
-  meeting: meetingsRepo.LiveMeeting,
+  seen: meetingsRepo.LiveMeeting,
   caller: string,
   displayName: string | null,
   password: string | null | undefined,
 ): Promise<ParticipantStatusResponse | null> {
-  const allowed = meetingTransition(meeting.state, 'attendee-join');
-  if (!allowed.ok) throw errors.meetingNotActive(meeting.roomId);
-  if (meeting.passwordHash !== null) {
-    const ok = password != null && (await deps.hasher.verify(meeting.passwordHash, password));
-    if (!ok) throw errors.invalidPassword(meeting.roomId);
+  const roomId = seen.roomId;
+  const allowed = meetingTransition(seen.state, 'attendee-join');
+  if (!allowed.ok) throw errors.meetingNotActive(roomId);
+  // The slow hash check runs before the transaction, so no lock is held meanwhile.
+  if (seen.passwordHash !== null) {
+    const ok = password != null && (await deps.hasher.verify(seen.passwordHash, password));
+    if (!ok) throw errors.invalidPassword(roomId);
   }
-  const participant = await participantsRepo.joinAsAttendee(deps.db, meeting.id, caller, displayName);
-  if (!participant) return null;
-  // An admitted attendee joining again keeps admission and gets a fresh token.
-  const token = mayReceiveToken(participant.status, 'active') ? tokenFor(deps, meeting.roomId, participant) : null;
-  return participantView(participant, token);
+  return deps.db.transaction(async (tx) => {
+    const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
+    // Deleted and re-created, or the password changed since it was checked: read again.
+    if (!meeting || meeting.id !== seen.id || meeting.passwordHash !== seen.passwordHash) return null;
+    const me = await participantsRepo.findParticipant(tx, meeting.id, caller);
+    const s = meeting.settings;
+    const decision = decideAttendeeJoin({
+      meetingState: meeting.state,
+      current: me?.status ?? null,
+      banned: me?.banned ?? false,
+      locked: s.locked,
+      waitingRoomEnabled: s.waitingRoomEnabled,
+      isGuest: isGuestIdentity(caller),
+      allowGuests: s.allowGuests,
+      admittedCount: s.waitingRoomEnabled ? 0 : await participantsRepo.countAdmitted(tx, meeting.id),
+      maxParticipants: s.maxParticipants,
+    });
+    if (!decision.ok) throw refusal(decision.error, roomId, caller);
+    const participant = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, decision.event);
+    if (!participant) return null;
+    // Admitted (again, or at once with the waiting room off): a fresh token.
+    const token = mayReceiveToken(participant.status, meeting.state) ? tokenFor(deps, roomId, participant) : null;
+    return participantView(participant, token);
+  });
 }
 
 /** The caller's own row, with a fresh token while admitted to an active meeting. */
@@ -98,57 +171,98 @@ export async function getMyStatus(deps: ParticipationDeps, caller: string, rawId
 
 /**
  * Leave from `admitted` or `waiting`. The meeting row is locked so that two
- * last participants leaving at once still end the meeting.
+ * last participants leaving at once still end the meeting, and a host role
+ * handed on under `transfer` lands on exactly one person.
  */
 export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawId: string): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
   return deps.db.transaction(async (tx) => {
     const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
     if (!meeting) throw errors.meetingNotFound(roomId);
-    const left = await participantsRepo.transitionParticipant(tx, meeting.id, caller, 'leave');
+    let left = await participantsRepo.transitionParticipant(tx, meeting.id, caller, 'leave');
     if (!left) throw errors.notInMeeting(roomId);
+    const wasHost = left.role === 'host';
+    const policy = meeting.settings.hostLeavePolicy;
+    if (wasHost && policy === 'transfer') {
+      left = (await participantsRepo.setRole(tx, meeting.id, caller, 'attendee')) ?? left;
+      await handHostRoleOn(tx, meeting.id);
+    }
     const remaining = await participantsRepo.countAdmitted(tx, meeting.id);
-    if (meeting.state === 'active' && meetingEndsAfterLeave(left.isHost, remaining)) {
+    if (meeting.state === 'active' && meetingEndsAfterLeave(wasHost, remaining, policy)) {
       await meetingsRepo.endMeeting(tx, meeting.id);
     }
     return participantView(left);
   });
 }
 
-/** Meeting exists (404) → caller admitted (403 NOT_HOST). */
-async function authorizeManager(deps: ParticipationDeps, caller: string, roomId: string): Promise<MeetingRef> {
-  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
-  if (!found) throw errors.meetingNotFound(roomId);
-  if (!mayManageWaitingRoom(found.caller?.status ?? null)) throw errors.notHost(roomId);
-  return found.meeting;
+/** `transfer`: the co-host admitted longest ago, else the attendee admitted longest ago, becomes host. */
+async function handHostRoleOn(tx: Queryable, meetingId: number): Promise<ParticipantRecord | null> {
+  const admitted = await participantsRepo.listAdmitted(tx, meetingId);
+  const successor = chooseSuccessor(
+    admitted.map((p) => ({ email: p.email, role: p.role, isGuest: isGuestIdentity(p.email), admittedAt: p.admittedAt ?? 0 })),
+  );
+  return successor === null ? null : participantsRepo.setRole(tx, meetingId, successor, 'host');
+}
+
+/** Meeting exists (404) → caller may manage the waiting room under its admit policy (403 NOT_HOST). */
+async function lockForManager(tx: Queryable, caller: string, roomId: string) {
+  const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
+  if (!meeting) throw errors.meetingNotFound(roomId);
+  const me = await participantsRepo.findParticipant(tx, meeting.id, caller);
+  if (!mayManageWaitingRoom(actorOf(meeting, caller, me), meeting.settings.admitPolicy)) throw errors.notHost(roomId);
+  return meeting;
 }
 
 export async function getWaitingRoom(deps: ParticipationDeps, caller: string, rawId: string): Promise<WaitingRoomResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await authorizeManager(deps, caller, roomId);
-  const waiting = await participantsRepo.listWaiting(deps.db, meeting.id);
+  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  if (!mayManageWaitingRoom(actorOf(found.meeting, caller, found.caller), found.meeting.settings.admitPolicy)) {
+    throw errors.notHost(roomId);
+  }
+  const waiting = await participantsRepo.listWaiting(deps.db, found.meeting.id);
   return { meeting_id: roomId, waiting: waiting.map((p) => participantView(p)) };
 }
 
+/**
+ * Admit or reject one waiting person (`ban` also bans). The meeting row is
+ * locked, so the capacity check and a racing ban or admit see each other.
+ */
 export async function decideOnParticipant(
   deps: ParticipationDeps,
   caller: string,
   rawId: string,
   target: string,
   decision: 'admit' | 'reject',
+  ban = false,
 ): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await authorizeManager(deps, caller, roomId);
-  const moved = await participantsRepo.transitionParticipant(deps.db, meeting.id, target, decision);
-  if (!moved) throw errors.participantNotFound(target, roomId);
-  return participantView(moved);
+  return deps.db.transaction(async (tx) => {
+    const meeting = await lockForManager(tx, caller, roomId);
+    if (decision === 'admit') {
+      const row = await participantsRepo.findParticipant(tx, meeting.id, target);
+      if (row?.status !== 'waiting') throw errors.participantNotFound(target, roomId);
+      const max = meeting.settings.maxParticipants;
+      if (max !== null && !hasRoomFor(await participantsRepo.countAdmitted(tx, meeting.id), max, 1)) {
+        throw errors.meetingFull(roomId, max);
+      }
+    }
+    const moved = await participantsRepo.transitionParticipant(tx, meeting.id, target, decision, decision === 'reject' && ban);
+    if (!moved) throw errors.participantNotFound(target, roomId);
+    return participantView(moved);
+  });
 }
 
+/** Admits everyone waiting, or the earliest up to `max_participants`; the rest keep waiting. */
 export async function admitAll(deps: ParticipationDeps, caller: string, rawId: string): Promise<AdmitAllResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await authorizeManager(deps, caller, roomId);
-  const admitted = await participantsRepo.admitAllWaiting(deps.db, meeting.id);
-  return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
+  return deps.db.transaction(async (tx) => {
+    const meeting = await lockForManager(tx, caller, roomId);
+    const max = meeting.settings.maxParticipants;
+    const limit = max === null ? null : admissibleCount(await participantsRepo.countAdmitted(tx, meeting.id), max, Number.POSITIVE_INFINITY);
+    const admitted = limit === 0 ? [] : await participantsRepo.admitAllWaiting(tx, meeting.id, limit);
+    return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
+  });
 }
 
 export async function listParticipants(deps: ParticipationDeps, rawId: string): Promise<ParticipantListResponse> {
