@@ -180,7 +180,7 @@ export async function findParticipant(db: Queryable, meetingId: number, email: s
 /** Sets a role (and `is_host`, which is exactly "role is host"). */
 export async function setRole(tx: Queryable, meetingId: number, email: string, role: ParticipantRole): Promise<ParticipantRecord | null> {
   const { rows } = await tx.query<Row>(
-    `UPDATE meeting_participants p SET role = $3, is_host = ($3 = 'host'), updated_at = now()
+    `UPDATE meeting_participants p SET role = $3::text, is_host = ($3::text = 'host'), updated_at = now()
      WHERE p.meeting_id = $1 AND p.email = $2
      RETURNING ${PARTICIPANT}`,
     [meetingId, email, role],
