@@ -6,11 +6,13 @@ import type {
   UpdateMeetingRequest,
 } from 'meeting-types';
 import type { Queryable } from '../db/database';
+import { appendEvents, type NewMeetingEvent } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
 import type { LiveMeeting } from '../db/meetings-repo';
 import type { ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
+import { meetingEvent, participantEvent } from './events';
 import { GUEST_IDENTITY_PATTERN, isGuestIdentity } from './identity';
 import { parseMeetingId } from './meeting-id';
 import {
@@ -80,12 +82,15 @@ export async function updateMeeting(
       allowGuests: body.allow_guests,
       passwordHash,
     });
+    const events: NewMeetingEvent[] = [meetingEvent('meeting.updated', caller, updated)];
     if (meeting.settings.waitingRoomEnabled && !updated.settings.waitingRoomEnabled) {
       // Guests always go through the waiting room, so they keep waiting.
       const max = updated.settings.maxParticipants;
       const limit = max === null ? null : admissibleCount(await participantsRepo.countAdmitted(tx, meeting.id), max, Number.POSITIVE_INFINITY);
-      if (limit !== 0) await participantsRepo.admitAllWaiting(tx, meeting.id, limit, GUEST_IDENTITY_PATTERN);
+      const admitted = limit === 0 ? [] : await participantsRepo.admitAllWaiting(tx, meeting.id, limit, GUEST_IDENTITY_PATTERN);
+      events.push(...admitted.map((p) => participantEvent('participant.admitted', caller, p)));
     }
+    if (Object.values(body).some((v) => v !== undefined)) await appendEvents(tx, meeting.id, events);
     return meetingInfoView(updated, me);
   });
 }
@@ -96,14 +101,17 @@ export async function endMeetingForAll(deps: ControlDeps, caller: string, rawId:
   return deps.db.transaction(async (tx) => {
     const { meeting } = await lockWithCaller(tx, roomId, caller, mayControlMeeting, HOSTS_AND_OWNER);
     const next = meetingTransition(meeting.state, 'end-for-all');
+    let ends = false;
     if (next.ok && next.next !== meeting.state) {
       await participantsRepo.endForAll(tx, meeting.id);
       await meetingsRepo.endMeeting(tx, meeting.id);
+      ends = true;
     } else if (meeting.state === 'ended') {
       // Ended by the host leaving (the seed keeps the others' rows): now everyone is out.
       await participantsRepo.endForAll(tx, meeting.id);
     }
     const after = await meetingsRepo.readMeeting(tx, meeting.id);
+    if (ends) await appendEvents(tx, meeting.id, [meetingEvent('meeting.ended', caller, after)]);
     return meetingInfoView(after, await participantsRepo.findParticipant(tx, meeting.id, caller));
   });
 }
@@ -125,6 +133,7 @@ export async function removeParticipant(
     if (target.email === caller) throw errors.invalidRequest('You cannot remove yourself: leave the meeting instead');
     const removed = await participantsRepo.transitionParticipant(tx, meeting.id, body.email, 'remove', body.ban === true);
     if (!removed) throw errors.notPresent(body.email, roomId);
+    await appendEvents(tx, meeting.id, [participantEvent('participant.removed', caller, removed)]);
     return participantView(removed);
   });
 }
@@ -158,6 +167,7 @@ export async function setParticipantRole(
     }
     if (target.role === body.role) return participantView(target);
     const changed = await participantsRepo.setRole(tx, meeting.id, body.email, body.role);
+    await appendEvents(tx, meeting.id, [participantEvent('participant.role_changed', caller, changed!)]);
     return participantView(changed!);
   });
 }
@@ -171,8 +181,9 @@ export async function transferHost(deps: ControlDeps, caller: string, rawId: str
     if (target?.status !== 'admitted') throw errors.notAdmitted(email, roomId);
     if (!mayHoldRole('host', isGuestIdentity(target.email))) throw errors.guestsNotAllowed('Guests cannot be hosts');
     if (target.role === 'host') return participantView(target);
-    await participantsRepo.demoteOtherHosts(tx, meeting.id, email);
+    const demoted = await participantsRepo.demoteOtherHosts(tx, meeting.id, email);
     const host = await participantsRepo.setRole(tx, meeting.id, email, 'host');
+    await appendEvents(tx, meeting.id, [...demoted, host!].map((p) => participantEvent('participant.role_changed', caller, p)));
     return participantView(host!);
   });
 }

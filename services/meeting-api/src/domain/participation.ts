@@ -7,10 +7,12 @@ import type {
   WaitingRoomResponse,
 } from 'meeting-types';
 import type { Database, Queryable } from '../db/database';
+import { appendEvents, type NewMeetingEvent } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
 import type { ParticipantRecord } from '../db/rows';
 import { ApiError, errors } from './errors';
+import { meetingEvent, participantEvent } from './events';
 import { isGuestIdentity } from './identity';
 import { parseMeetingId } from './meeting-id';
 import {
@@ -81,7 +83,16 @@ export async function joinMeeting(
     const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
 
     if (!meeting) {
-      const host = await participantsRepo.createMeetingWithHost(deps.db, roomId, caller, displayName);
+      const host = await deps.db.transaction(async (tx) => {
+        const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
+        if (!created) return null;
+        const ref = await meetingsRepo.findMeetingRefById(tx, created.meetingId);
+        await appendEvents(tx, created.meetingId, [
+          meetingEvent('meeting.activated', caller, ref!),
+          participantEvent('participant.admitted', caller, created.host),
+        ]);
+        return created.host;
+      });
       if (host) return participantView(host, tokenFor(deps, roomId, host));
       continue; // someone else created it first: join what they created
     }
@@ -101,6 +112,7 @@ export async function joinMeeting(
 /**
  * The owner always gets in (lock, capacity and bans do not apply to them) and
  * takes the host role back from whoever holds it, who becomes co-host.
+ * `meeting.activated` and their own admission are recorded when they change anything.
  */
 async function joinAsOwner(
   deps: ParticipationDeps,
@@ -110,10 +122,20 @@ async function joinAsOwner(
   displayName: string | null,
 ): Promise<ParticipantRecord | null> {
   return deps.db.transaction(async (tx) => {
-    const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
-    if (!meeting || meeting.id !== meetingId) return null;
-    await participantsRepo.demoteOtherHosts(tx, meeting.id, caller);
-    return participantsRepo.activateAsHost(tx, meeting.id, caller, displayName);
+    const before = await meetingsRepo.lockMeetingWithCallerById(tx, meetingId, caller);
+    if (!before) return null;
+    const demoted = await participantsRepo.demoteOtherHosts(tx, meetingId, caller);
+    const host = await participantsRepo.activateAsHost(tx, meetingId, caller, displayName);
+    if (!host) return null;
+    const events: NewMeetingEvent[] = demoted.map((p) => participantEvent('participant.role_changed', caller, p));
+    if (before.meeting.state !== 'active') {
+      const ref = await meetingsRepo.findMeetingRefById(tx, meetingId);
+      events.push(meetingEvent('meeting.activated', caller, ref!));
+    }
+    if (before.caller?.status !== 'admitted') events.push(participantEvent('participant.admitted', caller, host));
+    else if (before.caller.role !== 'host') events.push(participantEvent('participant.role_changed', caller, host));
+    await appendEvents(tx, meetingId, events);
+    return host;
   });
 }
 
@@ -152,6 +174,9 @@ async function joinAsAttendee(
     if (!decision.ok) throw refusal(decision.error, roomId, caller);
     const participant = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, decision.event);
     if (!participant) return null;
+    if (participant.status !== me?.status && (participant.status === 'waiting' || participant.status === 'admitted')) {
+      await appendEvents(tx, meeting.id, [participantEvent(`participant.${participant.status}`, caller, participant)]);
+    }
     // Admitted (again, or at once with the waiting room off): a fresh token.
     const token = mayReceiveToken(participant.status, meeting.state) ? tokenFor(deps, roomId, participant) : null;
     return participantView(participant, token);
@@ -183,14 +208,20 @@ export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawI
     if (!left) throw errors.notInMeeting(roomId);
     const wasHost = left.role === 'host';
     const policy = meeting.settings.hostLeavePolicy;
+    const events: NewMeetingEvent[] = [];
+    let successor: ParticipantRecord | null = null;
     if (wasHost && policy === 'transfer') {
       left = (await participantsRepo.setRole(tx, meeting.id, caller, 'attendee')) ?? left;
-      await handHostRoleOn(tx, meeting.id);
+      successor = await handHostRoleOn(tx, meeting.id);
     }
+    events.push(participantEvent('participant.left', caller, left));
+    if (successor) events.push(participantEvent('participant.role_changed', caller, successor));
     const remaining = await participantsRepo.countAdmitted(tx, meeting.id);
     if (meeting.state === 'active' && meetingEndsAfterLeave(wasHost, remaining, policy)) {
       await meetingsRepo.endMeeting(tx, meeting.id);
+      events.push(meetingEvent('meeting.ended', caller, { ...meeting, state: 'ended' }));
     }
+    await appendEvents(tx, meeting.id, events);
     return participantView(left);
   });
 }
@@ -249,6 +280,7 @@ export async function decideOnParticipant(
     }
     const moved = await participantsRepo.transitionParticipant(tx, meeting.id, target, decision, decision === 'reject' && ban);
     if (!moved) throw errors.participantNotFound(target, roomId);
+    await appendEvents(tx, meeting.id, [participantEvent(decision === 'admit' ? 'participant.admitted' : 'participant.rejected', caller, moved)]);
     return participantView(moved);
   });
 }
@@ -261,6 +293,7 @@ export async function admitAll(deps: ParticipationDeps, caller: string, rawId: s
     const max = meeting.settings.maxParticipants;
     const limit = max === null ? null : admissibleCount(await participantsRepo.countAdmitted(tx, meeting.id), max, Number.POSITIVE_INFINITY);
     const admitted = limit === 0 ? [] : await participantsRepo.admitAllWaiting(tx, meeting.id, limit);
+    await appendEvents(tx, meeting.id, admitted.map((p) => participantEvent('participant.admitted', caller, p)));
     return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
   });
 }

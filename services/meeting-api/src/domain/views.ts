@@ -1,4 +1,11 @@
-import type { CreateMeetingResponse, MeetingInfoResponse, MeetingSettings, MeetingSummary, ParticipantStatusResponse } from 'meeting-types';
+import type {
+  CreateMeetingResponse,
+  EventMeeting,
+  MeetingInfoResponse,
+  MeetingSettings,
+  MeetingSummary,
+  ParticipantStatusResponse,
+} from 'meeting-types';
 import type { MeetingRecord, MeetingRef, MeetingSettingsRecord, MeetingSummaryRecord, ParticipantRecord } from '../db/rows';
 
 /** Contract shapes from records. `roomToken` only ever for the participant themselves. */
@@ -64,5 +71,17 @@ export function meetingInfoView(m: MeetingRef, you: ParticipantRecord | null): M
     has_password: m.hasPassword,
     ...settingsView(m.settings),
     your_status: you ? participantView(you) : null,
+  };
+}
+
+/** The meeting as `meeting.*` events carry it: MeetingInfoResponse without `your_status`. */
+export function eventMeetingView(m: MeetingRef): EventMeeting {
+  return {
+    meeting_id: m.roomId,
+    state: m.state,
+    host: m.creatorId,
+    host_display_name: m.hostDisplayName,
+    has_password: m.hasPassword,
+    ...settingsView(m.settings),
   };
 }

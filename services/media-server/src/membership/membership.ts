@@ -1,0 +1,155 @@
+import type { Logger } from 'pino';
+import { WebSocket } from 'ws';
+import type { Relay } from '../relay/relay';
+import { CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
+import { Rooms } from './rooms';
+
+/** A slow consumer's close frame sits behind its backlog; after this it is cut at TCP level. */
+const SLOW_CONSUMER_GRACE_MS = 2000;
+
+const BINARY = { binary: true } as const;
+const TEXT = { binary: false } as const;
+
+export interface Member {
+  readonly id: number;
+  /** Null until the handshake completes: the member already holds its room (and subscription). */
+  ws: WebSocket | null;
+  readonly room: string;
+  readonly identity: string;
+  readonly openedAt: number;
+  alive: boolean;
+  /** Removed from its room (slow consumer or closing): receives nothing more. */
+  gone: boolean;
+}
+
+export interface MembershipOptions {
+  /** Unsent bytes a receiver may lag behind before it is cut with 1013. */
+  maxBufferedBytes: number;
+  /** Ping interval; a member that missed the previous pong is dropped. */
+  heartbeatMs: number;
+}
+
+/**
+ * Who is connected to which room on this instance, and the fan-out to them: the first member
+ * in a room subscribes it on the relay, the last one out unsubscribes it. Also owns what keeps
+ * a membership healthy: the per-receiver backlog cap (slow consumers) and the heartbeat.
+ * Knows nothing about HTTP, tokens or the upgrade handshake.
+ */
+export class Membership {
+  private readonly rooms = new Rooms<Member>();
+  private readonly bySocket = new Map<WebSocket, Member>();
+  private nextConnId = 1;
+  private heartbeat: NodeJS.Timeout | undefined;
+  readonly counters = { slowConsumerDisconnects: 0, heartbeatDisconnects: 0 };
+
+  constructor(
+    private readonly options: MembershipOptions,
+    private readonly relay: Relay,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Connected members (handshake complete). */
+  get size(): number {
+    return this.bySocket.size;
+  }
+
+  get roomCount(): number {
+    return this.rooms.roomCount;
+  }
+
+  /** Sockets of connected members (a snapshot is the caller's job if it closes them). */
+  sockets(): IterableIterator<WebSocket> {
+    return this.bySocket.keys();
+  }
+
+  memberOf(ws: WebSocket): Member | undefined {
+    return this.bySocket.get(ws);
+  }
+
+  /**
+   * Puts a new member in `room` before its handshake completes (so it misses no frame sent after
+   * its 101); the relay subscribes when it is the room's first member here.
+   */
+  reserve(room: string, identity: string): Member {
+    const m: Member = { id: this.nextConnId++, ws: null, room, identity, openedAt: Date.now(), alive: true, gone: false };
+    if (this.rooms.join(room, m)) this.relay.join(room);
+    return m;
+  }
+
+  /** The handshake completed: `m` now has its socket. */
+  attach(m: Member, ws: WebSocket): void {
+    m.ws = ws;
+    this.bySocket.set(ws, m);
+  }
+
+  /** The socket closed: forgets it; returns its member if it had one. */
+  detach(ws: WebSocket): Member | undefined {
+    const m = this.bySocket.get(ws);
+    if (m === undefined) return undefined;
+    this.bySocket.delete(ws);
+    this.removeFromRoom(m);
+    return m;
+  }
+
+  /** Takes `m` out of its room (it receives nothing more). Idempotent. */
+  removeFromRoom(m: Member): void {
+    if (m.gone) return;
+    m.gone = true;
+    if (this.rooms.leave(m.room, m)) this.relay.leave(m.room);
+  }
+
+  /** Sends one frame to every member of `room` but `sender`. */
+  deliverToRoom(room: string, data: Buffer, isBinary: boolean, sender: Member | undefined): void {
+    const set = this.rooms.members(room);
+    if (set === undefined) return;
+    for (const m of set) if (m !== sender) this.deliver(m, data, isBinary);
+  }
+
+  /** Sends one frame to one receiver, cutting it if its backlog would pass the cap. */
+  private deliver(to: Member, data: Buffer, isBinary: boolean): void {
+    if (to.gone || to.ws === null || to.ws.readyState !== WebSocket.OPEN) return;
+    if (to.ws.bufferedAmount + data.length > this.options.maxBufferedBytes) {
+      this.cutSlowConsumer(to as Member & { ws: WebSocket });
+      return;
+    }
+    to.ws.send(data, isBinary ? BINARY : TEXT);
+  }
+
+  private cutSlowConsumer(m: Member & { ws: WebSocket }): void {
+    this.counters.slowConsumerDisconnects++;
+    this.logger.warn(
+      { conn: m.id, room: m.room, identity: m.identity, bufferedBytes: m.ws.bufferedAmount },
+      'slow consumer disconnected',
+    );
+    this.removeFromRoom(m);
+    m.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
+    setTimeout(() => m.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+  }
+
+  /** The member answered a ping. */
+  markAlive(ws: WebSocket): void {
+    const m = this.bySocket.get(ws);
+    if (m !== undefined) m.alive = true;
+  }
+
+  startHeartbeat(): void {
+    this.heartbeat = setInterval(() => {
+      for (const [ws, m] of this.bySocket) {
+        if (!m.alive) {
+          this.counters.heartbeatDisconnects++;
+          this.logger.info({ conn: m.id, room: m.room, identity: m.identity }, 'no pong since the last ping; dropping peer');
+          this.removeFromRoom(m);
+          ws.terminate();
+          continue;
+        }
+        m.alive = false;
+        ws.ping();
+      }
+    }, this.options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+  }
+}

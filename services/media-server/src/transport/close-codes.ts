@@ -1,0 +1,4 @@
+/** Close codes the server sends (see README). */
+export const CLOSE_SHUTDOWN = 1001;
+export const CLOSE_TOO_BIG = 1009; // sent by ws itself when a frame exceeds maxPayload
+export const CLOSE_SLOW_CONSUMER = 1013;
