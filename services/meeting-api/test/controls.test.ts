@@ -479,6 +479,22 @@ describe('authentication and ids come first', () => {
     }
   });
 
+  test('garbage bodies on every control are 400 INVALID_REQUEST (or 415), never a 5xx', async () => {
+    await meeting('garbage', { admitted: ['a@x.io'] });
+    const bodies = ['{bad', '[]', '"x"', '42', 'null', '{"email": 5}', '{"email": ["a@x.io"]}'];
+    for (const tail of ['/remove', '/unban', '/role', '/transfer-host']) {
+      for (const body of bodies) {
+        const r = await post('garbage', tail, OWNER, body);
+        assert.equal(r.status, 400, `${tail} ${body}: ${r.status} ${JSON.stringify(r.body)}`);
+        expectError(r, 400, 'INVALID_REQUEST');
+      }
+      expectError(await call(app, 'POST', api('garbage', tail), { as: OWNER, body: 'email=a', headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    }
+    expectError(await post('garbage', '/role', OWNER, { email: 'a@x.io', role: 'boss' }), 400, 'INVALID_REQUEST');
+    for (const body of bodies) expectError(await call(app, 'PATCH', api('garbage'), { as: OWNER, body }), 400, 'INVALID_REQUEST');
+    assert.deepEqual((await participants('garbage')).map((p) => [p.email, p.role]), [[OWNER, 'host'], ['a@x.io', 'attendee']]);
+  });
+
   test('the new routes are in /openapi.json', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
     const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
