@@ -1,14 +1,17 @@
-import type {
-  AdmitAllResponse,
-  ErrorCode,
-  JoinMeetingRequest,
-  ParticipantListResponse,
-  ParticipantStatusResponse,
-  WaitingRoomResponse,
+import {
+  PARTICIPANT_LIST_MAX_LIMIT,
+  type AdmitAllResponse,
+  type ErrorCode,
+  type JoinMeetingRequest,
+  type ParticipantListQuery,
+  type ParticipantListResponse,
+  type ParticipantStatusResponse,
+  type WaitingRoomResponse,
 } from 'meeting-types';
 import type { Database, Queryable } from '../db/database';
 import { appendEvents, type NewMeetingEvent } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
+import * as passwordFailuresRepo from '../db/password-failures-repo';
 import * as participantsRepo from '../db/participants-repo';
 import type { ParticipantRecord } from '../db/rows';
 import { ApiError, errors } from './errors';
@@ -30,10 +33,20 @@ import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
 
+export interface ParticipationLimits {
+  /** People in one waiting room; a join beyond → 409 WAITING_ROOM_FULL. */
+  maxWaitingPerMeeting: number;
+  /** Wrong passwords per meeting and caller in a minute; beyond → 429 RATE_LIMITED. */
+  passwordFailuresPerMinute: number;
+}
+
+export const DEFAULT_PARTICIPATION_LIMITS: ParticipationLimits = { maxWaitingPerMeeting: 1000, passwordFailuresPerMinute: 10 };
+
 export interface ParticipationDeps {
   db: Database;
   hasher: PasswordHasher;
   signer: TokenSigner;
+  limits?: ParticipationLimits;
 }
 
 // A join can race with the meeting being created, ended, deleted or re-protected
@@ -149,10 +162,19 @@ async function joinAsAttendee(
   const roomId = seen.roomId;
   const allowed = meetingTransition(seen.state, 'attendee-join');
   if (!allowed.ok) throw errors.meetingNotActive(roomId);
+  const limits = deps.limits ?? DEFAULT_PARTICIPATION_LIMITS;
   // The slow hash check runs before the transaction, so no lock is held meanwhile.
   if (seen.passwordHash !== null) {
+    // Counted before the (costly) check, in the database, so racing guesses on any instance are all counted.
+    const counted = await passwordFailuresRepo.countPasswordAttempt(deps.db, seen.id, caller);
+    // A new window: a good moment to drop this meeting's ended ones (one statement per caller and minute at most).
+    if (counted.attempts === 1) await passwordFailuresRepo.pruneEndedWindows(deps.db, seen.id);
+    if (counted.attempts > limits.passwordFailuresPerMinute) {
+      throw errors.rateLimited(`wrong passwords for meeting '${roomId}'`, counted.retryAfterSecs);
+    }
     const ok = password != null && (await deps.hasher.verify(seen.passwordHash, password));
     if (!ok) throw errors.invalidPassword(roomId);
+    await passwordFailuresRepo.clearPasswordAttempts(deps.db, seen.id, caller);
   }
   return deps.db.transaction(async (tx) => {
     const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
@@ -172,8 +194,10 @@ async function joinAsAttendee(
       maxParticipants: s.maxParticipants,
     });
     if (!decision.ok) throw refusal(decision.error, roomId, caller);
-    const participant = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, decision.event);
-    if (!participant) return null;
+    // The meeting row is locked, so the waiting-room count in the join is exact under concurrency.
+    const cap = limits.maxWaitingPerMeeting;
+    const participant = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, cap, decision.event);
+    if (!participant) throw errors.waitingRoomFull(roomId, cap);
     if (participant.status !== me?.status && (participant.status === 'waiting' || participant.status === 'admitted')) {
       await appendEvents(tx, meeting.id, [participantEvent(`participant.${participant.status}`, caller, participant)]);
     }
@@ -181,6 +205,13 @@ async function joinAsAttendee(
     const token = mayReceiveToken(participant.status, meeting.state) ? tokenFor(deps, roomId, participant) : null;
     return participantView(participant, token);
   });
+}
+
+/** `limit` absent → everyone (bounded by the waiting-room cap); else clamped like `/meetings`. */
+export function participantPage(query: ParticipantListQuery | undefined): participantsRepo.Page {
+  const limit = query?.limit === undefined ? null : Math.min(PARTICIPANT_LIST_MAX_LIMIT, Math.max(1, query.limit));
+  const offset = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, query?.offset ?? 0));
+  return { limit, offset };
 }
 
 /** The caller's own row, with a fresh token while admitted to an active meeting. */
@@ -244,14 +275,19 @@ async function lockForManager(tx: Queryable, caller: string, roomId: string) {
   return meeting;
 }
 
-export async function getWaitingRoom(deps: ParticipationDeps, caller: string, rawId: string): Promise<WaitingRoomResponse> {
+export async function getWaitingRoom(
+  deps: ParticipationDeps,
+  caller: string,
+  rawId: string,
+  query?: ParticipantListQuery,
+): Promise<WaitingRoomResponse> {
   const roomId = parseMeetingId(rawId);
   const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
   if (!mayManageWaitingRoom(actorOf(found.meeting, caller, found.caller), found.meeting.settings.admitPolicy)) {
     throw errors.notHost(roomId);
   }
-  const waiting = await participantsRepo.listWaiting(deps.db, found.meeting.id);
+  const waiting = await participantsRepo.listWaiting(deps.db, found.meeting.id, participantPage(query));
   return { meeting_id: roomId, waiting: waiting.map((p) => participantView(p)) };
 }
 
@@ -298,10 +334,14 @@ export async function admitAll(deps: ParticipationDeps, caller: string, rawId: s
   });
 }
 
-export async function listParticipants(deps: ParticipationDeps, rawId: string): Promise<ParticipantListResponse> {
+export async function listParticipants(
+  deps: ParticipationDeps,
+  rawId: string,
+  query?: ParticipantListQuery,
+): Promise<ParticipantListResponse> {
   const roomId = parseMeetingId(rawId);
   const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
   if (!meeting) throw errors.meetingNotFound(roomId);
-  const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id);
+  const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id, participantPage(query));
   return admitted.map((p) => participantView(p));
 }
