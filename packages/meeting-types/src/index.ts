@@ -5,4 +5,5 @@ export * from './envelope';
 export * from './requests';
 export * from './responses';
 export * from './token';
+export * from './auth';
 export * from './events';

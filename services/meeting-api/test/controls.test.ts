@@ -293,6 +293,40 @@ describe('allow_guests', () => {
   });
 });
 
+describe('real guest sessions (POST /api/v1/guest-session)', () => {
+  async function guestSession(name: string) {
+    const res = await call(app, 'POST', '/api/v1/guest-session', { body: { display_name: name } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return { identity: res.body.result.email as string, headers: { authorization: `Bearer ${res.body.result.session_token}` } };
+  }
+  const joinAs = (id: string, headers: Record<string, string>) => call(app, 'POST', api(id, '/join'), { headers, body: {} });
+
+  test('allow_guests is read from the meeting: off → 403 GUESTS_NOT_ALLOWED; on → the guest knocks, and waits even with the waiting room off', async () => {
+    await meeting('gs-allow', { settings: { waiting_room_enabled: false } });
+    const g = await guestSession('Gus');
+    expectError(await joinAs('gs-allow', g.headers), 403, 'GUESTS_NOT_ALLOWED');
+    await patch('gs-allow', { allow_guests: true });
+    const knock = await joinAs('gs-allow', g.headers);
+    assert.deepEqual([knock.body.result.email, knock.body.result.status, knock.body.result.room_token], [g.identity, 'waiting', null]);
+    await patch('gs-allow', { allow_guests: false });
+    expectError(await joinAs('gs-allow', (await guestSession('Other')).headers), 403, 'GUESTS_NOT_ALLOWED');
+  });
+
+  test('an admitted guest can be neither promoted to co-host nor handed the host role, and is skipped by host_leave_policy transfer', async () => {
+    await meeting('gs-roles', { settings: { allow_guests: true, host_leave_policy: 'transfer' } });
+    const g = await guestSession('Gus');
+    await joinAs('gs-roles', g.headers);
+    assert.equal((await post('gs-roles', '/admit', OWNER, { email: g.identity })).status, 200);
+    expectError(await post('gs-roles', '/role', OWNER, { email: g.identity, role: 'cohost' }), 403, 'GUESTS_NOT_ALLOWED');
+    expectError(await post('gs-roles', '/transfer-host', OWNER, { email: g.identity }), 403, 'GUESTS_NOT_ALLOWED');
+    await post('gs-roles', '/leave', OWNER);
+    const left = await participants('gs-roles');
+    assert.deepEqual(left.map((p) => [p.email, p.role]), [[g.identity, 'attendee']], 'no host: the guest cannot hold it');
+    const me = await call(app, 'GET', api('gs-roles', '/status'), { headers: g.headers });
+    assert.equal((await verifyRoomToken(me.body.result.room_token)).is_host, false);
+  });
+});
+
 describe('roles on participant responses', () => {
   test('every participant carries role and banned; is_host is true exactly for the host', async () => {
     await meeting('roles', { admitted: ['a@x.io'], waiting: ['w@x.io'] });

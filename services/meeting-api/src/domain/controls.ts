@@ -13,7 +13,8 @@ import type { LiveMeeting } from '../db/meetings-repo';
 import type { ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
 import { meetingEvent, participantEvent } from './events';
-import { GUEST_IDENTITY_PATTERN, isGuestIdentity } from './identity';
+import { GUEST_IDENTITY_PATTERN } from 'meeting-types';
+import { isGuestIdentity, mayHoldHostRole } from './guests';
 import { parseMeetingId } from './meeting-id';
 import {
   admissibleCount,
@@ -87,7 +88,7 @@ export async function updateMeeting(
       // Guests always go through the waiting room, so they keep waiting.
       const max = updated.settings.maxParticipants;
       const limit = max === null ? null : admissibleCount(await participantsRepo.countAdmitted(tx, meeting.id), max, Number.POSITIVE_INFINITY);
-      const admitted = limit === 0 ? [] : await participantsRepo.admitAllWaiting(tx, meeting.id, limit, GUEST_IDENTITY_PATTERN);
+      const admitted = limit === 0 ? [] : await participantsRepo.admitAllWaiting(tx, meeting.id, limit, GUEST_IDENTITY_PATTERN.source);
       events.push(...admitted.map((p) => participantEvent('participant.admitted', caller, p)));
     }
     if (Object.values(body).some((v) => v !== undefined)) await appendEvents(tx, meeting.id, events);
@@ -179,7 +180,7 @@ export async function transferHost(deps: ControlDeps, caller: string, rawId: str
     const { meeting } = await lockWithCaller(tx, roomId, caller, mayAssignRoles, HOST_OR_OWNER);
     const target = await participantsRepo.findParticipant(tx, meeting.id, email);
     if (target?.status !== 'admitted') throw errors.notAdmitted(email, roomId);
-    if (!mayHoldRole('host', isGuestIdentity(target.email))) throw errors.guestsNotAllowed('Guests cannot be hosts');
+    if (!mayHoldHostRole(target.email)) throw errors.guestsNotAllowed('Guests cannot be hosts');
     if (target.role === 'host') return participantView(target);
     const demoted = await participantsRepo.demoteOtherHosts(tx, meeting.id, email);
     const host = await participantsRepo.setRole(tx, meeting.id, email, 'host');

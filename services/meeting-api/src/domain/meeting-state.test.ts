@@ -185,7 +185,6 @@ describe('attendee join decisions', () => {
     locked: false,
     waitingRoomEnabled: true,
     isGuest: false,
-    allowGuests: false,
     admittedCount: 1,
     maxParticipants: null,
   };
@@ -200,8 +199,7 @@ describe('attendee join decisions', () => {
     ['waiting room off', { waitingRoomEnabled: false }, 'direct-join'],
     ['waiting room off, full', { waitingRoomEnabled: false, admittedCount: 4, maxParticipants: 4 }, 'join'],
     ['waiting room off, one seat left', { waitingRoomEnabled: false, admittedCount: 3, maxParticipants: 4 }, 'direct-join'],
-    ['waiting room off, guest', { waitingRoomEnabled: false, isGuest: true, allowGuests: true }, 'join'],
-    ['guest where guests are not allowed', { isGuest: true }, 'GUESTS_NOT_ALLOWED'],
+    ['waiting room off, guest', { waitingRoomEnabled: false, isGuest: true }, 'join'],
   ];
   for (const [label, change, expected] of table) {
     test(`${label} → ${expected}`, () => {

@@ -133,7 +133,8 @@ export function mayHoldRole(role: ParticipantRole, isGuest: boolean): boolean {
 /**
  * What an attendee's join does, settings considered, in the order a client
  * would want to learn it: not active, banned, locked (unless already admitted),
- * then admission at once (waiting room off, not a guest, room left) or the waiting room.
+ * then admission at once (waiting room off, not a guest, room left) or the
+ * waiting room. (Whether a guest may knock at all is `guests.ts`'s rule.)
  */
 export type JoinDecision = { ok: true; event: 'join' | 'direct-join' } | { ok: false; error: ErrorCode };
 
@@ -144,7 +145,6 @@ export interface JoinContext {
   locked: boolean;
   waitingRoomEnabled: boolean;
   isGuest: boolean;
-  allowGuests: boolean;
   admittedCount: number;
   maxParticipants: number | null;
 }
@@ -152,7 +152,6 @@ export interface JoinContext {
 export function decideAttendeeJoin(c: JoinContext): JoinDecision {
   const meeting = meetingTransition(c.meetingState, 'attendee-join');
   if (!meeting.ok) return meeting;
-  if (c.isGuest && !c.allowGuests) return { ok: false, error: 'GUESTS_NOT_ALLOWED' };
   if (c.banned) return { ok: false, error: 'PARTICIPANT_BANNED' };
   if (c.current === 'admitted') return { ok: true, event: 'join' };
   if (c.locked) return { ok: false, error: 'MEETING_LOCKED' };

@@ -16,7 +16,7 @@ import * as participantsRepo from '../db/participants-repo';
 import type { ParticipantRecord } from '../db/rows';
 import { ApiError, errors } from './errors';
 import { meetingEvent, participantEvent } from './events';
-import { isGuestIdentity } from './identity';
+import { assertGuestMayJoin, assertMayCreate, isGuestIdentity } from './guests';
 import { parseMeetingId } from './meeting-id';
 import {
   admissibleCount,
@@ -70,8 +70,6 @@ export function refusal(code: ErrorCode, roomId: string, who: string): ApiError 
       return errors.participantBanned(roomId);
     case 'MEETING_LOCKED':
       return errors.meetingLocked(roomId);
-    case 'GUESTS_NOT_ALLOWED':
-      return errors.guestsNotAllowed(`Meeting '${roomId}' does not allow guests`);
     default:
       return new ApiError(code, `Refused for '${who}' in meeting '${roomId}'`);
   }
@@ -96,6 +94,7 @@ export async function joinMeeting(
     const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
 
     if (!meeting) {
+      assertMayCreate(caller);
       const host = await deps.db.transaction(async (tx) => {
         const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
         if (!created) return null;
@@ -110,6 +109,7 @@ export async function joinMeeting(
       continue; // someone else created it first: join what they created
     }
 
+    assertGuestMayJoin(caller, meeting);
     if (meeting.creatorId === caller) {
       const host = await joinAsOwner(deps, meeting.id, roomId, caller, displayName);
       if (host) return participantView(host, tokenFor(deps, roomId, host));
@@ -181,6 +181,8 @@ async function joinAsAttendee(
     // Deleted and re-created, or the password changed since it was checked: read again.
     if (!meeting || meeting.id !== seen.id || meeting.passwordHash !== seen.passwordHash) return null;
     const me = await participantsRepo.findParticipant(tx, meeting.id, caller);
+    // Checked again under the lock: `allow_guests` may have been turned off since.
+    assertGuestMayJoin(caller, meeting);
     const s = meeting.settings;
     const decision = decideAttendeeJoin({
       meetingState: meeting.state,
@@ -189,7 +191,6 @@ async function joinAsAttendee(
       locked: s.locked,
       waitingRoomEnabled: s.waitingRoomEnabled,
       isGuest: isGuestIdentity(caller),
-      allowGuests: s.allowGuests,
       admittedCount: s.waitingRoomEnabled ? 0 : await participantsRepo.countAdmitted(tx, meeting.id),
       maxParticipants: s.maxParticipants,
     });
