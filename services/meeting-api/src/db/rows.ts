@@ -34,6 +34,8 @@ export interface MeetingRef {
   hostDisplayName: string | null;
   hasPassword: boolean;
   settings: MeetingSettingsRecord;
+  /** Last seq of the meeting's event log (0 before the first event). */
+  eventSeq: number;
 }
 
 export interface ParticipantRecord {
@@ -95,6 +97,7 @@ export function meetingRefColumns(alias: string): string {
     `${alias}.host_display_name`,
     `${alias}.password_hash IS NOT NULL AS has_password`,
     ...settingsColumns(alias),
+    `${alias}.event_seq::float8 AS event_seq`,
   ].join(', ');
 }
 
@@ -138,6 +141,7 @@ export function toMeetingRef(row: Row): MeetingRef {
     hostDisplayName: (row.host_display_name as string | null) ?? null,
     hasPassword: row.has_password as boolean,
     settings: toSettings(row),
+    eventSeq: row.event_seq as number,
   };
 }
 

@@ -44,6 +44,8 @@ export const errors = {
     new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' is neither admitted to nor waiting in meeting '${id}'`),
   unknownParticipant: (email: string, id: string) =>
     new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' never joined meeting '${id}'`),
+  tooManyStreams: (limit: number, scope: string) =>
+    new ApiError('RATE_LIMITED', `Too many open event streams ${scope} (at most ${limit}); close one and retry`, 1),
   rateLimited: (what: string, retryAfterSecs: number) =>
     new ApiError('RATE_LIMITED', `Too many ${what}; retry in ${retryAfterSecs} s`, retryAfterSecs),
   waitingRoomFull: (id: string, cap: number) =>

@@ -29,6 +29,7 @@ import {
   meetingTransition,
   type Actor,
 } from './meeting-state';
+import type { EventHub } from './event-hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
@@ -53,8 +54,27 @@ export interface ParticipationDeps {
 // by someone else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
 const JOIN_ATTEMPTS = 3;
 
-function tokenFor(deps: ParticipationDeps, roomId: string, p: ParticipantRecord): string {
-  return deps.signer.sign({ email: p.email, room: roomId, isHost: p.isHost, displayName: p.displayName });
+/** Where in which meeting instance's log a token is minted (its `mid` and `esq` claims). */
+export interface LogPosition {
+  meetingId: number;
+  seq: number;
+}
+
+export function tokenFor(signer: TokenSigner, roomId: string, p: ParticipantRecord, at: LogPosition): string {
+  return signer.sign({
+    email: p.email,
+    room: roomId,
+    isHost: p.isHost,
+    displayName: p.displayName,
+    meetingInstance: at.meetingId,
+    eventSeq: at.seq,
+  });
+}
+
+/** Appends and returns the log position after it (unchanged when there is nothing to append). */
+async function appendAndPosition(tx: Queryable, meetingId: number, seqBefore: number, events: NewMeetingEvent[]): Promise<LogPosition> {
+  const seqs = await appendEvents(tx, meetingId, events);
+  return { meetingId, seq: seqs.length > 0 ? seqs[seqs.length - 1]! : seqBefore };
 }
 
 export function actorOf(meeting: { creatorId: string }, caller: string, row: ParticipantRecord | null): Actor {
@@ -99,20 +119,20 @@ export async function joinMeeting(
         const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
         if (!created) return null;
         const ref = await meetingsRepo.findMeetingRefById(tx, created.meetingId);
-        await appendEvents(tx, created.meetingId, [
+        const at = await appendAndPosition(tx, created.meetingId, 0, [
           meetingEvent('meeting.activated', caller, ref!),
           participantEvent('participant.admitted', caller, created.host),
         ]);
-        return created.host;
+        return { participant: created.host, at };
       });
-      if (host) return participantView(host, tokenFor(deps, roomId, host));
+      if (host) return participantView(host.participant, tokenFor(deps.signer, roomId, host.participant, host.at));
       continue; // someone else created it first: join what they created
     }
 
     assertGuestMayJoin(caller, meeting);
     if (meeting.creatorId === caller) {
-      const host = await joinAsOwner(deps, meeting.id, roomId, caller, displayName);
-      if (host) return participantView(host, tokenFor(deps, roomId, host));
+      const host = await joinAsOwner(deps, meeting.id, caller, displayName);
+      if (host) return participantView(host.participant, tokenFor(deps.signer, roomId, host.participant, host.at));
       continue; // deleted meanwhile
     }
 
@@ -130,10 +150,9 @@ export async function joinMeeting(
 async function joinAsOwner(
   deps: ParticipationDeps,
   meetingId: number,
-  roomId: string,
   caller: string,
   displayName: string | null,
-): Promise<ParticipantRecord | null> {
+): Promise<{ participant: ParticipantRecord; at: LogPosition } | null> {
   return deps.db.transaction(async (tx) => {
     const before = await meetingsRepo.lockMeetingWithCallerById(tx, meetingId, caller);
     if (!before) return null;
@@ -147,8 +166,7 @@ async function joinAsOwner(
     }
     if (before.caller?.status !== 'admitted') events.push(participantEvent('participant.admitted', caller, host));
     else if (before.caller.role !== 'host') events.push(participantEvent('participant.role_changed', caller, host));
-    await appendEvents(tx, meetingId, events);
-    return host;
+    return { participant: host, at: await appendAndPosition(tx, meetingId, before.meeting.eventSeq, events) };
   });
 }
 
@@ -199,11 +217,13 @@ async function joinAsAttendee(
     const cap = limits.maxWaitingPerMeeting;
     const participant = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, cap, decision.event);
     if (!participant) throw errors.waitingRoomFull(roomId, cap);
+    const events: NewMeetingEvent[] = [];
     if (participant.status !== me?.status && (participant.status === 'waiting' || participant.status === 'admitted')) {
-      await appendEvents(tx, meeting.id, [participantEvent(`participant.${participant.status}`, caller, participant)]);
+      events.push(participantEvent(`participant.${participant.status}`, caller, participant));
     }
+    const at = await appendAndPosition(tx, meeting.id, meeting.eventSeq, events);
     // Admitted (again, or at once with the waiting room off): a fresh token.
-    const token = mayReceiveToken(participant.status, meeting.state) ? tokenFor(deps, roomId, participant) : null;
+    const token = mayReceiveToken(participant.status, meeting.state) ? tokenFor(deps.signer, roomId, participant, at) : null;
     return participantView(participant, token);
   });
 }
@@ -222,8 +242,48 @@ export async function getMyStatus(deps: ParticipationDeps, caller: string, rawId
   if (!found) throw errors.meetingNotFound(roomId);
   const me = found.caller;
   if (!me) throw errors.notInMeeting(roomId);
-  const token = mayReceiveToken(me.status, found.meetingState) ? tokenFor(deps, roomId, me) : null;
+  const token = mayReceiveToken(me.status, found.meetingState)
+    ? tokenFor(deps.signer, roomId, me, { meetingId: found.meetingId, seq: found.eventSeq })
+    : null;
   return participantView(me, token);
+}
+
+/**
+ * `GET /status?wait=N`: while the caller is waiting, holds the answer until one of their
+ * own events (or the meeting's deletion) is committed, `waitSecs` pass, or `cancelled`
+ * resolves (the client went away); then answers exactly as `/status` does.
+ */
+export async function waitForMyStatus(
+  deps: ParticipationDeps,
+  hub: EventHub,
+  caller: string,
+  rawId: string,
+  waitSecs: number,
+  cancelled: Promise<void>,
+): Promise<ParticipantStatusResponse> {
+  const roomId = parseMeetingId(rawId);
+  const found = await meetingsRepo.findCallerStatus(deps.db, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  if (!found.caller) throw errors.notInMeeting(roomId);
+  if (found.caller.status !== 'waiting' || waitSecs === 0) return getMyStatus(deps, caller, rawId);
+  await new Promise<void>((resolve) => {
+    const follower = hub.follow(
+      found.meetingId,
+      found.eventSeq,
+      (events) => {
+        if (events.some((e) => e.subject === caller || e.type === 'meeting.deleted')) done();
+      },
+      () => done(),
+    );
+    const timer = setTimeout(() => done(), waitSecs * 1000);
+    void cancelled.then(() => done());
+    function done() {
+      clearTimeout(timer);
+      follower.close();
+      resolve();
+    }
+  });
+  return getMyStatus(deps, caller, rawId);
 }
 
 /**
