@@ -16,3 +16,8 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 
 /** Unix timestamp in whole seconds (never milliseconds). */
 export const UnixSeconds = Type.Integer({ description: 'Unix timestamp, seconds' });
+
+/** A string enum that may also be `null` (an optional field that clients send as `null` when not given). */
+export function NullableStringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
+  return Type.Unsafe<T[number] | null>({ ...options, type: ['string', 'null'], enum: [...values, null] });
+}

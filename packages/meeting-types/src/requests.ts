@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { Nullable } from './common';
+import { Nullable, NullableStringEnum, StringEnum } from './common';
+import { ADMIT_POLICIES, AdmitPolicySchema, HOST_LEAVE_POLICIES, HostLeavePolicySchema } from './states';
 
 /** Meeting ids: 1–255 characters of `[A-Za-z0-9_-]`. */
 export const MEETING_ID_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
@@ -18,6 +19,50 @@ export const MAX_PASSWORD_LENGTH = 1024;
 export const MeetingIdParamsSchema = Type.Object({ meeting_id: Type.String() });
 export type MeetingIdParams = Static<typeof MeetingIdParamsSchema>;
 
+export const MIN_MAX_PARTICIPANTS = 2;
+export const MAX_MAX_PARTICIPANTS = 1000;
+
+/** A capacity: admitted participants, host included. */
+const MaxParticipantsSchema = Type.Integer({ minimum: MIN_MAX_PARTICIPANTS, maximum: MAX_MAX_PARTICIPANTS });
+
+/** The meeting settings of EXTENSIONS.md §C as request fields; on create `null` means "not given" (the default). */
+function createSettingsFields() {
+  return {
+    /** Default `true`. Off: non-guest attendees who join are admitted at once (up to `max_participants`). */
+    waiting_room_enabled: Type.Optional(Nullable(Type.Boolean())),
+    /** Default `any_admitted`. */
+    admit_policy: Type.Optional(NullableStringEnum(ADMIT_POLICIES)),
+    /** Default `end_meeting`. */
+    host_leave_policy: Type.Optional(NullableStringEnum(HOST_LEAVE_POLICIES)),
+    /** Default `false`. Locked: only people already admitted (or the owner) can join. */
+    locked: Type.Optional(Nullable(Type.Boolean())),
+    /** Default `null` (no cap): 2–1000 admitted participants, host included. */
+    max_participants: Type.Optional(Nullable(MaxParticipantsSchema)),
+    /** Default `false`: whether guests may knock. */
+    allow_guests: Type.Optional(Nullable(Type.Boolean())),
+  };
+}
+
+/**
+ * Body of `PATCH /api/v1/meetings/{id}`: any subset of the settings. Unknown
+ * fields are refused. `max_participants: null` removes the cap; `password: null`
+ * (or `""`) removes the password.
+ */
+export const UpdateMeetingRequestSchema = Type.Object(
+  {
+    waiting_room_enabled: Type.Optional(Type.Boolean()),
+    admit_policy: Type.Optional(AdmitPolicySchema),
+    host_leave_policy: Type.Optional(HostLeavePolicySchema),
+    locked: Type.Optional(Type.Boolean()),
+    max_participants: Type.Optional(Nullable(MaxParticipantsSchema)),
+    allow_guests: Type.Optional(Type.Boolean()),
+    /** Set (hashed with Argon2id) or remove (`null` or `""`); never returned. */
+    password: Type.Optional(Nullable(Type.String({ maxLength: MAX_PASSWORD_LENGTH }))),
+  },
+  { title: 'UpdateMeetingRequest', additionalProperties: false },
+);
+export type UpdateMeetingRequest = Static<typeof UpdateMeetingRequestSchema>;
+
 /**
  * Body of `POST /api/v1/meetings`. Optional fields may also be `null` (= not given):
  * clients built on videocall-rs's types serialize an empty `Option` as `null`.
@@ -30,6 +75,7 @@ export const CreateMeetingRequestSchema = Type.Object(
     attendees: Type.Optional(Nullable(Type.Array(Type.String({ maxLength: MAX_EMAIL_LENGTH })))),
     /** Hashed with Argon2id; `""` means no password. Never echoed. */
     password: Type.Optional(Nullable(Type.String({ maxLength: MAX_PASSWORD_LENGTH }))),
+    ...createSettingsFields(),
   },
   { title: 'CreateMeetingRequest' },
 );
@@ -53,6 +99,33 @@ export const AdmitRequestSchema = Type.Object(
   { title: 'AdmitRequest' },
 );
 export type AdmitRequest = Static<typeof AdmitRequestSchema>;
+
+/** Body of `POST /reject` and `POST /remove`: `ban: true` also bans the identity from this meeting. */
+export const RemoveRequestSchema = Type.Object(
+  {
+    email: Type.String({ minLength: 1, maxLength: MAX_EMAIL_LENGTH }),
+    ban: Type.Optional(Nullable(Type.Boolean())),
+  },
+  { title: 'RemoveRequest' },
+);
+export type RemoveRequest = Static<typeof RemoveRequestSchema>;
+
+/** Body of `POST /unban` and `POST /transfer-host`. */
+export const TargetRequestSchema = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: MAX_EMAIL_LENGTH }) },
+  { title: 'TargetRequest' },
+);
+export type TargetRequest = Static<typeof TargetRequestSchema>;
+
+/** Body of `POST /role`: the host role itself moves only with `transfer-host`. */
+export const SetRoleRequestSchema = Type.Object(
+  {
+    email: Type.String({ minLength: 1, maxLength: MAX_EMAIL_LENGTH }),
+    role: StringEnum(['cohost', 'attendee'] as const),
+  },
+  { title: 'SetRoleRequest' },
+);
+export type SetRoleRequest = Static<typeof SetRoleRequestSchema>;
 
 export const LIST_DEFAULT_LIMIT = 20;
 export const LIST_MAX_LIMIT = 100;

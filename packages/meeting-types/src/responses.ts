@@ -1,6 +1,20 @@
 import { Type, type Static } from 'typebox';
 import { Nullable, UnixSeconds } from './common';
-import { MeetingStateSchema, ParticipantStatusSchema } from './states';
+import { AdmitPolicySchema, HostLeavePolicySchema, MeetingStateSchema, ParticipantRoleSchema, ParticipantStatusSchema } from './states';
+
+/** The meeting settings (EXTENSIONS.md §C) as every meeting response carries them. */
+const settingsFields = {
+  waiting_room_enabled: Type.Boolean(),
+  admit_policy: AdmitPolicySchema,
+  host_leave_policy: HostLeavePolicySchema,
+  locked: Type.Boolean(),
+  /** `null`: no cap. */
+  max_participants: Nullable(Type.Integer()),
+  allow_guests: Type.Boolean(),
+};
+
+export const MeetingSettingsSchema = Type.Object(settingsFields, { title: 'MeetingSettings' });
+export type MeetingSettings = Static<typeof MeetingSettingsSchema>;
 
 /** The canonical participant shape, used by join, status, admit, reject, leave, waiting and participants. */
 export const ParticipantStatusResponseSchema = Type.Object(
@@ -9,7 +23,11 @@ export const ParticipantStatusResponseSchema = Type.Object(
     /** `null` when the participant never gave one. */
     display_name: Nullable(Type.String()),
     status: ParticipantStatusSchema,
+    /** True exactly when `role` is `host`. */
     is_host: Type.Boolean(),
+    role: ParticipantRoleSchema,
+    /** Banned from this meeting: joining again is refused with `PARTICIPANT_BANNED`. */
+    banned: Type.Boolean(),
     joined_at: UnixSeconds,
     admitted_at: Nullable(UnixSeconds),
     /** Only to its owner (join as host, or status while admitted in an active meeting); `null` elsewhere. */
@@ -27,6 +45,7 @@ export const CreateMeetingResponseSchema = Type.Object(
     state: MeetingStateSchema,
     attendees: Type.Array(Type.String()),
     has_password: Type.Boolean(),
+    ...settingsFields,
   },
   { title: 'CreateMeetingResponse' },
 );
@@ -39,6 +58,7 @@ export const MeetingInfoResponseSchema = Type.Object(
     host: Type.String(),
     host_display_name: Nullable(Type.String()),
     has_password: Type.Boolean(),
+    ...settingsFields,
     /** The caller's own row (token always `null`), or `null` if they never joined. */
     your_status: Type.Union([ParticipantStatusResponseSchema, Type.Null()]),
   },
@@ -58,6 +78,7 @@ export const MeetingSummarySchema = Type.Object(
     started_at: UnixSeconds,
     ended_at: Nullable(UnixSeconds),
     waiting_count: Type.Integer(),
+    ...settingsFields,
   },
   { title: 'MeetingSummary' },
 );

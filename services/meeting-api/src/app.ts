@@ -35,6 +35,7 @@ import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics }
 import { createIdentifyCaller, type Caller, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
 import { metricsRoute, timeRequests } from './plugins/metrics';
+import { controlRoutes } from './routes/controls';
 import { registerWebApp } from './plugins/web-app';
 import { clientConfigRoutes } from './routes/client-config';
 import { createEventHub, type EventHub } from './domain/event-hub';
@@ -323,6 +324,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });
       await api.register(waitingRoomRoutes, { deps: routeDeps });
+      await api.register(controlRoutes, { deps: routeDeps });
       await api.register(eventRoutes, {
         deps: routeDeps,
         limits: { perCaller: config.eventStreamsPerCaller ?? 20, max: config.eventStreamsMax ?? 20_000 },

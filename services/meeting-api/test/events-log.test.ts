@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { appendEvents, listEventsAfter } from '../src/db/events-repo';
-import { api, call, hostStarts, startTestApp, type TestApp } from './helpers';
+import { api, call, DEFAULT_SETTINGS, hostStarts, startTestApp, type TestApp } from './helpers';
 
 /** The ordered log (EXTENSIONS.md §B): every change appends its events in its own transaction, seq gapless. */
 let t: TestApp;
@@ -70,6 +70,7 @@ test('every state change of a meeting appends its events, in order, with the con
     host: HOST,
     host_display_name: 'Hana',
     has_password: false,
+    ...DEFAULT_SETTINGS,
   });
   const admittedA = events[5]!.payload as { participant: Record<string, unknown> };
   assert.equal(admittedA.participant.email, 'a@x.io');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { api, call, startTestApp, verifyRoomToken, type TestApp } from './helpers';
+import { api, call, DEFAULT_SETTINGS, startTestApp, verifyRoomToken, type TestApp } from './helpers';
 
 /** The usage flows of MEETING_API.md, step by step. */
 let t: TestApp;
@@ -15,7 +15,7 @@ test('Example: Complete Meeting Session, as in the spec', async () => {
   const created = await call(t.app, 'POST', '/api/v1/meetings', { as: host, body: { meeting_id: 'standup-2024' } });
   assert.equal(created.status, 201);
   assert.deepEqual({ ...created.body.result, created_at: 0 }, {
-    meeting_id: 'standup-2024', host, created_at: 0, state: 'idle', attendees: [], has_password: false,
+    meeting_id: 'standup-2024', host, created_at: 0, state: 'idle', attendees: [], has_password: false, ...DEFAULT_SETTINGS,
   });
   // 2. Host joins meeting (activates it, receives room token)
   const hostJoin = await call(t.app, 'POST', api('standup-2024', '/join'), { as: host });

@@ -164,3 +164,17 @@ export async function summaryOf(app: FastifyInstance, id: string, owner = 'host@
   const list = await call(app, 'GET', '/api/v1/meetings?limit=100', { as: owner });
   return (list.body.result.meetings as Array<Record<string, unknown>>).find((m) => m.meeting_id === id);
 }
+
+/** The meeting settings (EXTENSIONS.md §C) with the defaults that reproduce MEETING_API.md. */
+export const DEFAULT_SETTINGS = {
+  waiting_room_enabled: true,
+  admit_policy: 'any_admitted',
+  host_leave_policy: 'end_meeting',
+  locked: false,
+  max_participants: null,
+  allow_guests: false,
+} as const;
+export const SETTINGS_FIELDS = Object.keys(DEFAULT_SETTINGS);
+/** The participant fields EXTENSIONS.md §C adds, with their values for a plain attendee. */
+export const ATTENDEE_ROLE = { role: 'attendee', banned: false } as const;
+export const ROLE_FIELDS = Object.keys(ATTENDEE_ROLE);

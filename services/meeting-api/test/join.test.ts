@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTokenSigner } from '../src/domain/token-signer';
-import { api, call, expectError, hostStarts, startTestApp, summaryOf, TEST_SECRET, verifyRoomToken, type TestApp } from './helpers';
+import { api, ATTENDEE_ROLE, call, expectError, hostStarts, ROLE_FIELDS, startTestApp, summaryOf, TEST_SECRET, verifyRoomToken, type TestApp } from './helpers';
 
 // A clock that moves one second per token, so "a fresh token" is observable.
 let tick = Date.now();
@@ -22,7 +22,9 @@ describe('join as host', () => {
     const res = await join('adhoc-1', HOST);
     assert.equal(res.status, 200);
     const r = res.body.result;
-    assert.deepEqual(Object.keys(r).sort(), ['admitted_at', 'display_name', 'email', 'is_host', 'joined_at', 'room_token', 'status']);
+    assert.deepEqual(Object.keys(r).sort(), ['admitted_at', 'display_name', 'email', 'is_host', 'joined_at', 'room_token', 'status', ...ROLE_FIELDS].sort());
+    assert.equal(r.role, 'host');
+    assert.equal(r.banned, false);
     assert.equal(r.email, HOST);
     assert.equal(r.display_name, null, 'explicit null when never given');
     assert.equal(r.status, 'admitted');
@@ -99,6 +101,7 @@ describe('join as attendee', () => {
       joined_at: 0,
       admitted_at: null,
       room_token: null,
+      ...ATTENDEE_ROLE,
     });
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, call, expectError, hostStarts, startTestApp, summaryOf, type TestApp } from './helpers';
+import { api, call, DEFAULT_SETTINGS, expectError, hostStarts, SETTINGS_FIELDS, startTestApp, summaryOf, type TestApp } from './helpers';
 
 let t: TestApp;
 before(async () => {
@@ -19,7 +19,7 @@ describe('POST /api/v1/meetings', () => {
     assert.equal(res.status, 201);
     assert.equal(res.body.success, true);
     const r = res.body.result;
-    assert.deepEqual(Object.keys(r).sort(), ['attendees', 'created_at', 'has_password', 'host', 'meeting_id', 'state']);
+    assert.deepEqual(Object.keys(r).sort(), ['attendees', 'created_at', 'has_password', 'host', 'meeting_id', 'state', ...SETTINGS_FIELDS].sort());
     assert.equal(r.meeting_id, 'my-meeting');
     assert.equal(r.host, HOST);
     assert.equal(r.state, 'idle');
@@ -110,6 +110,7 @@ describe('GET /api/v1/meetings/{id}', () => {
       host: HOST,
       host_display_name: null,
       has_password: true,
+      ...DEFAULT_SETTINGS,
       your_status: null,
     });
   });
@@ -160,7 +161,8 @@ describe('GET /api/v1/meetings', () => {
     const first = r.meetings[0];
     assert.deepEqual(Object.keys(first).sort(), [
       'created_at', 'ended_at', 'has_password', 'host', 'meeting_id', 'participant_count', 'started_at', 'state', 'waiting_count',
-    ]);
+      ...SETTINGS_FIELDS,
+    ].sort());
     assert.equal(first.ended_at, null);
     assert.ok(Number.isInteger(first.started_at), 'started_at is always a number');
   });

@@ -129,7 +129,7 @@ describe('guests', () => {
     assert.deepEqual(mine.body.result.meetings, [], 'the guest owns nothing');
   });
 
-  test('a guest joining a meeting that does not allow guests (every meeting, until meetings store allow_guests) is 403 GUESTS_NOT_ALLOWED and not recorded', async () => {
+  test('a guest joining a meeting that does not allow guests (the default) is 403 GUESTS_NOT_ALLOWED and not recorded', async () => {
     await call(t.app, 'POST', api('no-guests', '/join'), { as: 'host@example.com', body: {} });
     const g = await guest(t.app);
     const bearer = { authorization: `Bearer ${g.body.result.session_token}` };

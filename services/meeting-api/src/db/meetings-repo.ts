@@ -8,6 +8,7 @@ import {
   toParticipant,
   type MeetingRecord,
   type MeetingRef,
+  type MeetingSettingsRecord,
   type MeetingSummaryRecord,
   type ParticipantRecord,
   type Row,
@@ -27,16 +28,30 @@ export interface NewMeeting {
   creatorId: string;
   passwordHash: string | null;
   attendees: string[];
+  settings: MeetingSettingsRecord;
 }
 
 /** Inserts an idle meeting; `null` when a live meeting already has this id. */
 export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise<MeetingRecord | null> {
+  const s = meeting.settings;
   const { rows } = await db.query<Row>(
-    `INSERT INTO meetings AS m (room_id, creator_id, state, password_hash, attendees)
-     VALUES ($1, $2, 'idle', $3, $4::jsonb)
+    `INSERT INTO meetings AS m (room_id, creator_id, state, password_hash, attendees,
+       waiting_room_enabled, admit_policy, host_leave_policy, locked, max_participants, allow_guests)
+     VALUES ($1, $2, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (room_id) WHERE deleted_at IS NULL DO NOTHING
      RETURNING ${MEETING}`,
-    [meeting.roomId, meeting.creatorId, meeting.passwordHash, JSON.stringify(meeting.attendees)],
+    [
+      meeting.roomId,
+      meeting.creatorId,
+      meeting.passwordHash,
+      JSON.stringify(meeting.attendees),
+      s.waitingRoomEnabled,
+      s.admitPolicy,
+      s.hostLeavePolicy,
+      s.locked,
+      s.maxParticipants,
+      s.allowGuests,
+    ],
   );
   return rows[0] ? toMeeting(rows[0]) : null;
 }
@@ -53,13 +68,53 @@ export async function findLiveMeeting(db: Queryable, roomId: string): Promise<Li
   return row ? { ...toMeetingRef(row), passwordHash: (row.password_hash as string | null) ?? null } : null;
 }
 
-/** Locks the live meeting row for the rest of the transaction. */
-export async function lockLiveMeeting(tx: Queryable, roomId: string): Promise<MeetingRef | null> {
+/**
+ * Locks the live meeting row for the rest of the transaction. Every change of
+ * a meeting's participants takes this lock first, so checks made after it
+ * (capacity, roles, bans, lock) hold until the commit.
+ */
+export async function lockLiveMeeting(tx: Queryable, roomId: string): Promise<LiveMeeting | null> {
   const { rows } = await tx.query<Row>(
-    `SELECT ${MEETING_REF} FROM meetings m WHERE m.room_id = $1 AND m.deleted_at IS NULL FOR UPDATE`,
+    `SELECT ${MEETING_REF}, m.password_hash FROM meetings m WHERE m.room_id = $1 AND m.deleted_at IS NULL FOR UPDATE`,
     [roomId],
   );
-  return rows[0] ? toMeetingRef(rows[0]) : null;
+  const row = rows[0];
+  return row ? { ...toMeetingRef(row), passwordHash: (row.password_hash as string | null) ?? null } : null;
+}
+
+/** A change of settings; `passwordHash: null` removes the password, `undefined` leaves it. */
+export type SettingsChange = Partial<MeetingSettingsRecord> & { passwordHash?: string | null };
+
+const SETTINGS_COLUMNS: Record<keyof SettingsChange, string> = {
+  waitingRoomEnabled: 'waiting_room_enabled',
+  admitPolicy: 'admit_policy',
+  hostLeavePolicy: 'host_leave_policy',
+  locked: 'locked',
+  maxParticipants: 'max_participants',
+  allowGuests: 'allow_guests',
+  passwordHash: 'password_hash',
+};
+
+/** Applies the given settings (column names are constants, values parameters); returns the meeting. */
+export async function updateSettings(tx: Queryable, meetingId: number, change: SettingsChange): Promise<MeetingRef> {
+  const sets: string[] = [];
+  const params: unknown[] = [meetingId];
+  for (const [key, column] of Object.entries(SETTINGS_COLUMNS) as [keyof SettingsChange, string][]) {
+    if (change[key] === undefined) continue;
+    params.push(change[key]);
+    sets.push(`${column} = $${params.length}`);
+  }
+  const { rows } = await tx.query<Row>(
+    `UPDATE meetings m SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE m.id = $1 RETURNING ${MEETING_REF}`,
+    params,
+  );
+  return toMeetingRef(rows[0]!);
+}
+
+/** The meeting as it is now inside the transaction. */
+export async function readMeeting(tx: Queryable, meetingId: number): Promise<MeetingRef> {
+  const { rows } = await tx.query<Row>(`SELECT ${MEETING_REF} FROM meetings m WHERE m.id = $1`, [meetingId]);
+  return toMeetingRef(rows[0]!);
 }
 
 export interface MeetingWithCaller {

@@ -1,4 +1,4 @@
-import type { MeetingState, ParticipantStatus } from 'meeting-types';
+import type { MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
 import { MEETING_TRANSITIONS, PARTICIPANT_TRANSITIONS, statusesAllowing, type ParticipantEvent } from '../domain/meeting-state';
 import type { Queryable } from './database';
 import { participantColumns, toParticipant, type ParticipantRecord, type Row } from './rows';
@@ -24,11 +24,13 @@ const REENTRY_STATUSES = (Object.entries(PARTICIPANT_TRANSITIONS.join) as [strin
  * CTE `m`: a new row, or the existing one moved by the lifecycle's host-join.
  */
 const ADMIT_HOST_FROM_M = `
-     INSERT INTO meeting_participants AS p (meeting_id, email, display_name, status, is_host, admitted_at)
-     SELECT m.id, $2, $3, 'admitted', true, now() FROM m
+     INSERT INTO meeting_participants AS p (meeting_id, email, display_name, status, is_host, role, admitted_at)
+     SELECT m.id, $2, $3, 'admitted', true, 'host', now() FROM m
      ON CONFLICT (meeting_id, email) DO UPDATE SET
        status = ${nextStatusSql('host-join', 'p.status')},
        is_host = true,
+       role = 'host',
+       banned = false,
        display_name = COALESCE(EXCLUDED.display_name, p.display_name),
        joined_at = CASE WHEN p.status = 'admitted' THEN p.joined_at ELSE now() END,
        admitted_at = CASE WHEN p.status = 'admitted' THEN p.admitted_at ELSE now() END,
@@ -114,23 +116,29 @@ export async function joinAsAttendee(
   email: string,
   displayName: string | null,
   waitingBelow: number,
+  event: 'join' | 'direct-join' = 'join',
 ): Promise<ParticipantRecord | null> {
+  const firstStatus = PARTICIPANT_TRANSITIONS[event].none!;
+  // The waiting-room cap only bounds those who would wait.
+  const cap = firstStatus === 'waiting' ? waitingBelow : null;
   const { rows } = await db.query<Row>(
-    `INSERT INTO meeting_participants AS p (meeting_id, email, display_name, status, is_host)
-     SELECT m.id, $2::text, $3, 'waiting', false
+    `INSERT INTO meeting_participants AS p (meeting_id, email, display_name, status, is_host, admitted_at)
+     SELECT m.id, $2::text, $3, '${firstStatus}', false, ${firstStatus === 'admitted' ? 'now()' : 'NULL'}
      FROM meetings m WHERE m.id = $1 AND m.deleted_at IS NULL AND m.state = ANY($4::text[])
-       AND (EXISTS (SELECT 1 FROM meeting_participants k WHERE k.meeting_id = $1 AND k.email = $2::text AND k.status = ANY($6::text[]))
-            OR (SELECT count(*) FROM meeting_participants w WHERE w.meeting_id = $1 AND w.status = 'waiting') < $5)
+       AND ($5::int IS NULL
+            OR EXISTS (SELECT 1 FROM meeting_participants k WHERE k.meeting_id = $1 AND k.email = $2::text AND k.status = ANY($6::text[]))
+            OR (SELECT count(*) FROM meeting_participants w WHERE w.meeting_id = $1 AND w.status = 'waiting') < $5::int)
      ON CONFLICT (meeting_id, email) DO UPDATE SET
-       status = ${nextStatusSql('join', 'p.status')},
+       status = ${nextStatusSql(event, 'p.status')},
        display_name = COALESCE(EXCLUDED.display_name, p.display_name),
        joined_at = CASE WHEN p.status IN (${REENTRY_STATUSES}) THEN now() ELSE p.joined_at END,
-       admitted_at = CASE WHEN p.status = 'admitted' THEN p.admitted_at ELSE NULL END,
+       admitted_at = CASE WHEN p.status = 'admitted' THEN p.admitted_at ${firstStatus === 'admitted' ? 'ELSE now()' : 'ELSE NULL'} END,
        left_at = NULL,
        updated_at = now()
+     WHERE NOT p.banned
      RETURNING ${PARTICIPANT}`,
-    [meetingId, email, displayName, ATTENDEE_JOINABLE_STATES, waitingBelow, JOIN_KEEPS_PLACE],
-    'join-as-attendee',
+    [meetingId, email, displayName, ATTENDEE_JOINABLE_STATES, cap, JOIN_KEEPS_PLACE],
+    `${event}-as-attendee`,
   );
   return rows[0] ? toParticipant(rows[0]) : null;
 }
@@ -138,7 +146,11 @@ export async function joinAsAttendee(
 const TIMESTAMP_ON_ENTRY: Partial<Record<ParticipantStatus, string>> = {
   admitted: 'admitted_at = now(),',
   left: 'left_at = now(),',
+  removed: 'left_at = now(),',
 };
+
+/** Leaving admission ends a co-host's role; the host keeps theirs until it is handed on. */
+const ROLE_ON_EXIT = `role = CASE WHEN p.role = 'host' THEN 'host' ELSE 'attendee' END,`;
 
 /**
  * Moves one participant by `event` if the lifecycle allows it from their
@@ -148,31 +160,102 @@ export async function transitionParticipant(
   db: Queryable,
   meetingId: number,
   email: string,
-  event: 'admit' | 'reject' | 'leave',
+  event: 'admit' | 'reject' | 'leave' | 'remove',
+  ban = false,
 ): Promise<ParticipantRecord | null> {
   const target = Object.values(PARTICIPANT_TRANSITIONS[event])[0] as ParticipantStatus;
   const { rows } = await db.query<Row>(
     `UPDATE meeting_participants p
-     SET status = '${target}', ${TIMESTAMP_ON_ENTRY[target] ?? ''} updated_at = now()
+     SET status = '${target}', ${TIMESTAMP_ON_ENTRY[target] ?? ''} ${target === 'admitted' ? '' : ROLE_ON_EXIT}
+         banned = p.banned OR $4, updated_at = now()
      WHERE p.meeting_id = $1 AND p.email = $2 AND p.status = ANY($3::text[])
      RETURNING ${PARTICIPANT}`,
-    [meetingId, email, statusesAllowing(event)],
+    [meetingId, email, statusesAllowing(event), ban],
     `transition-${event}`,
   );
   return rows[0] ? toParticipant(rows[0]) : null;
 }
 
-/** Admits everyone waiting at this instant, exactly once, in one statement; ordered by joined_at, email. */
-export async function admitAllWaiting(db: Queryable, meetingId: number): Promise<ParticipantRecord[]> {
+/** `POST /end`: everyone admitted or waiting leaves, in one statement. */
+export async function endForAll(tx: Queryable, meetingId: number): Promise<ParticipantRecord[]> {
+  const { rows } = await tx.query<Row>(
+    `UPDATE meeting_participants p
+     SET status = '${PARTICIPANT_TRANSITIONS['end-for-all'].admitted}', left_at = now(), ${ROLE_ON_EXIT} updated_at = now()
+     WHERE p.meeting_id = $1 AND p.status = ANY($2::text[])
+     RETURNING ${PARTICIPANT}`,
+    [meetingId, statusesAllowing('end-for-all')],
+  );
+  return rows.map((row) => toParticipant(row));
+}
+
+export async function findParticipant(db: Queryable, meetingId: number, email: string): Promise<ParticipantRecord | null> {
   const { rows } = await db.query<Row>(
-    `WITH admitted AS (
+    `SELECT ${PARTICIPANT} FROM meeting_participants p WHERE p.meeting_id = $1 AND p.email = $2`,
+    [meetingId, email],
+  );
+  return rows[0] ? toParticipant(rows[0]) : null;
+}
+
+/** Sets a role (and `is_host`, which is exactly "role is host"). */
+export async function setRole(tx: Queryable, meetingId: number, email: string, role: ParticipantRole): Promise<ParticipantRecord | null> {
+  const { rows } = await tx.query<Row>(
+    `UPDATE meeting_participants p SET role = $3::text, is_host = ($3::text = 'host'), updated_at = now()
+     WHERE p.meeting_id = $1 AND p.email = $2
+     RETURNING ${PARTICIPANT}`,
+    [meetingId, email, role],
+  );
+  return rows[0] ? toParticipant(rows[0]) : null;
+}
+
+/**
+ * Whoever else holds the host role gives it up: co-host while still admitted,
+ * attendee otherwise. Returns those whose role changed.
+ */
+export async function demoteOtherHosts(tx: Queryable, meetingId: number, keeper: string): Promise<ParticipantRecord[]> {
+  const { rows } = await tx.query<Row>(
+    `UPDATE meeting_participants p
+     SET role = CASE WHEN p.status = 'admitted' THEN 'cohost' ELSE 'attendee' END, is_host = false, updated_at = now()
+     WHERE p.meeting_id = $1 AND p.role = 'host' AND p.email <> $2
+     RETURNING ${PARTICIPANT}`,
+    [meetingId, keeper],
+  );
+  return rows.map((row) => toParticipant(row));
+}
+
+export async function clearBan(tx: Queryable, meetingId: number, email: string): Promise<ParticipantRecord | null> {
+  const { rows } = await tx.query<Row>(
+    `UPDATE meeting_participants p SET banned = false, updated_at = now()
+     WHERE p.meeting_id = $1 AND p.email = $2
+     RETURNING ${PARTICIPANT}`,
+    [meetingId, email],
+  );
+  return rows[0] ? toParticipant(rows[0]) : null;
+}
+
+/**
+ * Admits the earliest `limit` people waiting (everyone when `null`), exactly
+ * once, in one statement; ordered by joined_at, email.
+ */
+export async function admitAllWaiting(
+  db: Queryable,
+  meetingId: number,
+  limit: number | null = null,
+  skipPattern: string | null = null,
+): Promise<ParticipantRecord[]> {
+  const { rows } = await db.query<Row>(
+    `WITH chosen AS (
+       SELECT w.id FROM meeting_participants w
+       WHERE w.meeting_id = $1 AND w.status = ANY($2::text[]) AND ($4::text IS NULL OR w.email !~ $4::text)
+       ORDER BY w.joined_at, w.email
+       LIMIT $3
+     ), admitted AS (
        UPDATE meeting_participants p
        SET status = 'admitted', admitted_at = now(), updated_at = now()
-       WHERE p.meeting_id = $1 AND p.status = ANY($2::text[])
+       FROM chosen WHERE p.id = chosen.id AND p.status = ANY($2::text[])
        RETURNING p.*
      )
      SELECT ${PARTICIPANT} FROM admitted p ORDER BY p.joined_at, p.email`,
-    [meetingId, statusesAllowing('admit')],
+    [meetingId, statusesAllowing('admit'), limit, skipPattern],
     'admit-all-waiting',
   );
   return rows.map((row) => toParticipant(row));

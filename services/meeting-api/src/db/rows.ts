@@ -1,4 +1,14 @@
-import type { MeetingState, ParticipantStatus } from 'meeting-types';
+import type { AdmitPolicy, HostLeavePolicy, MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
+
+/** The meeting settings of EXTENSIONS.md §C. */
+export interface MeetingSettingsRecord {
+  waitingRoomEnabled: boolean;
+  admitPolicy: AdmitPolicy;
+  hostLeavePolicy: HostLeavePolicy;
+  locked: boolean;
+  maxParticipants: number | null;
+  allowGuests: boolean;
+}
 
 /** A meeting as the domain sees it; timestamps in Unix seconds. */
 export interface MeetingRecord {
@@ -12,6 +22,7 @@ export interface MeetingRecord {
   createdAt: number;
   startedAt: number;
   endedAt: number | null;
+  settings: MeetingSettingsRecord;
 }
 
 /** The few meeting fields the hot paths need (no attendees JSON, no password hash). */
@@ -22,6 +33,7 @@ export interface MeetingRef {
   state: MeetingState;
   hostDisplayName: string | null;
   hasPassword: boolean;
+  settings: MeetingSettingsRecord;
   /** Last seq of the meeting's event log (0 before the first event). */
   eventSeq: number;
 }
@@ -31,6 +43,8 @@ export interface ParticipantRecord {
   displayName: string | null;
   status: ParticipantStatus;
   isHost: boolean;
+  role: ParticipantRole;
+  banned: boolean;
   joinedAt: number;
   admittedAt: number | null;
 }
@@ -38,6 +52,22 @@ export interface ParticipantRecord {
 export interface MeetingSummaryRecord extends MeetingRecord {
   participantCount: number;
   waitingCount: number;
+}
+
+const settingsColumns = (alias: string) =>
+  ['waiting_room_enabled', 'admit_policy', 'host_leave_policy', 'locked', 'max_participants', 'allow_guests'].map(
+    (column) => `${alias}.${column}`,
+  );
+
+function toSettings(row: Row): MeetingSettingsRecord {
+  return {
+    waitingRoomEnabled: row.waiting_room_enabled as boolean,
+    admitPolicy: row.admit_policy as AdmitPolicy,
+    hostLeavePolicy: row.host_leave_policy as HostLeavePolicy,
+    locked: row.locked as boolean,
+    maxParticipants: (row.max_participants as number | null) ?? null,
+    allowGuests: row.allow_guests as boolean,
+  };
 }
 
 const epoch = (column: string, as: string) => `floor(extract(epoch from ${column}))::float8 AS ${as}`;
@@ -54,6 +84,7 @@ export function meetingColumns(alias: string): string {
     epoch(`${alias}.created_at`, 'created_at'),
     epoch(`${alias}.started_at`, 'started_at'),
     epoch(`${alias}.ended_at`, 'ended_at'),
+    ...settingsColumns(alias),
   ].join(', ');
 }
 
@@ -65,6 +96,7 @@ export function meetingRefColumns(alias: string): string {
     `${alias}.state`,
     `${alias}.host_display_name`,
     `${alias}.password_hash IS NOT NULL AS has_password`,
+    ...settingsColumns(alias),
     `${alias}.event_seq::float8 AS event_seq`,
   ].join(', ');
 }
@@ -75,6 +107,8 @@ export function participantColumns(alias: string, prefix = ''): string {
     `${alias}.display_name AS ${prefix}display_name`,
     `${alias}.status AS ${prefix}status`,
     `${alias}.is_host AS ${prefix}is_host`,
+    `${alias}.role AS ${prefix}role`,
+    `${alias}.banned AS ${prefix}banned`,
     epoch(`${alias}.joined_at`, `${prefix}joined_at`),
     epoch(`${alias}.admitted_at`, `${prefix}admitted_at`),
   ].join(', ');
@@ -94,6 +128,7 @@ export function toMeeting(row: Row): MeetingRecord {
     createdAt: row.created_at as number,
     startedAt: row.started_at as number,
     endedAt: (row.ended_at as number | null) ?? null,
+    settings: toSettings(row),
   };
 }
 
@@ -105,6 +140,7 @@ export function toMeetingRef(row: Row): MeetingRef {
     state: row.state as MeetingState,
     hostDisplayName: (row.host_display_name as string | null) ?? null,
     hasPassword: row.has_password as boolean,
+    settings: toSettings(row),
     eventSeq: row.event_seq as number,
   };
 }
@@ -116,6 +152,8 @@ export function toParticipant(row: Row, prefix = ''): ParticipantRecord {
     displayName: (row[`${prefix}display_name`] as string | null) ?? null,
     status: row[`${prefix}status`] as ParticipantStatus,
     isHost: row[`${prefix}is_host`] as boolean,
+    role: row[`${prefix}role`] as ParticipantRole,
+    banned: row[`${prefix}banned`] as boolean,
     joinedAt: row[`${prefix}joined_at`] as number,
     admittedAt: (row[`${prefix}admitted_at`] as number | null) ?? null,
   };

@@ -31,6 +31,19 @@ export const errors = {
     new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' is not in the waiting room of meeting '${id}'`),
   notInMeeting: (id: string) => new ApiError('NOT_IN_MEETING', `You are not a participant of meeting '${id}'`),
   invalidRequest: (message: string) => new ApiError('INVALID_REQUEST', message),
+  notManager: (id: string, who: string) => new ApiError('NOT_HOST', `Only ${who} of meeting '${id}' can do this`),
+  participantBanned: (id: string) => new ApiError('PARTICIPANT_BANNED', `You are banned from meeting '${id}'`),
+  meetingLocked: (id: string) => new ApiError('MEETING_LOCKED', `Meeting '${id}' is locked: nobody new can join`),
+  meetingFull: (id: string, max: number | null) =>
+    new ApiError('MEETING_FULL', `Meeting '${id}' is full (${max ?? 'no'} participants at most)`),
+  cannotRemoveHost: (id: string) => new ApiError('CANNOT_REMOVE_HOST', `The host of meeting '${id}' cannot be removed`),
+  guestsNotAllowed: (what: string) => new ApiError('GUESTS_NOT_ALLOWED', what),
+  notAdmitted: (email: string, id: string) =>
+    new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' is not admitted to meeting '${id}'`),
+  notPresent: (email: string, id: string) =>
+    new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' is neither admitted to nor waiting in meeting '${id}'`),
+  unknownParticipant: (email: string, id: string) =>
+    new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' never joined meeting '${id}'`),
   tooManyStreams: (limit: number, scope: string) =>
     new ApiError('RATE_LIMITED', `Too many open event streams ${scope} (at most ${limit}); close one and retry`, 1),
   rateLimited: (what: string, retryAfterSecs: number) =>

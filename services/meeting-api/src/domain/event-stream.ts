@@ -1,4 +1,12 @@
-import type { MeetingEventType, MeetingState, ParticipantStatus, ParticipantStatusResponse } from 'meeting-types';
+import type {
+  AdmitPolicy,
+  EventMeeting,
+  MeetingEventType,
+  MeetingState,
+  ParticipantRole,
+  ParticipantStatus,
+  ParticipantStatusResponse,
+} from 'meeting-types';
 import type { Database } from '../db/database';
 import * as eventsRepo from '../db/events-repo';
 import type { StoredMeetingEvent } from '../db/events-repo';
@@ -13,6 +21,11 @@ import type { TokenSigner } from './token-signer';
 export interface Viewer {
   email: string;
   status: ParticipantStatus | null;
+  /** Their role (who manages the waiting room under `admit_policy: hosts`); `null` without a row. */
+  role?: ParticipantRole | null;
+  isOwner?: boolean;
+  /** The meeting's admit policy; follows `meeting.*` events. */
+  admitPolicy?: AdmitPolicy;
 }
 
 const SEEN_BY_ADMITTED = new Set<MeetingEventType>(['participant.admitted', 'participant.left', 'participant.removed', 'participant.role_changed']);
@@ -27,7 +40,8 @@ export function mayView(viewer: Viewer, event: Pick<StoredMeetingEvent, 'type' |
   if (event.type.startsWith('meeting.')) return true;
   if (event.subject === viewer.email) return true;
   if (viewer.status === 'admitted' && SEEN_BY_ADMITTED.has(event.type)) return true;
-  return mayManageWaitingRoom(viewer.status) && SEEN_BY_MANAGERS.has(event.type);
+  const actor = { status: viewer.status, role: viewer.role ?? (viewer.status === null ? null : 'attendee'), isOwner: viewer.isOwner ?? false };
+  return mayManageWaitingRoom(actor, viewer.admitPolicy ?? 'any_admitted') && SEEN_BY_MANAGERS.has(event.type);
 }
 
 /** The stream closes after the subscriber's removal or ban, or the meeting's deletion. */
@@ -70,7 +84,14 @@ export async function openEventStream(
   const meetingId = snap.meeting.id;
 
   // The viewer's status as of the resume point, then it follows their own events.
-  const viewer: Viewer = { email: caller, status: snap.caller?.status ?? null };
+  // (On a resume, role and admit policy are taken as they are now; status as it was then.)
+  const viewer: Viewer = {
+    email: caller,
+    status: snap.caller?.status ?? null,
+    role: snap.caller?.role ?? null,
+    isOwner: snap.meeting.creatorId === caller,
+    admitPolicy: snap.meeting.settings.admitPolicy,
+  };
   let ownLastSeq = 0;
   if (resumeAfter !== undefined && resumeAfter < snapSeq) {
     viewer.status = (await eventsRepo.subjectStatusAt(deps.db, meetingId, caller, resumeAfter)).status as ParticipantStatus | null;
@@ -90,7 +111,12 @@ export async function openEventStream(
         if (event.type === 'meeting.ended') liveMeetingState = 'ended';
       }
       const participant = (event.payload as { participant?: ParticipantStatusResponse }).participant;
-      if (event.subject === caller && participant) viewer.status = participant.status;
+      if (event.subject === caller && participant) {
+        viewer.status = participant.status;
+        viewer.role = participant.role;
+      }
+      const meeting = (event.payload as { meeting?: EventMeeting }).meeting;
+      if (meeting?.admit_policy !== undefined) viewer.admitPolicy = meeting.admit_policy;
       if (!mayView(viewer, event)) continue;
       let payload = event.payload;
       if (event.type === 'participant.admitted' && event.subject === caller && participant) {
@@ -102,6 +128,8 @@ export async function openEventStream(
             displayName: participant.display_name,
             status: participant.status,
             isHost: participant.is_host,
+            role: participant.role,
+            banned: participant.banned,
             joinedAt: participant.joined_at,
             admittedAt: participant.admitted_at,
           };

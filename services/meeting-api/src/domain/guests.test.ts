@@ -12,13 +12,13 @@ test('guest identities are exactly guest-<16 lowercase hex>', () => {
   }
 });
 
-test('a meeting allows guests only when its allowGuests is true (absent = not allowed)', () => {
-  assert.equal(meetingAllowsGuests({ roomId: 'r' }), false);
-  assert.equal(meetingAllowsGuests({ roomId: 'r', allowGuests: false }), false);
-  assert.equal(meetingAllowsGuests({ roomId: 'r', allowGuests: true }), true);
-  assert.doesNotThrow(() => assertGuestMayJoin(GUEST, { roomId: 'r', allowGuests: true }));
-  assert.doesNotThrow(() => assertGuestMayJoin('alice@example.com', { roomId: 'r' }));
-  assert.throws(() => assertGuestMayJoin(GUEST, { roomId: 'r' }), (e) => e instanceof ApiError && e.code === 'GUESTS_NOT_ALLOWED');
+test("a meeting allows guests only when its allow_guests setting is on", () => {
+  const meeting = (allowGuests: boolean) => ({ roomId: 'r', settings: { allowGuests } });
+  assert.equal(meetingAllowsGuests(meeting(false)), false);
+  assert.equal(meetingAllowsGuests(meeting(true)), true);
+  assert.doesNotThrow(() => assertGuestMayJoin(GUEST, meeting(true)));
+  assert.doesNotThrow(() => assertGuestMayJoin('alice@example.com', meeting(false)));
+  assert.throws(() => assertGuestMayJoin(GUEST, meeting(false)), (e) => e instanceof ApiError && e.code === 'GUESTS_NOT_ALLOWED');
 });
 
 test('guests never create, always wait, never hold the host role', () => {

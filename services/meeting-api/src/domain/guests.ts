@@ -10,13 +10,15 @@ export function isGuestIdentity(identity: string): boolean {
   return GUEST_IDENTITY_PATTERN.test(identity);
 }
 
-/**
- * Whether guests may knock at this meeting. The one place that reads the meeting's
- * `allow_guests` setting: until the meeting-controls work stores it, no meeting has
- * it, so every meeting refuses guests.
- */
-export function meetingAllowsGuests(meeting: { roomId: string; allowGuests?: boolean }): boolean {
-  return meeting.allowGuests === true;
+/** The part of a meeting the guest rules read: its id and its settings (column `meetings.allow_guests`). */
+export interface GuestRulesMeeting {
+  roomId: string;
+  settings: { allowGuests: boolean };
+}
+
+/** Whether guests may knock at this meeting: the one place that reads its `allow_guests` setting. */
+export function meetingAllowsGuests(meeting: GuestRulesMeeting): boolean {
+  return meeting.settings.allowGuests;
 }
 
 /** Guests never create a meeting (POST /meetings, nor a join that would create one). */
@@ -25,7 +27,7 @@ export function assertMayCreate(caller: string): void {
 }
 
 /** A guest joining `meeting`: refused unless it allows guests. */
-export function assertGuestMayJoin(caller: string, meeting: { roomId: string; allowGuests?: boolean }): void {
+export function assertGuestMayJoin(caller: string, meeting: GuestRulesMeeting): void {
   if (isGuestIdentity(caller) && !meetingAllowsGuests(meeting)) throw guestErrors.notAllowed(meeting.roomId);
 }
 

@@ -2,6 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MeetingState, ParticipantStatus } from 'meeting-types';
 import {
+  admissibleCount,
+  chooseSuccessor,
+  decideAttendeeJoin,
+  hasRoomFor,
+  mayAssignRoles,
+  mayControlMeeting,
+  mayHoldRole,
+  mayRemoveParticipants,
+  type Actor,
+  type JoinContext,
   mayManageWaitingRoom,
   mayReceiveToken,
   meetingEndsAfterLeave,
@@ -37,6 +47,26 @@ const participantTable: Array<[From, ParticipantEvent, ParticipantStatus | strin
   ['left', 'leave', 'NOT_IN_MEETING'],
   ['rejected', 'leave', 'NOT_IN_MEETING'],
   [null, 'leave', 'NOT_IN_MEETING'],
+  ['removed', 'leave', 'NOT_IN_MEETING'],
+  ['removed', 'join', 'waiting'],
+  ['removed', 'admit', 'PARTICIPANT_NOT_FOUND'],
+  ['removed', 'reject', 'PARTICIPANT_NOT_FOUND'],
+  [null, 'direct-join', 'admitted'],
+  ['waiting', 'direct-join', 'admitted'],
+  ['admitted', 'direct-join', 'admitted'],
+  ['left', 'direct-join', 'admitted'],
+  ['rejected', 'direct-join', 'admitted'],
+  ['removed', 'direct-join', 'admitted'],
+  ['admitted', 'remove', 'removed'],
+  ['waiting', 'remove', 'removed'],
+  ['left', 'remove', 'PARTICIPANT_NOT_FOUND'],
+  ['rejected', 'remove', 'PARTICIPANT_NOT_FOUND'],
+  ['removed', 'remove', 'PARTICIPANT_NOT_FOUND'],
+  [null, 'remove', 'PARTICIPANT_NOT_FOUND'],
+  ['admitted', 'end-for-all', 'left'],
+  ['waiting', 'end-for-all', 'left'],
+  ['left', 'end-for-all', 'NOT_IN_MEETING'],
+  ['removed', 'end-for-all', 'NOT_IN_MEETING'],
 ];
 
 describe('participant lifecycle', () => {
@@ -52,6 +82,8 @@ describe('participant lifecycle', () => {
     assert.deepEqual(statusesAllowing('admit'), ['waiting']);
     assert.deepEqual(statusesAllowing('reject'), ['waiting']);
     assert.deepEqual(statusesAllowing('leave').sort(), ['admitted', 'waiting']);
+    assert.deepEqual(statusesAllowing('remove').sort(), ['admitted', 'waiting']);
+    assert.deepEqual(statusesAllowing('end-for-all').sort(), ['admitted', 'waiting']);
   });
 });
 
@@ -64,6 +96,9 @@ const meetingTable: Array<[MeetingState, MeetingEvent, MeetingState | string]> =
   ['ended', 'attendee-join', 'MEETING_NOT_ACTIVE'],
   ['active', 'end', 'ended'],
   ['idle', 'end', 'MEETING_NOT_ACTIVE'],
+  ['active', 'end-for-all', 'ended'],
+  ['ended', 'end-for-all', 'ended'],
+  ['idle', 'end-for-all', 'idle'],
 ];
 
 describe('meeting lifecycle', () => {
@@ -81,6 +116,13 @@ describe('meeting lifecycle', () => {
     assert.equal(meetingEndsAfterLeave(false, 1), false);
   });
 
+  test('under host_leave_policy transfer the host leaving ends it only when nobody admitted remains', () => {
+    assert.equal(meetingEndsAfterLeave(true, 5, 'transfer'), false);
+    assert.equal(meetingEndsAfterLeave(true, 0, 'transfer'), true);
+    assert.equal(meetingEndsAfterLeave(false, 0, 'transfer'), true);
+    assert.equal(meetingEndsAfterLeave(true, 1, 'end_meeting'), true);
+  });
+
   test('tokens only for admitted participants of active meetings', () => {
     assert.equal(mayReceiveToken('admitted', 'active'), true);
     assert.equal(mayReceiveToken('admitted', 'ended'), false);
@@ -90,8 +132,100 @@ describe('meeting lifecycle', () => {
     assert.equal(mayReceiveToken('left', 'active'), false);
   });
 
-  test('only admitted participants manage the waiting room', () => {
-    assert.equal(mayManageWaitingRoom('admitted'), true);
-    for (const s of ['waiting', 'rejected', 'left', null] as const) assert.equal(mayManageWaitingRoom(s), false);
+});
+
+const actor = (status: Actor['status'], role: Actor['role'] = 'attendee', isOwner = false): Actor => ({ status, role, isOwner });
+
+describe('who may do what', () => {
+  test('any_admitted: every admitted participant manages the waiting room (the seed rule)', () => {
+    assert.equal(mayManageWaitingRoom(actor('admitted')), true);
+    for (const s of ['waiting', 'rejected', 'left', 'removed', null] as const) {
+      assert.equal(mayManageWaitingRoom(actor(s, s === null ? null : 'attendee')), false);
+    }
+  });
+
+  test('hosts: only an admitted host or co-host manages the waiting room', () => {
+    assert.equal(mayManageWaitingRoom(actor('admitted', 'host'), 'hosts'), true);
+    assert.equal(mayManageWaitingRoom(actor('admitted', 'cohost'), 'hosts'), true);
+    assert.equal(mayManageWaitingRoom(actor('admitted', 'attendee'), 'hosts'), false);
+    assert.equal(mayManageWaitingRoom(actor('left', 'host'), 'hosts'), false);
+  });
+
+  const table: Array<[string, Actor, boolean, boolean, boolean]> = [
+    // label, actor, settings + end, remove + unban, role + transfer
+    ['owner not in the meeting', actor(null, null, true), true, false, true],
+    ['admitted host', actor('admitted', 'host'), true, true, true],
+    ['admitted co-host', actor('admitted', 'cohost'), true, true, false],
+    ['admitted attendee', actor('admitted', 'attendee'), false, false, false],
+    ['host who left', actor('left', 'host'), false, false, false],
+    ['waiting', actor('waiting', 'attendee'), false, false, false],
+    ['stranger', actor(null, null), false, false, false],
+  ];
+  for (const [label, a, control, remove, assign] of table) {
+    test(`${label}: settings/end ${control}, remove/unban ${remove}, role/transfer ${assign}`, () => {
+      assert.equal(mayControlMeeting(a), control);
+      assert.equal(mayRemoveParticipants(a), remove);
+      assert.equal(mayAssignRoles(a), assign);
+    });
+  }
+
+  test('guests never hold the host or co-host role', () => {
+    assert.equal(mayHoldRole('cohost', true), false);
+    assert.equal(mayHoldRole('host', true), false);
+    assert.equal(mayHoldRole('attendee', true), true);
+    assert.equal(mayHoldRole('cohost', false), true);
+  });
+});
+
+describe('attendee join decisions', () => {
+  const base: JoinContext = {
+    meetingState: 'active',
+    current: null,
+    banned: false,
+    locked: false,
+    waitingRoomEnabled: true,
+    isGuest: false,
+    admittedCount: 1,
+    maxParticipants: null,
+  };
+  const table: Array<[string, Partial<JoinContext>, string]> = [
+    ['defaults: the waiting room', {}, 'join'],
+    ['idle meeting', { meetingState: 'idle' }, 'MEETING_NOT_ACTIVE'],
+    ['banned', { banned: true, current: 'removed' }, 'PARTICIPANT_BANNED'],
+    ['banned and locked: the ban tells', { banned: true, locked: true }, 'PARTICIPANT_BANNED'],
+    ['locked, new', { locked: true }, 'MEETING_LOCKED'],
+    ['locked, waiting', { locked: true, current: 'waiting' }, 'MEETING_LOCKED'],
+    ['locked, already admitted', { locked: true, current: 'admitted' }, 'join'],
+    ['waiting room off', { waitingRoomEnabled: false }, 'direct-join'],
+    ['waiting room off, full', { waitingRoomEnabled: false, admittedCount: 4, maxParticipants: 4 }, 'join'],
+    ['waiting room off, one seat left', { waitingRoomEnabled: false, admittedCount: 3, maxParticipants: 4 }, 'direct-join'],
+    ['waiting room off, guest', { waitingRoomEnabled: false, isGuest: true }, 'join'],
+  ];
+  for (const [label, change, expected] of table) {
+    test(`${label} → ${expected}`, () => {
+      const d = decideAttendeeJoin({ ...base, ...change });
+      if (expected === expected.toUpperCase()) assert.deepEqual(d, { ok: false, error: expected });
+      else assert.deepEqual(d, { ok: true, event: expected });
+    });
+  }
+});
+
+describe('capacity and succession', () => {
+  test('capacity counts the host and holds at the cap', () => {
+    assert.equal(hasRoomFor(9, 10, 1), true);
+    assert.equal(hasRoomFor(10, 10, 1), false);
+    assert.equal(hasRoomFor(1000, null, 1), true);
+    assert.equal(admissibleCount(7, 10, 5), 3);
+    assert.equal(admissibleCount(12, 10, 5), 0, 'a cap lowered below the current count admits nobody');
+    assert.equal(admissibleCount(1, null, 5), 5);
+  });
+
+  test('the co-host admitted longest ago succeeds, else the attendee admitted longest ago, never a guest', () => {
+    const c = (email: string, role: 'cohost' | 'attendee' | 'host', admittedAt: number, isGuest = false) => ({ email, role, admittedAt, isGuest });
+    assert.equal(chooseSuccessor([c('a', 'attendee', 1), c('b', 'cohost', 5), c('d', 'cohost', 3)]), 'd');
+    assert.equal(chooseSuccessor([c('g', 'attendee', 1, true), c('a', 'attendee', 2), c('b', 'attendee', 3)]), 'a');
+    assert.equal(chooseSuccessor([c('g', 'attendee', 1, true)]), null);
+    assert.equal(chooseSuccessor([c('h', 'host', 1)]), null);
+    assert.equal(chooseSuccessor([]), null);
   });
 });

@@ -1,4 +1,4 @@
-import type { ErrorCode, MeetingState, ParticipantStatus } from 'meeting-types';
+import type { AdmitPolicy, ErrorCode, HostLeavePolicy, MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
 
 /**
  * The meeting and participant lifecycle as pure tables. The repositories derive
@@ -6,27 +6,43 @@ import type { ErrorCode, MeetingState, ParticipantStatus } from 'meeting-types';
  * so the rules live here once.
  */
 
-export type ParticipantEvent = 'join' | 'host-join' | 'admit' | 'reject' | 'leave';
-export type MeetingEvent = 'host-join' | 'attendee-join' | 'end';
+export type ParticipantEvent =
+  | 'join'
+  | 'direct-join'
+  | 'host-join'
+  | 'admit'
+  | 'reject'
+  | 'leave'
+  | 'remove'
+  | 'end-for-all';
+export type MeetingEvent = 'host-join' | 'attendee-join' | 'end' | 'end-for-all';
 
 type Outcome<S> = { ok: true; next: S } | { ok: false; error: ErrorCode };
 
 /** `null` = no row yet. A missing entry means the event is refused from that status. */
 export const PARTICIPANT_TRANSITIONS: Record<ParticipantEvent, Partial<Record<ParticipantStatus | 'none', ParticipantStatus>>> = {
   // An admitted attendee who joins again stays admitted (a page reload must not throw anyone out).
-  join: { none: 'waiting', waiting: 'waiting', admitted: 'admitted', rejected: 'waiting', left: 'waiting' },
-  'host-join': { none: 'admitted', waiting: 'admitted', admitted: 'admitted', rejected: 'admitted', left: 'admitted' },
+  join: { none: 'waiting', waiting: 'waiting', admitted: 'admitted', rejected: 'waiting', left: 'waiting', removed: 'waiting' },
+  // Waiting room off (and room left under `max_participants`): admitted at once.
+  'direct-join': { none: 'admitted', waiting: 'admitted', admitted: 'admitted', rejected: 'admitted', left: 'admitted', removed: 'admitted' },
+  'host-join': { none: 'admitted', waiting: 'admitted', admitted: 'admitted', rejected: 'admitted', left: 'admitted', removed: 'admitted' },
   admit: { waiting: 'admitted' },
   reject: { waiting: 'rejected' },
   leave: { admitted: 'left', waiting: 'left' },
+  remove: { admitted: 'removed', waiting: 'removed' },
+  // `POST /end`: everyone still in the meeting or its waiting room is out.
+  'end-for-all': { admitted: 'left', waiting: 'left' },
 };
 
 const PARTICIPANT_REFUSAL: Record<ParticipantEvent, ErrorCode> = {
   join: 'INVALID_REQUEST',
+  'direct-join': 'INVALID_REQUEST',
   'host-join': 'INVALID_REQUEST',
   admit: 'PARTICIPANT_NOT_FOUND',
   reject: 'PARTICIPANT_NOT_FOUND',
   leave: 'NOT_IN_MEETING',
+  remove: 'PARTICIPANT_NOT_FOUND',
+  'end-for-all': 'NOT_IN_MEETING',
 };
 
 export function participantTransition(current: ParticipantStatus | null, event: ParticipantEvent): Outcome<ParticipantStatus> {
@@ -47,12 +63,15 @@ export const MEETING_TRANSITIONS: Record<MeetingEvent, Partial<Record<MeetingSta
   // Attendees can only enter a meeting whose host is there.
   'attendee-join': { active: 'active' },
   end: { active: 'ended' },
+  // `POST /end` is idempotent: an ended meeting stays ended, an idle one was never started.
+  'end-for-all': { active: 'ended', ended: 'ended', idle: 'idle' },
 };
 
 const MEETING_REFUSAL: Record<MeetingEvent, ErrorCode> = {
   'host-join': 'INVALID_REQUEST',
   'attendee-join': 'MEETING_NOT_ACTIVE',
   end: 'MEETING_NOT_ACTIVE',
+  'end-for-all': 'MEETING_NOT_ACTIVE',
 };
 
 export function meetingTransition(current: MeetingState, event: MeetingEvent): Outcome<MeetingState> {
@@ -60,9 +79,12 @@ export function meetingTransition(current: MeetingState, event: MeetingEvent): O
   return next === undefined ? { ok: false, error: MEETING_REFUSAL[event] } : { ok: true, next };
 }
 
-/** The meeting ends when the host leaves, or when nobody admitted remains. */
-export function meetingEndsAfterLeave(leaverIsHost: boolean, admittedRemaining: number): boolean {
-  return leaverIsHost || admittedRemaining === 0;
+/**
+ * The meeting ends when the host leaves under `end_meeting` (the seed's rule),
+ * or when nobody admitted remains.
+ */
+export function meetingEndsAfterLeave(leaverIsHost: boolean, admittedRemaining: number, policy: HostLeavePolicy = 'end_meeting'): boolean {
+  return (leaverIsHost && policy === 'end_meeting') || admittedRemaining === 0;
 }
 
 /** A room token is minted only for an admitted participant of an active meeting. */
@@ -70,7 +92,100 @@ export function mayReceiveToken(status: ParticipantStatus, meetingState: Meeting
   return status === 'admitted' && meetingState === 'active';
 }
 
-/** Who may list the waiting room, admit, reject and admit-all: any admitted participant. */
-export function mayManageWaitingRoom(callerStatus: ParticipantStatus | null): boolean {
-  return callerStatus === 'admitted';
+/** The caller as the authorization rules see them: their row (if any) and whether they own the meeting. */
+export interface Actor {
+  status: ParticipantStatus | null;
+  role: ParticipantRole | null;
+  isOwner: boolean;
+}
+
+const isAdmittedAs = (actor: Actor, roles: readonly ParticipantRole[]) =>
+  actor.status === 'admitted' && actor.role !== null && roles.includes(actor.role);
+
+/**
+ * Who may list the waiting room, admit, reject and admit-all: any admitted
+ * participant (the seed's rule), or under `hosts` only the host and co-hosts.
+ */
+export function mayManageWaitingRoom(actor: Actor, policy: AdmitPolicy = 'any_admitted'): boolean {
+  return policy === 'any_admitted' ? actor.status === 'admitted' : isAdmittedAs(actor, ['host', 'cohost']);
+}
+
+/** PATCH settings and `/end`: the owner, the host or a co-host. */
+export function mayControlMeeting(actor: Actor): boolean {
+  return actor.isOwner || isAdmittedAs(actor, ['host', 'cohost']);
+}
+
+/** `/remove` and `/unban`: the host or a co-host. */
+export function mayRemoveParticipants(actor: Actor): boolean {
+  return isAdmittedAs(actor, ['host', 'cohost']);
+}
+
+/** `/role` and `/transfer-host`: the host, or the owner. */
+export function mayAssignRoles(actor: Actor): boolean {
+  return actor.isOwner || isAdmittedAs(actor, ['host']);
+}
+
+/** Guests never hold the host or co-host role. */
+export function mayHoldRole(role: ParticipantRole, isGuest: boolean): boolean {
+  return role === 'attendee' || !isGuest;
+}
+
+/**
+ * What an attendee's join does, settings considered, in the order a client
+ * would want to learn it: not active, banned, locked (unless already admitted),
+ * then admission at once (waiting room off, not a guest, room left) or the
+ * waiting room. (Whether a guest may knock at all is `guests.ts`'s rule.)
+ */
+export type JoinDecision = { ok: true; event: 'join' | 'direct-join' } | { ok: false; error: ErrorCode };
+
+export interface JoinContext {
+  meetingState: MeetingState;
+  current: ParticipantStatus | null;
+  banned: boolean;
+  locked: boolean;
+  waitingRoomEnabled: boolean;
+  isGuest: boolean;
+  admittedCount: number;
+  maxParticipants: number | null;
+}
+
+export function decideAttendeeJoin(c: JoinContext): JoinDecision {
+  const meeting = meetingTransition(c.meetingState, 'attendee-join');
+  if (!meeting.ok) return meeting;
+  if (c.banned) return { ok: false, error: 'PARTICIPANT_BANNED' };
+  if (c.current === 'admitted') return { ok: true, event: 'join' };
+  if (c.locked) return { ok: false, error: 'MEETING_LOCKED' };
+  const direct = !c.waitingRoomEnabled && !c.isGuest && hasRoomFor(c.admittedCount, c.maxParticipants, 1);
+  return { ok: true, event: direct ? 'direct-join' : 'join' };
+}
+
+/** Whether `more` people can be admitted beside `admitted` under the cap. */
+export function hasRoomFor(admitted: number, maxParticipants: number | null, more: number): boolean {
+  return maxParticipants === null || admitted + more <= maxParticipants;
+}
+
+/** How many of the waiting can be admitted now (admit-all admits the earliest up to the cap). */
+export function admissibleCount(admitted: number, maxParticipants: number | null, waiting: number): number {
+  return maxParticipants === null ? waiting : Math.max(0, Math.min(waiting, maxParticipants - admitted));
+}
+
+export interface SuccessorCandidate {
+  email: string;
+  role: ParticipantRole;
+  isGuest: boolean;
+  admittedAt: number;
+}
+
+/**
+ * `host_leave_policy: transfer`: the co-host admitted longest ago, else the
+ * attendee admitted longest ago; guests never. `null` when nobody can take it.
+ */
+export function chooseSuccessor(candidates: readonly SuccessorCandidate[]): string | null {
+  const eligible = candidates
+    .filter((c) => !c.isGuest && c.role !== 'host')
+    .sort(
+      (a, b) =>
+        Number(b.role === 'cohost') - Number(a.role === 'cohost') || a.admittedAt - b.admittedAt || a.email.localeCompare(b.email),
+    );
+  return eligible[0]?.email ?? null;
 }

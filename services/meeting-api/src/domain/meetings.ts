@@ -18,7 +18,8 @@ import { meetingEvent } from './events';
 import { assertMayCreate } from './guests';
 import { generateMeetingId, parseMeetingId } from './meeting-id';
 import type { PasswordHasher } from './passwords';
-import { createdMeetingView, meetingSummaryView, participantView } from './views';
+import type { MeetingSettingsRecord } from '../db/rows';
+import { createdMeetingView, meetingInfoView, meetingSummaryView } from './views';
 
 export interface MeetingDeps {
   db: Database;
@@ -34,12 +35,13 @@ export async function createMeeting(deps: MeetingDeps, caller: string, request: 
   if (attendees.length > MAX_ATTENDEES) throw errors.tooManyAttendees(attendees.length);
   // Hash before touching the database: no connection is held during the slow part.
   const passwordHash = request.password ? await deps.hasher.hash(request.password) : null;
+  const settings = settingsFromCreate(request);
 
   for (let attempt = 0; attempt < GENERATED_ID_ATTEMPTS; attempt++) {
     const roomId = requestedId ?? generateMeetingId();
     let created;
     try {
-      created = await meetingsRepo.insertMeeting(deps.db, { roomId, creatorId: caller, passwordHash, attendees });
+      created = await meetingsRepo.insertMeeting(deps.db, { roomId, creatorId: caller, passwordHash, attendees, settings });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       created = null;
@@ -54,14 +56,28 @@ export async function getMeeting(deps: MeetingDeps, caller: string, rawId: strin
   const roomId = parseMeetingId(rawId);
   const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
-  const { meeting, caller: you } = found;
+  return meetingInfoView(found.meeting, found.caller);
+}
+
+/** The defaults reproduce MEETING_API.md; `null` means "not given". */
+export const DEFAULT_SETTINGS: MeetingSettingsRecord = {
+  waitingRoomEnabled: true,
+  admitPolicy: 'any_admitted',
+  hostLeavePolicy: 'end_meeting',
+  locked: false,
+  maxParticipants: null,
+  allowGuests: false,
+};
+
+export function settingsFromCreate(request: CreateMeetingRequest): MeetingSettingsRecord {
+  const d = DEFAULT_SETTINGS;
   return {
-    meeting_id: meeting.roomId,
-    state: meeting.state,
-    host: meeting.creatorId,
-    host_display_name: meeting.hostDisplayName,
-    has_password: meeting.hasPassword,
-    your_status: you ? participantView(you) : null,
+    waitingRoomEnabled: request.waiting_room_enabled ?? d.waitingRoomEnabled,
+    admitPolicy: request.admit_policy ?? d.admitPolicy,
+    hostLeavePolicy: request.host_leave_policy ?? d.hostLeavePolicy,
+    locked: request.locked ?? d.locked,
+    maxParticipants: request.max_participants ?? d.maxParticipants,
+    allowGuests: request.allow_guests ?? d.allowGuests,
   };
 }
 

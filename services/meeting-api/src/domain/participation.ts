@@ -1,6 +1,7 @@
 import {
   PARTICIPANT_LIST_MAX_LIMIT,
   type AdmitAllResponse,
+  type ErrorCode,
   type JoinMeetingRequest,
   type ParticipantListQuery,
   type ParticipantListResponse,
@@ -10,14 +11,24 @@ import {
 import type { Database, Queryable } from '../db/database';
 import { appendEvents, type NewMeetingEvent } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
-import * as participantsRepo from '../db/participants-repo';
 import * as passwordFailuresRepo from '../db/password-failures-repo';
-import type { MeetingRef, ParticipantRecord } from '../db/rows';
-import { errors } from './errors';
+import * as participantsRepo from '../db/participants-repo';
+import type { ParticipantRecord } from '../db/rows';
+import { ApiError, errors } from './errors';
 import { meetingEvent, participantEvent } from './events';
-import { assertGuestMayJoin, assertMayCreate } from './guests';
+import { assertGuestMayJoin, assertMayCreate, isGuestIdentity } from './guests';
 import { parseMeetingId } from './meeting-id';
-import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
+import {
+  admissibleCount,
+  chooseSuccessor,
+  decideAttendeeJoin,
+  hasRoomFor,
+  mayManageWaitingRoom,
+  mayReceiveToken,
+  meetingEndsAfterLeave,
+  meetingTransition,
+  type Actor,
+} from './meeting-state';
 import type { EventHub } from './event-hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
@@ -39,9 +50,8 @@ export interface ParticipationDeps {
   limits?: ParticipationLimits;
 }
 
-
-// A join can race with the meeting being created, ended or deleted by someone
-// else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
+// A join can race with the meeting being created, ended, deleted or re-protected
+// by someone else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
 const JOIN_ATTEMPTS = 3;
 
 /** Where in which meeting instance's log a token is minted (its `mid` and `esq` claims). */
@@ -67,10 +77,29 @@ async function appendAndPosition(tx: Queryable, meetingId: number, seqBefore: nu
   return { meetingId, seq: seqs.length > 0 ? seqs[seqs.length - 1]! : seqBefore };
 }
 
+export function actorOf(meeting: { creatorId: string }, caller: string, row: ParticipantRecord | null): Actor {
+  return { status: row?.status ?? null, role: row?.role ?? null, isOwner: meeting.creatorId === caller };
+}
+
+/** The error a refused lifecycle decision answers with. */
+export function refusal(code: ErrorCode, roomId: string, who: string): ApiError {
+  switch (code) {
+    case 'MEETING_NOT_ACTIVE':
+      return errors.meetingNotActive(roomId);
+    case 'PARTICIPANT_BANNED':
+      return errors.participantBanned(roomId);
+    case 'MEETING_LOCKED':
+      return errors.meetingLocked(roomId);
+    default:
+      return new ApiError(code, `Refused for '${who}' in meeting '${roomId}'`);
+  }
+}
+
 /**
- * Join: creates the meeting (caller = host) when it does not exist; the host
- * (re)activates it and gets a token; anyone else enters the waiting room, or
- * stays admitted if already admitted. Races are settled by the database.
+ * Join: creates the meeting (caller = host) when it does not exist; the owner
+ * (re)activates it, takes the host role and gets a token; anyone else enters
+ * the waiting room (or is admitted at once when it is off), or stays admitted
+ * if already admitted. Races are settled by the database.
  */
 export async function joinMeeting(
   deps: ParticipationDeps,
@@ -102,7 +131,7 @@ export async function joinMeeting(
 
     assertGuestMayJoin(caller, meeting);
     if (meeting.creatorId === caller) {
-      const host = await deps.db.transaction((tx) => activateAsHost(tx, meeting.id, caller, displayName));
+      const host = await joinAsOwner(deps, meeting.id, caller, displayName);
       if (host) return participantView(host.participant, tokenFor(deps.signer, roomId, host.participant, host.at));
       continue; // deleted meanwhile
     }
@@ -113,70 +142,90 @@ export async function joinMeeting(
   throw errors.meetingNotActive(roomId);
 }
 
-/** The host (re)activates the meeting; `meeting.activated` and its own admission when they change anything. */
-async function activateAsHost(
-  tx: Queryable,
+/**
+ * The owner always gets in (lock, capacity and bans do not apply to them) and
+ * takes the host role back from whoever holds it, who becomes co-host.
+ * `meeting.activated` and their own admission are recorded when they change anything.
+ */
+async function joinAsOwner(
+  deps: ParticipationDeps,
   meetingId: number,
   caller: string,
   displayName: string | null,
 ): Promise<{ participant: ParticipantRecord; at: LogPosition } | null> {
-  const before = await meetingsRepo.lockMeetingWithCallerById(tx, meetingId, caller);
-  if (!before) return null;
-  const host = await participantsRepo.activateAsHost(tx, meetingId, caller, displayName);
-  if (!host) return null;
-  const events: NewMeetingEvent[] = [];
-  if (before.meeting.state !== 'active') {
-    const ref = await meetingsRepo.findMeetingRefById(tx, meetingId);
-    events.push(meetingEvent('meeting.activated', caller, ref!));
-  }
-  if (before.caller?.status !== 'admitted') events.push(participantEvent('participant.admitted', caller, host));
-  return { participant: host, at: await appendAndPosition(tx, meetingId, before.meeting.eventSeq, events) };
+  return deps.db.transaction(async (tx) => {
+    const before = await meetingsRepo.lockMeetingWithCallerById(tx, meetingId, caller);
+    if (!before) return null;
+    const demoted = await participantsRepo.demoteOtherHosts(tx, meetingId, caller);
+    const host = await participantsRepo.activateAsHost(tx, meetingId, caller, displayName);
+    if (!host) return null;
+    const events: NewMeetingEvent[] = demoted.map((p) => participantEvent('participant.role_changed', caller, p));
+    if (before.meeting.state !== 'active') {
+      const ref = await meetingsRepo.findMeetingRefById(tx, meetingId);
+      events.push(meetingEvent('meeting.activated', caller, ref!));
+    }
+    if (before.caller?.status !== 'admitted') events.push(participantEvent('participant.admitted', caller, host));
+    else if (before.caller.role !== 'host') events.push(participantEvent('participant.role_changed', caller, host));
+    return { participant: host, at: await appendAndPosition(tx, meetingId, before.meeting.eventSeq, events) };
+  });
 }
 
 async function joinAsAttendee(
   deps: ParticipationDeps,
-  meeting: meetingsRepo.LiveMeeting,
+  seen: meetingsRepo.LiveMeeting,
   caller: string,
   displayName: string | null,
   password: string | null | undefined,
 ): Promise<ParticipantStatusResponse | null> {
-  const allowed = meetingTransition(meeting.state, 'attendee-join');
-  if (!allowed.ok) throw errors.meetingNotActive(meeting.roomId);
+  const roomId = seen.roomId;
+  const allowed = meetingTransition(seen.state, 'attendee-join');
+  if (!allowed.ok) throw errors.meetingNotActive(roomId);
   const limits = deps.limits ?? DEFAULT_PARTICIPATION_LIMITS;
-  // The slow password check runs before the transaction: no lock is held meanwhile.
-  if (meeting.passwordHash !== null) {
+  // The slow hash check runs before the transaction, so no lock is held meanwhile.
+  if (seen.passwordHash !== null) {
     // Counted before the (costly) check, in the database, so racing guesses on any instance are all counted.
-    const counted = await passwordFailuresRepo.countPasswordAttempt(deps.db, meeting.id, caller);
+    const counted = await passwordFailuresRepo.countPasswordAttempt(deps.db, seen.id, caller);
     // A new window: a good moment to drop this meeting's ended ones (one statement per caller and minute at most).
-    if (counted.attempts === 1) await passwordFailuresRepo.pruneEndedWindows(deps.db, meeting.id);
+    if (counted.attempts === 1) await passwordFailuresRepo.pruneEndedWindows(deps.db, seen.id);
     if (counted.attempts > limits.passwordFailuresPerMinute) {
-      throw errors.rateLimited(`wrong passwords for meeting '${meeting.roomId}'`, counted.retryAfterSecs);
+      throw errors.rateLimited(`wrong passwords for meeting '${roomId}'`, counted.retryAfterSecs);
     }
-    const ok = password != null && (await deps.hasher.verify(meeting.passwordHash, password));
-    if (!ok) throw errors.invalidPassword(meeting.roomId);
-    await passwordFailuresRepo.clearPasswordAttempts(deps.db, meeting.id, caller);
+    const ok = password != null && (await deps.hasher.verify(seen.passwordHash, password));
+    if (!ok) throw errors.invalidPassword(roomId);
+    await passwordFailuresRepo.clearPasswordAttempts(deps.db, seen.id, caller);
   }
-  const participant = await deps.db.transaction(async (tx) => {
-    const before = await meetingsRepo.lockMeetingWithCallerById(tx, meeting.id, caller);
-    if (!before) return null;
+  return deps.db.transaction(async (tx) => {
+    const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
+    // Deleted and re-created, or the password changed since it was checked: read again.
+    if (!meeting || meeting.id !== seen.id || meeting.passwordHash !== seen.passwordHash) return null;
+    const me = await participantsRepo.findParticipant(tx, meeting.id, caller);
+    // Checked again under the lock: `allow_guests` may have been turned off since.
+    assertGuestMayJoin(caller, meeting);
+    const s = meeting.settings;
+    const decision = decideAttendeeJoin({
+      meetingState: meeting.state,
+      current: me?.status ?? null,
+      banned: me?.banned ?? false,
+      locked: s.locked,
+      waitingRoomEnabled: s.waitingRoomEnabled,
+      isGuest: isGuestIdentity(caller),
+      admittedCount: s.waitingRoomEnabled ? 0 : await participantsRepo.countAdmitted(tx, meeting.id),
+      maxParticipants: s.maxParticipants,
+    });
+    if (!decision.ok) throw refusal(decision.error, roomId, caller);
     // The meeting row is locked, so the waiting-room count in the join is exact under concurrency.
     const cap = limits.maxWaitingPerMeeting;
-    const joined = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, cap);
-    if (!joined) {
-      if (meetingTransition(before.meeting.state, 'attendee-join').ok) throw errors.waitingRoomFull(meeting.roomId, cap);
-      return null;
-    }
+    const participant = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, cap, decision.event);
+    if (!participant) throw errors.waitingRoomFull(roomId, cap);
     const events: NewMeetingEvent[] = [];
-    if (joined.status !== before.caller?.status && (joined.status === 'waiting' || joined.status === 'admitted')) {
-      events.push(participantEvent(`participant.${joined.status}`, caller, joined));
+    if (participant.status !== me?.status && (participant.status === 'waiting' || participant.status === 'admitted')) {
+      events.push(participantEvent(`participant.${participant.status}`, caller, participant));
     }
-    return { joined, at: await appendAndPosition(tx, meeting.id, before.meeting.eventSeq, events) };
+    const at = await appendAndPosition(tx, meeting.id, meeting.eventSeq, events);
+    // Admitted (again, or at once with the waiting room off): a fresh token.
+    const token = mayReceiveToken(participant.status, meeting.state) ? tokenFor(deps.signer, roomId, participant, at) : null;
+    return participantView(participant, token);
   });
-  if (!participant) return null;
-  const { joined, at } = participant;
-  // An admitted attendee joining again keeps admission and gets a fresh token.
-  const token = mayReceiveToken(joined.status, 'active') ? tokenFor(deps.signer, meeting.roomId, joined, at) : null;
-  return participantView(joined, token);
 }
 
 /** `limit` absent → everyone (bounded by the waiting-room cap); else clamped like `/meetings`. */
@@ -239,18 +288,28 @@ export async function waitForMyStatus(
 
 /**
  * Leave from `admitted` or `waiting`. The meeting row is locked so that two
- * last participants leaving at once still end the meeting.
+ * last participants leaving at once still end the meeting, and a host role
+ * handed on under `transfer` lands on exactly one person.
  */
 export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawId: string): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
   return deps.db.transaction(async (tx) => {
     const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
     if (!meeting) throw errors.meetingNotFound(roomId);
-    const left = await participantsRepo.transitionParticipant(tx, meeting.id, caller, 'leave');
+    let left = await participantsRepo.transitionParticipant(tx, meeting.id, caller, 'leave');
     if (!left) throw errors.notInMeeting(roomId);
-    const events = [participantEvent('participant.left', caller, left)];
+    const wasHost = left.role === 'host';
+    const policy = meeting.settings.hostLeavePolicy;
+    const events: NewMeetingEvent[] = [];
+    let successor: ParticipantRecord | null = null;
+    if (wasHost && policy === 'transfer') {
+      left = (await participantsRepo.setRole(tx, meeting.id, caller, 'attendee')) ?? left;
+      successor = await handHostRoleOn(tx, meeting.id);
+    }
+    events.push(participantEvent('participant.left', caller, left));
+    if (successor) events.push(participantEvent('participant.role_changed', caller, successor));
     const remaining = await participantsRepo.countAdmitted(tx, meeting.id);
-    if (meeting.state === 'active' && meetingEndsAfterLeave(left.isHost, remaining)) {
+    if (meeting.state === 'active' && meetingEndsAfterLeave(wasHost, remaining, policy)) {
       await meetingsRepo.endMeeting(tx, meeting.id);
       events.push(meetingEvent('meeting.ended', caller, { ...meeting, state: 'ended' }));
     }
@@ -259,12 +318,22 @@ export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawI
   });
 }
 
-/** Meeting exists (404) → caller admitted (403 NOT_HOST). */
-async function authorizeManager(deps: ParticipationDeps, caller: string, roomId: string): Promise<MeetingRef> {
-  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
-  if (!found) throw errors.meetingNotFound(roomId);
-  if (!mayManageWaitingRoom(found.caller?.status ?? null)) throw errors.notHost(roomId);
-  return found.meeting;
+/** `transfer`: the co-host admitted longest ago, else the attendee admitted longest ago, becomes host. */
+async function handHostRoleOn(tx: Queryable, meetingId: number): Promise<ParticipantRecord | null> {
+  const admitted = await participantsRepo.listAdmitted(tx, meetingId);
+  const successor = chooseSuccessor(
+    admitted.map((p) => ({ email: p.email, role: p.role, isGuest: isGuestIdentity(p.email), admittedAt: p.admittedAt ?? 0 })),
+  );
+  return successor === null ? null : participantsRepo.setRole(tx, meetingId, successor, 'host');
+}
+
+/** Meeting exists (404) → caller may manage the waiting room under its admit policy (403 NOT_HOST). */
+async function lockForManager(tx: Queryable, caller: string, roomId: string) {
+  const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
+  if (!meeting) throw errors.meetingNotFound(roomId);
+  const me = await participantsRepo.findParticipant(tx, meeting.id, caller);
+  if (!mayManageWaitingRoom(actorOf(meeting, caller, me), meeting.settings.admitPolicy)) throw errors.notHost(roomId);
+  return meeting;
 }
 
 export async function getWaitingRoom(
@@ -274,41 +343,53 @@ export async function getWaitingRoom(
   query?: ParticipantListQuery,
 ): Promise<WaitingRoomResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await authorizeManager(deps, caller, roomId);
-  const waiting = await participantsRepo.listWaiting(deps.db, meeting.id, participantPage(query));
+  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  if (!mayManageWaitingRoom(actorOf(found.meeting, caller, found.caller), found.meeting.settings.admitPolicy)) {
+    throw errors.notHost(roomId);
+  }
+  const waiting = await participantsRepo.listWaiting(deps.db, found.meeting.id, participantPage(query));
   return { meeting_id: roomId, waiting: waiting.map((p) => participantView(p)) };
 }
 
-/** Inside a transaction: locks the meeting, then checks it exists (404) and the caller may manage (403 NOT_HOST). */
-async function lockAsManager(tx: Queryable, caller: string, roomId: string): Promise<MeetingRef> {
-  const found = await meetingsRepo.lockMeetingWithCaller(tx, roomId, caller);
-  if (!found) throw errors.meetingNotFound(roomId);
-  if (!mayManageWaitingRoom(found.caller?.status ?? null)) throw errors.notHost(roomId);
-  return found.meeting;
-}
-
+/**
+ * Admit or reject one waiting person (`ban` also bans). The meeting row is
+ * locked, so the capacity check and a racing ban or admit see each other.
+ */
 export async function decideOnParticipant(
   deps: ParticipationDeps,
   caller: string,
   rawId: string,
   target: string,
   decision: 'admit' | 'reject',
+  ban = false,
 ): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
   return deps.db.transaction(async (tx) => {
-    const meeting = await lockAsManager(tx, caller, roomId);
-    const moved = await participantsRepo.transitionParticipant(tx, meeting.id, target, decision);
+    const meeting = await lockForManager(tx, caller, roomId);
+    if (decision === 'admit') {
+      const row = await participantsRepo.findParticipant(tx, meeting.id, target);
+      if (row?.status !== 'waiting') throw errors.participantNotFound(target, roomId);
+      const max = meeting.settings.maxParticipants;
+      if (max !== null && !hasRoomFor(await participantsRepo.countAdmitted(tx, meeting.id), max, 1)) {
+        throw errors.meetingFull(roomId, max);
+      }
+    }
+    const moved = await participantsRepo.transitionParticipant(tx, meeting.id, target, decision, decision === 'reject' && ban);
     if (!moved) throw errors.participantNotFound(target, roomId);
     await appendEvents(tx, meeting.id, [participantEvent(decision === 'admit' ? 'participant.admitted' : 'participant.rejected', caller, moved)]);
     return participantView(moved);
   });
 }
 
+/** Admits everyone waiting, or the earliest up to `max_participants`; the rest keep waiting. */
 export async function admitAll(deps: ParticipationDeps, caller: string, rawId: string): Promise<AdmitAllResponse> {
   const roomId = parseMeetingId(rawId);
   return deps.db.transaction(async (tx) => {
-    const meeting = await lockAsManager(tx, caller, roomId);
-    const admitted = await participantsRepo.admitAllWaiting(tx, meeting.id);
+    const meeting = await lockForManager(tx, caller, roomId);
+    const max = meeting.settings.maxParticipants;
+    const limit = max === null ? null : admissibleCount(await participantsRepo.countAdmitted(tx, meeting.id), max, Number.POSITIVE_INFINITY);
+    const admitted = limit === 0 ? [] : await participantsRepo.admitAllWaiting(tx, meeting.id, limit);
     await appendEvents(tx, meeting.id, admitted.map((p) => participantEvent('participant.admitted', caller, p)));
     return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
   });

@@ -1,5 +1,12 @@
-import type { CreateMeetingResponse, EventMeeting, MeetingSummary, ParticipantStatusResponse } from 'meeting-types';
-import type { MeetingRecord, MeetingRef, MeetingSummaryRecord, ParticipantRecord } from '../db/rows';
+import type {
+  CreateMeetingResponse,
+  EventMeeting,
+  MeetingInfoResponse,
+  MeetingSettings,
+  MeetingSummary,
+  ParticipantStatusResponse,
+} from 'meeting-types';
+import type { MeetingRecord, MeetingRef, MeetingSettingsRecord, MeetingSummaryRecord, ParticipantRecord } from '../db/rows';
 
 /** Contract shapes from records. `roomToken` only ever for the participant themselves. */
 export function participantView(p: ParticipantRecord, roomToken: string | null = null): ParticipantStatusResponse {
@@ -8,6 +15,8 @@ export function participantView(p: ParticipantRecord, roomToken: string | null =
     display_name: p.displayName,
     status: p.status,
     is_host: p.isHost,
+    role: p.role,
+    banned: p.banned,
     joined_at: p.joinedAt,
     admitted_at: p.admittedAt,
     room_token: roomToken,
@@ -22,6 +31,7 @@ export function createdMeetingView(m: MeetingRecord): CreateMeetingResponse {
     state: m.state,
     attendees: m.attendees,
     has_password: m.passwordHash !== null,
+    ...settingsView(m.settings),
   };
 }
 
@@ -36,6 +46,31 @@ export function meetingSummaryView(m: MeetingSummaryRecord): MeetingSummary {
     started_at: m.startedAt,
     ended_at: m.endedAt,
     waiting_count: m.waitingCount,
+    ...settingsView(m.settings),
+  };
+}
+
+export function settingsView(s: MeetingSettingsRecord): MeetingSettings {
+  return {
+    waiting_room_enabled: s.waitingRoomEnabled,
+    admit_policy: s.admitPolicy,
+    host_leave_policy: s.hostLeavePolicy,
+    locked: s.locked,
+    max_participants: s.maxParticipants,
+    allow_guests: s.allowGuests,
+  };
+}
+
+/** MeetingInfoResponse; `you` is the caller's own row (never with a token). */
+export function meetingInfoView(m: MeetingRef, you: ParticipantRecord | null): MeetingInfoResponse {
+  return {
+    meeting_id: m.roomId,
+    state: m.state,
+    host: m.creatorId,
+    host_display_name: m.hostDisplayName,
+    has_password: m.hasPassword,
+    ...settingsView(m.settings),
+    your_status: you ? participantView(you) : null,
   };
 }
 
@@ -47,5 +82,6 @@ export function eventMeetingView(m: MeetingRef): EventMeeting {
     host: m.creatorId,
     host_display_name: m.hostDisplayName,
     has_password: m.hasPassword,
+    ...settingsView(m.settings),
   };
 }

@@ -7,7 +7,9 @@ import {
   ListMeetingsResponseSchema,
   MeetingIdParamsSchema,
   MeetingInfoResponseSchema,
+  UpdateMeetingRequestSchema,
 } from 'meeting-types';
+import { endMeetingForAll, updateMeeting } from '../domain/controls';
 import { createMeeting, deleteMeeting, getMeeting, listMeetings } from '../domain/meetings';
 import { errorResponses } from './schemas';
 import type { RoutePlugin } from './types';
@@ -36,5 +38,26 @@ export const meetingRoutes: RoutePlugin = async (app, { deps }) => {
     '/meetings/:meeting_id',
     { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(DeleteMeetingResponseSchema), ...errorResponses } } },
     async (request) => ({ success: true as const, result: await deleteMeeting(deps, request.caller, request.params.meeting_id) }),
+  );
+
+  app.patch(
+    '/meetings/:meeting_id',
+    {
+      schema: {
+        params: MeetingIdParamsSchema,
+        body: UpdateMeetingRequestSchema,
+        response: { 200: APIResponseSchema(MeetingInfoResponseSchema), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      success: true as const,
+      result: await updateMeeting(deps, request.caller, request.params.meeting_id, request.body),
+    }),
+  );
+
+  app.post(
+    '/meetings/:meeting_id/end',
+    { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(MeetingInfoResponseSchema), ...errorResponses } } },
+    async (request) => ({ success: true as const, result: await endMeetingForAll(deps, request.caller, request.params.meeting_id) }),
   );
 };

@@ -5,6 +5,7 @@ import {
   MeetingIdParamsSchema,
   ParticipantListQuerySchema,
   ParticipantStatusResponseSchema,
+  RemoveRequestSchema,
   WaitingRoomResponseSchema,
 } from 'meeting-types';
 import { admitAll, decideOnParticipant, getWaitingRoom } from '../domain/participation';
@@ -40,10 +41,17 @@ export const waitingRoomRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.post(
     '/meetings/:meeting_id/reject',
-    { schema: { params: MeetingIdParamsSchema, body: AdmitRequestSchema, response: participantResponse } },
+    { schema: { params: MeetingIdParamsSchema, body: RemoveRequestSchema, response: participantResponse } },
     async (request) => ({
       success: true as const,
-      result: await decideOnParticipant(deps, request.caller, request.params.meeting_id, request.body.email, 'reject'),
+      result: await decideOnParticipant(
+        deps,
+        request.caller,
+        request.params.meeting_id,
+        request.body.email,
+        'reject',
+        request.body.ban === true,
+      ),
     }),
   );
 
