@@ -38,6 +38,22 @@ describe('development sign-in', () => {
     assert.match(res.body, /name="email"/);
   });
 
+  test('the form page lets its redirect reach the listed ALLOWED_REDIRECT_URLS origins (CSP form-action), and no other', async () => {
+    const own = await t.app.inject({ method: 'GET', url: '/login' });
+    assert.match(String(own.headers['content-security-policy']), /form-action 'self';/);
+    const listed = await startTestApp({
+      config: { auth: defaultAuthConfig(TEST_SECRET, { allowedRedirectOrigins: ['https://app.example', 'http://localhost:5173'] }) },
+    });
+    try {
+      const res = await listed.app.inject({ method: 'GET', url: '/login?returnTo=https%3A%2F%2Fapp.example%2Frooms%2F1' });
+      assert.equal(res.statusCode, 200);
+      assert.match(res.body, /name="returnTo" value="https:\/\/app.example\/rooms\/1"/);
+      assert.match(String(res.headers['content-security-policy']), /form-action 'self' https:\/\/app\.example http:\/\/localhost:5173;/);
+    } finally {
+      await listed.close();
+    }
+  });
+
   test('POST /login/dev (JSON) answers like /session plus session_token and sets the cookie; Bearer and cookie both work', async () => {
     const res = await devLogin(t.app, 'dana@example.com', 'Dana');
     assert.equal(res.status, 200);
@@ -72,6 +88,34 @@ describe('development sign-in', () => {
       payload: 'email=erin%40example.com&returnTo=https%3A%2F%2Fevil.example%2F',
     });
     assert.equal(evil.headers.location, '/');
+  });
+
+  test('returnTo with non-ASCII characters (/Ā) redirects percent-encoded, never a 500', async () => {
+    for (const [returnTo, expected] of [
+      ['/Ā', '/%C4%80'],
+      ['/rooms/ü?name=Zoë#é', '/rooms/%C3%BC?name=Zo%C3%AB#%C3%A9'],
+      ['/.//evil.example/Ā', '/'],
+    ]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/login/dev',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ email: 'uma@example.com', returnTo }).toString(),
+      });
+      assert.equal(res.statusCode, 303, res.body);
+      assert.equal(res.headers.location, expected, returnTo);
+    }
+    const page = await t.app.inject({ method: 'GET', url: `/login?returnTo=${encodeURIComponent('/Ā')}` });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /name="returnTo" value="\/%C4%80"/);
+  });
+
+  test('a display name with control characters is 400 INVALID_REQUEST and stores no session', async () => {
+    const count = await countSessions(t.db);
+    for (const name of ['Eve\u0007', 'Eve\nAdmin', '\u001b[31mred']) {
+      expectError(await devLogin(t.app, 'eve@example.com', name), 400, 'INVALID_REQUEST');
+    }
+    assert.equal(await countSessions(t.db), count);
   });
 
   test('a bad email or body is 400 INVALID_REQUEST and stores no session', async () => {
