@@ -2,3 +2,7 @@
 export const CLOSE_SHUTDOWN = 1001;
 export const CLOSE_TOO_BIG = 1009; // sent by ws itself when a frame exceeds maxPayload
 export const CLOSE_SLOW_CONSUMER = 1013;
+/** Decisions enforced on live connections (EXTENSIONS.md §B). */
+export const CLOSE_LEFT = 4000;
+export const CLOSE_MEETING_ENDED = 4001;
+export const CLOSE_REMOVED = 4003;

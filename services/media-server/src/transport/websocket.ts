@@ -160,7 +160,7 @@ export function createTransport(parts: TransportParts): Transport {
     }
 
     // Join (and subscribe) before answering 101, so the client misses no frame sent after its handshake.
-    const m = membership.reserve(claims.room, claims.sub);
+    const m = membership.reserve(claims.room, claims.sub, { mid: claims.mid, esq: claims.esq });
     pendingJoins++;
     try {
       await relay.ready(m.room);
