@@ -273,6 +273,15 @@ describe('OIDC sign-in against a real provider', () => {
     assert.equal(dots.headers.location, '/');
   });
 
+  test('email and email_verified come from one source: an ID token email is never paired with userinfo\'s email_verified', async () => {
+    const authorize = await startLogin();
+    authorize.searchParams.set('claims', JSON.stringify({ id_token: { email: null } }));
+    const res = await callback(await signInAtProvider(authorize.href, 'mixed'));
+    assert.equal(res.statusCode, 302, res.body);
+    const session = await withSessionCookie('GET', '/session', sessionCookieOf(res)!);
+    assert.equal(session.body.result.email, 'mixed@example.com', 'the verified email of the document that verified it, not the ID token\'s ceo@example.com');
+  });
+
   test('with OIDC configured, the development routes do not exist', async () => {
     const res = await call(t.app, 'POST', '/login/dev', { body: { email: 'x@y.z' } });
     expectError(res, 404, 'NOT_FOUND');

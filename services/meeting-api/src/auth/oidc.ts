@@ -142,14 +142,18 @@ export function createOidcSignIn({ db, sessions, config, now = Date.now }: OidcD
         });
         const idToken = tokens.claims();
         if (!idToken) throw authErrors.loginFailed('the provider sent no ID token');
+        // email and email_verified always come from one document: the ID token when it carries
+        // both, else the userinfo response when it has an email (its `sub` must be the ID token's,
+        // checked by openid-client), else the ID token alone (then the email counts as unverified).
+        // Providers that issue "thin" ID tokens (Okta, oidc-provider) give them at userinfo.
         claims = { ...idToken };
-        // Providers that issue "thin" ID tokens (Okta, oidc-provider) give email and name at
-        // userinfo; its `sub` must be the ID token's (checked by openid-client).
-        if (claims.email === undefined || claims.email_verified === undefined) {
+        if (idToken.email === undefined || idToken.email_verified === undefined) {
           const info = await oidc.fetchUserInfo(cfg, tokens.access_token, idToken.sub);
-          for (const key of ['email', 'email_verified', 'name'] as const) {
-            if (claims[key] === undefined && info[key] !== undefined) claims[key] = info[key];
+          if (info.email !== undefined) {
+            claims.email = info.email;
+            claims.email_verified = info.email_verified;
           }
+          if (claims.name === undefined && info.name !== undefined) claims.name = info.name;
         }
       } catch (err) {
         if (err instanceof ApiError) throw err;
