@@ -85,6 +85,7 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'eventStreamsPerCaller'
       | 'eventStreamsMax'
       | 'eventRetentionSecs'
+      | 'trustProxy'
     >
   > &
   Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> & {
@@ -107,9 +108,13 @@ export function loggerOptions(level: MeetingApiConfig['logLevel']): FastifyServe
   return sharedLoggerOptions({ service: SERVICE_NAME, level }) as FastifyServerOptions['logger'];
 }
 
-/** The sign-in callback's query carries a one-time code and state: never in a log line. */
-function loggableUrl(url: string): string {
-  return url.startsWith('/login/callback?') ? '/login/callback?[redacted]' : url;
+/**
+ * The path only: a query string may carry secrets (the sign-in callback's one-time code and
+ * state, on any spelling of its path such as `/login/callback/?code=`), so none is logged.
+ */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : `${url.slice(0, q)}?[query not logged]`;
 }
 
 /** Builds the Meeting API. Never listens: `server.ts` does, tests use `inject`. */
@@ -124,6 +129,9 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   const app = Fastify({
     ...(deps.loggerInstance !== undefined ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? loggerOptions(config.logLevel) }),
     bodyLimit: config.bodyLimitBytes,
+    // Behind a reverse proxy (TRUST_PROXY): the client address (rate limits) and the own origin
+    // (CSRF check, OIDC callback) come from X-Forwarded-* set by the trusted hops only.
+    trustProxy: trustProxyOption(config.trustProxy),
     // A request must arrive whole within the timeout (else 408). A socket with no traffic either
     // way is closed a minute after that: long polls (`?wait`, up to 60 s) and event streams with a
     // heartbeat stay open, a client that stalls mid-request does not.
@@ -352,6 +360,12 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
 
   installMethodNotAllowed({ corsPreflight: config.corsOrigins !== undefined });
   return app;
+}
+
+/** Fastify's form of TRUST_PROXY: a hop count trusts the `hops` addresses nearest to the API. */
+function trustProxyOption(value: false | number | string[] | undefined): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return value ?? false;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { ConfigError } from 'service-runtime';
-import { loadConfig } from './config';
+import { loadConfig, startupWarnings } from './config';
 
 const SECRET = 'a-config-test-secret-of-at-least-32-bytes';
 const dirs: string[] = [];
@@ -58,6 +58,7 @@ describe('loadConfig defaults', () => {
       eventStreamsPerCaller: 20,
       eventStreamsMax: 20_000,
       eventRetentionSecs: 86_400,
+      trustProxy: false,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
       maxConnections: 4096,
@@ -154,6 +155,37 @@ describe('loadConfig defaults', () => {
     const again = loadConfig({ DATA_DIR: dataDir });
     assert.equal(again.jwtSecretSource, 'file');
     assert.equal(again.jwtSecret, config.jwtSecret);
+  });
+});
+
+describe('start-up warnings', () => {
+  test('OIDC_ALLOW_UNVERIFIED_EMAIL=true warns; the default does not', () => {
+    const oidc = { JWT_SECRET: SECRET, OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'c' };
+    const messages = (env: Record<string, string>) => startupWarnings(loadConfig(env)).map((w) => w.message).join('\n');
+    assert.match(messages({ ...oidc, OIDC_ALLOW_UNVERIFIED_EMAIL: 'true' }), /OIDC_ALLOW_UNVERIFIED_EMAIL=true/);
+    assert.doesNotMatch(messages(oidc), /OIDC_ALLOW_UNVERIFIED_EMAIL/);
+    assert.match(messages({ ...oidc, NODE_ENV: 'production' }), /OIDC_REDIRECT_URL is unset in production/);
+    assert.doesNotMatch(messages({ ...oidc, NODE_ENV: 'production', OIDC_REDIRECT_URL: 'https://meet.example/login/callback' }), /OIDC_REDIRECT_URL/);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  test('a hop count or a list of proxy addresses/CIDRs; unset trusts nobody', () => {
+    assert.equal(loadConfig({ JWT_SECRET: SECRET }).trustProxy, false);
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1, fd00::/8' }).trustProxy, [
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+    ]);
+  });
+
+  test('true, *, 0, 11, a hostname or a bad CIDR are refused, naming TRUST_PROXY', () => {
+    for (const bad of ['true', 'on', '*', '0', '11', 'proxy.example', '10.0.0.0/33', '::1/129', ',']) {
+      const err = configError({ JWT_SECRET: SECRET, TRUST_PROXY: bad });
+      assert.match(err.message, /TRUST_PROXY/, bad);
+    }
   });
 });
 

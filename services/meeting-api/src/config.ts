@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN_TTL_SECS } from 'meeting-types';
@@ -40,6 +41,12 @@ export interface MeetingApiConfig {
   eventStreamsMax: number;
   /** Events are kept this long after their meeting ends or is deleted (`EVENT_RETENTION_SECS`, ≥ 24 h). */
   eventRetentionSecs: number;
+  /**
+   * `TRUST_PROXY`: which hops may set X-Forwarded-For/-Proto/-Host (client address for rate
+   * limits, own origin for the CSRF check and the OIDC callback). `false` (unset): none; a
+   * number: that many hops in front of the API; else a list of proxy addresses/CIDRs. Never `true`.
+   */
+  trustProxy: false | number | string[];
   /** Sign-in: sessions, OIDC, cookies, the email cookie's switch (EXTENSIONS.md §A). */
   auth: AuthConfig;
   /** `REQUEST_TIMEOUT_SECS` (30) × 1000: a request must arrive whole within this (408), and a socket idle this long is closed. */
@@ -100,6 +107,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const corsOrigins =
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
 
+  const trustProxy = readTrustProxy(read.optionalString('TRUST_PROXY'), read.errors);
   const mediaServerPublicUrl = read.url('MEDIA_SERVER_PUBLIC_URL', ['ws:', 'wss:']);
   const mediaServerPort = read.port('MEDIA_SERVER_PORT', 8080);
   const webAppDir = resolve(read.string('WEB_APP_DIR', DEFAULT_WEB_APP_DIR));
@@ -131,6 +139,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     eventStreamsPerCaller,
     eventStreamsMax,
     eventRetentionSecs,
+    trustProxy,
     auth,
     requestTimeoutMs: requestTimeoutSecs * 1000,
     keepAliveTimeoutMs: keepAliveTimeoutSecs * 1000,
@@ -140,4 +149,70 @@ export function loadConfig(env: Env): MeetingApiConfig {
     passwordFailuresPerMinute,
     maxConcurrentPasswordHashes,
   };
+}
+
+/**
+ * `TRUST_PROXY`: unset → false; `1`…`10` → hop count; else a comma-separated list of IP
+ * addresses or CIDRs. `true`/`*` are refused: trusting every hop lets any client choose its
+ * own address (one rate-limit bucket each) and its own scheme and host.
+ */
+export function readTrustProxy(raw: string | undefined, problems: string[]): false | number | string[] {
+  if (raw === undefined) return false;
+  const value = raw.trim();
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops >= 1 && hops <= 10) return hops;
+    problems.push(`TRUST_PROXY must be a hop count from 1 to 10, or a list of proxy addresses/CIDRs (got ${value})`);
+    return false;
+  }
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((item) => !isAddressOrCidr(item));
+  if (items.length === 0 || bad.length > 0) {
+    problems.push(
+      `TRUST_PROXY must be a hop count (1–10) or a comma-separated list of proxy IP addresses/CIDRs, never true or * (got "${raw}")`,
+    );
+    return false;
+  }
+  return items;
+}
+
+function isAddressOrCidr(item: string): boolean {
+  const slash = item.indexOf('/');
+  const address = slash === -1 ? item : item.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (slash === -1) return true;
+  const prefix = item.slice(slash + 1);
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** Settings that work but weaken security: logged as warnings at start-up. */
+export function startupWarnings(config: Pick<MeetingApiConfig, 'production' | 'auth'>): { message: string; fields?: Record<string, unknown> }[] {
+  const { auth, production } = config;
+  const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+  if (production && auth.emailCookieAuth) {
+    warnings.push({ message: 'EMAIL_COOKIE_AUTH is on in production: anyone can claim any identity with an email cookie. Turn it off once sign-in works.' });
+  }
+  if (production && !auth.cookieSecure) warnings.push({ message: 'COOKIE_SECURE=false in production: session cookies travel over plain HTTP' });
+  if (auth.trustedIdentityHeader !== undefined) {
+    warnings.push({
+      fields: { header: auth.trustedIdentityHeader },
+      message: 'TRUSTED_IDENTITY_HEADER is set: only safe when every request comes through a proxy that strips this header from clients',
+    });
+  }
+  if (production && auth.oidc === undefined) {
+    warnings.push({ message: 'OIDC_ISSUER is unset in production: nobody can sign in (only guests and Bearer sessions)' });
+  }
+  if (auth.oidc?.allowUnverifiedEmail) {
+    warnings.push({
+      message:
+        'OIDC_ALLOW_UNVERIFIED_EMAIL=true: anyone who can register an unverified address at the identity provider signs in as that email (and may own or host its meetings)',
+    });
+  }
+  if (production && auth.oidc !== undefined && auth.oidc.redirectUrl === undefined) {
+    warnings.push({
+      message: 'OIDC_REDIRECT_URL is unset in production: the callback URL is taken from each request\'s Host (set it, and TRUST_PROXY behind a proxy)',
+    });
+  }
+  return warnings;
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { ConfigError, createLogger, DataLockedError } from 'service-runtime';
 import { buildApp, SERVICE_NAME } from './app';
-import { loadConfig, type MeetingApiConfig } from './config';
+import { loadConfig, startupWarnings, type MeetingApiConfig } from './config';
 import { migrate } from './db/migrate';
 import type { Database } from './db/database';
 import { openDatabase } from './db/open';
@@ -35,18 +35,7 @@ async function main(): Promise<void> {
     logger.warn({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret from the data directory (set JWT_SECRET in production)');
   }
 
-  const auth = config.auth;
-  if (config.production && auth.emailCookieAuth) {
-    logger.warn('EMAIL_COOKIE_AUTH is on in production: anyone can claim any identity with an email cookie. Turn it off once sign-in works.');
-  }
-  if (config.production && !auth.cookieSecure) logger.warn('COOKIE_SECURE=false in production: session cookies travel over plain HTTP');
-  if (auth.trustedIdentityHeader !== undefined) {
-    logger.warn(
-      { header: auth.trustedIdentityHeader },
-      'TRUSTED_IDENTITY_HEADER is set: only safe when every request comes through a proxy that strips this header from clients',
-    );
-  }
-  if (config.production && auth.oidc === undefined) logger.warn('OIDC_ISSUER is unset in production: nobody can sign in (only guests and Bearer sessions)');
+  for (const warning of startupWarnings(config)) logger.warn(warning.fields ?? {}, warning.message);
   if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   let db: Database;
   try {

@@ -43,13 +43,25 @@ export async function startTestProvider(host = '127.0.0.1', redirectUris: string
       },
     ],
     async findAccount(_ctx: unknown, id: string) {
+      if (id === 'mixed') {
+        // A provider whose ID token and userinfo disagree: the ID token names one email (without
+        // email_verified), userinfo another, verified. Sign-in must never combine the two.
+        return {
+          accountId: id,
+          claims: async (use: string) =>
+            use === 'id_token'
+              ? { sub: id, email: 'ceo@example.com' }
+              : { sub: id, email: 'mixed@example.com', email_verified: true, name: 'Mixed Sources' },
+        };
+      }
       const user = USERS[id];
       if (!user) return undefined;
       return { accountId: id, claims: async () => ({ sub: id, ...user }) };
     },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: true } },
+    // claimsParameter: a test asks for `email` in the ID token (which code flow leaves thin by default).
+    features: { devInteractions: { enabled: true }, claimsParameter: { enabled: true } },
     cookies: { keys: ['oidc-provider-test-cookie-key-0123456789'] },
   });
   server = provider.listen(probe, host) as unknown as Server;

@@ -38,6 +38,22 @@ describe('development sign-in', () => {
     assert.match(res.body, /name="email"/);
   });
 
+  test('the form page lets its redirect reach the listed ALLOWED_REDIRECT_URLS origins (CSP form-action), and no other', async () => {
+    const own = await t.app.inject({ method: 'GET', url: '/login' });
+    assert.match(String(own.headers['content-security-policy']), /form-action 'self';/);
+    const listed = await startTestApp({
+      config: { auth: defaultAuthConfig(TEST_SECRET, { allowedRedirectOrigins: ['https://app.example', 'http://localhost:5173'] }) },
+    });
+    try {
+      const res = await listed.app.inject({ method: 'GET', url: '/login?returnTo=https%3A%2F%2Fapp.example%2Frooms%2F1' });
+      assert.equal(res.statusCode, 200);
+      assert.match(res.body, /name="returnTo" value="https:\/\/app.example\/rooms\/1"/);
+      assert.match(String(res.headers['content-security-policy']), /form-action 'self' https:\/\/app\.example http:\/\/localhost:5173;/);
+    } finally {
+      await listed.close();
+    }
+  });
+
   test('POST /login/dev (JSON) answers like /session plus session_token and sets the cookie; Bearer and cookie both work', async () => {
     const res = await devLogin(t.app, 'dana@example.com', 'Dana');
     assert.equal(res.status, 200);
@@ -72,6 +88,34 @@ describe('development sign-in', () => {
       payload: 'email=erin%40example.com&returnTo=https%3A%2F%2Fevil.example%2F',
     });
     assert.equal(evil.headers.location, '/');
+  });
+
+  test('returnTo with non-ASCII characters (/Ā) redirects percent-encoded, never a 500', async () => {
+    for (const [returnTo, expected] of <[string, string][]>[
+      ['/Ā', '/%C4%80'],
+      ['/rooms/ü?name=Zoë#é', '/rooms/%C3%BC?name=Zo%C3%AB#%C3%A9'],
+      ['/.//evil.example/Ā', '/'],
+    ]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/login/dev',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ email: 'uma@example.com', returnTo }).toString(),
+      });
+      assert.equal(res.statusCode, 303, res.body);
+      assert.equal(res.headers.location, expected, returnTo);
+    }
+    const page = await t.app.inject({ method: 'GET', url: `/login?returnTo=${encodeURIComponent('/Ā')}` });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /name="returnTo" value="\/%C4%80"/);
+  });
+
+  test('a display name with control characters is 400 INVALID_REQUEST and stores no session', async () => {
+    const count = await countSessions(t.db);
+    for (const name of ['Eve\u0007', 'Eve\nAdmin', '\u001b[31mred']) {
+      expectError(await devLogin(t.app, 'eve@example.com', name), 400, 'INVALID_REQUEST');
+    }
+    assert.equal(await countSessions(t.db), count);
   });
 
   test('a bad email or body is 400 INVALID_REQUEST and stores no session', async () => {
@@ -224,6 +268,39 @@ describe('rate limits', () => {
   });
 });
 
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  const floodLogin = async (app: TestApp['app'], forwardedFor: string) =>
+    (await app.inject({ method: 'GET', url: '/login', remoteAddress: '10.0.0.2', headers: { 'x-forwarded-for': forwardedFor } })).statusCode;
+
+  test('with a trusted hop, each client address behind the proxy has its own rate-limit bucket and the forwarded origin is the own origin', async () => {
+    const proxied = await startTestApp({
+      config: { trustProxy: 1, auth: defaultAuthConfig(TEST_SECRET, { loginRateLimitPerMinute: 2 }) },
+    });
+    try {
+      assert.deepEqual([await floodLogin(proxied.app, '203.0.113.1'), await floodLogin(proxied.app, '203.0.113.1'), await floodLogin(proxied.app, '203.0.113.1')], [200, 200, 429]);
+      assert.equal(await floodLogin(proxied.app, '203.0.113.2'), 200, 'another client behind the proxy is not limited by the first');
+      // TLS ends at the proxy: the browser's Origin is https://meet.example, which is this API.
+      const res = await call(proxied.app, 'POST', '/api/v1/meetings', {
+        as: 'proxied@example.com',
+        body: {},
+        headers: { origin: 'https://meet.example', host: 'meet.example', 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.3' },
+      });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  test('without TRUST_PROXY, X-Forwarded-For is ignored: a client cannot pick a fresh bucket', async () => {
+    const direct = await startTestApp({ config: { auth: defaultAuthConfig(TEST_SECRET, { loginRateLimitPerMinute: 2 }) } });
+    try {
+      assert.deepEqual([await floodLogin(direct.app, '198.51.100.1'), await floodLogin(direct.app, '198.51.100.2'), await floodLogin(direct.app, '198.51.100.3')], [200, 200, 429]);
+    } finally {
+      await direct.close();
+    }
+  });
+});
+
 describe('production: the email cookie is off', () => {
   let prod: TestApp;
   before(async () => {
@@ -332,9 +409,12 @@ describe('secrets stay out of the logs', () => {
       await call(logged.app, 'GET', '/session', { headers: { cookie: `session=${token}` } });
       await call(logged.app, 'GET', '/api/v1/meetings', { headers: { authorization: `Bearer ${token}` } });
       await logged.app.inject({ method: 'GET', url: '/login/callback?code=SECRET-CODE-123&state=SECRET-STATE-456' });
+      // Other spellings of the same route (trailing slash, duplicate slash) must not leak it either.
+      await logged.app.inject({ method: 'GET', url: '/login/callback/?code=SECRET-CODE-789&state=SECRET-STATE-012' });
+      await logged.app.inject({ method: 'GET', url: '/login//callback?code=SECRET-CODE-345&state=SECRET-STATE-678' });
       const all = lines.join('');
       assert.ok(all.includes('request completed'), 'requests are logged');
-      for (const secret of [token, token.split('.')[2]!, 'SECRET-CODE-123', 'SECRET-STATE-456']) {
+      for (const secret of [token, token.split('.')[2]!, 'SECRET-CODE-123', 'SECRET-STATE-456', 'SECRET-CODE-789', 'SECRET-STATE-012', 'SECRET-CODE-345', 'SECRET-STATE-678']) {
         assert.ok(!all.includes(secret), `not logged: ${secret.slice(0, 12)}…`);
       }
     } finally {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { defaultAuthConfig, deriveSessionKey, type AuthConfig } from '../src/auth/auth-config';
-import { countSessions } from '../src/db/sessions-repo';
+import { countSessions, insertSession } from '../src/db/sessions-repo';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_REDIRECT_URL, signInAtProvider, startTestProvider, type TestProvider } from './oidc-provider';
 import { buildApp } from '../src/app';
 import { api, call, expectError, startTestApp, TEST_SECRET, testConfig, type ApiResult, type TestApp } from './helpers';
@@ -46,16 +46,27 @@ after(async () => {
   await otherProvider?.close();
 });
 
-/** GET /login → the provider URL it redirects to. */
+function setCookieLines(res: { headers: Record<string, unknown> }): string[] {
+  const raw = res.headers['set-cookie'];
+  return Array.isArray(raw) ? (raw as string[]) : raw === undefined ? [] : [String(raw)];
+}
+
+/** The login binding cookie (`name=value`) each started sign-in set, by its state: what the browser would hold. */
+const bindings = new Map<string, string>();
+
+/** GET /login → the provider URL it redirects to (the binding cookie it set is kept, as a browser would). */
 async function startLogin(returnTo?: string): Promise<URL> {
   const res = await t.app.inject({ method: 'GET', url: returnTo === undefined ? '/login' : `/login?returnTo=${encodeURIComponent(returnTo)}` });
   assert.equal(res.statusCode, 302, res.body);
-  return new URL(res.headers.location as string);
+  const authorize = new URL(res.headers.location as string);
+  const binding = setCookieLines(res).find((l) => l.startsWith('login_binding_'));
+  if (binding) bindings.set(authorize.searchParams.get('state')!, binding.split(';')[0]!);
+  return authorize;
 }
 
-/** Delivers the provider's redirect back to the API's callback. */
-async function callback(back: URL) {
-  return t.app.inject({ method: 'GET', url: `/login/callback${back.search}` });
+/** Delivers the provider's redirect back to the API's callback, from the browser that started it (unless `cookie` says otherwise). */
+async function callback(back: URL, cookie = bindings.get(back.searchParams.get('state') ?? '')) {
+  return t.app.inject({ method: 'GET', url: `/login/callback${back.search}`, headers: cookie === undefined ? {} : { cookie } });
 }
 
 function sessionCookieOf(res: { headers: Record<string, unknown> }): string | undefined {
@@ -178,7 +189,7 @@ describe('OIDC sign-in against a real provider', () => {
 
   test('a provider error (the user declined) is LOGIN_FAILED', async () => {
     const state = (await startLogin()).searchParams.get('state')!;
-    const res = await t.app.inject({ method: 'GET', url: `/login/callback?error=access_denied&state=${encodeURIComponent(state)}` });
+    const res = await callback(new URL(`${TEST_REDIRECT_URL}?error=access_denied&state=${encodeURIComponent(state)}`));
     assert.match(expectError(asResult(res), 400, 'LOGIN_FAILED'), /access_denied/);
   });
 
@@ -202,6 +213,73 @@ describe('OIDC sign-in against a real provider', () => {
       assert.equal(res.statusCode, 302);
       assert.equal(res.headers.location, expected, returnTo);
     }
+  });
+
+  test('GET /login binds the sign-in to the browser: an HttpOnly, SameSite=Lax cookie for the callback path only, 10 minutes', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/login' });
+    const line = setCookieLines(res).find((l) => l.startsWith('login_binding_'));
+    assert.ok(line, res.headers['set-cookie'] as string);
+    assert.match(line, /^login_binding_[0-9a-f]{16}=[A-Za-z0-9_-]{43};/);
+    assert.match(line, /; Max-Age=600/);
+    assert.match(line, /; Path=\/login\/callback/, 'the callback path of OIDC_REDIRECT_URL');
+    assert.match(line, /; HttpOnly/);
+    assert.match(line, /; SameSite=Lax/);
+    assert.doesNotMatch(line, /Secure/, 'COOKIE_SECURE is false in development');
+    const pending = await t.db.query<{ binding_hash: string }>('SELECT binding_hash FROM login_requests WHERE state = $1', [
+      new URL(res.headers.location as string).searchParams.get('state'),
+    ]);
+    const value = line.split(';')[0]!.split('=')[1]!;
+    assert.match(pending.rows[0]!.binding_hash, /^[0-9a-f]{64}$/);
+    assert.ok(!pending.rows[0]!.binding_hash.includes(value), 'only a hash of the binding is stored');
+  });
+
+  test('login CSRF: a code and state delivered to a browser that did not start the sign-in are LOGIN_FAILED and store nothing', async () => {
+    const count = await countSessions(t.db);
+    // The attacker signs in as himself and stops before the last redirect; the victim's browser gets the callback URL.
+    const attackers = await signInAtProvider((await startLogin('/rooms/trap')).href, 'alice');
+    const noCookie = await callback(attackers, '');
+    assert.match(expectError(asResult(noCookie), 400, 'LOGIN_FAILED'), /not started in this browser/);
+    assert.equal(setCookieLines(noCookie).find((l) => l.startsWith('session=')), undefined);
+
+    // The victim holds a binding of her own (another sign-in she started): still not this one.
+    const victims = await startLogin();
+    const victimCookie = bindings.get(victims.searchParams.get('state')!)!;
+    const attackers2 = await signInAtProvider((await startLogin('/rooms/trap')).href, 'alice');
+    const stateName = bindings.get(attackers2.searchParams.get('state')!)!.split('=')[0]!;
+    const wrong = await callback(attackers2, `${victimCookie}; ${stateName}=${victimCookie.split('=')[1]}`);
+    expectError(asResult(wrong), 400, 'LOGIN_FAILED');
+    assert.equal(await countSessions(t.db), count, 'no session was created');
+  });
+
+  test('the callback clears the binding cookie; it cannot be used twice', async () => {
+    const back = await signInAtProvider((await startLogin()).href, 'alice');
+    const res = await callback(back);
+    assert.equal(res.statusCode, 302, res.body);
+    const cleared = setCookieLines(res).find((l) => l.startsWith('login_binding_'));
+    assert.ok(cleared);
+    assert.match(cleared, /^login_binding_[0-9a-f]{16}=;/);
+    assert.match(cleared, /Expires=Thu, 01 Jan 1970/);
+    assert.match(cleared, /Path=\/login\/callback/);
+  });
+
+  test('returnTo with non-ASCII characters (/Ā) redirects percent-encoded, never a 500, and makes exactly one session', async () => {
+    const count = await countSessions(t.db);
+    const res = await callback(await signInAtProvider((await startLogin('/rooms/Ā?q=é#ü')).href, 'alice'));
+    assert.equal(res.statusCode, 302, res.body);
+    assert.equal(res.headers.location, '/rooms/%C4%80?q=%C3%A9#%C3%BC');
+    assert.equal(await countSessions(t.db), count + 1);
+    // A dot segment that would resolve to //host after encoding falls back instead.
+    const dots = await callback(await signInAtProvider((await startLogin('/.//evil.example/Ā')).href, 'alice'));
+    assert.equal(dots.headers.location, '/');
+  });
+
+  test('email and email_verified come from one source: an ID token email is never paired with userinfo\'s email_verified', async () => {
+    const authorize = await startLogin();
+    authorize.searchParams.set('claims', JSON.stringify({ id_token: { email: null } }));
+    const res = await callback(await signInAtProvider(authorize.href, 'mixed'));
+    assert.equal(res.statusCode, 302, res.body);
+    const session = await withSessionCookie('GET', '/session', sessionCookieOf(res)!);
+    assert.equal(session.body.result.email, 'mixed@example.com', 'the verified email of the document that verified it, not the ID token\'s ceo@example.com');
   });
 
   test('with OIDC configured, the development routes do not exist', async () => {
@@ -261,6 +339,25 @@ describe('session JWTs that must be refused', () => {
       assert.ok(true, what);
     }
     assert.equal(await countSessions(t.db), count);
+  });
+
+  test('a correctly signed session whose row was never stored, or belongs to someone else, is 401', async () => {
+    const exp = Math.floor(clock / 1000) + 600;
+    const noRow = await sign({ name: null, sid: 'never-stored-0123456789abcdef', kind: 'oidc' }, key());
+    await insertSession(t.db, { id: 'row-of-alice-0123456789abcdef', subject: 'alice@example.com', kind: 'oidc', expiresAt: exp });
+    const otherSubject = await sign({ name: null, sid: 'row-of-alice-0123456789abcdef', kind: 'oidc' }, key());
+    for (const token of [noRow, otherSubject]) {
+      expectError(await call(t.app, 'GET', '/api/v1/meetings', { headers: { authorization: `Bearer ${token}` } }), 401, 'UNAUTHORIZED');
+      expectError(await withSessionCookie('GET', '/session', token), 401, 'UNAUTHORIZED');
+    }
+  });
+
+  test('a dev session (even with a live row) is 401 while development sign-in is off', async () => {
+    await insertSession(t.db, { id: 'dev-row-0123456789abcdef', subject: 'mallory@example.com', kind: 'dev', expiresAt: Math.floor(clock / 1000) + 600 });
+    const dev = await sign({ name: null, sid: 'dev-row-0123456789abcdef', kind: 'dev' }, key());
+    const res = await call(t.app, 'POST', '/api/v1/meetings', { headers: { authorization: `Bearer ${dev}` }, body: { meeting_id: 'dev-in-prod' } });
+    assert.match(expectError(res, 401, 'UNAUTHORIZED'), /development sessions are off/);
+    expectError(await withSessionCookie('GET', '/session', dev), 401, 'UNAUTHORIZED');
   });
 
   test('a bad session never falls through to the email cookie', async () => {

@@ -37,6 +37,11 @@ export interface OidcConfig {
   allowUnverifiedEmail: boolean;
 }
 
+/** Development sign-in is served, and `dev` sessions are accepted: `devLogin` on and no OIDC provider configured. */
+export function devSignInEnabled(config: Pick<AuthConfig, 'devLogin' | 'oidc'>): boolean {
+  return config.devLogin && config.oidc === undefined;
+}
+
 /** The fixed HKDF label: changing it logs everybody out. */
 const SESSION_KEY_INFO = 'videocall-meeting-backend session key v1';
 export const DEFAULT_REVOCATION_POLL_MS = 2_000;
@@ -121,10 +126,14 @@ export function readAuthConfig(read: EnvReader, env: Env, production: boolean, j
     if (origin === undefined) read.errors.push(`ALLOWED_REDIRECT_URLS: "${item}" is not an http(s) origin`);
     else allowedRedirectOrigins.push(origin);
   }
-  const afterLoginUrl = read.string('AFTER_LOGIN_URL', '/').trim();
-  if (!(isRelativePath(afterLoginUrl) || originOf(afterLoginUrl) !== undefined)) {
-    read.errors.push('AFTER_LOGIN_URL must be a relative path (/…) or an http(s) URL');
-  }
+  // Kept as the URL parser writes it (percent-encoded ASCII): it goes into Location headers as is.
+  const afterLoginRaw = read.string('AFTER_LOGIN_URL', '/').trim();
+  const afterLoginUrl = isRelativePath(afterLoginRaw)
+    ? normalizeRelativePath(afterLoginRaw)
+    : originOf(afterLoginRaw) !== undefined
+      ? new URL(afterLoginRaw).href
+      : undefined;
+  if (afterLoginUrl === undefined) read.errors.push('AFTER_LOGIN_URL must be a relative path (/…) or an http(s) URL');
 
   const trustedRaw = read.optionalString('TRUSTED_IDENTITY_HEADER')?.trim();
   if (trustedRaw !== undefined && !HEADER_NAME.test(trustedRaw)) read.errors.push('TRUSTED_IDENTITY_HEADER must be an HTTP header name');
@@ -172,7 +181,7 @@ export function readAuthConfig(read: EnvReader, env: Env, production: boolean, j
     cookieDomain,
     oidc,
     allowedRedirectOrigins,
-    afterLoginUrl,
+    afterLoginUrl: afterLoginUrl ?? '/',
     trustedIdentityHeader,
     devLogin: !production && oidc === undefined,
   });
@@ -181,4 +190,22 @@ export function readAuthConfig(read: EnvReader, env: Env, production: boolean, j
 /** `/path…`, never `//host` or `/\host` (which browsers treat as another origin). */
 export function isRelativePath(value: string): boolean {
   return value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') && !/[\u0000-\u001f\u007f]/.test(value);
+}
+
+/**
+ * A relative path as the URL parser writes it (percent-encoded printable ASCII, dot
+ * segments resolved), or undefined when it is not one or stops being a plain path:
+ * `/.//evil.example` resolves to `//evil.example`, which a browser reads as another host.
+ */
+export function normalizeRelativePath(value: string): string | undefined {
+  if (!isRelativePath(value)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value, 'http://relative.invalid');
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== 'http://relative.invalid') return undefined;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return isRelativePath(path) && /^[\x21-\x7e]*$/.test(path) ? path : undefined;
 }

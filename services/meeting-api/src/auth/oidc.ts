@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { Database } from '../db/database';
 import * as sessionsRepo from '../db/sessions-repo';
@@ -10,15 +10,50 @@ import type { IssuedSession, SessionService } from './sessions';
 /** How long a started sign-in may take: state, nonce and verifier are useless after it. */
 export const LOGIN_REQUEST_TTL_SECS = 600;
 
+/** A started sign-in: where to send the browser, and the login binding cookie to set on it. */
+export interface StartedSignIn {
+  url: URL;
+  /** Name and value of the login binding cookie (value: random; only its hash is stored). */
+  bindingCookie: { name: string; value: string };
+}
+
 export interface OidcSignIn {
-  /** Stores a pending request (state, nonce, PKCE verifier) and returns the provider URL to send the browser to. */
-  start(defaultRedirectUri: string, returnTo: string): Promise<URL>;
   /**
-   * Consumes the pending request named by `state`, exchanges the code, verifies the ID token
-   * (signature from the provider's JWKS, iss, aud, exp, nonce), requires a verified email,
-   * and creates the session. Throws LOGIN_FAILED / LOGIN_EXPIRED / EMAIL_NOT_VERIFIED; stores nothing then.
+   * Stores a pending request (state, nonce, PKCE verifier, hash of a fresh login binding)
+   * and returns the provider URL to send the browser to, with the binding cookie to set.
    */
-  finish(query: Record<string, string | undefined>, rawQuery: string): Promise<{ session: IssuedSession; returnTo: string }>;
+  start(defaultRedirectUri: string, returnTo: string): Promise<StartedSignIn>;
+  /**
+   * Consumes the pending request named by `state`, requires `binding` (the login binding
+   * cookie's value) to be the one set when this browser started it, exchanges the code,
+   * verifies the ID token (signature from the provider's JWKS, iss, aud, exp, nonce),
+   * requires a verified email, and creates the session. Throws LOGIN_FAILED / LOGIN_EXPIRED /
+   * EMAIL_NOT_VERIFIED; stores nothing then.
+   */
+  finish(
+    query: Record<string, string | undefined>,
+    rawQuery: string,
+    binding: string | undefined,
+  ): Promise<{ session: IssuedSession; returnTo: string }>;
+}
+
+/**
+ * The login binding cookie of the sign-in named by `state` (login CSRF defence): one per
+ * pending sign-in, so two tabs signing in at once do not undo each other.
+ */
+export function loginBindingCookieName(state: string): string {
+  return `login_binding_${createHash('sha256').update(state).digest('hex').slice(0, 16)}`;
+}
+
+function bindingHash(binding: string): string {
+  return createHash('sha256').update(binding).digest('hex');
+}
+
+function sameBinding(binding: string | undefined, storedHash: string): boolean {
+  if (binding === undefined) return false;
+  const sent = Buffer.from(bindingHash(binding), 'hex');
+  const stored = Buffer.from(storedHash.trim(), 'hex');
+  return sent.length === stored.length && timingSafeEqual(sent, stored);
 }
 
 export interface OidcDeps {
@@ -60,15 +95,17 @@ export function createOidcSignIn({ db, sessions, config, now = Date.now }: OidcD
       const codeChallenge = await oidc.calculatePKCECodeChallenge(codeVerifier);
       const state = randomBytes(32).toString('base64url');
       const nonce = randomBytes(32).toString('base64url');
+      const binding = randomBytes(32).toString('base64url');
       await sessionsRepo.insertLoginRequest(db, {
         state,
         nonce,
         codeVerifier,
         redirectUri,
         returnTo,
+        bindingHash: bindingHash(binding),
         expiresAt: Math.floor(now() / 1000) + LOGIN_REQUEST_TTL_SECS,
       });
-      return oidc.buildAuthorizationUrl(cfg, {
+      const url = oidc.buildAuthorizationUrl(cfg, {
         redirect_uri: redirectUri,
         scope: config.scopes,
         response_type: 'code',
@@ -77,14 +114,19 @@ export function createOidcSignIn({ db, sessions, config, now = Date.now }: OidcD
         state,
         nonce,
       });
+      return { url, bindingCookie: { name: loginBindingCookieName(state), value: binding } };
     },
 
-    async finish(query, rawQuery) {
+    async finish(query, rawQuery, binding) {
       const state = query.state;
       if (!state) throw authErrors.loginFailed('the provider sent no state');
       const cfg = await configuration();
       const pending = await sessionsRepo.takeLoginRequest(db, state);
       if (!pending) throw authErrors.loginFailed('unknown or already used sign-in request');
+      // Login CSRF: someone else's sign-in (code and state) delivered to this browser is refused.
+      if (!sameBinding(binding, pending.bindingHash)) {
+        throw authErrors.loginFailed('this sign-in was not started in this browser (or its cookie was lost)');
+      }
       if (pending.expiresAt <= Math.floor(now() / 1000)) throw authErrors.loginExpired();
       if (query.error) throw authErrors.loginFailed(`the provider answered ${sanitize(query.error)}`);
 
@@ -100,14 +142,18 @@ export function createOidcSignIn({ db, sessions, config, now = Date.now }: OidcD
         });
         const idToken = tokens.claims();
         if (!idToken) throw authErrors.loginFailed('the provider sent no ID token');
+        // email and email_verified always come from one document: the ID token when it carries
+        // both, else the userinfo response when it has an email (its `sub` must be the ID token's,
+        // checked by openid-client), else the ID token alone (then the email counts as unverified).
+        // Providers that issue "thin" ID tokens (Okta, oidc-provider) give them at userinfo.
         claims = { ...idToken };
-        // Providers that issue "thin" ID tokens (Okta, oidc-provider) give email and name at
-        // userinfo; its `sub` must be the ID token's (checked by openid-client).
-        if (claims.email === undefined || claims.email_verified === undefined) {
+        if (idToken.email === undefined || idToken.email_verified === undefined) {
           const info = await oidc.fetchUserInfo(cfg, tokens.access_token, idToken.sub);
-          for (const key of ['email', 'email_verified', 'name'] as const) {
-            if (claims[key] === undefined && info[key] !== undefined) claims[key] = info[key];
+          if (info.email !== undefined) {
+            claims.email = info.email;
+            claims.email_verified = info.email_verified;
           }
+          if (claims.name === undefined && info.name !== undefined) claims.name = info.name;
         }
       } catch (err) {
         if (err instanceof ApiError) throw err;

@@ -14,13 +14,13 @@ import {
 } from 'meeting-types';
 import { randomBytes } from 'node:crypto';
 import { errors } from '../domain/errors';
-import type { Caller, IdentifyCaller } from '../plugins/caller';
+import { cookieFromHeader, type Caller, type IdentifyCaller } from '../plugins/caller';
 import { errorResponses } from '../routes/schemas';
-import type { AuthConfig } from './auth-config';
+import { devSignInEnabled, originOf, type AuthConfig } from './auth-config';
 import { authErrors } from './auth-errors';
 import { ownOrigin } from './csrf';
 import { devLoginPage } from './dev-login-page';
-import type { OidcSignIn } from './oidc';
+import { LOGIN_REQUEST_TTL_SECS, loginBindingCookieName, type OidcSignIn } from './oidc';
 import { safeReturnTo } from './return-to';
 import type { IssuedSession, SessionService } from './sessions';
 
@@ -36,6 +36,8 @@ export interface AuthRouteDeps {
 type AuthPlugin = FastifyPluginAsync<{ deps: AuthRouteDeps }, never, TypeBoxTypeProvider>;
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 function sessionView(caller: Caller) {
   return { email: caller.id, name: caller.name, kind: caller.kind, expires_at: caller.expiresAt };
@@ -86,6 +88,18 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     });
   };
   const returnTo = (value: string | undefined) => safeReturnTo(value, config.allowedRedirectOrigins, config.afterLoginUrl);
+  // form-action also governs where the form's 303 may lead: the origins a returnTo may name.
+  const formTargets = new Set(["'self'", ...config.allowedRedirectOrigins]);
+  const afterLoginOrigin = originOf(config.afterLoginUrl);
+  if (afterLoginOrigin !== undefined) formTargets.add(afterLoginOrigin);
+  const devPageCsp = `default-src 'none'; style-src 'unsafe-inline'; form-action ${[...formTargets].join(' ')}; frame-ancestors 'none'`;
+  // The login binding cookie goes only to the callback: the path the browser sees it at.
+  const bindingCookieOptions = {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    path: config.oidc?.redirectUrl ? new URL(config.oidc.redirectUrl).pathname : '/login/callback',
+    secure: config.cookieSecure,
+  };
 
   app.get(
     '/login',
@@ -100,14 +114,15 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     async (request, reply) => {
       const target = returnTo(request.query.returnTo);
       if (deps.oidc) {
-        const url = await deps.oidc.start(`${ownOrigin(request)}/login/callback`, target);
+        const { url, bindingCookie } = await deps.oidc.start(`${ownOrigin(request)}/login/callback`, target);
+        reply.setCookie(bindingCookie.name, bindingCookie.value, { ...bindingCookieOptions, maxAge: LOGIN_REQUEST_TTL_SECS });
         return reply.code(302).header('cache-control', 'no-store').redirect(url.href);
       }
       if (!config.devLogin) throw authErrors.notFound('Sign-in is not configured (set OIDC_ISSUER)');
       return (reply as FastifyReply)
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-store')
-        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+        .header('content-security-policy', devPageCsp)
         .send(devLoginPage(target, config.sessionCookieName));
     },
   );
@@ -125,9 +140,18 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     async (request, reply) => {
       if (!deps.oidc) throw authErrors.notFound('OIDC sign-in is not configured (set OIDC_ISSUER)');
       const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
-      const { session, returnTo: target } = await deps.oidc.finish(request.query, rawQuery);
+      const state = request.query.state;
+      let binding: string | undefined;
+      if (state) {
+        const name = loginBindingCookieName(state);
+        binding = cookieFromHeader((request as FastifyRequest).headers.cookie, name);
+        // Used once, whatever the outcome (kept on the error answer too).
+        reply.clearCookie(name, bindingCookieOptions);
+      }
+      const { session, returnTo: target } = await deps.oidc.finish(request.query, rawQuery, binding);
       setSessionCookie(reply, session);
-      return reply.code(302).header('cache-control', 'no-store').redirect(target);
+      // Checked again: a request stored before a fix, or an AFTER_LOGIN_URL, must still be a safe Location.
+      return reply.code(302).header('cache-control', 'no-store').redirect(returnTo(target));
     },
   );
 
@@ -142,7 +166,7 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
       config: loginLimit,
       onRequest: (request, _reply, done) => {
         try {
-          if (!config.devLogin || deps.oidc) throw authErrors.notFound('Development sign-in is off (production, or OIDC_ISSUER is set)');
+          if (!devSignInEnabled(config) || deps.oidc) throw authErrors.notFound('Development sign-in is off (production, or OIDC_ISSUER is set)');
           deps.originCheck(request);
           done();
         } catch (err) {
@@ -152,10 +176,14 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     },
     async (request, reply) => {
       const email = request.body.email.trim();
-      if (!EMAIL_SHAPE.test(email) || /[\u0000-\u001f\u007f]/.test(email)) {
+      if (!EMAIL_SHAPE.test(email) || CONTROL_CHARACTERS.test(email)) {
         throw errors.invalidRequest('email must look like name@domain');
       }
       const displayName = request.body.display_name?.trim() || null;
+      // Like the guest route: the name reaches other people's screens and the logs.
+      if (displayName !== null && CONTROL_CHARACTERS.test(displayName)) {
+        throw errors.invalidRequest('display_name must not contain control characters');
+      }
       const issued = await sessions.issue(email, displayName, 'dev');
       setSessionCookie(reply, issued);
       reply.header('cache-control', 'no-store');
@@ -241,7 +269,7 @@ export const guestSessionRoutes: AuthPlugin = async (app, { deps }) => {
     },
     async (request, reply) => {
       const name = request.body.display_name.trim();
-      if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) {
+      if (name === '' || CONTROL_CHARACTERS.test(name)) {
         throw errors.invalidRequest('display_name must be 1–100 characters, not blank, without control characters');
       }
       const identity = `guest-${randomBytes(8).toString('hex')}`;

@@ -11,7 +11,7 @@ import {
 } from 'meeting-types';
 import type { Database } from '../db/database';
 import * as sessionsRepo from '../db/sessions-repo';
-import type { AuthConfig } from './auth-config';
+import { devSignInEnabled, type AuthConfig } from './auth-config';
 import { authErrors } from './auth-errors';
 import { createRevocationList, type RevocationList } from './revocations';
 
@@ -29,7 +29,9 @@ export interface SessionService {
   issue(subject: string, name: string | null, kind: SessionKind): Promise<IssuedSession>;
   /**
    * The claims of a valid, unexpired, unrevoked session; else throws (or rejects with) 401
-   * UNAUTHORIZED. Synchronous for a token verified before (the hot path: no promise, no HMAC).
+   * UNAUTHORIZED. The first time an instance sees a token, its `sessions` row must exist, be
+   * live and match (one read); a `dev` session is refused while development sign-in is off.
+   * Synchronous for a token verified before (the hot path: no promise, no HMAC, no database).
    */
   verify(token: string): SessionClaims | Promise<SessionClaims>;
   /** Revokes on this instance at once, on the others within the poll interval. */
@@ -117,6 +119,14 @@ export function createSessionService({ db, config, now = Date.now }: SessionDeps
     }
     if (!claimsValidator.Check(payload)) throw authErrors.invalidSession('malformed claims');
     const claims = payload as SessionClaims;
+    // A dev session is only worth something while development sign-in is on (never in production, nor with OIDC).
+    if (claims.kind === 'dev' && !devSignInEnabled(config)) throw authErrors.invalidSession('development sessions are off');
+    if (claims.exp <= Math.floor(now() / 1000)) throw authErrors.invalidSession('expired');
+    // First sight of this token on this instance: its row must exist, be live and say the same.
+    // Once cached, the hot path relies on the revocation list and never reads the database.
+    const row = await sessionsRepo.findLiveSession(db, claims.sid);
+    if (row === null) throw authErrors.invalidSession('unknown or signed out');
+    if (row.subject !== claims.sub || row.kind !== claims.kind) throw authErrors.invalidSession('does not match its record');
     if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value as string);
     verified.set(token, claims);
     return checkLive(claims);

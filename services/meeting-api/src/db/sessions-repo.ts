@@ -56,6 +56,16 @@ export async function isSessionLive(db: Queryable, id: string): Promise<boolean>
   return result.rowCount > 0;
 }
 
+/** The subject and kind of a live session row (exists, not revoked, not expired), else null. */
+export async function findLiveSession(db: Queryable, id: string): Promise<{ subject: string; kind: SessionKind } | null> {
+  const result = await db.query<{ subject: string; kind: SessionKind }>(
+    'SELECT subject, kind FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()',
+    [id],
+    'find-live-session',
+  );
+  return result.rows[0] ?? null;
+}
+
 /** Deletes sessions that expired more than a day ago (housekeeping). */
 export async function deleteExpiredSessions(db: Queryable): Promise<number> {
   const result = await db.query("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'", [], 'delete-expired-sessions');
@@ -68,14 +78,16 @@ export interface LoginRequest {
   codeVerifier: string;
   redirectUri: string;
   returnTo: string;
+  /** SHA-256 (hex) of the login binding cookie's value. */
+  bindingHash: string;
   expiresAt: number;
 }
 
 export async function insertLoginRequest(db: Queryable, r: LoginRequest): Promise<void> {
   await db.query(
-    `INSERT INTO login_requests (state, nonce, code_verifier, redirect_uri, return_to, expires_at)
-     VALUES ($1, $2, $3, $4, $5, to_timestamp($6))`,
-    [r.state, r.nonce, r.codeVerifier, r.redirectUri, r.returnTo, r.expiresAt],
+    `INSERT INTO login_requests (state, nonce, code_verifier, redirect_uri, return_to, binding_hash, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7))`,
+    [r.state, r.nonce, r.codeVerifier, r.redirectUri, r.returnTo, r.bindingHash, r.expiresAt],
     'insert-login-request',
   );
   // Abandoned sign-ins go away with the next one.
@@ -90,10 +102,11 @@ export async function takeLoginRequest(db: Queryable, state: string): Promise<Lo
     code_verifier: string;
     redirect_uri: string;
     return_to: string;
+    binding_hash: string;
     expires_at: string | number;
   }>(
     `DELETE FROM login_requests WHERE state = $1
-     RETURNING state, nonce, code_verifier, redirect_uri, return_to, extract(epoch FROM expires_at) AS expires_at`,
+     RETURNING state, nonce, code_verifier, redirect_uri, return_to, binding_hash, extract(epoch FROM expires_at) AS expires_at`,
     [state],
     'take-login-request',
   );
@@ -105,6 +118,7 @@ export async function takeLoginRequest(db: Queryable, state: string): Promise<Lo
     codeVerifier: row.code_verifier,
     redirectUri: row.redirect_uri,
     returnTo: row.return_to,
+    bindingHash: row.binding_hash,
     expiresAt: Math.floor(Number(row.expires_at)),
   };
 }
