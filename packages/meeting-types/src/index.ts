@@ -5,3 +5,4 @@ export * from './envelope';
 export * from './requests';
 export * from './responses';
 export * from './token';
+export * from './media-protocol';
