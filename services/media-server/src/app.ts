@@ -4,12 +4,22 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { ERROR_STATUS, type ErrorCode, type ErrorResponse } from 'meeting-types';
+import {
+  encodeLeave,
+  encodeMediaHeader,
+  encodePresence,
+  ERROR_STATUS,
+  MEDIA_SUBPROTOCOL,
+  type ErrorCode,
+  type ErrorResponse,
+  type PresenceMember,
+} from 'meeting-types';
 import { createTokenVerifier } from './auth';
 import type { MediaServerConfig } from './config';
+import { RemoteRoster } from './presence';
 import { Rooms } from './rooms';
 import { createLocalRelay } from './relay/local-relay';
-import type { Relay } from './relay/relay';
+import type { FrameOrigin, PresenceEvent, Relay } from './relay/relay';
 
 export { loadConfig, type MediaServerConfig } from './config';
 export type { Relay } from './relay/relay';
@@ -20,6 +30,10 @@ export { connectNatsRelay, NatsRelay } from './relay/nats-relay';
 export const CLOSE_SHUTDOWN = 1001;
 export const CLOSE_TOO_BIG = 1009; // sent by ws itself when a frame exceeds maxPayload
 export const CLOSE_SLOW_CONSUMER = 1013;
+/** A `videocall.v1` client sent a text frame (the subprotocol is binary only). */
+export const CLOSE_UNSUPPORTED_DATA = 1003;
+/** Each instance repeats its members' presence this often; remote members unheard for 3 periods expire. */
+const PRESENCE_REFRESH_MS = 10_000;
 /** A slow consumer's close frame sits behind its backlog; after this it is cut at TCP level. */
 const SLOW_CONSUMER_GRACE_MS = 2000;
 const SHUTDOWN_GRACE_MS = 5000;
@@ -30,6 +44,16 @@ interface Member {
   ws: WebSocket | null;
   readonly room: string;
   readonly identity: string;
+  /** `videocall.v1` session id: unique across instances (`<instance>.<conn>`). */
+  readonly session: string;
+  readonly displayName: string;
+  readonly isHost: boolean;
+  /** Asked for `videocall.v1`: gets stamped frames and presence. */
+  v1: boolean;
+  /** The MEDIA header stamped before this member's frames (built once). */
+  readonly stamp: Buffer;
+  /** Presence announced its arrival (so its departure is announced too). */
+  announced: boolean;
   readonly openedAt: number;
   alive: boolean;
   /** Removed from its room (slow consumer or closing): receives nothing more. */
@@ -131,8 +155,23 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   let closing: Promise<void> | undefined;
   const counters = { framesIn: 0, slowConsumerDisconnects: 0, heartbeatDisconnects: 0 };
 
+  const remoteRoster = new RemoteRoster(3 * PRESENCE_REFRESH_MS);
+  const stamps = new Map<string, Buffer>();
+  /** The MEDIA header of a remote sender, cached (a small bounded map). */
+  function stampOf(origin: FrameOrigin): Buffer {
+    let h = stamps.get(origin.session);
+    if (h === undefined) {
+      if (stamps.size > 10_000) stamps.clear();
+      h = Buffer.from(encodeMediaHeader(origin.session, origin.identity));
+      stamps.set(origin.session, h);
+    }
+    return h;
+  }
+
   const wss = new WebSocketServer({
     noServer: true,
+    // `videocall.v1` when offered; otherwise ws's own choice (the first offered), as before.
+    handleProtocols: (protocols) => (protocols.has(MEDIA_SUBPROTOCOL) ? MEDIA_SUBPROTOCOL : (protocols.values().next().value ?? false)),
     maxPayload: config.maxFrameBytes,
     perMessageDeflate: false,
     clientTracking: false,
@@ -148,18 +187,87 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     to.ws.send(data, isBinary ? BINARY : TEXT);
   }
 
-  function deliverToRoom(room: string, data: Buffer, isBinary: boolean, sender: Member | undefined): void {
+  /**
+   * Opaque members get the frame as sent; `videocall.v1` members get it behind the sender's
+   * stamp (built at most once per frame, only when such a member is there).
+   */
+  function deliverToRoom(room: string, data: Buffer, isBinary: boolean, sender: Member | undefined, stamp: Buffer | undefined): void {
     const set = rooms.members(room);
     if (set === undefined) return;
-    for (const m of set) if (m !== sender) deliver(m, data, isBinary);
+    let stamped: Buffer | undefined;
+    for (const m of set) {
+      if (m === sender) continue;
+      if (!m.v1) deliver(m, data, isBinary);
+      else if (stamp !== undefined) deliver(m, (stamped ??= Buffer.concat([stamp, data])), true);
+    }
   }
 
-  relay.start((room, data, isBinary) => deliverToRoom(room, data, isBinary, undefined));
+  /** Sends a server message (presence) to the room's `videocall.v1` members, except `except`. */
+  function tellRoom(room: string, message: Uint8Array, except?: Member): void {
+    const set = rooms.members(room);
+    if (set === undefined) return;
+    const buf = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    for (const m of set) if (m !== except && m.v1 && m.announced) deliver(m, buf, true);
+  }
+
+  function presenceOf(m: Member): PresenceMember {
+    return { session: m.session, identity: m.identity, displayName: m.displayName, isHost: m.isHost };
+  }
+
+  /** A member's handshake completed: welcome it with the roster, tell the room here and elsewhere. */
+  function announce(m: Member): void {
+    if (m.v1) {
+      const ws = m.ws!;
+      ws.send(encodePresence('welcome', presenceOf(m)), BINARY);
+      for (const other of rooms.members(m.room) ?? []) {
+        if (other !== m && other.announced) ws.send(encodePresence('join', presenceOf(other)), BINARY);
+      }
+      for (const remote of remoteRoster.members(m.room)) ws.send(encodePresence('join', remote), BINARY);
+    }
+    tellRoom(m.room, encodePresence('join', presenceOf(m)), m);
+    m.announced = true;
+    relay.publishPresence(m.room, { type: 'join', member: presenceOf(m) });
+  }
+
+  function onRemotePresence(room: string, event: PresenceEvent): void {
+    const set = rooms.members(room);
+    if (set === undefined) return;
+    if (event.type === 'leave') {
+      if (remoteRoster.remove(room, event.session)) tellRoom(room, encodeLeave(event.session));
+      return;
+    }
+    if (remoteRoster.upsert(room, event.member, Date.now())) tellRoom(room, encodePresence('join', event.member));
+    if (event.type === 'join') {
+      // A newcomer's instance learns who is here.
+      for (const m of set) if (m.announced) relay.publishPresence(room, { type: 'here', member: presenceOf(m) });
+    }
+  }
+
+  relay.start(
+    (room, data, isBinary, origin) => deliverToRoom(room, data, isBinary, undefined, origin === undefined ? undefined : stampOf(origin)),
+    onRemotePresence,
+  );
+
+  const presenceTimer = setInterval(() => {
+    for (const { room, session } of remoteRoster.expire(Date.now())) tellRoom(room, encodeLeave(session));
+    for (const m of members.values()) {
+      if (m.announced && !m.gone) relay.publishPresence(m.room, { type: 'here', member: presenceOf(m) });
+    }
+  }, PRESENCE_REFRESH_MS);
+  presenceTimer.unref();
 
   function removeFromRoom(m: Member): void {
     if (m.gone) return;
     m.gone = true;
-    if (rooms.leave(m.room, m)) relay.leave(m.room);
+    const wasLast = rooms.leave(m.room, m);
+    if (m.announced) {
+      tellRoom(m.room, encodeLeave(m.session));
+      relay.publishPresence(m.room, { type: 'leave', session: m.session });
+    }
+    if (wasLast) {
+      remoteRoster.dropRoom(m.room);
+      relay.leave(m.room);
+    }
   }
 
   function cutSlowConsumer(m: Member & { ws: WebSocket }): void {
@@ -177,10 +285,14 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     const m = members.get(this);
     if (m === undefined || m.gone) return;
+    if (m.v1 && !isBinary) {
+      this.close(CLOSE_UNSUPPORTED_DATA, 'videocall.v1 is binary only');
+      return;
+    }
     counters.framesIn++;
     const buf = data as Buffer; // binaryType 'nodebuffer': always one Buffer
-    deliverToRoom(m.room, buf, isBinary, m);
-    relay.publish(m.room, buf, isBinary, m.id);
+    deliverToRoom(m.room, buf, isBinary, m, m.stamp);
+    relay.publish(m.room, buf, isBinary, m.id, m);
   }
 
   function onPong(this: WebSocket): void {
@@ -263,11 +375,19 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     }
 
     const { claims } = check;
+    const id = nextConnId++;
+    const session = `${instanceTag}.${id}`;
     const m: Member = {
-      id: nextConnId++,
+      id,
       ws: null,
       room: claims.room,
       identity: claims.sub,
+      session,
+      displayName: claims.display_name || claims.sub,
+      isHost: claims.is_host,
+      v1: false,
+      stamp: Buffer.from(encodeMediaHeader(session, claims.sub)),
+      announced: false,
       openedAt: Date.now(),
       alive: true,
       gone: false,
@@ -286,12 +406,14 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       m.ws = ws;
+      m.v1 = ws.protocol === MEDIA_SUBPROTOCOL;
       members.set(ws, m);
       ws.on('message', onMessage);
       ws.on('pong', onPong);
       ws.on('error', onError);
       ws.on('close', onClose);
-      logger.info({ conn: m.id, room: m.room, identity: m.identity, host: claims.is_host }, 'connection opened');
+      logger.info({ conn: m.id, room: m.room, identity: m.identity, host: claims.is_host, protocol: ws.protocol || undefined }, 'connection opened');
+      announce(m);
     });
     // ws completes the upgrade synchronously, or drops a socket that died meanwhile without calling back.
     if (m.ws === null) removeFromRoom(m);
@@ -332,6 +454,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
 
   async function shutdown(): Promise<void> {
     clearInterval(heartbeat);
+    clearInterval(presenceTimer);
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const open = [...members.keys()];

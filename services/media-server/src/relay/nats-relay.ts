@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { Relay, RemoteFrameHandler } from './relay';
+import type { FrameOrigin, PresenceEvent, Relay, RemoteFrameHandler, RemotePresenceHandler } from './relay';
 
 export const SUBJECT_PREFIX = 'media.room.';
 /** Message headers: origin instance, origin connection, frame type (`b`/`t`), fragment `index/count`. */
@@ -9,6 +9,11 @@ export const H_INSTANCE = 'Media-Instance';
 export const H_CONN = 'Media-Conn';
 export const H_TYPE = 'Media-Type';
 export const H_PART = 'Media-Part';
+/** `videocall.v1` stamp of the sender: its session id and identity (URI-encoded: headers are ASCII). */
+export const H_SESSION = 'Media-Session';
+export const H_IDENTITY = 'Media-Identity';
+/** Presence between instances goes on its own subject, so the frame subject carries only frames. */
+export const PRESENCE_SUBJECT_PREFIX = 'media.presence.';
 /** Room for the headers above within the server's `max_payload`. */
 const HEADER_ROOM = 256;
 /** A half-received fragmented frame older than this is dropped (its sender went away mid-frame). */
@@ -25,6 +30,11 @@ const SUBSCRIBE_CONFIRM_TIMEOUT_MS = 2000;
 export function roomSubject(room: string): string {
   if (/^[A-Za-z0-9_-]+$/.test(room)) return SUBJECT_PREFIX + room;
   return `${SUBJECT_PREFIX}~${Buffer.from(room, 'utf8').toString('base64url')}`;
+}
+
+/** The presence subject of a room (same encoding as `roomSubject`). */
+export function presenceSubject(room: string): string {
+  return PRESENCE_SUBJECT_PREFIX + roomSubject(room).slice(SUBJECT_PREFIX.length);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -49,7 +59,9 @@ export class NatsRelay implements Relay {
   readonly kind = 'nats' as const;
   readonly instanceId: string;
   private onRemote: RemoteFrameHandler | undefined;
+  private onPresence: RemotePresenceHandler | undefined;
   private readonly subs = new Map<string, Subscription>();
+  private readonly presenceSubs = new Map<string, Subscription>();
   private readonly confirmed = new Map<string, Promise<void>>();
   private readonly partials = new Map<string, Partial>();
   private connected = true;
@@ -66,8 +78,9 @@ export class NatsRelay implements Relay {
     void this.watchStatus();
   }
 
-  start(onRemoteFrame: RemoteFrameHandler): void {
+  start(onRemoteFrame: RemoteFrameHandler, onRemotePresence?: RemotePresenceHandler): void {
     this.onRemote = onRemoteFrame;
+    this.onPresence = onRemotePresence;
   }
 
   join(room: string): void {
@@ -82,6 +95,15 @@ export class NatsRelay implements Relay {
       },
     });
     this.subs.set(room, sub);
+    if (this.onPresence !== undefined) {
+      const psub = this.nc.subscribe(presenceSubject(room), {
+        callback: (err, msg) => {
+          if (err) return;
+          this.receivePresence(room, msg);
+        },
+      });
+      this.presenceSubs.set(room, psub);
+    }
     this.confirmed.set(room, this.confirm());
   }
 
@@ -108,6 +130,8 @@ export class NatsRelay implements Relay {
     this.subs.delete(room);
     this.confirmed.delete(room);
     sub.unsubscribe();
+    this.presenceSubs.get(room)?.unsubscribe();
+    this.presenceSubs.delete(room);
   }
 
   /** False while NATS is unreachable (frames for other instances are dropped meanwhile). */
@@ -120,7 +144,31 @@ export class NatsRelay implements Relay {
     return [...this.subs.keys()];
   }
 
-  publish(room: string, data: Buffer, isBinary: boolean, connId: number): void {
+  publishPresence(room: string, event: PresenceEvent): void {
+    if (!this.connected || this.closing) return;
+    const h = headers();
+    h.set(H_INSTANCE, this.instanceId);
+    try {
+      this.nc.publish(presenceSubject(room), JSON.stringify(event), { headers: h });
+    } catch (err) {
+      this.logger.warn({ err, room }, 'nats presence publish failed');
+    }
+  }
+
+  private receivePresence(room: string, msg: Msg): void {
+    const origin = msg.headers?.get(H_INSTANCE);
+    if (origin === undefined || origin === '' || origin === this.instanceId) return;
+    let event: PresenceEvent;
+    try {
+      event = JSON.parse(new TextDecoder().decode(msg.data)) as PresenceEvent;
+    } catch {
+      return;
+    }
+    if (event.type === 'leave' ? typeof event.session !== 'string' : typeof event.member?.session !== 'string') return;
+    this.onPresence?.(room, event);
+  }
+
+  publish(room: string, data: Buffer, isBinary: boolean, connId: number, origin?: FrameOrigin): void {
     if (!this.connected || this.closing) {
       this.droppedFrames++;
       return;
@@ -129,12 +177,12 @@ export class NatsRelay implements Relay {
     const maxPart = (this.nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM;
     try {
       if (data.length <= maxPart) {
-        this.nc.publish(subject, data, { headers: this.headers(connId, isBinary) });
+        this.nc.publish(subject, data, { headers: this.headers(connId, isBinary, origin) });
         return;
       }
       const count = Math.ceil(data.length / maxPart);
       for (let i = 0; i < count; i++) {
-        const h = this.headers(connId, isBinary);
+        const h = this.headers(connId, isBinary, origin);
         h.set(H_PART, `${i}/${count}`);
         this.nc.publish(subject, data.subarray(i * maxPart, (i + 1) * maxPart), { headers: h });
       }
@@ -144,11 +192,15 @@ export class NatsRelay implements Relay {
     }
   }
 
-  private headers(connId: number, isBinary: boolean) {
+  private headers(connId: number, isBinary: boolean, origin: FrameOrigin | undefined) {
     const h = headers();
     h.set(H_INSTANCE, this.instanceId);
     h.set(H_CONN, String(connId));
     h.set(H_TYPE, isBinary ? 'b' : 't');
+    if (origin !== undefined) {
+      h.set(H_SESSION, encodeURIComponent(origin.session));
+      h.set(H_IDENTITY, encodeURIComponent(origin.identity));
+    }
     return h;
   }
 
@@ -160,12 +212,13 @@ export class NatsRelay implements Relay {
     if (origin === '' || origin === this.instanceId) return;
     const isBinary = h.get(H_TYPE) === 'b';
     const part = h.get(H_PART);
+    const stamp = originOf(h.get(H_SESSION), h.get(H_IDENTITY));
     if (part === '') {
-      this.onRemote?.(room, asBuffer(msg.data), isBinary);
+      this.onRemote?.(room, asBuffer(msg.data), isBinary, stamp);
       return;
     }
     const whole = this.reassemble(`${origin}/${h.get(H_CONN)}`, part, asBuffer(msg.data));
-    if (whole !== undefined) this.onRemote?.(room, whole, isBinary);
+    if (whole !== undefined) this.onRemote?.(room, whole, isBinary, stamp);
   }
 
   private reassemble(key: string, part: string, data: Buffer): Buffer | undefined {
@@ -216,6 +269,7 @@ export class NatsRelay implements Relay {
     if (this.closing) return;
     this.closing = true;
     this.subs.clear();
+    this.presenceSubs.clear();
     this.confirmed.clear();
     if (!this.nc.isClosed()) {
       try {
@@ -225,6 +279,15 @@ export class NatsRelay implements Relay {
         await this.nc.close();
       }
     }
+  }
+}
+
+function originOf(session: string, identity: string): FrameOrigin | undefined {
+  if (session === '') return undefined;
+  try {
+    return { session: decodeURIComponent(session), identity: decodeURIComponent(identity) };
+  } catch {
+    return undefined;
   }
 }
 
