@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rooms } from '../src/rooms';
+import { Rooms } from '../src/membership/rooms';
 
 test('the first member in and the last member out of a room are reported', () => {
   const rooms = new Rooms<string>();

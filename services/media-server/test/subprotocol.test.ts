@@ -111,7 +111,7 @@ describe('videocall.v1 on one instance', () => {
     const [m1, m2] = messages(a).slice(before);
     assert.equal(m1!.kind, 'media');
     assert.equal(m2!.kind, 'media');
-    if (m1!.kind !== 'media' || m2!.kind !== 'media') return;
+    if (m1?.kind !== 'media' || m2?.kind !== 'media') return;
     assert.equal(m1.identity, 'raw@example.com');
     assert.deepEqual([...m1.payload], [9, 9]);
     assert.equal(Buffer.from(m2.payload).toString(), 'hello');

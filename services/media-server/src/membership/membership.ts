@@ -1,0 +1,283 @@
+import type { Logger } from 'pino';
+import { WebSocket } from 'ws';
+import { encodeLeave, encodeMediaHeader, encodePresence, MEDIA_SUBPROTOCOL, type PresenceMember } from 'meeting-types';
+import type { FrameOrigin, PresenceEvent, Relay } from '../relay/relay';
+import { CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
+import { RemoteRoster } from './presence';
+import { Rooms } from './rooms';
+
+/** Each instance repeats its members' presence this often; remote members unheard for 3 periods expire. */
+const PRESENCE_REFRESH_MS = 10_000;
+
+/** A slow consumer's close frame sits behind its backlog; after this it is cut at TCP level. */
+const SLOW_CONSUMER_GRACE_MS = 2000;
+
+const BINARY = { binary: true } as const;
+const TEXT = { binary: false } as const;
+
+export interface Member {
+  readonly id: number;
+  /** Null until the handshake completes: the member already holds its room (and subscription). */
+  ws: WebSocket | null;
+  readonly room: string;
+  readonly identity: string;
+  /** `videocall.v1` session id: unique across instances (`<instance>.<conn>`). */
+  readonly session: string;
+  readonly displayName: string;
+  readonly isHost: boolean;
+  /** Asked for `videocall.v1`: gets stamped frames and presence. */
+  v1: boolean;
+  /** The MEDIA header stamped before this member's frames for `videocall.v1` receivers (built once). */
+  readonly stamp: Buffer;
+  /** Presence announced its arrival (so its departure is announced too). */
+  announced: boolean;
+  readonly openedAt: number;
+  alive: boolean;
+  /** Removed from its room (slow consumer or closing): receives nothing more. */
+  gone: boolean;
+}
+
+export interface MembershipOptions {
+  /** Unsent bytes a receiver may lag behind before it is cut with 1013. */
+  maxBufferedBytes: number;
+  /** Ping interval; a member that missed the previous pong is dropped. */
+  heartbeatMs: number;
+  /** Prefix of session ids, unique per instance. */
+  instanceTag: string;
+}
+
+/** What presence shows of a member besides its identity (from its token). */
+export interface MemberProfile {
+  displayName: string;
+  isHost: boolean;
+}
+
+/**
+ * Who is connected to which room on this instance, and the fan-out to them: the first member
+ * in a room subscribes it on the relay, the last one out unsubscribes it. Also owns what keeps
+ * a membership healthy: the per-receiver backlog cap (slow consumers) and the heartbeat.
+ * Knows nothing about HTTP, tokens or the upgrade handshake.
+ */
+export class Membership {
+  private readonly rooms = new Rooms<Member>();
+  private readonly bySocket = new Map<WebSocket, Member>();
+  private nextConnId = 1;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private presenceTimer: NodeJS.Timeout | undefined;
+  private readonly remoteRoster = new RemoteRoster(3 * PRESENCE_REFRESH_MS);
+  private readonly stamps = new Map<string, Buffer>();
+  readonly counters = { slowConsumerDisconnects: 0, heartbeatDisconnects: 0 };
+
+  constructor(
+    private readonly options: MembershipOptions,
+    private readonly relay: Relay,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Connected members (handshake complete). */
+  get size(): number {
+    return this.bySocket.size;
+  }
+
+  get roomCount(): number {
+    return this.rooms.roomCount;
+  }
+
+  /** Sockets of connected members (a snapshot is the caller's job if it closes them). */
+  sockets(): IterableIterator<WebSocket> {
+    return this.bySocket.keys();
+  }
+
+  memberOf(ws: WebSocket): Member | undefined {
+    return this.bySocket.get(ws);
+  }
+
+  /**
+   * Puts a new member in `room` before its handshake completes (so it misses no frame sent after
+   * its 101); the relay subscribes when it is the room's first member here.
+   */
+  reserve(room: string, identity: string, profile: MemberProfile = { displayName: identity, isHost: false }): Member {
+    const id = this.nextConnId++;
+    const session = `${this.options.instanceTag}.${id}`;
+    const m: Member = {
+      id,
+      ws: null,
+      room,
+      identity,
+      session,
+      displayName: profile.displayName || identity,
+      isHost: profile.isHost,
+      v1: false,
+      stamp: Buffer.from(encodeMediaHeader(session, identity)),
+      announced: false,
+      openedAt: Date.now(),
+      alive: true,
+      gone: false,
+    };
+    if (this.rooms.join(room, m)) this.relay.join(room);
+    return m;
+  }
+
+  /** The handshake completed: `m` now has its socket; presence announces it. */
+  attach(m: Member, ws: WebSocket): void {
+    m.ws = ws;
+    m.v1 = ws.protocol === MEDIA_SUBPROTOCOL;
+    this.bySocket.set(ws, m);
+    this.announce(m);
+  }
+
+  private presenceOf(m: Member): PresenceMember {
+    return { session: m.session, identity: m.identity, displayName: m.displayName, isHost: m.isHost };
+  }
+
+  /** Welcomes a `videocall.v1` member with the roster; tells the room here and on other instances. */
+  private announce(m: Member): void {
+    if (m.v1 && m.ws !== null) {
+      const ws = m.ws;
+      ws.send(encodePresence('welcome', this.presenceOf(m)), BINARY);
+      for (const other of this.rooms.members(m.room) ?? []) {
+        if (other !== m && other.announced) ws.send(encodePresence('join', this.presenceOf(other)), BINARY);
+      }
+      for (const remote of this.remoteRoster.members(m.room)) ws.send(encodePresence('join', remote), BINARY);
+    }
+    this.tellRoom(m.room, encodePresence('join', this.presenceOf(m)), m);
+    m.announced = true;
+    this.relay.publishPresence(m.room, { type: 'join', member: this.presenceOf(m) });
+  }
+
+  /** Sends a server message (presence) to the room's announced `videocall.v1` members, except `except`. */
+  private tellRoom(room: string, message: Uint8Array, except?: Member): void {
+    const set = this.rooms.members(room);
+    if (set === undefined) return;
+    const buf = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    for (const m of set) if (m !== except && m.v1 && m.announced) this.deliver(m, buf, true);
+  }
+
+  /** Presence from another instance. */
+  onRemotePresence(room: string, event: PresenceEvent): void {
+    const set = this.rooms.members(room);
+    if (set === undefined) return;
+    if (event.type === 'leave') {
+      if (this.remoteRoster.remove(room, event.session)) this.tellRoom(room, encodeLeave(event.session));
+      return;
+    }
+    if (this.remoteRoster.upsert(room, event.member, Date.now())) this.tellRoom(room, encodePresence('join', event.member));
+    if (event.type === 'join') {
+      // A newcomer's instance learns who is here.
+      for (const m of set) if (m.announced) this.relay.publishPresence(room, { type: 'here', member: this.presenceOf(m) });
+    }
+  }
+
+  /** The MEDIA header of a remote sender (cached; the cache is bounded). */
+  stampOf(origin: FrameOrigin): Buffer {
+    let h = this.stamps.get(origin.session);
+    if (h === undefined) {
+      if (this.stamps.size > 10_000) this.stamps.clear();
+      h = Buffer.from(encodeMediaHeader(origin.session, origin.identity));
+      this.stamps.set(origin.session, h);
+    }
+    return h;
+  }
+
+  /** Repeats local presence to other instances and expires remote members that went silent. */
+  startPresence(): void {
+    this.presenceTimer = setInterval(() => {
+      for (const { room, session } of this.remoteRoster.expire(Date.now())) this.tellRoom(room, encodeLeave(session));
+      for (const m of this.bySocket.values()) {
+        if (m.announced && !m.gone) this.relay.publishPresence(m.room, { type: 'here', member: this.presenceOf(m) });
+      }
+    }, PRESENCE_REFRESH_MS);
+    this.presenceTimer.unref();
+  }
+
+  stopPresence(): void {
+    clearInterval(this.presenceTimer);
+  }
+
+  /** The socket closed: forgets it; returns its member if it had one. */
+  detach(ws: WebSocket): Member | undefined {
+    const m = this.bySocket.get(ws);
+    if (m === undefined) return undefined;
+    this.bySocket.delete(ws);
+    this.removeFromRoom(m);
+    return m;
+  }
+
+  /** Takes `m` out of its room (it receives nothing more). Idempotent. */
+  removeFromRoom(m: Member): void {
+    if (m.gone) return;
+    m.gone = true;
+    const wasLast = this.rooms.leave(m.room, m);
+    if (m.announced) {
+      this.tellRoom(m.room, encodeLeave(m.session));
+      this.relay.publishPresence(m.room, { type: 'leave', session: m.session });
+    }
+    if (wasLast) {
+      this.remoteRoster.dropRoom(m.room);
+      this.relay.leave(m.room);
+    }
+  }
+
+  /**
+   * Sends one frame to every member of `room` but `sender`: as sent to opaque members; behind
+   * the sender's `stamp` to `videocall.v1` members (built at most once per frame, only if one is here).
+   */
+  deliverToRoom(room: string, data: Buffer, isBinary: boolean, sender: Member | undefined, stamp?: Buffer): void {
+    const set = this.rooms.members(room);
+    if (set === undefined) return;
+    let stamped: Buffer | undefined;
+    for (const m of set) {
+      if (m === sender) continue;
+      if (!m.v1) this.deliver(m, data, isBinary);
+      else if (stamp !== undefined) this.deliver(m, (stamped ??= Buffer.concat([stamp, data])), true);
+    }
+  }
+
+  /** Sends one frame to one receiver, cutting it if its backlog would pass the cap. */
+  private deliver(to: Member, data: Buffer, isBinary: boolean): void {
+    if (to.gone || to.ws === null || to.ws.readyState !== WebSocket.OPEN) return;
+    if (to.ws.bufferedAmount + data.length > this.options.maxBufferedBytes) {
+      this.cutSlowConsumer(to as Member & { ws: WebSocket });
+      return;
+    }
+    to.ws.send(data, isBinary ? BINARY : TEXT);
+  }
+
+  private cutSlowConsumer(m: Member & { ws: WebSocket }): void {
+    this.counters.slowConsumerDisconnects++;
+    this.logger.warn(
+      { conn: m.id, room: m.room, identity: m.identity, bufferedBytes: m.ws.bufferedAmount },
+      'slow consumer disconnected',
+    );
+    this.removeFromRoom(m);
+    m.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
+    setTimeout(() => m.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+  }
+
+  /** The member answered a ping. */
+  markAlive(ws: WebSocket): void {
+    const m = this.bySocket.get(ws);
+    if (m !== undefined) m.alive = true;
+  }
+
+  startHeartbeat(): void {
+    this.heartbeat = setInterval(() => {
+      for (const [ws, m] of this.bySocket) {
+        if (!m.alive) {
+          this.counters.heartbeatDisconnects++;
+          this.logger.info({ conn: m.id, room: m.room, identity: m.identity }, 'no pong since the last ping; dropping peer');
+          this.removeFromRoom(m);
+          ws.terminate();
+          continue;
+        }
+        m.alive = false;
+        ws.ping();
+      }
+    }, this.options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+  }
+}
