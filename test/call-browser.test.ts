@@ -229,6 +229,15 @@ async function threePageCall(label: string, mediaUrls: [string, string, string],
       );
     }
 
+    // The speaking indicator follows the fake microphone's beeps.
+    for (const o of pages) {
+      await until(
+        `${o.name} shows someone speaking`,
+        () => o.page.evaluate(() => [...window.call!.remotes.values()].map((r: { audioLevel: number }) => r.audioLevel)),
+        (levels) => levels.some((l) => l > 0.02),
+      );
+    }
+
     // Alice mutes: once the others see her state, no more audio of hers arrives, while her video goes on.
     await alice.page.evaluate(() => window.call!.setAudioEnabled(false));
     for (const o of [host, bob]) {

@@ -217,7 +217,8 @@ export class RemoteParticipant {
     let sum = 0;
     for (let i = 0; i < n; i++) sum += samples[i]! * samples[i]!;
     const wasSpeaking = this.speaking;
-    this.level = n > 0 ? Math.sqrt(sum / n) : 0;
+    // A peak that decays over a few frames, so the indicator does not flicker between syllables.
+    this.level = Math.max(n > 0 ? Math.sqrt(sum / n) : 0, this.audioLevel * 0.85);
     this.levelAt = performance.now();
     if (wasSpeaking !== this.speaking) this.onChange();
     this.play(samples, rate);
