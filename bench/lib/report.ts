@@ -24,10 +24,12 @@ const num = (v: unknown) => (typeof v === 'number' ? v : Number.NaN);
 
 /** The team's targets (printed, never asserted). */
 export const TARGETS: Record<string, Target> = {
-  'status-poll-50': { text: '≥0.8× pg-select, p99≤20ms, 0 err', met: (e) => num(e.ratio) >= 0.8 && e.p99_ms <= 20 && e.errors === 0 },
-  'status-poll-200': { text: '≥0.8× pg-select, 0 err', met: (e) => num(e.ratio) >= 0.8 && e.errors === 0 },
+  'status-poll-50': { text: '≥0.9× pg-select, p99≤20ms, 0 err', met: (e) => num(e.ratio) >= 0.9 && e.p99_ms <= 20 && e.errors === 0 },
+  'status-poll-200': { text: '≥0.9× pg-select, 0 err', met: (e) => num(e.ratio) >= 0.9 && e.errors === 0 },
   'waiting-poll-50': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
   'waiting-poll-200': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
+  list: { text: '≥0.8× pg-select', met: (e) => num(e.ratio) >= 0.8 },
+  embedded: { text: 'RSS ≤200 MB idle and under load, 0 err', met: (e) => num(e.rss_mb_max) <= 200 && num(e.rss_mb_restart) <= 200 && num(e.rss_mb_first_start) <= 200 && e.errors === 0 },
   'join-admit': { text: '≥0.5× pg-write, 0 err, consistent', met: (e) => num(e.ratio) >= 0.5 && e.errors === 0 && e.consistent === true },
   'relay-fanout': { text: '≥0.7× ws-broadcast, no loss/reorder', met: (e) => num(e.ratio) >= 0.7 && e.lost === 0 && e.reordered === 0 && e.stalled !== true },
   'idle-connections': { text: '≤40 KB/conn', met: (e) => num(e.kb_per_connection) <= 40 },

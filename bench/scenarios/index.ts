@@ -1,4 +1,5 @@
 import type { BenchContext } from './context';
+import { embedded } from './embedded';
 import { idleConnections } from './idle-connections';
 import { joinAdmit } from './join-admit';
 import { list } from './list';
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'waiting-poll', service: 'meeting-api', run: waitingPoll },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
+  { name: 'embedded', service: 'meeting-api', run: embedded },
   { name: 'relay-fanout', service: 'media-server', run: relayFanout },
   { name: 'relay-rooms', service: 'media-server', run: relayRooms },
   { name: 'idle-connections', service: 'media-server', run: idleConnections },

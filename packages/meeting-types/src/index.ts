@@ -6,3 +6,4 @@ export * from './requests';
 export * from './responses';
 export * from './token';
 export * from './media-protocol';
+export * from './events';

@@ -67,6 +67,40 @@ export interface MeetingWithCaller {
   caller: ParticipantRecord | null;
 }
 
+function toMeetingWithCaller(row: Row | undefined): MeetingWithCaller | null {
+  if (!row) return null;
+  return { meeting: toMeetingRef(row), caller: row.p_email == null ? null : toParticipant(row, 'p_') };
+}
+
+/**
+ * Locks the live meeting (by room id) for the rest of the transaction and reads
+ * the caller's row. State changes lock the meeting row before any participant
+ * row, so concurrent changes of one meeting never deadlock.
+ */
+export async function lockMeetingWithCaller(tx: Queryable, roomId: string, email: string): Promise<MeetingWithCaller | null> {
+  const { rows } = await tx.query<Row>(`SELECT ${MEETING_REF}, ${CALLER} ${MEETING_WITH_CALLER} FOR UPDATE OF m`, [roomId, email]);
+  return toMeetingWithCaller(rows[0]);
+}
+
+/** As `lockMeetingWithCaller`, by the meeting's internal id; `null` once it is deleted. */
+export async function lockMeetingWithCallerById(tx: Queryable, meetingId: number, email: string): Promise<MeetingWithCaller | null> {
+  const { rows } = await tx.query<Row>(
+    `SELECT ${MEETING_REF}, ${CALLER}
+     FROM meetings m
+     LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.email = $2
+     WHERE m.id = $1 AND m.deleted_at IS NULL
+     FOR UPDATE OF m`,
+    [meetingId, email],
+  );
+  return toMeetingWithCaller(rows[0]);
+}
+
+/** The meeting as it is now (inside a transaction: as this transaction changed it). */
+export async function findMeetingRefById(db: Queryable, meetingId: number): Promise<MeetingRef | null> {
+  const { rows } = await db.query<Row>(`SELECT ${MEETING_REF} FROM meetings m WHERE m.id = $1`, [meetingId], 'find-meeting-ref-by-id');
+  return rows[0] ? toMeetingRef(rows[0]) : null;
+}
+
 /** The live meeting and the caller's own participant row, in one round trip (the hot path). */
 export async function findMeetingWithCaller(db: Queryable, roomId: string, email: string): Promise<MeetingWithCaller | null> {
   const { rows } = await db.query<Row>(
@@ -74,9 +108,7 @@ export async function findMeetingWithCaller(db: Queryable, roomId: string, email
     [roomId, email],
     'find-meeting-with-caller',
   );
-  const row = rows[0];
-  if (!row) return null;
-  return { meeting: toMeetingRef(row), caller: row.p_email == null ? null : toParticipant(row, 'p_') };
+  return toMeetingWithCaller(rows[0]);
 }
 
 export interface CallerStatus {

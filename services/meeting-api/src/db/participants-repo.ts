@@ -34,9 +34,14 @@ const ADMIT_HOST_FROM_M = `
        admitted_at = CASE WHEN p.status = 'admitted' THEN p.admitted_at ELSE now() END,
        left_at = NULL,
        updated_at = now()
-     RETURNING ${PARTICIPANT}`;
+     RETURNING ${PARTICIPANT}, p.meeting_id`;
 
 const ATTENDEE_JOINABLE_STATES = Object.keys(MEETING_TRANSITIONS['attendee-join']) as MeetingState[];
+
+export interface HostAdmission {
+  meetingId: number;
+  host: ParticipantRecord;
+}
 
 /**
  * Creates a meeting that did not exist, already active, with the caller as its
@@ -47,7 +52,7 @@ export async function createMeetingWithHost(
   roomId: string,
   email: string,
   displayName: string | null,
-): Promise<ParticipantRecord | null> {
+): Promise<HostAdmission | null> {
   const { rows } = await db.query<Row>(
     `WITH m AS (
        INSERT INTO meetings (room_id, creator_id, state, host_display_name)
@@ -59,7 +64,7 @@ export async function createMeetingWithHost(
     [roomId, email, displayName],
     'create-meeting-with-host',
   );
-  return rows[0] ? toParticipant(rows[0]) : null;
+  return rows[0] ? { meetingId: rows[0].meeting_id as number, host: toParticipant(rows[0]) } : null;
 }
 
 /**

@@ -11,8 +11,10 @@ import {
 } from 'meeting-types';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
+import { appendEvents } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import { errors } from './errors';
+import { meetingEvent } from './events';
 import { generateMeetingId, parseMeetingId } from './meeting-id';
 import type { PasswordHasher } from './passwords';
 import { createdMeetingView, meetingSummaryView, participantView } from './views';
@@ -80,7 +82,12 @@ export async function deleteMeeting(deps: MeetingDeps, caller: string, rawId: st
   const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
   if (!meeting) throw errors.meetingNotFound(roomId);
   if (meeting.creatorId !== caller) throw errors.notOwner(roomId);
-  // A concurrent delete may win; either way the meeting is gone, as the caller asked.
-  await meetingsRepo.softDeleteMeeting(deps.db, meeting.id);
+  // A concurrent delete may win; either way the meeting is gone, as the caller asked
+  // (and only the winner records `meeting.deleted`).
+  await deps.db.transaction(async (tx) => {
+    if (await meetingsRepo.softDeleteMeeting(tx, meeting.id)) {
+      await appendEvents(tx, meeting.id, [meetingEvent('meeting.deleted', caller, meeting)]);
+    }
+  });
   return { message: `Meeting '${roomId}' has been deleted` };
 }

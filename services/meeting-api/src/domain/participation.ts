@@ -5,11 +5,13 @@ import type {
   ParticipantStatusResponse,
   WaitingRoomResponse,
 } from 'meeting-types';
-import type { Database } from '../db/database';
+import type { Database, Queryable } from '../db/database';
+import { appendEvents, type NewMeetingEvent } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
 import type { MeetingRef, ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
+import { meetingEvent, participantEvent } from './events';
 import { parseMeetingId } from './meeting-id';
 import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
 import type { PasswordHasher } from './passwords';
@@ -48,13 +50,22 @@ export async function joinMeeting(
     const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
 
     if (!meeting) {
-      const host = await participantsRepo.createMeetingWithHost(deps.db, roomId, caller, displayName);
+      const host = await deps.db.transaction(async (tx) => {
+        const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
+        if (!created) return null;
+        const ref = await meetingsRepo.findMeetingRefById(tx, created.meetingId);
+        await appendEvents(tx, created.meetingId, [
+          meetingEvent('meeting.activated', caller, ref!),
+          participantEvent('participant.admitted', caller, created.host),
+        ]);
+        return created.host;
+      });
       if (host) return participantView(host, tokenFor(deps, roomId, host));
       continue; // someone else created it first: join what they created
     }
 
     if (meeting.creatorId === caller) {
-      const host = await participantsRepo.activateAsHost(deps.db, meeting.id, caller, displayName);
+      const host = await deps.db.transaction((tx) => activateAsHost(tx, meeting.id, caller, displayName));
       if (host) return participantView(host, tokenFor(deps, roomId, host));
       continue; // deleted meanwhile
     }
@@ -63,6 +74,22 @@ export async function joinMeeting(
     if (joined) return joined;
   }
   throw errors.meetingNotActive(roomId);
+}
+
+/** The host (re)activates the meeting; `meeting.activated` and its own admission when they change anything. */
+async function activateAsHost(tx: Queryable, meetingId: number, caller: string, displayName: string | null): Promise<ParticipantRecord | null> {
+  const before = await meetingsRepo.lockMeetingWithCallerById(tx, meetingId, caller);
+  if (!before) return null;
+  const host = await participantsRepo.activateAsHost(tx, meetingId, caller, displayName);
+  if (!host) return null;
+  const events: NewMeetingEvent[] = [];
+  if (before.meeting.state !== 'active') {
+    const ref = await meetingsRepo.findMeetingRefById(tx, meetingId);
+    events.push(meetingEvent('meeting.activated', caller, ref!));
+  }
+  if (before.caller?.status !== 'admitted') events.push(participantEvent('participant.admitted', caller, host));
+  await appendEvents(tx, meetingId, events);
+  return host;
 }
 
 async function joinAsAttendee(
@@ -74,11 +101,21 @@ async function joinAsAttendee(
 ): Promise<ParticipantStatusResponse | null> {
   const allowed = meetingTransition(meeting.state, 'attendee-join');
   if (!allowed.ok) throw errors.meetingNotActive(meeting.roomId);
+  // The slow password check runs before the transaction: no lock is held meanwhile.
   if (meeting.passwordHash !== null) {
     const ok = password != null && (await deps.hasher.verify(meeting.passwordHash, password));
     if (!ok) throw errors.invalidPassword(meeting.roomId);
   }
-  const participant = await participantsRepo.joinAsAttendee(deps.db, meeting.id, caller, displayName);
+  const participant = await deps.db.transaction(async (tx) => {
+    const before = await meetingsRepo.lockMeetingWithCallerById(tx, meeting.id, caller);
+    if (!before) return null;
+    const joined = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName);
+    if (!joined) return null;
+    if (joined.status !== before.caller?.status && (joined.status === 'waiting' || joined.status === 'admitted')) {
+      await appendEvents(tx, meeting.id, [participantEvent(`participant.${joined.status}`, caller, joined)]);
+    }
+    return joined;
+  });
   if (!participant) return null;
   // An admitted attendee joining again keeps admission and gets a fresh token.
   const token = mayReceiveToken(participant.status, 'active') ? tokenFor(deps, meeting.roomId, participant) : null;
@@ -107,10 +144,13 @@ export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawI
     if (!meeting) throw errors.meetingNotFound(roomId);
     const left = await participantsRepo.transitionParticipant(tx, meeting.id, caller, 'leave');
     if (!left) throw errors.notInMeeting(roomId);
+    const events = [participantEvent('participant.left', caller, left)];
     const remaining = await participantsRepo.countAdmitted(tx, meeting.id);
     if (meeting.state === 'active' && meetingEndsAfterLeave(left.isHost, remaining)) {
       await meetingsRepo.endMeeting(tx, meeting.id);
+      events.push(meetingEvent('meeting.ended', caller, { ...meeting, state: 'ended' }));
     }
+    await appendEvents(tx, meeting.id, events);
     return participantView(left);
   });
 }
@@ -130,6 +170,14 @@ export async function getWaitingRoom(deps: ParticipationDeps, caller: string, ra
   return { meeting_id: roomId, waiting: waiting.map((p) => participantView(p)) };
 }
 
+/** Inside a transaction: locks the meeting, then checks it exists (404) and the caller may manage (403 NOT_HOST). */
+async function lockAsManager(tx: Queryable, caller: string, roomId: string): Promise<MeetingRef> {
+  const found = await meetingsRepo.lockMeetingWithCaller(tx, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  if (!mayManageWaitingRoom(found.caller?.status ?? null)) throw errors.notHost(roomId);
+  return found.meeting;
+}
+
 export async function decideOnParticipant(
   deps: ParticipationDeps,
   caller: string,
@@ -138,17 +186,23 @@ export async function decideOnParticipant(
   decision: 'admit' | 'reject',
 ): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await authorizeManager(deps, caller, roomId);
-  const moved = await participantsRepo.transitionParticipant(deps.db, meeting.id, target, decision);
-  if (!moved) throw errors.participantNotFound(target, roomId);
-  return participantView(moved);
+  return deps.db.transaction(async (tx) => {
+    const meeting = await lockAsManager(tx, caller, roomId);
+    const moved = await participantsRepo.transitionParticipant(tx, meeting.id, target, decision);
+    if (!moved) throw errors.participantNotFound(target, roomId);
+    await appendEvents(tx, meeting.id, [participantEvent(decision === 'admit' ? 'participant.admitted' : 'participant.rejected', caller, moved)]);
+    return participantView(moved);
+  });
 }
 
 export async function admitAll(deps: ParticipationDeps, caller: string, rawId: string): Promise<AdmitAllResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await authorizeManager(deps, caller, roomId);
-  const admitted = await participantsRepo.admitAllWaiting(deps.db, meeting.id);
-  return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
+  return deps.db.transaction(async (tx) => {
+    const meeting = await lockAsManager(tx, caller, roomId);
+    const admitted = await participantsRepo.admitAllWaiting(tx, meeting.id);
+    await appendEvents(tx, meeting.id, admitted.map((p) => participantEvent('participant.admitted', caller, p)));
+    return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
+  });
 }
 
 export async function listParticipants(deps: ParticipationDeps, rawId: string): Promise<ParticipantListResponse> {

@@ -1,5 +1,5 @@
-import type { CreateMeetingResponse, MeetingSummary, ParticipantStatusResponse } from 'meeting-types';
-import type { MeetingRecord, MeetingSummaryRecord, ParticipantRecord } from '../db/rows';
+import type { CreateMeetingResponse, EventMeeting, MeetingSummary, ParticipantStatusResponse } from 'meeting-types';
+import type { MeetingRecord, MeetingRef, MeetingSummaryRecord, ParticipantRecord } from '../db/rows';
 
 /** Contract shapes from records. `roomToken` only ever for the participant themselves. */
 export function participantView(p: ParticipantRecord, roomToken: string | null = null): ParticipantStatusResponse {
@@ -36,5 +36,16 @@ export function meetingSummaryView(m: MeetingSummaryRecord): MeetingSummary {
     started_at: m.startedAt,
     ended_at: m.endedAt,
     waiting_count: m.waitingCount,
+  };
+}
+
+/** The meeting as `meeting.*` events carry it: MeetingInfoResponse without `your_status`. */
+export function eventMeetingView(m: MeetingRef): EventMeeting {
+  return {
+    meeting_id: m.roomId,
+    state: m.state,
+    host: m.creatorId,
+    host_display_name: m.hostDisplayName,
+    has_password: m.hasPassword,
   };
 }
