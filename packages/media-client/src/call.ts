@@ -45,6 +45,8 @@ export interface CallSnapshot {
   audioEnabled: boolean;
   videoEnabled: boolean;
   localSpeaking: boolean;
+  /** The camera and microphone, for a self-view (`<video muted>`). */
+  localStream: MediaStream | null;
   /** Set once the call is over for good (left, ended, removed): show it and do not reconnect. */
   endedReason: string | null;
 }
@@ -133,7 +135,12 @@ export class Call {
   }
 
   private attachLocal(): void {
-    this.sender.attach(this.opts.local.videoTrack, this.opts.local.audioTrack);
+    const { videoTrack, audioTrack } = this.opts.local;
+    // A new device keeps the current mute / camera-off state.
+    if (videoTrack !== null) videoTrack.enabled = this.sender.videoEnabled;
+    if (audioTrack !== null) audioTrack.enabled = this.sender.audioEnabled;
+    this.sender.attach(videoTrack, audioTrack);
+    this.changed();
   }
 
   private teardown(): void {
@@ -230,6 +237,7 @@ export class Call {
       audioEnabled: this.sender.audioEnabled,
       videoEnabled: this.sender.videoEnabled,
       localSpeaking: this.sender.speaking,
+      localStream: this.opts.local.stream,
       endedReason: this.endedReason,
     };
   }
