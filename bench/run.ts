@@ -13,12 +13,17 @@ import { randomJwtSecret } from './lib/tokens';
 import { seedLimitTables } from './limits/schema';
 import { BenchContext, type RunSettings } from './scenarios/context';
 import { SCENARIOS } from './scenarios/index';
+import { runSoak } from './soak';
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
 const PROFILES = fileURLToPath(new URL(`./results/profiles/${new Date().toISOString().replace(/[:.]/g, '-')}`, import.meta.url));
 
 async function main(): Promise<number> {
   const args = parseBenchArgs(process.argv.slice(2));
+  if (args.soak) {
+    await bundle();
+    return runSoak(args.quick);
+  }
   const unknown = args.only.filter((name) => !SCENARIOS.some((s) => s.name === name));
   if (unknown.length > 0) {
     console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);

@@ -6,6 +6,8 @@ export interface BenchArgs {
   only: string[];
   /** Run the services under `--cpu-prof` and summarise the profiles. */
   profile: boolean;
+  /** The memory-over-time soak instead of the scenarios. */
+  soak: boolean;
 }
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
@@ -15,6 +17,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      soak: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -22,5 +25,5 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  return { quick: values.quick === true, only, profile: values.profile === true };
+  return { quick: values.quick === true, only, profile: values.profile === true, soak: values.soak === true };
 }
