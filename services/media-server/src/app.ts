@@ -66,7 +66,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   relay.start(
     (room, data, isBinary, origin) =>
       membership.deliverToRoom(room, data, isBinary, undefined, origin === undefined ? undefined : membership.stampOf(origin)),
-    (room, event) => membership.onRemotePresence(room, event),
+    (room, event) => membership.onRemoteMember(room, event),
   );
   membership.startHeartbeat();
   membership.startPresence();

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { encodeLeave, encodeMediaHeader, encodePresence, MEDIA_SUBPROTOCOL, type PresenceMember } from 'meeting-types';
-import type { FrameOrigin, PresenceEvent, Relay } from '../relay/relay';
+import type { FrameOrigin, MemberEvent, Relay } from '../relay/relay';
 import { CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
 import { RemoteRoster } from './presence';
 import { Rooms } from './rooms';
@@ -142,7 +142,7 @@ export class Membership {
     }
     this.tellRoom(m.room, encodePresence('join', this.presenceOf(m)), m);
     m.announced = true;
-    this.relay.publishPresence(m.room, { type: 'join', member: this.presenceOf(m) });
+    this.relay.publishMember(m.room, { type: 'join', member: this.presenceOf(m) });
   }
 
   /** Sends a server message (presence) to the room's announced `videocall.v1` members, except `except`. */
@@ -154,7 +154,7 @@ export class Membership {
   }
 
   /** Presence from another instance. */
-  onRemotePresence(room: string, event: PresenceEvent): void {
+  onRemoteMember(room: string, event: MemberEvent): void {
     const set = this.rooms.members(room);
     if (set === undefined) return;
     if (event.type === 'leave') {
@@ -164,7 +164,7 @@ export class Membership {
     if (this.remoteRoster.upsert(room, event.member, Date.now())) this.tellRoom(room, encodePresence('join', event.member));
     if (event.type === 'join') {
       // A newcomer's instance learns who is here.
-      for (const m of set) if (m.announced) this.relay.publishPresence(room, { type: 'here', member: this.presenceOf(m) });
+      for (const m of set) if (m.announced) this.relay.publishMember(room, { type: 'here', member: this.presenceOf(m) });
     }
   }
 
@@ -184,7 +184,7 @@ export class Membership {
     this.presenceTimer = setInterval(() => {
       for (const { room, session } of this.remoteRoster.expire(Date.now())) this.tellRoom(room, encodeLeave(session));
       for (const m of this.bySocket.values()) {
-        if (m.announced && !m.gone) this.relay.publishPresence(m.room, { type: 'here', member: this.presenceOf(m) });
+        if (m.announced && !m.gone) this.relay.publishMember(m.room, { type: 'here', member: this.presenceOf(m) });
       }
     }, PRESENCE_REFRESH_MS);
     this.presenceTimer.unref();
@@ -210,7 +210,7 @@ export class Membership {
     const wasLast = this.rooms.leave(m.room, m);
     if (m.announced) {
       this.tellRoom(m.room, encodeLeave(m.session));
-      this.relay.publishPresence(m.room, { type: 'leave', session: m.session });
+      this.relay.publishMember(m.room, { type: 'leave', session: m.session });
     }
     if (wasLast) {
       this.remoteRoster.dropRoom(m.room);

@@ -1,4 +1,4 @@
-import type { FrameOrigin, PresenceEvent, Relay, RemoteFrameHandler, RemotePresenceHandler } from './relay';
+import type { FrameOrigin, MemberEvent, Relay, RemoteFrameHandler, RemoteMemberHandler } from './relay';
 
 /**
  * An in-process bus. Each relay attached to the same hub acts as one "instance";
@@ -12,13 +12,13 @@ export class LocalHub {
 export class LocalRelay implements Relay {
   readonly kind = 'local' as const;
   private onRemote: RemoteFrameHandler | undefined;
-  private onPresence: RemotePresenceHandler | undefined;
+  private onMemberEvent: RemoteMemberHandler | undefined;
 
   constructor(private readonly hub: LocalHub = new LocalHub()) {}
 
-  start(onRemoteFrame: RemoteFrameHandler, onRemotePresence?: RemotePresenceHandler): void {
+  start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler): void {
     this.onRemote = onRemoteFrame;
-    this.onPresence = onRemotePresence;
+    this.onMemberEvent = onRemoteMember;
   }
 
   join(room: string): void {
@@ -49,11 +49,11 @@ export class LocalRelay implements Relay {
     }
   }
 
-  publishPresence(room: string, event: PresenceEvent): void {
+  publishMember(room: string, event: MemberEvent): void {
     const set = this.hub.rooms.get(room);
     if (set === undefined) return;
     for (const peer of set) {
-      if (peer !== this) peer.onPresence?.(room, event);
+      if (peer !== this) peer.onMemberEvent?.(room, event);
     }
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { FrameOrigin, PresenceEvent, Relay, RemoteFrameHandler, RemotePresenceHandler } from './relay';
+import type { FrameOrigin, MemberEvent, Relay, RemoteFrameHandler, RemoteMemberHandler } from './relay';
 
 export const SUBJECT_PREFIX = 'media.room.';
 /** Message headers: origin instance, origin connection, frame type (`b`/`t`), fragment `index/count`. */
@@ -13,7 +13,7 @@ export const H_PART = 'Media-Part';
 export const H_SESSION = 'Media-Session';
 export const H_IDENTITY = 'Media-Identity';
 /** Presence between instances goes on its own subject, so the frame subject carries only frames. */
-export const PRESENCE_SUBJECT_PREFIX = 'media.presence.';
+export const MEMBERS_SUBJECT_PREFIX = 'media.members.';
 /** Room for the headers above within the server's `max_payload`. */
 const HEADER_ROOM = 256;
 /** A half-received fragmented frame older than this is dropped (its sender went away mid-frame). */
@@ -32,9 +32,9 @@ export function roomSubject(room: string): string {
   return `${SUBJECT_PREFIX}~${Buffer.from(room, 'utf8').toString('base64url')}`;
 }
 
-/** The presence subject of a room (same encoding as `roomSubject`). */
-export function presenceSubject(room: string): string {
-  return PRESENCE_SUBJECT_PREFIX + roomSubject(room).slice(SUBJECT_PREFIX.length);
+/** The subject of member presence (`videocall.v1` join/here/leave) in a room, encoded as `roomSubject`. */
+export function membersSubject(room: string): string {
+  return MEMBERS_SUBJECT_PREFIX + roomSubject(room).slice(SUBJECT_PREFIX.length);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -59,9 +59,9 @@ export class NatsRelay implements Relay {
   readonly kind = 'nats' as const;
   readonly instanceId: string;
   private onRemote: RemoteFrameHandler | undefined;
-  private onPresence: RemotePresenceHandler | undefined;
+  private onMemberEvent: RemoteMemberHandler | undefined;
   private readonly subs = new Map<string, Subscription>();
-  private readonly presenceSubs = new Map<string, Subscription>();
+  private readonly memberSubs = new Map<string, Subscription>();
   private readonly confirmed = new Map<string, Promise<void>>();
   private readonly partials = new Map<string, Partial>();
   private connected = true;
@@ -78,9 +78,9 @@ export class NatsRelay implements Relay {
     void this.watchStatus();
   }
 
-  start(onRemoteFrame: RemoteFrameHandler, onRemotePresence?: RemotePresenceHandler): void {
+  start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler): void {
     this.onRemote = onRemoteFrame;
-    this.onPresence = onRemotePresence;
+    this.onMemberEvent = onRemoteMember;
   }
 
   join(room: string): void {
@@ -95,14 +95,14 @@ export class NatsRelay implements Relay {
       },
     });
     this.subs.set(room, sub);
-    if (this.onPresence !== undefined) {
-      const psub = this.nc.subscribe(presenceSubject(room), {
+    if (this.onMemberEvent !== undefined) {
+      const psub = this.nc.subscribe(membersSubject(room), {
         callback: (err, msg) => {
           if (err) return;
-          this.receivePresence(room, msg);
+          this.receiveMemberEvent(room, msg);
         },
       });
-      this.presenceSubs.set(room, psub);
+      this.memberSubs.set(room, psub);
     }
     this.confirmed.set(room, this.confirm());
   }
@@ -130,8 +130,8 @@ export class NatsRelay implements Relay {
     this.subs.delete(room);
     this.confirmed.delete(room);
     sub.unsubscribe();
-    this.presenceSubs.get(room)?.unsubscribe();
-    this.presenceSubs.delete(room);
+    this.memberSubs.get(room)?.unsubscribe();
+    this.memberSubs.delete(room);
   }
 
   /** False while NATS is unreachable (frames for other instances are dropped meanwhile). */
@@ -144,28 +144,28 @@ export class NatsRelay implements Relay {
     return [...this.subs.keys()];
   }
 
-  publishPresence(room: string, event: PresenceEvent): void {
+  publishMember(room: string, event: MemberEvent): void {
     if (!this.connected || this.closing) return;
     const h = headers();
     h.set(H_INSTANCE, this.instanceId);
     try {
-      this.nc.publish(presenceSubject(room), JSON.stringify(event), { headers: h });
+      this.nc.publish(membersSubject(room), JSON.stringify(event), { headers: h });
     } catch (err) {
-      this.logger.warn({ err, room }, 'nats presence publish failed');
+      this.logger.warn({ err, room }, 'nats member presence publish failed');
     }
   }
 
-  private receivePresence(room: string, msg: Msg): void {
+  private receiveMemberEvent(room: string, msg: Msg): void {
     const origin = msg.headers?.get(H_INSTANCE);
     if (origin === undefined || origin === '' || origin === this.instanceId) return;
-    let event: PresenceEvent;
+    let event: MemberEvent;
     try {
-      event = JSON.parse(new TextDecoder().decode(msg.data)) as PresenceEvent;
+      event = JSON.parse(new TextDecoder().decode(msg.data)) as MemberEvent;
     } catch {
       return;
     }
     if (event.type === 'leave' ? typeof event.session !== 'string' : typeof event.member?.session !== 'string') return;
-    this.onPresence?.(room, event);
+    this.onMemberEvent?.(room, event);
   }
 
   publish(room: string, data: Buffer, isBinary: boolean, connId: number, origin?: FrameOrigin): void {
@@ -269,7 +269,7 @@ export class NatsRelay implements Relay {
     if (this.closing) return;
     this.closing = true;
     this.subs.clear();
-    this.presenceSubs.clear();
+    this.memberSubs.clear();
     this.confirmed.clear();
     if (!this.nc.isClosed()) {
       try {

@@ -14,10 +14,10 @@ export type RemoteFrameHandler = (room: string, data: Buffer, isBinary: boolean,
  * their own members, so the newcomer's instance learns the whole room); `here`: a member that
  * is present (also repeated periodically, so a crashed instance's members expire); `leave`.
  */
-export type PresenceEvent =
+export type MemberEvent =
   | { type: 'join' | 'here'; member: PresenceMember }
   | { type: 'leave'; session: string };
-export type RemotePresenceHandler = (room: string, event: PresenceEvent) => void;
+export type RemoteMemberHandler = (room: string, event: MemberEvent) => void;
 
 /**
  * Carries frames between Media Server instances. Local delivery is the app's job and
@@ -26,7 +26,7 @@ export type RemotePresenceHandler = (room: string, event: PresenceEvent) => void
 export interface Relay {
   readonly kind: 'local' | 'nats';
   /** Called once by the app before any join/publish. */
-  start(onRemoteFrame: RemoteFrameHandler, onRemotePresence?: RemotePresenceHandler): void;
+  start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler): void;
   /** This instance got its first member in `room`: start receiving the room's frames. */
   join(room: string): void;
   /**
@@ -40,7 +40,7 @@ export interface Relay {
   /** Sends one frame of connection `connId` in `room` to the other instances, once (not per receiver). */
   publish(room: string, data: Buffer, isBinary: boolean, connId: number, origin?: FrameOrigin): void;
   /** Tells the other instances about a member of `room` on this one. */
-  publishPresence(room: string, event: PresenceEvent): void;
+  publishMember(room: string, event: MemberEvent): void;
   /** Flushes what is pending and disconnects. */
   close(): Promise<void>;
 }
