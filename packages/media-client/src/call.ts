@@ -47,6 +47,8 @@ export interface CallSnapshot {
   localSpeaking: boolean;
   /** The camera and microphone, for a self-view (`<video muted>`). */
   localStream: MediaStream | null;
+  /** Why there is no camera or microphone (permission refused, no device), or null. */
+  localError: string | null;
   /** Set once the call is over for good (left, ended, removed): show it and do not reconnect. */
   endedReason: string | null;
 }
@@ -79,9 +81,12 @@ export class Call {
     this.offLocal = opts.local.on('change', () => this.attachLocal());
   }
 
-  /** Starts the camera/microphone if needed and connects. */
+  /**
+   * Starts the camera/microphone if needed and connects. Without a camera or microphone (none,
+   * or permission refused) the call still connects, receive-only; `localError` says why.
+   */
   async join(): Promise<void> {
-    if (this.opts.local.stream === null) await this.opts.local.start();
+    if (this.opts.local.stream === null) await this.opts.local.start().catch(() => {});
     this.attachLocal();
     void this.audioContext?.resume().catch(() => {});
     this.socket.start();
@@ -238,6 +243,7 @@ export class Call {
       videoEnabled: this.sender.videoEnabled,
       localSpeaking: this.sender.speaking,
       localStream: this.opts.local.stream,
+      localError: this.opts.local.error,
       endedReason: this.endedReason,
     };
   }
