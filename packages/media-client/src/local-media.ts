@@ -48,30 +48,41 @@ export class LocalMedia extends Emitter<LocalMediaEvents> {
 
   async start(): Promise<MediaStream> {
     const o = this.options;
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        video: {
-          width: { ideal: o.width },
-          height: { ideal: o.height },
-          frameRate: { ideal: o.frameRate },
-          ...(o.cameraId ? { deviceId: { exact: o.cameraId } } : {}),
-        },
-        audio: {
-          echoCancellation: true,
-          noiseSuppression: true,
-          ...(o.microphoneId ? { deviceId: { exact: o.microphoneId } } : {}),
-        },
-      });
-      this.stopTracks();
-      this.stream = stream;
-      this.error = null;
-    } catch (err) {
-      this.error = `Camera or microphone unavailable: ${(err as Error).message}`;
-      this.emit('change');
-      throw err;
+    const video: MediaTrackConstraints = {
+      width: { ideal: o.width },
+      height: { ideal: o.height },
+      frameRate: { ideal: o.frameRate },
+      ...(o.cameraId ? { deviceId: { exact: o.cameraId } } : {}),
+    };
+    const audio: MediaTrackConstraints = {
+      echoCancellation: true,
+      noiseSuppression: true,
+      ...(o.microphoneId ? { deviceId: { exact: o.microphoneId } } : {}),
+    };
+    // Both; else whichever one exists (a laptop with no camera still joins with its microphone).
+    let stream: MediaStream | null = null;
+    let firstError: unknown;
+    for (const constraints of [{ video, audio }, { audio }, { video }]) {
+      try {
+        stream = await navigator.mediaDevices.getUserMedia(constraints);
+        break;
+      } catch (err) {
+        firstError ??= err;
+        const name = (err as DOMException).name;
+        if (name === 'NotAllowedError' || name === 'SecurityError') break; // refused: asking again will not help
+      }
     }
+    if (stream === null) {
+      this.error = `Camera and microphone unavailable: ${(firstError as Error).message}`;
+      this.emit('change');
+      throw firstError;
+    }
+    this.stopTracks();
+    this.stream = stream;
+    this.error =
+      stream.getVideoTracks().length === 0 ? 'No camera: others hear you but do not see you.' : stream.getAudioTracks().length === 0 ? 'No microphone: others see you but do not hear you.' : null;
     this.emit('change');
-    return this.stream;
+    return stream;
   }
 
   /** Switches camera and/or microphone (restarts capture with the new devices). */
