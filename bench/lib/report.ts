@@ -33,6 +33,15 @@ export const TARGETS: Record<string, Target> = {
   'join-admit': { text: '≥0.5× pg-write, 0 err, consistent', met: (e) => num(e.ratio) >= 0.5 && e.errors === 0 && e.consistent === true },
   'relay-fanout': { text: '≥0.7× ws-broadcast, no loss/reorder', met: (e) => num(e.ratio) >= 0.7 && e.lost === 0 && e.reordered === 0 && e.stalled !== true },
   'idle-connections': { text: '≤40 KB/conn', met: (e) => num(e.kb_per_connection) <= 40 },
+  // Issue 15: the bounds under attack (growth of the Media Server's RSS; the budget plus allocator slack).
+  'abuse-backlog: defaults (2 MiB, 256 MiB total)': { text: 'growth ≤ 320 MB', met: (e) => num(e.growth_mb) <= 320 },
+  'abuse-backlog: 8 MiB per receiver, 64 MiB total': { text: 'growth ≤ 128 MB', met: (e) => num(e.growth_mb) <= 128 },
+  'abuse-one-token': { text: '4 sockets, others get in', met: (e) => e.opened === 4 && e.other_identity_gets_in === true },
+  'abuse-nats-slow: defaults (16 MiB pending cap)': { text: 'growth ≤ 100 MB', met: (e) => num(e.growth_mb) <= 100 },
+  // Partial frames hold ≤ 16 MiB; the rest is 500 MB of messages read and dropped, waiting for the GC.
+  'abuse-nats-forged-parts': { text: 'growth ≤ 128 MB, nothing delivered', met: (e) => num(e.growth_mb) <= 128 && e.frames_delivered === 0 },
+  'abuse-waiting-flood': { text: '≤1,000 waiting', met: (e) => num((e.status_codes as Record<string, number>)?.['200']) <= 1000 },
+  'abuse-password-guesses': { text: '≤10 Argon2 checks a minute', met: (e) => num(e.argon2_checks) <= 10 },
 };
 export const API_RSS_TARGET_MB = 200;
 
@@ -60,6 +69,12 @@ function extras(name: string, e: Entry): string {
   if ('consistent' in e) parts.push(`consistent=${String(e.consistent)}`);
   if ('lost' in e) parts.push(`lost=${String(e.lost)} reordered=${String(e.reordered)}${e.stalled === true ? ' STALLED' : ''}`);
   if ('offered_rate' in e) parts.push(`offered ${String(e.offered_rate)}/s`);
+  if (name.startsWith('abuse')) {
+    for (const k of ['growth_mb', 'rss_mb_max', 'opened', 'refused_429', 'frames_sent', 'frames_delivered_elsewhere', 'frames_delivered', 'waiting_list_kb', 'argon2_checks']) {
+      if (k in e) parts.push(`${k}=${String(e[k])}`);
+    }
+    if (typeof e.status_codes === 'object') parts.push(`codes ${JSON.stringify(e.status_codes)}`);
+  }
   if (name === 'idle-connections') {
     parts.push(`${String(e.opened)} conns, rss ${String(e.rss_mb_before)}→${String(e.rss_mb_after)} MB, ${String(e.kb_per_connection)} KB/conn`);
   }

@@ -1,3 +1,4 @@
+import { abuse } from './abuse';
 import type { BenchContext } from './context';
 import { embedded } from './embedded';
 import { idleConnections } from './idle-connections';
@@ -22,4 +23,6 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'relay-fanout', service: 'media-server', run: relayFanout },
   { name: 'relay-rooms', service: 'media-server', run: relayRooms },
   { name: 'idle-connections', service: 'media-server', run: idleConnections },
+  // Issue 15's attacks: memory bounds under abuse (several Media Servers, NATS, the API).
+  { name: 'abuse', service: 'media-server', run: abuse },
 ];

@@ -68,3 +68,17 @@ export const ListMeetingsQuerySchema = Type.Object(
   { title: 'ListMeetingsQuery' },
 );
 export type ListMeetingsQuery = Static<typeof ListMeetingsQuerySchema>;
+
+export const PARTICIPANT_LIST_MAX_LIMIT = 1000;
+
+/** Query of `GET /meetings/{id}/waiting` and `/participants`. Without `limit` the whole list (bounded by the waiting-room cap). Out-of-range values are clamped, never an error. */
+export const ParticipantListQuerySchema = Type.Object(
+  {
+    /** Clamped to 1–1000; default: everyone. */
+    limit: Type.Optional(Type.Integer()),
+    /** Negative values become 0; default 0. */
+    offset: Type.Optional(Type.Integer()),
+  },
+  { title: 'ParticipantListQuery' },
+);
+export type ParticipantListQuery = Static<typeof ParticipantListQuerySchema>;

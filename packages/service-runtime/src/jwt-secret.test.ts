@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,7 @@ describe('resolveJwtSecret', () => {
   test('a stored secret is read trimmed, and JWT_SECRET wins over it', () => {
     const dataDir = tempDir();
     const stored = 'k'.repeat(40);
-    writeFileSync(join(dataDir, DEV_SECRET_FILE), `  ${stored}\n\n`);
+    writeFileSync(join(dataDir, DEV_SECRET_FILE), `  ${stored}\n\n`, { mode: 0o600 });
     assert.equal(ok(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir })).secret, stored);
     const env = 'e'.repeat(32);
     assert.equal(ok(resolveJwtSecret({ jwtSecret: env, production: false, dataDir })).secret, env);
@@ -82,7 +82,7 @@ describe('resolveJwtSecret', () => {
 
   test('a stored secret under 32 bytes is refused, not overwritten', () => {
     const dataDir = tempDir();
-    writeFileSync(join(dataDir, DEV_SECRET_FILE), 'short\n');
+    writeFileSync(join(dataDir, DEV_SECRET_FILE), 'short\n', { mode: 0o600 });
     assert.match(failure(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir })), /JWT_SECRET is unset and .* under 32 bytes/);
     assert.equal(readFileSync(join(dataDir, DEV_SECRET_FILE), 'utf8'), 'short\n');
   });
@@ -133,5 +133,67 @@ describe('resolveJwtSecret', () => {
     const onDisk = readFileSync(join(dataDir, DEV_SECRET_FILE), 'utf8').trim();
     for (const r of results) assert.equal(r.secret, onDisk);
     assert.equal(results.filter((r) => r.source === 'generated').length, 1, `sources: ${results.map((r) => r.source).join(', ')}`);
+  });
+});
+
+describe('resolveJwtSecret refuses a planted or exposed secret', () => {
+  test('the data directory it creates is 0700 and no staging file is left behind', () => {
+    const dataDir = join(tempDir(), 'fresh');
+    ok(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir }));
+    assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+    assert.deepEqual(readdirSync(dataDir), [DEV_SECRET_FILE]);
+  });
+
+  test('a symlink planted at the old predictable staging name (or any .tmp name) redirects nothing', () => {
+    const dataDir = tempDir();
+    const victim = join(tempDir(), 'victim');
+    writeFileSync(victim, 'precious\n');
+    for (let pid = process.pid - 5; pid <= process.pid + 5; pid++) symlinkSync(victim, join(dataDir, `jwt-secret.${pid}.tmp`));
+    const r = ok(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir }));
+    assert.equal(r.source, 'generated');
+    assert.equal(readFileSync(victim, 'utf8'), 'precious\n', 'the link target is untouched');
+    assert.ok(lstatSync(join(dataDir, DEV_SECRET_FILE)).isFile());
+  });
+
+  test('a symlink at jwt-secret is refused with a start-up error saying how to fix it', () => {
+    const dataDir = tempDir();
+    const elsewhere = join(tempDir(), 'attacker-known');
+    writeFileSync(elsewhere, `${'a'.repeat(48)}\n`, { mode: 0o600 });
+    symlinkSync(elsewhere, join(dataDir, DEV_SECRET_FILE));
+    const error = failure(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir }));
+    assert.match(error, /symbolic link/);
+    assert.match(error, /regular file owned by the user .* mode 0600/);
+    assert.match(error, /delete it|set JWT_SECRET/);
+  });
+
+  test('a secret readable by others (0644) is refused, naming its mode and chmod 600; after chmod it is used', () => {
+    const dataDir = tempDir();
+    const path = join(dataDir, DEV_SECRET_FILE);
+    writeFileSync(path, `${'p'.repeat(48)}\n`);
+    chmodSync(path, 0o644);
+    const error = failure(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir }));
+    assert.match(error, /mode is 0644/);
+    assert.match(error, /chmod 600/);
+    chmodSync(path, 0o600);
+    assert.equal(ok(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir })).secret, 'p'.repeat(48));
+  });
+
+  test('a directory at jwt-secret is refused as not a regular file', () => {
+    const dataDir = tempDir();
+    mkdirSync(join(dataDir, DEV_SECRET_FILE));
+    assert.match(failure(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir })), /not a regular file/);
+  });
+
+  test('a secret owned by another user is refused (needs root to set up; otherwise the owner check is shown with a file we cannot chown)', () => {
+    const dataDir = tempDir();
+    const path = join(dataDir, DEV_SECRET_FILE);
+    writeFileSync(path, `${'o'.repeat(48)}\n`, { mode: 0o600 });
+    if (process.getuid?.() === 0) {
+      chownSync(path, 65534, 65534);
+      assert.match(failure(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir })), /owned by uid 65534, not by this user/);
+    } else {
+      // Not root: the file is ours, so it must be accepted (the owner check does not refuse our own file).
+      assert.equal(ok(resolveJwtSecret({ jwtSecret: undefined, production: false, dataDir })).source, 'file');
+    }
   });
 });

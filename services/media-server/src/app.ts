@@ -23,6 +23,14 @@ export interface MediaServerStats {
   framesIn: number;
   slowConsumerDisconnects: number;
   heartbeatDisconnects: number;
+  /** Receivers cut because the instance-wide unsent-bytes budget was exceeded (also counted as slow consumers). */
+  budgetDisconnects: number;
+  /** Upgrades refused by MEDIA_MAX_CONNECTIONS_PER_IDENTITY. */
+  identityRefusals: number;
+  /** Upgrades refused by MEDIA_UPGRADE_RATE_PER_MINUTE. */
+  rateLimited: number;
+  /** Unsent bytes of all receivers now (O(connections) to compute). */
+  bufferedBytes: number;
 }
 
 export interface MediaServer {
@@ -59,7 +67,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   const instanceTag = randomBytes(4).toString('hex');
 
   const membership = new Membership(
-    { maxBufferedBytes: config.maxBufferedBytes, heartbeatMs: config.heartbeatMs, instanceTag },
+    { maxBufferedBytes: config.maxBufferedBytes, maxTotalBufferedBytes: config.maxTotalBufferedBytes, heartbeatMs: config.heartbeatMs, instanceTag },
     relay,
     logger,
   );
@@ -73,7 +81,12 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   enforcement.start(membership);
 
   const transport = createTransport({
-    options: { maxConnections: config.maxConnections, maxFrameBytes: config.maxFrameBytes },
+    options: {
+      maxConnections: config.maxConnections,
+      maxFrameBytes: config.maxFrameBytes,
+      maxConnectionsPerIdentity: config.maxConnectionsPerIdentity,
+      upgradeRatePerMinute: config.upgradeRatePerMinute,
+    },
     logger,
     verifyToken: createTokenVerifier(config.jwtSecret),
     membership,
@@ -106,8 +119,9 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
       return {
         connections: membership.size,
         rooms: membership.roomCount,
-        framesIn: transport.counters.framesIn,
+        ...transport.counters,
         ...membership.counters,
+        bufferedBytes: membership.totalBufferedBytes(),
       };
     },
   };

@@ -24,8 +24,16 @@ export interface MediaServerConfig {
   logLevel: LogLevel;
   /** `MEDIA_MAX_CONNECTIONS` (10000): open WebSockets per instance; more → 503 before upgrade. */
   maxConnections: number;
-  /** `MEDIA_MAX_BUFFERED_BYTES` (8 MiB): unsent bytes a receiver may lag behind before it is cut with 1013. */
+  /** `MEDIA_MAX_BUFFERED_BYTES` (2 MiB): unsent bytes a receiver may lag behind before it is cut with 1013. */
   maxBufferedBytes: number;
+  /** `MEDIA_MAX_TOTAL_BUFFERED_BYTES` (256 MiB): unsent bytes of all receivers together; beyond, the largest backlogs are cut with 1013. */
+  maxTotalBufferedBytes: number;
+  /** `MEDIA_MAX_CONNECTIONS_PER_IDENTITY` (4): open WebSockets per token subject and room; more → 429 before upgrade. */
+  maxConnectionsPerIdentity: number;
+  /** `MEDIA_UPGRADE_RATE_PER_MINUTE` (0 = off): upgrade attempts per client address and minute; more → 429. */
+  upgradeRatePerMinute: number;
+  /** `MEDIA_NATS_MAX_PENDING_BYTES` (16 MiB): bytes waiting to go to NATS above which frames for other instances are dropped. */
+  natsMaxPendingBytes: number;
   /** `MEDIA_HEARTBEAT_SECS` (30) × 1000: ping interval; a peer that misses one pong is dropped. */
   heartbeatMs: number;
   /** Largest accepted frame, bytes. */
@@ -42,7 +50,11 @@ export function loadConfig(env: Env): MediaServerConfig {
   const natsUrl = read.url('NATS_URL', ['nats:', 'tls:']);
   const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const maxConnections = read.integer('MEDIA_MAX_CONNECTIONS', 10_000, 1, 1_000_000);
-  const maxBufferedBytes = read.integer('MEDIA_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
+  const maxBufferedBytes = read.integer('MEDIA_MAX_BUFFERED_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
+  const maxTotalBufferedBytes = read.integer('MEDIA_MAX_TOTAL_BUFFERED_BYTES', 256 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024);
+  const maxConnectionsPerIdentity = read.integer('MEDIA_MAX_CONNECTIONS_PER_IDENTITY', 4, 1, 1000);
+  const upgradeRatePerMinute = read.integer('MEDIA_UPGRADE_RATE_PER_MINUTE', 0, 0, 1_000_000);
+  const natsMaxPendingBytes = read.integer('MEDIA_NATS_MAX_PENDING_BYTES', 16 * 1024 * 1024, 2 * 1024 * 1024, 4 * 1024 * 1024 * 1024);
   const heartbeatSecs = read.integer('MEDIA_HEARTBEAT_SECS', 30, 1, 3600);
 
   const secret = read.jwtSecret(production, dataDir);
@@ -60,6 +72,10 @@ export function loadConfig(env: Env): MediaServerConfig {
     logLevel,
     maxConnections,
     maxBufferedBytes,
+    maxTotalBufferedBytes,
+    maxConnectionsPerIdentity,
+    upgradeRatePerMinute,
+    natsMaxPendingBytes,
     heartbeatMs: heartbeatSecs * 1000,
     maxFrameBytes: MAX_FRAME_BYTES,
   };

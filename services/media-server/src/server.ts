@@ -25,7 +25,11 @@ if (config.jwtSecretSource !== 'env') {
 let relay: Relay;
 if (config.natsUrl !== undefined) {
   try {
-    relay = await connectNatsRelay({ url: config.natsUrl, logger });
+    relay = await connectNatsRelay({
+      url: config.natsUrl,
+      logger,
+      options: { maxFrameBytes: config.maxFrameBytes, maxPendingBytes: config.natsMaxPendingBytes },
+    });
   } catch (err) {
     logger.fatal({ nats: redactUrl(config.natsUrl) }, (err as Error).message);
     console.error(`media-server: ${(err as Error).message}`);

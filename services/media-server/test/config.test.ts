@@ -15,7 +15,11 @@ test('defaults apply when only JWT_SECRET is set', () => {
   assert.equal(c.natsUrl, undefined);
   assert.equal(c.logLevel, 'info');
   assert.equal(c.maxConnections, 10_000);
-  assert.equal(c.maxBufferedBytes, 8 * 1024 * 1024);
+  assert.equal(c.maxBufferedBytes, 2 * 1024 * 1024);
+  assert.equal(c.maxTotalBufferedBytes, 256 * 1024 * 1024);
+  assert.equal(c.maxConnectionsPerIdentity, 4);
+  assert.equal(c.upgradeRatePerMinute, 0, 'the per-address upgrade limit is off by default');
+  assert.equal(c.natsMaxPendingBytes, 16 * 1024 * 1024);
   assert.equal(c.heartbeatMs, 30_000);
   assert.equal(c.maxFrameBytes, 1024 * 1024);
   assert.equal(c.jwtSecretSource, 'env');
@@ -32,10 +36,14 @@ test('every bad variable is named in one ConfigError', () => {
         MEDIA_MAX_CONNECTIONS: '0',
         MEDIA_MAX_BUFFERED_BYTES: 'lots',
         MEDIA_HEARTBEAT_SECS: '-5',
+        MEDIA_MAX_TOTAL_BUFFERED_BYTES: '1000',
+        MEDIA_MAX_CONNECTIONS_PER_IDENTITY: '0',
+        MEDIA_UPGRADE_RATE_PER_MINUTE: '-1',
+        MEDIA_NATS_MAX_PENDING_BYTES: 'many',
       }),
     (err: unknown) => {
       assert.ok(err instanceof ConfigError);
-      for (const name of ['MEDIA_SERVER_PORT', 'NATS_URL', 'LOG_LEVEL', 'MEDIA_MAX_CONNECTIONS', 'MEDIA_MAX_BUFFERED_BYTES', 'MEDIA_HEARTBEAT_SECS']) {
+      for (const name of ['MEDIA_SERVER_PORT', 'NATS_URL', 'LOG_LEVEL', 'MEDIA_MAX_CONNECTIONS', 'MEDIA_MAX_BUFFERED_BYTES', 'MEDIA_HEARTBEAT_SECS', 'MEDIA_MAX_TOTAL_BUFFERED_BYTES', 'MEDIA_MAX_CONNECTIONS_PER_IDENTITY', 'MEDIA_UPGRADE_RATE_PER_MINUTE', 'MEDIA_NATS_MAX_PENDING_BYTES']) {
         assert.ok(err.problems.some((p) => p.startsWith(name)), `${name} named in ${err.message}`);
       }
       return true;
@@ -65,7 +73,15 @@ test('NATS_URL and the tuning variables are read', () => {
     MEDIA_MAX_CONNECTIONS: '5',
     MEDIA_MAX_BUFFERED_BYTES: '1048576',
     MEDIA_HEARTBEAT_SECS: '2',
+    MEDIA_MAX_TOTAL_BUFFERED_BYTES: '67108864',
+    MEDIA_MAX_CONNECTIONS_PER_IDENTITY: '2',
+    MEDIA_UPGRADE_RATE_PER_MINUTE: '120',
+    MEDIA_NATS_MAX_PENDING_BYTES: '4194304',
   });
+  assert.equal(c.maxTotalBufferedBytes, 67108864);
+  assert.equal(c.maxConnectionsPerIdentity, 2);
+  assert.equal(c.upgradeRatePerMinute, 120);
+  assert.equal(c.natsMaxPendingBytes, 4194304);
   assert.equal(c.natsUrl, 'nats://127.0.0.1:4222');
   assert.equal(c.maxConnections, 5);
   assert.equal(c.maxBufferedBytes, 1048576);

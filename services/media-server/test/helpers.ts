@@ -117,6 +117,7 @@ export async function connect(base: string, token: string, name = 'client'): Pro
 export interface Refusal {
   status: number;
   contentType: string | undefined;
+  retryAfter: string | undefined;
   body: unknown;
 }
 
@@ -140,7 +141,7 @@ export function refusedHandshake(url: string): Promise<Refusal> {
         } catch {
           // leave as text so the assertion shows it
         }
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body });
+        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], retryAfter: res.headers['retry-after'], body });
         ws.terminate();
       });
     });

@@ -4,7 +4,18 @@ import { randomBytes } from 'node:crypto';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import { barrier, connect, freePort, mintToken, randomFrame, silentLogger, startServer, until, type Client, type Running } from './helpers';
-import { H_CONN, H_INSTANCE, H_TYPE, NatsUnavailableError, connectNatsRelay, roomSubject, type NatsRelay } from '../src/relay/nats-relay';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import {
+  H_CONN,
+  H_INSTANCE,
+  H_PART,
+  H_TYPE,
+  NatsUnavailableError,
+  connectNatsRelay,
+  roomSubject,
+  type NatsRelay,
+  type NatsRelayOptions,
+} from '../src/relay/nats-relay';
 
 const NATS_URL = process.env.NATS_URL;
 const skip = NATS_URL === undefined ? 'NATS_URL is not set' : false;
@@ -20,8 +31,8 @@ afterEach(async () => {
 
 const rid = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
 
-async function instance(url = NATS_URL!): Promise<Running & { relay: NatsRelay }> {
-  const relay = await connectNatsRelay({ url, logger: silentLogger });
+async function instance(url = NATS_URL!, options?: NatsRelayOptions): Promise<Running & { relay: NatsRelay }> {
+  const relay = await connectNatsRelay({ url, logger: silentLogger, options });
   const s = await startServer({}, { relay });
   servers.push(s);
   return Object.assign(s, { relay });
@@ -214,3 +225,89 @@ async function startProxy(target: URL): Promise<{ url: string; down(): void; up(
       }),
   };
 }
+
+describe('NATS limits', { skip }, () => {
+  async function observe(room: string): Promise<{ seen: number }> {
+    const observer = await natsConnect({ servers: NATS_URL! });
+    natsConns.push(observer);
+    const box = { seen: 0 };
+    observer.subscribe(roomSubject(room), { callback: () => void box.seen++ });
+    await observer.flush();
+    return box;
+  }
+
+  test('a client alone in its room publishes nothing to NATS; once another instance has the room it does, and stops after it leaves', async () => {
+    const [i1, i2] = [await instance(), await instance()];
+    const room = rid('alone');
+    const box = await observe(room);
+    const a = await join(i1, room, 'a');
+    const local = await join(i1, room, 'local');
+    for (let i = 0; i < 20; i++) a.send(randomFrame(64 * 1024, i), true);
+    await until(() => local.frames.length === 20, 'local delivery');
+    assert.equal(i1.relay.counters.unsharedFrames, 20, 'no other instance has the room: nothing published');
+    const b = await join(i2, room, 'b');
+    assert.deepEqual(i1.relay.remoteInstances(room), [i2.relay.instanceId], 'i1 learnt i2 joined before b got its 101');
+    assert.deepEqual(i2.relay.remoteInstances(room), [i1.relay.instanceId], 'i2 learnt i1 was there');
+    a.send('shared', false);
+    await until(() => b.frames.length === 1, 'b gets frames from i1');
+    await until(() => box.seen === 1, 'published once');
+    await b.close();
+    await until(() => i1.relay.remoteInstances(room).length === 0, 'i1 learnt i2 left');
+    a.send('alone again', false);
+    await until(() => local.frames.length === 22, 'local delivery');
+    await observe(room); // a flush round trip later, nothing more was published
+    assert.equal(box.seen, 1);
+  });
+
+  test('publishing stops at MEDIA_NATS_MAX_PENDING_BYTES: frames above it are dropped and counted, never queued', async () => {
+    const cap = 4 * 1024 * 1024;
+    const [i1, i2] = [await instance(NATS_URL, { maxFrameBytes: 1024 * 1024, maxPendingBytes: cap }), await instance()];
+    const room = rid('pressure');
+    await join(i1, room, 'a');
+    await join(i2, room, 'b');
+    const frame = randomFrame(1024 * 1024, 1);
+    let maxPending = 0;
+    // Synchronously, as a burst from a fast client would arrive: nothing drains in between.
+    for (let i = 0; i < 64; i++) {
+      i1.relay.publish(room, frame, true, 1);
+      maxPending = Math.max(maxPending, i1.relay.pendingBytes());
+    }
+    assert.ok(maxPending > 0, 'pending bytes are measured (nats.js internals still where we read them)');
+    assert.ok(maxPending <= cap, `pending bytes stayed under the cap (${maxPending})`);
+    // Some bytes go straight to the kernel, so a few more than cap / frame size get through.
+    assert.ok(i1.relay.counters.backpressureDrops >= 32, `dropped ${i1.relay.counters.backpressureDrops} of 64`);
+  });
+
+  test('forged parts from a plain NATS client are dropped: absurd counts, over 1 MiB in total, unknown partials, too many in progress', async () => {
+    const i1 = await instance();
+    const room = rid('forged');
+    const victim = await join(i1, room, 'victim');
+    const forger = await natsConnect({ servers: NATS_URL! });
+    natsConns.push(forger);
+    const pub = (origin: string, part: string, size: number) => {
+      const h = natsHeaders();
+      h.set(H_INSTANCE, origin);
+      h.set(H_CONN, '1');
+      h.set(H_TYPE, 'b');
+      h.set(H_PART, part);
+      forger.publish(roomSubject(room), Buffer.alloc(size, 1), { headers: h });
+    };
+    pub('evil', '0/1000000', 512 * 1024);
+    pub('evil', '1/1000000', 512 * 1024);
+    // Within the part count but over the frame limit in total.
+    for (let i = 0; i < 5; i++) pub('evil2', `${i}/5`, 300 * 1024);
+    // Many frames started, never finished.
+    for (let k = 0; k < 100; k++) pub(`evil-${k}`, '0/2', 600 * 1024);
+    await forger.flush();
+    await until(() => i1.relay.counters.rejectedParts >= 2 + 1 + 84, `forged parts rejected (${i1.relay.counters.rejectedParts})`);
+    assert.ok(i1.relay.partialsInProgress() <= 16, `partials bounded (${i1.relay.partialsInProgress()})`);
+    assert.equal(victim.frames.length, 0, 'nothing forged reached the client');
+    // A genuine split frame from a real instance still crosses.
+    const i2 = await instance();
+    const a = await join(i2, room, 'a');
+    const big = randomFrame(1024 * 1024, 9);
+    a.send(big, true);
+    await until(() => victim.frames.length === 1, 'genuine big frame');
+    assert.ok(victim.frames[0]!.data.equals(big));
+  });
+});

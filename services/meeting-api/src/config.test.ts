@@ -45,6 +45,13 @@ describe('loadConfig defaults', () => {
       corsOrigins: undefined,
       dbPoolSize: 10,
       bodyLimitBytes: 64 * 1024,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 4096,
+      shutdownTimeoutMs: 10_000,
+      maxWaitingPerMeeting: 1000,
+      passwordFailuresPerMinute: 10,
+      maxConcurrentPasswordHashes: 4,
     });
   });
 
@@ -70,7 +77,21 @@ describe('loadConfig defaults', () => {
       DB_POOL_SIZE: '25',
       BODY_LIMIT_BYTES: '2048',
       CORS_ORIGINS: 'https://a.example',
+      REQUEST_TIMEOUT_SECS: '12',
+      KEEP_ALIVE_TIMEOUT_SECS: '7',
+      MAX_CONNECTIONS: '500',
+      SHUTDOWN_TIMEOUT_SECS: '3',
+      MAX_WAITING_PER_MEETING: '50',
+      PASSWORD_FAILURES_PER_MINUTE: '5',
+      MAX_CONCURRENT_PASSWORD_HASHES: '2',
     });
+    assert.equal(config.requestTimeoutMs, 12_000);
+    assert.equal(config.keepAliveTimeoutMs, 7_000);
+    assert.equal(config.maxConnections, 500);
+    assert.equal(config.shutdownTimeoutMs, 3_000);
+    assert.equal(config.maxWaitingPerMeeting, 50);
+    assert.equal(config.passwordFailuresPerMinute, 5);
+    assert.equal(config.maxConcurrentPasswordHashes, 2);
     assert.equal(config.port, 9090);
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.databaseUrl, 'postgres://u@db.internal:5432/meetings');
@@ -117,6 +138,13 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['DB_POOL_SIZE', '0'],
     ['DB_POOL_SIZE', 'many'],
     ['BODY_LIMIT_BYTES', '10'],
+    ['REQUEST_TIMEOUT_SECS', '0'],
+    ['KEEP_ALIVE_TIMEOUT_SECS', 'long'],
+    ['MAX_CONNECTIONS', '0'],
+    ['SHUTDOWN_TIMEOUT_SECS', '-1'],
+    ['MAX_WAITING_PER_MEETING', '0'],
+    ['PASSWORD_FAILURES_PER_MINUTE', '0'],
+    ['MAX_CONCURRENT_PASSWORD_HASHES', '1000'],
     ['BODY_LIMIT_BYTES', '99999999999'],
     ['DATABASE_URL', 'not a url'],
     ['DATABASE_URL', 'mysql://localhost/db'],

@@ -20,7 +20,31 @@ export interface MeetingApiConfig {
   corsOrigins: true | string[] | undefined;
   dbPoolSize: number;
   bodyLimitBytes: number;
+  /** `REQUEST_TIMEOUT_SECS` (30) × 1000: a request must arrive whole within this (408), and a socket idle this long is closed. */
+  requestTimeoutMs: number;
+  /** `KEEP_ALIVE_TIMEOUT_SECS` (5) × 1000: an idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** `MAX_CONNECTIONS` (4096): open HTTP connections; more are refused by the server. */
+  maxConnections: number;
+  /** `SHUTDOWN_TIMEOUT_SECS` (10) × 1000: after SIGTERM, connections still open after this are closed. */
+  shutdownTimeoutMs: number;
+  /** `MAX_WAITING_PER_MEETING` (1000): people in one waiting room; more joins → 409 WAITING_ROOM_FULL. */
+  maxWaitingPerMeeting: number;
+  /** `PASSWORD_FAILURES_PER_MINUTE` (10): wrong meeting passwords per meeting and caller a minute before 429. */
+  passwordFailuresPerMinute: number;
+  /** `MAX_CONCURRENT_PASSWORD_HASHES` (4): Argon2 computations at once; more wait, and beyond a queue 503. */
+  maxConcurrentPasswordHashes: number;
 }
+
+/** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
+export const LIMIT_DEFAULTS = {
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 4096,
+  maxWaitingPerMeeting: 1000,
+  passwordFailuresPerMinute: 10,
+  maxConcurrentPasswordHashes: 4,
+} as const;
 
 /** Parses and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Env): MeetingApiConfig {
@@ -34,6 +58,13 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const dbPoolSize = read.integer('DB_POOL_SIZE', 10, 1, 200);
   const bodyLimitBytes = read.integer('BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024);
+  const requestTimeoutSecs = read.integer('REQUEST_TIMEOUT_SECS', LIMIT_DEFAULTS.requestTimeoutMs / 1000, 1, 3600);
+  const keepAliveTimeoutSecs = read.integer('KEEP_ALIVE_TIMEOUT_SECS', LIMIT_DEFAULTS.keepAliveTimeoutMs / 1000, 1, 600);
+  const maxConnections = read.integer('MAX_CONNECTIONS', LIMIT_DEFAULTS.maxConnections, 1, 1_000_000);
+  const shutdownTimeoutSecs = read.integer('SHUTDOWN_TIMEOUT_SECS', 10, 1, 3600);
+  const maxWaitingPerMeeting = read.integer('MAX_WAITING_PER_MEETING', LIMIT_DEFAULTS.maxWaitingPerMeeting, 1, 100_000);
+  const passwordFailuresPerMinute = read.integer('PASSWORD_FAILURES_PER_MINUTE', LIMIT_DEFAULTS.passwordFailuresPerMinute, 1, 10_000);
+  const maxConcurrentPasswordHashes = read.integer('MAX_CONCURRENT_PASSWORD_HASHES', LIMIT_DEFAULTS.maxConcurrentPasswordHashes, 1, 256);
   const corsRaw = read.optionalString('CORS_ORIGINS');
   const corsOrigins =
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
@@ -55,5 +86,12 @@ export function loadConfig(env: Env): MeetingApiConfig {
     corsOrigins,
     dbPoolSize,
     bodyLimitBytes,
+    requestTimeoutMs: requestTimeoutSecs * 1000,
+    keepAliveTimeoutMs: keepAliveTimeoutSecs * 1000,
+    maxConnections,
+    shutdownTimeoutMs: shutdownTimeoutSecs * 1000,
+    maxWaitingPerMeeting,
+    passwordFailuresPerMinute,
+    maxConcurrentPasswordHashes,
   };
 }

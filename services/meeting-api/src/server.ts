@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     logger.info({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret from the data directory');
   }
 
-  if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true });
+  if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = await openDatabase({ ...config, poolSize: config.dbPoolSize, logger });
   try {
     const applied = await migrate(db);
@@ -43,9 +43,17 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    logger.info({ signal, deadlineSecs: config.shutdownTimeoutMs / 1000 }, 'shutting down: finishing in-flight requests');
+    // Whatever is still open at the deadline (a stalled upload, a long poll) is closed, so the close below can finish.
+    setTimeout(() => {
+      logger.warn('shutdown deadline passed: closing the remaining connections');
+      app.server.closeAllConnections();
+    }, config.shutdownTimeoutMs).unref();
     app.close().then(
       () => process.exit(0),
       (err) => {

@@ -575,3 +575,61 @@ describe('CORS', () => {
     }
   });
 });
+
+describe('shutdown under a stalled client (real process)', () => {
+  const dir = tempDir('shutdown');
+  const children: ServerProcess[] = [];
+  after(() => {
+    for (const c of children) c.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A POST that announces 60,000 bytes and sends one: the attack that used to keep the API from stopping. */
+  async function stallUpload(base: string): Promise<net.Socket> {
+    const { port } = new URL(base);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write('POST /api/v1/meetings HTTP/1.1\r\nHost: x\r\nCookie: email=s@x.io\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{');
+    return socket;
+  }
+
+  test('SIGTERM stops the API once SHUTDOWN_TIMEOUT_SECS pass, closing a stalled upload', async () => {
+    const server = new ServerProcess({ MEETING_API_PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'info', REQUEST_TIMEOUT_SECS: '600', SHUTDOWN_TIMEOUT_SECS: '1' });
+    children.push(server);
+    const socket = await stallUpload(await server.url());
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    const exit = await server.stop('SIGTERM');
+    assert.deepEqual(exit, { code: 0, signal: null }, server.stderr);
+    await within(10_000, 'stalled socket closed', closed);
+    assert.match(server.stdout, /shutdown deadline passed/);
+  });
+
+  test('a second signal exits at once, whatever is still open', async () => {
+    const server = new ServerProcess({ MEETING_API_PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'info', REQUEST_TIMEOUT_SECS: '600', SHUTDOWN_TIMEOUT_SECS: '600' });
+    children.push(server);
+    const socket = await stallUpload(await server.url());
+    server.child.kill('SIGTERM');
+    await within(10_000, 'first signal logged', (async () => {
+      while (!server.stdout.includes('shutting down')) await sleep(20);
+    })());
+    const exit = await server.stop('SIGINT');
+    assert.equal(exit.code, 1, server.stderr);
+    assert.match(server.stdout, /second signal: exiting now/);
+    socket.destroy();
+  });
+
+  test('the stalled upload itself is cut with 408 after REQUEST_TIMEOUT_SECS, and SIGTERM then stops the process at once', async () => {
+    const server = new ServerProcess({ MEETING_API_PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'info', REQUEST_TIMEOUT_SECS: '1', SHUTDOWN_TIMEOUT_SECS: '600' });
+    children.push(server);
+    const socket = await stallUpload(await server.url());
+    let text = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+    await within(15_000, 'stalled upload cut', new Promise<void>((r) => socket.once('close', () => r())));
+    assert.match(text, /^HTTP\/1\.1 408 /);
+    assert.match(text, /"code":"REQUEST_TIMEOUT"/);
+    const exit = await server.stop('SIGTERM');
+    assert.deepEqual(exit, { code: 0, signal: null }, server.stderr);
+    assert.doesNotMatch(server.stdout, /shutdown deadline passed/, 'nothing was left to force-close');
+  });
+});

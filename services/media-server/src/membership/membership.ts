@@ -11,6 +11,8 @@ const PRESENCE_REFRESH_MS = 10_000;
 
 /** A slow consumer's close frame sits behind its backlog; after this it is cut at TCP level. */
 const SLOW_CONSUMER_GRACE_MS = 2000;
+/** Once over the instance-wide budget, backlogs are cut until the total is back under this share of it. */
+const TOTAL_BUDGET_TARGET = 0.9;
 
 const BINARY = { binary: true } as const;
 const TEXT = { binary: false } as const;
@@ -40,6 +42,8 @@ export interface Member {
 export interface MembershipOptions {
   /** Unsent bytes a receiver may lag behind before it is cut with 1013. */
   maxBufferedBytes: number;
+  /** Unsent bytes of all receivers together; beyond it the largest backlogs are cut with 1013. */
+  maxTotalBufferedBytes: number;
   /** Ping interval; a member that missed the previous pong is dropped. */
   heartbeatMs: number;
   /** Prefix of session ids, unique per instance. */
@@ -66,7 +70,15 @@ export class Membership {
   private presenceTimer: NodeJS.Timeout | undefined;
   private readonly remoteRoster = new RemoteRoster(3 * PRESENCE_REFRESH_MS);
   private readonly stamps = new Map<string, Buffer>();
-  readonly counters = { slowConsumerDisconnects: 0, heartbeatDisconnects: 0 };
+  /** Members (pending ones included) per room and identity, for the per-identity limit. */
+  private readonly perIdentity = new Map<string, number>();
+  /**
+   * An upper bound of the unsent bytes of all receivers: the exact sum at the last count plus
+   * everything sent since (draining only lowers it). Counting exactly is O(members), so it is
+   * done only when this bound passes the budget.
+   */
+  private bufferedBound = 0;
+  readonly counters = { slowConsumerDisconnects: 0, heartbeatDisconnects: 0, budgetDisconnects: 0 };
 
   constructor(
     private readonly options: MembershipOptions,
@@ -115,7 +127,14 @@ export class Membership {
       gone: false,
     };
     if (this.rooms.join(room, m)) this.relay.join(room);
+    const key = identityKey(room, identity);
+    this.perIdentity.set(key, (this.perIdentity.get(key) ?? 0) + 1);
     return m;
+  }
+
+  /** Members of `room` holding `identity`, including handshakes in progress. */
+  connectionsOf(room: string, identity: string): number {
+    return this.perIdentity.get(identityKey(room, identity)) ?? 0;
   }
 
   /** The handshake completed: `m` now has its socket; presence announces it. */
@@ -216,6 +235,10 @@ export class Membership {
       this.remoteRoster.dropRoom(m.room);
       this.relay.leave(m.room);
     }
+    const key = identityKey(m.room, m.identity);
+    const n = (this.perIdentity.get(key) ?? 1) - 1;
+    if (n > 0) this.perIdentity.set(key, n);
+    else this.perIdentity.delete(key);
   }
 
   /**
@@ -241,12 +264,55 @@ export class Membership {
       return;
     }
     to.ws.send(data, isBinary ? BINARY : TEXT);
+    this.bufferedBound += data.length;
+    if (this.bufferedBound > this.options.maxTotalBufferedBytes) this.enforceTotalBudget();
   }
 
-  private cutSlowConsumer(m: Member & { ws: WebSocket }): void {
+  /** Unsent bytes of every socket, including those already cut and waiting for their close. */
+  totalBufferedBytes(): number {
+    let total = 0;
+    for (const ws of this.bySocket.keys()) total += ws.bufferedAmount;
+    return total;
+  }
+
+  /**
+   * Counts the instance's unsent bytes exactly; over the budget, frees the largest backlogs
+   * first (the receivers furthest behind; freeing them frees the most) until the total is back
+   * under TOTAL_BUDGET_TARGET of the budget. Sockets already cut (closed with 1013, in their
+   * grace period) are dropped at once; members still in a room are cut with 1013.
+   */
+  private enforceTotalBudget(): void {
+    let total = 0;
+    const backlogged: Array<{ m: Member; ws: WebSocket; bytes: number }> = [];
+    for (const [ws, m] of this.bySocket) {
+      const bytes = ws.bufferedAmount;
+      if (bytes === 0) continue;
+      total += bytes;
+      backlogged.push({ m, ws, bytes });
+    }
+    if (total > this.options.maxTotalBufferedBytes) {
+      const target = this.options.maxTotalBufferedBytes * TOTAL_BUDGET_TARGET;
+      // Already-cut sockets first: their close frame sits behind a backlog nobody reads.
+      backlogged.sort((a, b) => Number(b.m.gone) - Number(a.m.gone) || b.bytes - a.bytes);
+      for (const { m, ws, bytes } of backlogged) {
+        if (total <= target) break;
+        if (m.gone) {
+          ws.terminate();
+        } else {
+          this.counters.budgetDisconnects++;
+          this.cutSlowConsumer(m as Member & { ws: WebSocket }, 'instance buffer budget exceeded');
+          // Its backlog stays until the grace period ends or the budget is passed again.
+        }
+        total -= bytes;
+      }
+    }
+    this.bufferedBound = total;
+  }
+
+  private cutSlowConsumer(m: Member & { ws: WebSocket }, why = 'receiver backlog over its cap'): void {
     this.counters.slowConsumerDisconnects++;
     this.logger.warn(
-      { conn: m.id, room: m.room, identity: m.identity, bufferedBytes: m.ws.bufferedAmount },
+      { conn: m.id, room: m.room, identity: m.identity, bufferedBytes: m.ws.bufferedAmount, why },
       'slow consumer disconnected',
     );
     this.removeFromRoom(m);
@@ -280,4 +346,8 @@ export class Membership {
   stopHeartbeat(): void {
     clearInterval(this.heartbeat);
   }
+}
+
+function identityKey(room: string, identity: string): string {
+  return `${room}\n${identity}`;
 }

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { FrameOrigin, MemberEvent, Relay, RemoteFrameHandler, RemoteMemberHandler } from './relay';
 
 export const SUBJECT_PREFIX = 'media.room.';
+/** Presence of instances in a room: who else has members there (see README, "Several instances"). */
+export const PRESENCE_PREFIX = 'media.presence.';
 /** Message headers: origin instance, origin connection, frame type (`b`/`t`), fragment `index/count`. */
 export const H_INSTANCE = 'Media-Instance';
 export const H_CONN = 'Media-Conn';
@@ -12,12 +14,20 @@ export const H_PART = 'Media-Part';
 /** `videocall.v1` stamp of the sender: its session id and identity (URI-encoded: headers are ASCII). */
 export const H_SESSION = 'Media-Session';
 export const H_IDENTITY = 'Media-Identity';
-/** Presence between instances goes on its own subject, so the frame subject carries only frames. */
+/** `videocall.v1` member presence (join/here/leave of each member) goes on its own subject. */
 export const MEMBERS_SUBJECT_PREFIX = 'media.members.';
+/** On presence messages: `join` (a request: instances already in the room answer `here`) or `leave`. */
+export const H_PRESENCE = 'Media-Presence';
 /** Room for the headers above within the server's `max_payload`. */
 const HEADER_ROOM = 256;
 /** A half-received fragmented frame older than this is dropped (its sender went away mid-frame). */
-const PARTIAL_TTL_MS = 30_000;
+const PARTIAL_TTL_MS = 10_000;
+/** Half-received frames kept at once (each ≤ the frame limit); the oldest goes first beyond this. */
+const MAX_PARTIALS = 16;
+/** Parts a frame may be split into: the 1 MiB frame limit over parts of at least 16 KiB. */
+export const MAX_PARTS = 64;
+/** After the first `here` answer to a join, how long to wait for more before answering the client's 101. */
+const PRESENCE_STALL_MS = 50;
 /** Longest a handshake waits for the broker to confirm a new room subscription. */
 const SUBSCRIBE_CONFIRM_TIMEOUT_MS = 2000;
 
@@ -27,14 +37,19 @@ const SUBSCRIBE_CONFIRM_TIMEOUT_MS = 2000;
  * no room id has, so it can neither split the subject (`.`), act as a wildcard (`*`, `>`)
  * nor collide with a real room.
  */
-export function roomSubject(room: string): string {
-  if (/^[A-Za-z0-9_-]+$/.test(room)) return SUBJECT_PREFIX + room;
-  return `${SUBJECT_PREFIX}~${Buffer.from(room, 'utf8').toString('base64url')}`;
+export function roomSubject(room: string, prefix = SUBJECT_PREFIX): string {
+  if (/^[A-Za-z0-9_-]+$/.test(room)) return prefix + room;
+  return `${prefix}~${Buffer.from(room, 'utf8').toString('base64url')}`;
+}
+
+/** The subject where instances announce they have (`join`) or no longer have (`leave`) members in a room. */
+export function presenceSubject(room: string): string {
+  return roomSubject(room, PRESENCE_PREFIX);
 }
 
 /** The subject of member presence (`videocall.v1` join/here/leave) in a room, encoded as `roomSubject`. */
 export function membersSubject(room: string): string {
-  return MEMBERS_SUBJECT_PREFIX + roomSubject(room).slice(SUBJECT_PREFIX.length);
+  return roomSubject(room, MEMBERS_SUBJECT_PREFIX);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -44,7 +59,38 @@ function asBuffer(bytes: Uint8Array): Buffer {
 interface Partial {
   parts: Buffer[];
   count: number;
+  bytes: number;
   startedAt: number;
+}
+
+export interface NatsRelayOptions {
+  /** Largest frame (the reassembly bound). */
+  maxFrameBytes: number;
+  /** Bytes waiting to go to NATS above which frames are dropped instead of queued. */
+  maxPendingBytes: number;
+}
+
+export const DEFAULT_NATS_RELAY_OPTIONS: NatsRelayOptions = { maxFrameBytes: 1024 * 1024, maxPendingBytes: 16 * 1024 * 1024 };
+
+/** Counters of frames that were not relayed, by reason. */
+export interface NatsRelayCounters {
+  /** NATS was unreachable or refused the publish. */
+  droppedFrames: number;
+  /** More than `maxPendingBytes` were already waiting to go to NATS. */
+  backpressureDrops: number;
+  /** No other instance has members in the room: nothing to publish. */
+  unsharedFrames: number;
+  /** Parts from NATS that could not be reassembled (bad header, too many parts, over the frame limit, out of order, stale). */
+  rejectedParts: number;
+}
+
+/** Bytes the NATS client holds but has not yet handed to the kernel (its buffer plus the socket's). */
+export function natsPendingBytes(nc: NatsConnection): number {
+  // nats.js exposes no public figure for this; both fields exist in @nats-io/nats-core 3.x (a test checks they move).
+  const p = (nc as unknown as {
+    protocol?: { outbound?: { size(): number }; transport?: { socket?: { writableLength?: number } } };
+  }).protocol;
+  return (p?.outbound?.size() ?? 0) + (p?.transport?.socket?.writableLength ?? 0);
 }
 
 /**
@@ -64,18 +110,26 @@ export class NatsRelay implements Relay {
   private readonly memberSubs = new Map<string, Subscription>();
   private readonly confirmed = new Map<string, Promise<void>>();
   private readonly partials = new Map<string, Partial>();
+  private readonly presenceSubs = new Map<string, Subscription>();
+  /** Other instances known to have members in a room (only for rooms this instance has). */
+  private readonly remote = new Map<string, Set<string>>();
   private connected = true;
   private closing = false;
-  /** Frames not sent to NATS because it was unreachable or refused them. */
-  droppedFrames = 0;
+  readonly counters: NatsRelayCounters = { droppedFrames: 0, backpressureDrops: 0, unsharedFrames: 0, rejectedParts: 0 };
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly logger: Logger,
     instanceId: string,
+    private readonly options: NatsRelayOptions = DEFAULT_NATS_RELAY_OPTIONS,
   ) {
     this.instanceId = instanceId;
     void this.watchStatus();
+  }
+
+  /** Frames not sent to NATS because it was unreachable or refused them. */
+  get droppedFrames(): number {
+    return this.counters.droppedFrames;
   }
 
   start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler): void {
@@ -104,7 +158,78 @@ export class NatsRelay implements Relay {
       });
       this.memberSubs.set(room, psub);
     }
-    this.confirmed.set(room, this.confirm());
+    this.remote.set(room, new Set());
+    this.presenceSubs.set(
+      room,
+      this.nc.subscribe(presenceSubject(room), {
+        callback: (err, msg) => {
+          if (err) return void this.logger.warn({ err, room }, 'nats presence subscription error');
+          this.onPresence(room, msg);
+        },
+      }),
+    );
+    // The 101 waits until the broker has our subscriptions and the instances already in the
+    // room know we are here (so they publish the room's frames from now on).
+    this.confirmed.set(room, this.confirm().then(() => this.announce(room)));
+  }
+
+  /** Tells the instances in `room` that this one has members there; learns who they are from their answers. */
+  private async announce(room: string): Promise<void> {
+    if (!this.connected || this.closing) return;
+    const h = headers();
+    h.set(H_INSTANCE, this.instanceId);
+    h.set(H_PRESENCE, 'join');
+    try {
+      const answers = await this.nc.requestMany(presenceSubject(room), undefined, {
+        headers: h,
+        strategy: 'stall',
+        stall: PRESENCE_STALL_MS,
+        maxWait: SUBSCRIBE_CONFIRM_TIMEOUT_MS,
+      });
+      for await (const msg of answers) {
+        const origin = msg.headers?.get(H_INSTANCE) ?? '';
+        if (origin !== '' && origin !== this.instanceId) this.remote.get(room)?.add(origin);
+      }
+    } catch (err) {
+      // No responders: nobody else has the room (the usual case for the first member anywhere).
+      if ((err as { name?: string }).name !== 'NoRespondersError' && !/no responders/i.test((err as Error).message)) {
+        this.logger.debug({ err, room }, 'presence announce failed');
+      }
+    }
+  }
+
+  private onPresence(room: string, msg: Msg): void {
+    const origin = msg.headers?.get(H_INSTANCE) ?? '';
+    const kind = msg.headers?.get(H_PRESENCE) ?? '';
+    if (origin === '' || origin === this.instanceId) return;
+    const set = this.remote.get(room);
+    if (set === undefined) return;
+    if (kind === 'join') {
+      set.add(origin);
+      if (msg.reply) {
+        const h = headers();
+        h.set(H_INSTANCE, this.instanceId);
+        h.set(H_PRESENCE, 'here');
+        msg.respond(undefined, { headers: h });
+      }
+    } else if (kind === 'leave') {
+      set.delete(origin);
+    }
+  }
+
+  /** Other instances known to have members in `room` (for tests and stats). */
+  remoteInstances(room: string): string[] {
+    return [...(this.remote.get(room) ?? [])];
+  }
+
+  /** Split frames being reassembled (for tests and stats). */
+  partialsInProgress(): number {
+    return this.partials.size;
+  }
+
+  /** Bytes waiting to go to NATS. */
+  pendingBytes(): number {
+    return natsPendingBytes(this.nc);
   }
 
   ready(room: string): Promise<void> {
@@ -129,9 +254,22 @@ export class NatsRelay implements Relay {
     if (sub === undefined) return;
     this.subs.delete(room);
     this.confirmed.delete(room);
+    this.remote.delete(room);
     sub.unsubscribe();
     this.memberSubs.get(room)?.unsubscribe();
     this.memberSubs.delete(room);
+    if (this.connected && !this.closing) {
+      const h = headers();
+      h.set(H_INSTANCE, this.instanceId);
+      h.set(H_PRESENCE, 'leave');
+      try {
+        this.nc.publish(presenceSubject(room), undefined, { headers: h });
+      } catch {
+        // Others then keep publishing to a room we left, which only costs bandwidth.
+      }
+    }
+    this.presenceSubs.get(room)?.unsubscribe();
+    this.presenceSubs.delete(room);
   }
 
   /** False while NATS is unreachable (frames for other instances are dropped meanwhile). */
@@ -170,7 +308,20 @@ export class NatsRelay implements Relay {
 
   publish(room: string, data: Buffer, isBinary: boolean, connId: number, origin?: FrameOrigin): void {
     if (!this.connected || this.closing) {
-      this.droppedFrames++;
+      this.counters.droppedFrames++;
+      return;
+    }
+    const others = this.remote.get(room);
+    if (others === undefined || others.size === 0) {
+      this.counters.unsharedFrames++;
+      return;
+    }
+    // Stale media is useless: above the cap the frame is dropped, never queued behind a slow NATS.
+    if (natsPendingBytes(this.nc) + data.length > this.options.maxPendingBytes) {
+      this.counters.backpressureDrops++;
+      if (this.counters.backpressureDrops % 1000 === 1) {
+        this.logger.warn({ room, dropped: this.counters.backpressureDrops }, 'nats is not keeping up; frames for other instances dropped');
+      }
       return;
     }
     const subject = roomSubject(room);
@@ -181,13 +332,17 @@ export class NatsRelay implements Relay {
         return;
       }
       const count = Math.ceil(data.length / maxPart);
+      if (count > MAX_PARTS) {
+        this.counters.droppedFrames++;
+        return;
+      }
       for (let i = 0; i < count; i++) {
         const h = this.headers(connId, isBinary, origin);
         h.set(H_PART, `${i}/${count}`);
         this.nc.publish(subject, data.subarray(i * maxPart, (i + 1) * maxPart), { headers: h });
       }
     } catch (err) {
-      this.droppedFrames++;
+      this.counters.droppedFrames++;
       this.logger.warn({ err, room }, 'nats publish failed; frame not relayed to other instances');
     }
   }
@@ -217,32 +372,62 @@ export class NatsRelay implements Relay {
       this.onRemote?.(room, asBuffer(msg.data), isBinary, stamp);
       return;
     }
-    const whole = this.reassemble(`${origin}/${h.get(H_CONN)}`, part, asBuffer(msg.data));
+    const whole = this.reassemble(`${room}/${origin}/${h.get(H_CONN)}`, part, asBuffer(msg.data));
     if (whole !== undefined) this.onRemote?.(room, whole, isBinary, stamp);
   }
 
+  /**
+   * Puts a split frame back together. The header is not trusted: at most MAX_PARTS parts, never
+   * more than the frame limit in total, at most MAX_PARTIALS frames in progress, none older than
+   * PARTIAL_TTL_MS. Anything else drops the frame (and counts it).
+   */
   private reassemble(key: string, part: string, data: Buffer): Buffer | undefined {
-    const [indexText, countText] = part.split('/');
-    const index = Number(indexText);
-    const count = Number(countText);
-    if (!Number.isInteger(index) || !Number.isInteger(count) || count < 1 || index >= count) return undefined;
-    const now = Date.now();
-    if (index === 0) {
-      for (const [k, p] of this.partials) if (now - p.startedAt > PARTIAL_TTL_MS) this.partials.delete(k);
-      this.partials.set(key, { parts: [data], count, startedAt: now });
-    } else {
-      const partial = this.partials.get(key);
-      // A missing or out-of-order part means something was lost (e.g. a NATS reconnect): drop the frame.
-      if (partial === undefined || partial.count !== count || partial.parts.length !== index) {
-        this.partials.delete(key);
-        return undefined;
-      }
-      partial.parts.push(data);
+    const match = /^(\d{1,3})\/(\d{1,3})$/.exec(part);
+    const index = match ? Number(match[1]) : NaN;
+    const count = match ? Number(match[2]) : NaN;
+    if (!(count >= 2 && count <= MAX_PARTS && index < count) || data.length === 0) {
+      this.counters.rejectedParts++;
+      this.partials.delete(key);
+      return undefined;
     }
-    const partial = this.partials.get(key)!;
+    const now = Date.now();
+    let partial = this.partials.get(key);
+    if (index === 0) {
+      for (const [k, p] of this.partials) {
+        if (now - p.startedAt > PARTIAL_TTL_MS) {
+          this.partials.delete(k);
+          this.counters.rejectedParts++;
+        }
+      }
+      this.partials.delete(key);
+      while (this.partials.size >= MAX_PARTIALS) {
+        const oldest = this.partials.keys().next().value as string;
+        this.partials.delete(oldest);
+        this.counters.rejectedParts++;
+      }
+      partial = { parts: [], count, bytes: 0, startedAt: now };
+      this.partials.set(key, partial);
+    } else if (
+      // A missing or out-of-order part means something was lost (e.g. a NATS reconnect): drop the frame.
+      partial === undefined ||
+      partial.count !== count ||
+      partial.parts.length !== index ||
+      now - partial.startedAt > PARTIAL_TTL_MS
+    ) {
+      this.counters.rejectedParts++;
+      this.partials.delete(key);
+      return undefined;
+    }
+    if (partial.bytes + data.length > this.options.maxFrameBytes) {
+      this.counters.rejectedParts++;
+      this.partials.delete(key);
+      return undefined;
+    }
+    partial.parts.push(data);
+    partial.bytes += data.length;
     if (partial.parts.length < count) return undefined;
     this.partials.delete(key);
-    return Buffer.concat(partial.parts);
+    return Buffer.concat(partial.parts, partial.bytes);
   }
 
   private async watchStatus(): Promise<void> {
@@ -255,6 +440,8 @@ export class NatsRelay implements Relay {
         case 'reconnect':
           this.connected = true;
           this.logger.info({ rooms: this.subs.size }, 'nats reconnected; relaying resumed');
+          // Joins and leaves may have been missed meanwhile: ask again who is in each room.
+          for (const room of this.subs.keys()) void this.announce(room);
           break;
         case 'error':
           this.logger.warn({ err: s.error }, 'nats error');
@@ -271,6 +458,8 @@ export class NatsRelay implements Relay {
     this.subs.clear();
     this.memberSubs.clear();
     this.confirmed.clear();
+    this.presenceSubs.clear();
+    this.remote.clear();
     if (!this.nc.isClosed()) {
       try {
         await this.nc.drain();
@@ -317,6 +506,7 @@ export async function connectNatsRelay(opts: {
   logger: Logger;
   instanceId?: string;
   connectTimeoutMs?: number;
+  options?: NatsRelayOptions;
 }): Promise<NatsRelay> {
   const instanceId = opts.instanceId ?? randomBytes(9).toString('base64url');
   let nc: NatsConnection;
@@ -333,5 +523,5 @@ export async function connectNatsRelay(opts: {
     throw new NatsUnavailableError(opts.url, err);
   }
   opts.logger.info({ nats: redactUrl(opts.url), instanceId, maxPayload: nc.info?.max_payload }, 'connected to nats');
-  return new NatsRelay(nc, opts.logger.child({ component: 'nats-relay' }), instanceId);
+  return new NatsRelay(nc, opts.logger.child({ component: 'nats-relay' }), instanceId, opts.options);
 }

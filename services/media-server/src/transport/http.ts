@@ -14,7 +14,7 @@ export function envelope(code: ErrorCode, message: string): string {
 }
 
 /** Answers a request that will not be upgraded: raw HTTP on the socket, JSON envelope body. */
-export function rejectUpgrade(socket: Duplex, code: ErrorCode, message: string): void {
+export function rejectUpgrade(socket: Duplex, code: ErrorCode, message: string, retryAfterSecs?: number): void {
   if (socket.destroyed) return;
   const status = ERROR_STATUS[code];
   const body = envelope(code, message);
@@ -22,6 +22,7 @@ export function rejectUpgrade(socket: Duplex, code: ErrorCode, message: string):
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
       'Content-Type: application/json\r\n' +
+      (retryAfterSecs === undefined ? '' : `Retry-After: ${retryAfterSecs}\r\n`) +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,

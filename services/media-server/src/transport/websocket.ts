@@ -8,6 +8,7 @@ import type { Membership } from '../membership/membership';
 import type { Relay } from '../relay/relay';
 import { MEDIA_SUBPROTOCOL } from 'meeting-types';
 import { CLOSE_SHUTDOWN, CLOSE_UNSUPPORTED_DATA } from './close-codes';
+import { AddressRateLimiter } from './rate-limit';
 import { parseTarget, rejectUpgrade, routeOf, sendError, sendJson, TOKEN_REQUIRED_MESSAGE } from './http';
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -16,6 +17,10 @@ const WS_KEY = /^[+/0-9A-Za-z]{22}==$/;
 export interface TransportOptions {
   maxConnections: number;
   maxFrameBytes: number;
+  /** Sockets per token subject and room (pending handshakes included). */
+  maxConnectionsPerIdentity: number;
+  /** Upgrade attempts per client address and minute; 0 = no limit. */
+  upgradeRatePerMinute: number;
 }
 
 export interface TransportParts {
@@ -31,7 +36,7 @@ export interface Transport {
   readonly server: Server;
   /** Graceful: stop accepting, close every client with 1001, then the relay. Idempotent. */
   close(): Promise<void>;
-  readonly counters: { framesIn: number };
+  readonly counters: { framesIn: number; identityRefusals: number; rateLimited: number };
 }
 
 /**
@@ -43,7 +48,8 @@ export function createTransport(parts: TransportParts): Transport {
   /** Handshakes past the checks but not yet upgraded: they count against the limit. */
   let pendingJoins = 0;
   let closing: Promise<void> | undefined;
-  const counters = { framesIn: 0 };
+  const counters = { framesIn: 0, identityRefusals: 0, rateLimited: 0 };
+  const limiter = options.upgradeRatePerMinute > 0 ? new AddressRateLimiter(options.upgradeRatePerMinute) : undefined;
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -102,6 +108,19 @@ export function createTransport(parts: TransportParts): Transport {
     if (route !== 'lobby') return rejectUpgrade(socket, 'NOT_FOUND', `Route ${req.method} ${path.slice(0, 100)} not found`);
     if (req.method !== 'GET') return rejectUpgrade(socket, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed on /lobby`);
     if (closing) return rejectUpgrade(socket, 'SERVICE_UNAVAILABLE', 'Server is shutting down');
+    if (limiter !== undefined) {
+      // Before the token check, so a flood costs no signature verification.
+      const retryAfter = limiter.take(req.socket.remoteAddress ?? '');
+      if (retryAfter > 0) {
+        counters.rateLimited++;
+        return rejectUpgrade(
+          socket,
+          'RATE_LIMITED',
+          `Too many connection attempts from this address (limit ${options.upgradeRatePerMinute} a minute); retry in ${retryAfter} s`,
+          retryAfter,
+        );
+      }
+    }
 
     const check = await verifyToken(query.get('token') ?? undefined);
     if (!check.ok) {
@@ -133,6 +152,17 @@ export function createTransport(parts: TransportParts): Transport {
         socket,
         'TOO_MANY_CONNECTIONS',
         `This Media Server instance is at its limit of ${options.maxConnections} connections; try again later`,
+      );
+    }
+
+    // Checked synchronously right before joining: pending handshakes count, so a burst cannot overshoot.
+    if (membership.connectionsOf(claims.room, claims.sub) >= options.maxConnectionsPerIdentity) {
+      counters.identityRefusals++;
+      logger.info({ room: claims.room, identity: claims.sub, limit: options.maxConnectionsPerIdentity }, 'connection refused: identity limit');
+      return rejectUpgrade(
+        socket,
+        'TOO_MANY_IDENTITY_CONNECTIONS',
+        `This identity already has ${options.maxConnectionsPerIdentity} connections to this room (MEDIA_MAX_CONNECTIONS_PER_IDENTITY); close one first`,
       );
     }
 

@@ -38,6 +38,11 @@ const ADMIT_HOST_FROM_M = `
 
 const ATTENDEE_JOINABLE_STATES = Object.keys(MEETING_TRANSITIONS['attendee-join']) as MeetingState[];
 
+/** Statuses whose join does not add a new person to the waiting room (they stay where they are). */
+const JOIN_KEEPS_PLACE = (Object.entries(PARTICIPANT_TRANSITIONS.join) as [string, ParticipantStatus][])
+  .filter(([from, to]) => from !== 'none' && (from === to || to !== 'waiting'))
+  .map(([from]) => from);
+
 export interface HostAdmission {
   meetingId: number;
   host: ParticipantRecord;
@@ -98,18 +103,24 @@ export async function activateAsHost(
 
 /**
  * An attendee joins (or re-joins) in one statement, only while the meeting is
- * still live and joinable. `null` when it no longer is.
+ * still live and joinable, and only if that does not take the waiting room to
+ * `waitingBelow` people (someone already waiting or admitted keeps their place
+ * regardless). `null` when it no longer is joinable or the waiting room is that full.
+ * Exact only with the meeting row locked (as the join transaction does).
  */
 export async function joinAsAttendee(
   db: Queryable,
   meetingId: number,
   email: string,
   displayName: string | null,
+  waitingBelow: number,
 ): Promise<ParticipantRecord | null> {
   const { rows } = await db.query<Row>(
     `INSERT INTO meeting_participants AS p (meeting_id, email, display_name, status, is_host)
-     SELECT m.id, $2, $3, 'waiting', false
+     SELECT m.id, $2::text, $3, 'waiting', false
      FROM meetings m WHERE m.id = $1 AND m.deleted_at IS NULL AND m.state = ANY($4::text[])
+       AND (EXISTS (SELECT 1 FROM meeting_participants k WHERE k.meeting_id = $1 AND k.email = $2::text AND k.status = ANY($6::text[]))
+            OR (SELECT count(*) FROM meeting_participants w WHERE w.meeting_id = $1 AND w.status = 'waiting') < $5)
      ON CONFLICT (meeting_id, email) DO UPDATE SET
        status = ${nextStatusSql('join', 'p.status')},
        display_name = COALESCE(EXCLUDED.display_name, p.display_name),
@@ -118,7 +129,7 @@ export async function joinAsAttendee(
        left_at = NULL,
        updated_at = now()
      RETURNING ${PARTICIPANT}`,
-    [meetingId, email, displayName, ATTENDEE_JOINABLE_STATES],
+    [meetingId, email, displayName, ATTENDEE_JOINABLE_STATES, waitingBelow, JOIN_KEEPS_PLACE],
     'join-as-attendee',
   );
   return rows[0] ? toParticipant(rows[0]) : null;
@@ -167,23 +178,31 @@ export async function admitAllWaiting(db: Queryable, meetingId: number): Promise
   return rows.map((row) => toParticipant(row));
 }
 
-export async function listWaiting(db: Queryable, meetingId: number): Promise<ParticipantRecord[]> {
+/** A page of a list: `limit` null means everyone from `offset` on. */
+export interface Page {
+  limit: number | null;
+  offset: number;
+}
+
+export async function listWaiting(db: Queryable, meetingId: number, page: Page = { limit: null, offset: 0 }): Promise<ParticipantRecord[]> {
   const { rows } = await db.query<Row>(
     `SELECT ${PARTICIPANT} FROM meeting_participants p
      WHERE p.meeting_id = $1 AND p.status = 'waiting'
-     ORDER BY p.joined_at, p.email`,
-    [meetingId],
+     ORDER BY p.joined_at, p.email
+     LIMIT $2 OFFSET $3`,
+    [meetingId, page.limit, page.offset],
     'list-waiting',
   );
   return rows.map((row) => toParticipant(row));
 }
 
-export async function listAdmitted(db: Queryable, meetingId: number): Promise<ParticipantRecord[]> {
+export async function listAdmitted(db: Queryable, meetingId: number, page: Page = { limit: null, offset: 0 }): Promise<ParticipantRecord[]> {
   const { rows } = await db.query<Row>(
     `SELECT ${PARTICIPANT} FROM meeting_participants p
      WHERE p.meeting_id = $1 AND p.status = 'admitted'
-     ORDER BY p.admitted_at, p.email`,
-    [meetingId],
+     ORDER BY p.admitted_at, p.email
+     LIMIT $2 OFFSET $3`,
+    [meetingId, page.limit, page.offset],
     'list-admitted',
   );
   return rows.map((row) => toParticipant(row));

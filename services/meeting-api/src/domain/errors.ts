@@ -6,6 +6,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Sent as `Retry-After` (seconds) with 429 and 503 answers. */
+    readonly retryAfterSecs?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -29,6 +31,12 @@ export const errors = {
     new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' is not in the waiting room of meeting '${id}'`),
   notInMeeting: (id: string) => new ApiError('NOT_IN_MEETING', `You are not a participant of meeting '${id}'`),
   invalidRequest: (message: string) => new ApiError('INVALID_REQUEST', message),
+  rateLimited: (what: string, retryAfterSecs: number) =>
+    new ApiError('RATE_LIMITED', `Too many ${what}; retry in ${retryAfterSecs} s`, retryAfterSecs),
+  waitingRoomFull: (id: string, cap: number) =>
+    new ApiError('WAITING_ROOM_FULL', `The waiting room of meeting '${id}' is full (${cap} people); try again later`),
+  passwordChecksBusy: () =>
+    new ApiError('SERVICE_UNAVAILABLE', 'Too many password checks in progress; retry shortly', 1),
   serviceUnavailable: () =>
     new ApiError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Please retry shortly.'),
 };

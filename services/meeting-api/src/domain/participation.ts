@@ -1,14 +1,17 @@
-import type {
-  AdmitAllResponse,
-  JoinMeetingRequest,
-  ParticipantListResponse,
-  ParticipantStatusResponse,
-  WaitingRoomResponse,
+import {
+  PARTICIPANT_LIST_MAX_LIMIT,
+  type AdmitAllResponse,
+  type JoinMeetingRequest,
+  type ParticipantListQuery,
+  type ParticipantListResponse,
+  type ParticipantStatusResponse,
+  type WaitingRoomResponse,
 } from 'meeting-types';
 import type { Database, Queryable } from '../db/database';
 import { appendEvents, type NewMeetingEvent } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
+import * as passwordFailuresRepo from '../db/password-failures-repo';
 import type { MeetingRef, ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
 import { meetingEvent, participantEvent } from './events';
@@ -18,11 +21,22 @@ import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
 
+export interface ParticipationLimits {
+  /** People in one waiting room; a join beyond → 409 WAITING_ROOM_FULL. */
+  maxWaitingPerMeeting: number;
+  /** Wrong passwords per meeting and caller in a minute; beyond → 429 RATE_LIMITED. */
+  passwordFailuresPerMinute: number;
+}
+
+export const DEFAULT_PARTICIPATION_LIMITS: ParticipationLimits = { maxWaitingPerMeeting: 1000, passwordFailuresPerMinute: 10 };
+
 export interface ParticipationDeps {
   db: Database;
   hasher: PasswordHasher;
   signer: TokenSigner;
+  limits?: ParticipationLimits;
 }
+
 
 // A join can race with the meeting being created, ended or deleted by someone
 // else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
@@ -101,16 +115,30 @@ async function joinAsAttendee(
 ): Promise<ParticipantStatusResponse | null> {
   const allowed = meetingTransition(meeting.state, 'attendee-join');
   if (!allowed.ok) throw errors.meetingNotActive(meeting.roomId);
+  const limits = deps.limits ?? DEFAULT_PARTICIPATION_LIMITS;
   // The slow password check runs before the transaction: no lock is held meanwhile.
   if (meeting.passwordHash !== null) {
+    // Counted before the (costly) check, in the database, so racing guesses on any instance are all counted.
+    const counted = await passwordFailuresRepo.countPasswordAttempt(deps.db, meeting.id, caller);
+    // A new window: a good moment to drop this meeting's ended ones (one statement per caller and minute at most).
+    if (counted.attempts === 1) await passwordFailuresRepo.pruneEndedWindows(deps.db, meeting.id);
+    if (counted.attempts > limits.passwordFailuresPerMinute) {
+      throw errors.rateLimited(`wrong passwords for meeting '${meeting.roomId}'`, counted.retryAfterSecs);
+    }
     const ok = password != null && (await deps.hasher.verify(meeting.passwordHash, password));
     if (!ok) throw errors.invalidPassword(meeting.roomId);
+    await passwordFailuresRepo.clearPasswordAttempts(deps.db, meeting.id, caller);
   }
   const participant = await deps.db.transaction(async (tx) => {
     const before = await meetingsRepo.lockMeetingWithCallerById(tx, meeting.id, caller);
     if (!before) return null;
-    const joined = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName);
-    if (!joined) return null;
+    // The meeting row is locked, so the waiting-room count in the join is exact under concurrency.
+    const cap = limits.maxWaitingPerMeeting;
+    const joined = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, cap);
+    if (!joined) {
+      if (meetingTransition(before.meeting.state, 'attendee-join').ok) throw errors.waitingRoomFull(meeting.roomId, cap);
+      return null;
+    }
     if (joined.status !== before.caller?.status && (joined.status === 'waiting' || joined.status === 'admitted')) {
       await appendEvents(tx, meeting.id, [participantEvent(`participant.${joined.status}`, caller, joined)]);
     }
@@ -120,6 +148,13 @@ async function joinAsAttendee(
   // An admitted attendee joining again keeps admission and gets a fresh token.
   const token = mayReceiveToken(participant.status, 'active') ? tokenFor(deps, meeting.roomId, participant) : null;
   return participantView(participant, token);
+}
+
+/** `limit` absent → everyone (bounded by the waiting-room cap); else clamped like `/meetings`. */
+export function participantPage(query: ParticipantListQuery | undefined): participantsRepo.Page {
+  const limit = query?.limit === undefined ? null : Math.min(PARTICIPANT_LIST_MAX_LIMIT, Math.max(1, query.limit));
+  const offset = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, query?.offset ?? 0));
+  return { limit, offset };
 }
 
 /** The caller's own row, with a fresh token while admitted to an active meeting. */
@@ -163,10 +198,15 @@ async function authorizeManager(deps: ParticipationDeps, caller: string, roomId:
   return found.meeting;
 }
 
-export async function getWaitingRoom(deps: ParticipationDeps, caller: string, rawId: string): Promise<WaitingRoomResponse> {
+export async function getWaitingRoom(
+  deps: ParticipationDeps,
+  caller: string,
+  rawId: string,
+  query?: ParticipantListQuery,
+): Promise<WaitingRoomResponse> {
   const roomId = parseMeetingId(rawId);
   const meeting = await authorizeManager(deps, caller, roomId);
-  const waiting = await participantsRepo.listWaiting(deps.db, meeting.id);
+  const waiting = await participantsRepo.listWaiting(deps.db, meeting.id, participantPage(query));
   return { meeting_id: roomId, waiting: waiting.map((p) => participantView(p)) };
 }
 
@@ -205,10 +245,14 @@ export async function admitAll(deps: ParticipationDeps, caller: string, rawId: s
   });
 }
 
-export async function listParticipants(deps: ParticipationDeps, rawId: string): Promise<ParticipantListResponse> {
+export async function listParticipants(
+  deps: ParticipationDeps,
+  rawId: string,
+  query?: ParticipantListQuery,
+): Promise<ParticipantListResponse> {
   const roomId = parseMeetingId(rawId);
   const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
   if (!meeting) throw errors.meetingNotFound(roomId);
-  const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id);
+  const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id, participantPage(query));
   return admitted.map((p) => participantView(p));
 }

@@ -19,3 +19,32 @@ export const argon2Hasher: PasswordHasher = {
     }
   },
 };
+
+/**
+ * At most `max` hashes or verifications run at once (each Argon2id takes 19 MiB and a thread
+ * of the pool); up to `maxQueued` more wait their turn, beyond that the caller gets 503 at once.
+ */
+export function limitConcurrency(inner: PasswordHasher, max: number, maxQueued = max * 16, busy: () => Error): PasswordHasher {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  async function run<T>(work: () => Promise<T>): Promise<T> {
+    if (running >= max) {
+      if (queue.length >= maxQueued) throw busy();
+      await new Promise<void>((resolve) => queue.push(resolve));
+    } else {
+      running++;
+    }
+    try {
+      return await work();
+    } finally {
+      // Hand the slot straight to the next waiter (running stays the same), or free it.
+      const next = queue.shift();
+      if (next) next();
+      else running--;
+    }
+  }
+  return {
+    hash: (password) => run(() => inner.hash(password)),
+    verify: (hashed, password) => run(() => inner.verify(hashed, password)),
+  };
+}

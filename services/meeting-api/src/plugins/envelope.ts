@@ -75,6 +75,7 @@ function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown, b
     request.log.error({ err }, 'request failed');
     if (mapped.body.result.code === 'INTERNAL_ERROR') mapped.body.result.engineering_error = `request id ${request.id}`;
   }
+  if (err instanceof ApiError && err.retryAfterSecs !== undefined) reply.header('retry-after', String(err.retryAfterSecs));
   return reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.body);
 }
 

@@ -2,6 +2,7 @@ import {
   APIResponseSchema,
   JoinMeetingRequestSchema,
   MeetingIdParamsSchema,
+  ParticipantListQuerySchema,
   ParticipantListResponseSchema,
   ParticipantStatusResponseSchema,
 } from 'meeting-types';
@@ -41,7 +42,13 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.get(
     '/meetings/:meeting_id/participants',
-    { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(ParticipantListResponseSchema), ...errorResponses } } },
-    async (request) => ({ success: true as const, result: await listParticipants(deps, request.params.meeting_id) }),
+    {
+      schema: {
+        params: MeetingIdParamsSchema,
+        querystring: ParticipantListQuerySchema,
+        response: { 200: APIResponseSchema(ParticipantListResponseSchema), ...errorResponses },
+      },
+    },
+    async (request) => ({ success: true as const, result: await listParticipants(deps, request.params.meeting_id, request.query) }),
   );
 };

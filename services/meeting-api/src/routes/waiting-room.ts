@@ -3,6 +3,7 @@ import {
   AdmitRequestSchema,
   APIResponseSchema,
   MeetingIdParamsSchema,
+  ParticipantListQuerySchema,
   ParticipantStatusResponseSchema,
   WaitingRoomResponseSchema,
 } from 'meeting-types';
@@ -15,8 +16,17 @@ const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSc
 export const waitingRoomRoutes: RoutePlugin = async (app, { deps }) => {
   app.get(
     '/meetings/:meeting_id/waiting',
-    { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(WaitingRoomResponseSchema), ...errorResponses } } },
-    async (request) => ({ success: true as const, result: await getWaitingRoom(deps, request.caller, request.params.meeting_id) }),
+    {
+      schema: {
+        params: MeetingIdParamsSchema,
+        querystring: ParticipantListQuerySchema,
+        response: { 200: APIResponseSchema(WaitingRoomResponseSchema), ...errorResponses },
+      },
+    },
+    async (request) => ({
+      success: true as const,
+      result: await getWaitingRoom(deps, request.caller, request.params.meeting_id, request.query),
+    }),
   );
 
   app.post(
