@@ -1,3 +1,4 @@
+/// <reference path="./dom-extra.d.ts" />
 import { encodePayload, PayloadType, StateFlag } from 'meeting-types/media-protocol';
 import { DEFAULT_LIMITS, VideoGate, type BackpressureLimits } from './backpressure';
 import { wallClockMs } from './latency';
