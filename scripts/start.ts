@@ -39,6 +39,7 @@ console.log(
   [
     '',
     `  Meeting API   http://${host}:${apiPort}/api/v1/meetings   (OpenAPI: http://${host}:${apiPort}/openapi.json)`,
+    `  Sign in       http://${host}:${apiPort}/login   (development form unless OIDC_ISSUER is set)`,
     `  Media Server  ws://${host}:${mediaPort}/lobby?token=<room_token>`,
     `  Database      ${env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `embedded PGlite in ${dataDir}/pgdata`}`,
     `  JWT secret    ${secret.source === 'env' ? 'JWT_SECRET' : `development secret in ${secret.path}`}`,

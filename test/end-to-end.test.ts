@@ -128,3 +128,27 @@ test('a token for one room does not reach another room', async () => {
   assert.equal(crossed, false);
   for (const c of [ca, cb, ca2]) c.ws.close();
 });
+
+test('a Meeting API session (from sign-in) is refused by the Media Server: only room tokens open the lobby', async () => {
+  const login = await fetch(`${apiBase}/login/dev`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'session-user@example.com' }),
+  });
+  assert.equal(login.status, 200);
+  const session = ((await login.json()) as { result: { session_token: string } }).result.session_token;
+  const refused = await connect(session);
+  assert.ok('refused' in refused, 'the session does not open the lobby');
+  assert.equal(refused.refused, 401);
+  assert.equal(JSON.parse(refused.body).result.code, 'INVALID_TOKEN');
+  // The same session gets a room token from the API, and that one connects.
+  const joined = await fetch(`${apiBase}/api/v1/meetings/e2e-session-room/join`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  const roomToken = ((await joined.json()) as { result: { room_token: string } }).result.room_token;
+  const ok = await connect(roomToken);
+  assert.ok('ws' in ok, 'the room token minted for the session opens the lobby');
+  ok.ws.close();
+});

@@ -26,6 +26,8 @@ const num = (v: unknown) => (typeof v === 'number' ? v : Number.NaN);
 export const TARGETS: Record<string, Target> = {
   'status-poll-50': { text: '≥0.9× pg-select, p99≤20ms, 0 err', met: (e) => num(e.ratio) >= 0.9 && e.p99_ms <= 20 && e.errors === 0 },
   'status-poll-200': { text: '≥0.9× pg-select, 0 err', met: (e) => num(e.ratio) >= 0.9 && e.errors === 0 },
+  'status-poll-session-50': { text: '≥0.95× the email-cookie poll', met: (e) => num(e.vs_email_cookie) >= 0.95 },
+  'status-poll-session-200': { text: '≥0.95× the email-cookie poll', met: (e) => num(e.vs_email_cookie) >= 0.95 },
   'waiting-poll-50': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
   'waiting-poll-200': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
   list: { text: '≥0.8× pg-select', met: (e) => num(e.ratio) >= 0.8 },

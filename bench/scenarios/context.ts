@@ -156,6 +156,7 @@ export class BenchContext {
   }
 
   private serviceEnv(): Record<string, string> {
-    return { JWT_SECRET: this.jwtSecret, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+    // The seed's email cookie stays the reference load (off by default in production since sign-in).
+    return { JWT_SECRET: this.jwtSecret, LOG_LEVEL: 'warn', NODE_ENV: 'production', EMAIL_COOKIE_AUTH: 'on' };
   }
 }

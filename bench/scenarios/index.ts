@@ -6,6 +6,7 @@ import { joinAdmit } from './join-admit';
 import { list } from './list';
 import { relayFanout, relayRooms } from './relay';
 import { statusPoll, waitingPoll } from './status-poll';
+import { statusPollSession } from './status-poll-session';
 
 export interface Scenario {
   name: string;
@@ -17,6 +18,7 @@ export interface Scenario {
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'status-poll', service: 'meeting-api', run: statusPoll },
   { name: 'waiting-poll', service: 'meeting-api', run: waitingPoll },
+  { name: 'status-poll-session', service: 'meeting-api', run: statusPollSession },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
   { name: 'embedded', service: 'meeting-api', run: embedded },

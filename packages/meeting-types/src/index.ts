@@ -6,4 +6,5 @@ export * from './requests';
 export * from './responses';
 export * from './token';
 export * from './media-protocol';
+export * from './auth';
 export * from './events';

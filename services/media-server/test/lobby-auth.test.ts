@@ -1,7 +1,23 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { SignJWT } from 'jose';
+import { SESSION_AUDIENCE, SESSION_ISSUER } from 'meeting-types';
+import { deriveSessionKey } from '../../meeting-api/src/auth/auth-config';
 import { SECRET, connect, mintToken, refusedHandshake, startServer, type Running } from './helpers';
+
+/** A session JWT exactly as the Meeting API issues it (claims of meeting-types' SessionClaims). */
+function sessionJwt(key: Uint8Array): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ name: 'Alice', sid: '0123456789abcdef0123456789abcdef', kind: 'oidc' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject('alice@example.com')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 600)
+    .setIssuer(SESSION_ISSUER)
+    .setAudience(SESSION_AUDIENCE)
+    .sign(key);
+}
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
@@ -86,6 +102,9 @@ describe('GET /lobby token checks (before the upgrade)', () => {
     ['a malformed room (wildcard)', () => mintToken({ room: '>' }), /malformed claims/],
     ['no exp', () => mintToken({ omit: ['exp'] }), /malformed claims/],
     ['a non-boolean is_host', () => mintToken({ extra: { is_host: 'yes' } }), /malformed claims/],
+    // Sessions of the Meeting API (EXTENSIONS.md §A) never open the lobby: another key, and no room grant.
+    ['a Meeting API session JWT (session key derived from the same secret)', () => sessionJwt(deriveSessionKey(SECRET)), /bad signature/],
+    ['session claims signed with the room-token key itself', () => sessionJwt(new TextEncoder().encode(SECRET)), /malformed claims/],
     ['a garbage string', async () => 'not-a-jwt', /malformed token/],
     ['three garbage segments', async () => 'a.b.c', /malformed token/],
   ];

@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { defaultAuthConfig, type AuthConfig } from './auth/auth-config';
+import { authErrors } from './auth/auth-errors';
+import { createOriginCheck, isStateChanging } from './auth/csrf';
+import { createOidcSignIn } from './auth/oidc';
+import { authRoutes, guestSessionRoutes } from './auth/routes';
+import { createSessionService, type SessionService } from './auth/sessions';
 import { LIMIT_DEFAULTS, type MeetingApiConfig } from './config';
 import { errors } from './domain/errors';
 import type { Database } from './db/database';
 import { parseMeetingId } from './domain/meeting-id';
 import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/passwords';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
-import { identifyByEmailCookie, type IdentifyCaller } from './plugins/caller';
+import { createIdentifyCaller, type Caller, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
@@ -23,6 +31,10 @@ export interface AppDeps {
   hasher?: PasswordHasher;
   signer?: TokenSigner;
   identifyCaller?: IdentifyCaller;
+  /** Session issuing and verification; built from `config.auth` when absent. */
+  sessions?: SessionService;
+  /** Milliseconds since the epoch, for sessions and sign-in expiry (tests move it). */
+  now?: () => number;
   /** Fastify logger setting; defaults to pino at `config.logLevel`. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -39,7 +51,12 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'passwordFailuresPerMinute'
       | 'maxConcurrentPasswordHashes'
     >
-  >;
+  > & {
+    /** Sign-in settings; development defaults (email cookie on, dev sign-in) when absent. */
+    auth?: AuthConfig;
+    /** `NODE_ENV=production`: no development sign-in. */
+    production?: boolean;
+  };
 
 /** Longest a response may legitimately stay silent (a `?wait=60` long poll), plus margin. */
 const IDLE_BEYOND_REQUEST_TIMEOUT_MS = 65_000;
@@ -52,15 +69,32 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   return {
     level,
     redact: {
-      paths: ['req.headers.cookie', 'req.headers.authorization', '*.password', '*.room_token', '*.jwtSecret'],
+      paths: [
+        'req.headers.cookie',
+        'req.headers.authorization',
+        '*.password',
+        '*.room_token',
+        '*.session_token',
+        '*.jwtSecret',
+        '*.sessionKey',
+        '*.clientSecret',
+      ],
       censor: '[redacted]',
     },
   };
 }
 
+/** The sign-in callback's query carries a one-time code and state: never in a log line. */
+function loggableUrl(url: string): string {
+  return url.startsWith('/login/callback?') ? '/login/callback?[redacted]' : url;
+}
+
 /** Builds the Meeting API. Never listens: `server.ts` does, tests use `inject`. */
 export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
-  const identifyCaller = deps.identifyCaller ?? identifyByEmailCookie;
+  const authConfig = config.auth ?? defaultAuthConfig(config.jwtSecret);
+  const sessions = deps.sessions ?? createSessionService({ db: deps.db, config: authConfig, now: deps.now });
+  const identifyCaller = deps.identifyCaller ?? createIdentifyCaller(authConfig, sessions);
+  const originCheck = createOriginCheck(config.corsOrigins);
   const limits = { ...LIMIT_DEFAULTS, ...definedOnly(config) };
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config.logLevel),
@@ -112,8 +146,9 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     // Errors raised before routing (malformed percent-encoding, a path parameter over
     // maxParamLength) still answer in the contract's order: auth first, then the meeting id.
     frameworkErrors: (err, request, reply) => {
-      const mapped = mapFrameworkError(err, request as FastifyRequest, identifyCaller);
-      (reply as FastifyReply).code(mapped.statusCode).type('application/json; charset=utf-8').send(envelope(mapped.code, mapped.message));
+      void mapFrameworkError(err, request as FastifyRequest, identifyCaller).then((mapped) => {
+        (reply as FastifyReply).code(mapped.statusCode).type('application/json; charset=utf-8').send(envelope(mapped.code, mapped.message));
+      });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -156,7 +191,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   if (logger.isLevelEnabled?.('info')) {
     app.addHook('onResponse', (request, reply, done) => {
       request.log.info(
-        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        { method: request.method, url: loggableUrl(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
         'request completed',
       );
       done();
@@ -164,8 +199,21 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   }
 
   if (config.corsOrigins !== undefined) {
-    await app.register(cors, { origin: config.corsOrigins, credentials: true });
+    // `*` answers any origin but never with credentials: cookies only go to listed origins.
+    await app.register(cors, config.corsOrigins === true ? { origin: '*', credentials: false } : { origin: config.corsOrigins, credentials: true });
   }
+  // Cookies are only written here (reply.setCookie); the seam reads the header itself, so no per-request parse hook.
+  await app.register(cookie, { hook: false });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => authErrors.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+  app.addHook('onReady', async () => {
+    await sessions.revocations.start();
+  });
+  app.addHook('onClose', async () => {
+    sessions.revocations.stop();
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Meeting API', version: '1.0.0', description: 'See MEETING_API.md for the contract.' },
@@ -173,14 +221,36 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   });
 
   await app.register(healthRoutes, { db: deps.db });
+  const authDeps = {
+    config: authConfig,
+    production: config.production ?? false,
+    sessions,
+    oidc: authConfig.oidc ? createOidcSignIn({ db: deps.db, sessions, config: authConfig.oidc, now: deps.now }) : undefined,
+    identifyCaller,
+    originCheck,
+  };
+  await app.register(authRoutes, { deps: authDeps });
+  await app.register(guestSessionRoutes, { deps: authDeps, prefix: '/api/v1' });
   await app.register(
     async (api) => {
       // Auth first, then the meeting id, both before the body is even parsed; then the schema.
+      // Callback style with a synchronous fast path: the email cookie resolves without a promise.
       api.addHook('onRequest', (request, _reply, done) => {
-        try {
-          request.caller = identifyCaller(request);
+        const proceed = (caller: Caller) => {
+          request.caller = caller.id;
+          request.identity = caller;
+          // Cross-site safety: a cookie-authenticated state change must come from a known origin.
+          if (caller.ambient && isStateChanging(request.method)) originCheck(request);
           const params = request.params as { meeting_id?: string } | undefined;
           if (params?.meeting_id !== undefined) parseMeetingId(params.meeting_id);
+        };
+        try {
+          const resolved = identifyCaller(request);
+          if (resolved instanceof Promise) {
+            resolved.then(proceed).then(() => done(), (err: Error) => done(err));
+            return;
+          }
+          proceed(resolved);
           done();
         } catch (err) {
           done(err as Error);

@@ -1,3 +1,4 @@
+import { defaultAuthConfig } from './auth/auth-config';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,9 @@ function configError(env: Record<string, string>): ConfigError {
 
 describe('loadConfig defaults', () => {
   test('an environment with only JWT_SECRET gives the documented defaults', () => {
-    const config = loadConfig({ JWT_SECRET: SECRET });
+    const { auth, ...config } = loadConfig({ JWT_SECRET: SECRET });
+    // Sign-in settings: the development defaults (tested in auth/auth-config.test.ts).
+    assert.deepEqual(auth, defaultAuthConfig(SECRET));
     assert.deepEqual(config, {
       port: 8081,
       host: '127.0.0.1',

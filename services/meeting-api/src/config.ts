@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { DEFAULT_TOKEN_TTL_SECS } from 'meeting-types';
+import { readAuthConfig, type AuthConfig } from './auth/auth-config';
 import { EnvReader, LOG_LEVELS, type Env, type JwtSecretSource, type LogLevel } from 'service-runtime';
 
 
@@ -20,6 +21,8 @@ export interface MeetingApiConfig {
   corsOrigins: true | string[] | undefined;
   dbPoolSize: number;
   bodyLimitBytes: number;
+  /** Sign-in: sessions, OIDC, cookies, the email cookie's switch (EXTENSIONS.md §A). */
+  auth: AuthConfig;
   /** `REQUEST_TIMEOUT_SECS` (30) × 1000: a request must arrive whole within this (408), and a socket idle this long is closed. */
   requestTimeoutMs: number;
   /** `KEEP_ALIVE_TIMEOUT_SECS` (5) × 1000: an idle keep-alive connection is closed after this. */
@@ -70,6 +73,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
 
   const secret = read.jwtSecret(production, dataDir);
+  const auth = readAuthConfig(read, env, production, secret.secret);
   read.done();
 
   return {
@@ -86,6 +90,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     corsOrigins,
     dbPoolSize,
     bodyLimitBytes,
+    auth,
     requestTimeoutMs: requestTimeoutSecs * 1000,
     keepAliveTimeoutMs: keepAliveTimeoutSecs * 1000,
     maxConnections,

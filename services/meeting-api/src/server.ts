@@ -25,6 +25,18 @@ async function main(): Promise<void> {
     logger.info({ path: config.jwtSecretPath }, 'JWT_SECRET is unset: using the development secret from the data directory');
   }
 
+  const auth = config.auth;
+  if (config.production && auth.emailCookieAuth) {
+    logger.warn('EMAIL_COOKIE_AUTH is on in production: anyone can claim any identity with an email cookie. Turn it off once sign-in works.');
+  }
+  if (config.production && !auth.cookieSecure) logger.warn('COOKIE_SECURE=false in production: session cookies travel over plain HTTP');
+  if (auth.trustedIdentityHeader !== undefined) {
+    logger.warn(
+      { header: auth.trustedIdentityHeader },
+      'TRUSTED_IDENTITY_HEADER is set: only safe when every request comes through a proxy that strips this header from clients',
+    );
+  }
+  if (config.production && auth.oidc === undefined) logger.warn('OIDC_ISSUER is unset in production: nobody can sign in (only guests and Bearer sessions)');
   if (config.databaseUrl === undefined) mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = await openDatabase({ ...config, poolSize: config.dbPoolSize, logger });
   try {

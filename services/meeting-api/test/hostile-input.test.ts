@@ -329,7 +329,7 @@ describe('the email cookie', () => {
   }
 
   test('missing, empty and blank email cookies are 401 with the exact message', async () => {
-    for (const cookie of [undefined, '', 'email=', 'email=   ', 'email=""', 'theme=dark', 'session=abc; other=1', 'Email=a@b.c', 'emails=a@b.c', 'email']) {
+    for (const cookie of [undefined, '', 'email=', 'email=   ', 'email=""', 'theme=dark', 'sessions=abc; other=1', 'Email=a@b.c', 'emails=a@b.c', 'email']) {
       const res = await whoAmI(cookie);
       assert.equal(expectError(res, 401, 'UNAUTHORIZED'), UNAUTHORIZED_MESSAGE, `cookie ${JSON.stringify(cookie)}`);
     }

@@ -15,6 +15,7 @@ import { appendEvents } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import { errors } from './errors';
 import { meetingEvent } from './events';
+import { assertMayCreate } from './guests';
 import { generateMeetingId, parseMeetingId } from './meeting-id';
 import type { PasswordHasher } from './passwords';
 import { createdMeetingView, meetingSummaryView, participantView } from './views';
@@ -27,6 +28,7 @@ export interface MeetingDeps {
 const GENERATED_ID_ATTEMPTS = 5;
 
 export async function createMeeting(deps: MeetingDeps, caller: string, request: CreateMeetingRequest): Promise<CreateMeetingResponse> {
+  assertMayCreate(caller);
   const requestedId = request.meeting_id == null ? undefined : parseMeetingId(request.meeting_id);
   const attendees = request.attendees ?? [];
   if (attendees.length > MAX_ATTENDEES) throw errors.tooManyAttendees(attendees.length);

@@ -15,6 +15,7 @@ import * as passwordFailuresRepo from '../db/password-failures-repo';
 import type { MeetingRef, ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
 import { meetingEvent, participantEvent } from './events';
+import { assertGuestMayJoin, assertMayCreate } from './guests';
 import { parseMeetingId } from './meeting-id';
 import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
 import type { PasswordHasher } from './passwords';
@@ -64,6 +65,7 @@ export async function joinMeeting(
     const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
 
     if (!meeting) {
+      assertMayCreate(caller);
       const host = await deps.db.transaction(async (tx) => {
         const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
         if (!created) return null;
@@ -78,6 +80,7 @@ export async function joinMeeting(
       continue; // someone else created it first: join what they created
     }
 
+    assertGuestMayJoin(caller, meeting);
     if (meeting.creatorId === caller) {
       const host = await deps.db.transaction((tx) => activateAsHost(tx, meeting.id, caller, displayName));
       if (host) return participantView(host, tokenFor(deps, roomId, host));

@@ -1,22 +1,43 @@
 import type { FastifyRequest } from 'fastify';
-import { MAX_EMAIL_LENGTH } from 'meeting-types';
+import { MAX_EMAIL_LENGTH, type CallerKind, type SessionClaims } from 'meeting-types';
+import type { AuthConfig } from '../auth/auth-config';
+import { authErrors } from '../auth/auth-errors';
+import type { SessionService } from '../auth/sessions';
 import { errors } from '../domain/errors';
 
+/** Who is calling, as the `IdentifyCaller` seam resolved it. Routes use `id`; the sign-in zone the rest. */
+export interface Caller {
+  /** The identity: an email, or `guest-<16 hex>`; what the contract calls "email". */
+  id: string;
+  name: string | null;
+  kind: CallerKind;
+  /** Session id when a session authenticated the request. */
+  sid: string | null;
+  /** Session expiry (Unix seconds), null without a session. */
+  expiresAt: number | null;
+  /**
+   * The browser attached the credential by itself (a cookie, or a proxy's header
+   * derived from one): cross-site request forgery applies. False for Bearer.
+   */
+  ambient: boolean;
+}
+
 /**
- * The one seam that says who is calling. Today: the `email` cookie set after
- * OAuth login; a signed session can replace this function without touching routes.
+ * The one seam that says who is calling: `Authorization: Bearer <session>`, then the
+ * session cookie, then (only while EMAIL_COOKIE_AUTH is on) the seed's `email` cookie.
+ * A present but bad session is 401 and never falls through to the next source.
  */
-export type IdentifyCaller = (request: FastifyRequest) => string;
+export type IdentifyCaller = (request: FastifyRequest) => Caller | Promise<Caller>;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
-/** First `email=` pair with a non-empty trimmed value, percent-decoded like actix-web's cookie jar. */
-export function emailFromCookieHeader(header: string | undefined): string | undefined {
+/** First `name=` pair with a non-empty trimmed value, percent-decoded like actix-web's cookie jar. */
+export function cookieFromHeader(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const pair of header.split(';')) {
     const eq = pair.indexOf('=');
-    if (eq === -1 || pair.slice(0, eq).trim() !== 'email') continue;
+    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
     let value = pair.slice(eq + 1).trim();
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1).trim();
     if (value.includes('%')) {
@@ -31,11 +52,80 @@ export function emailFromCookieHeader(header: string | undefined): string | unde
   return undefined;
 }
 
-export const identifyByEmailCookie: IdentifyCaller = (request) => {
+export function emailFromCookieHeader(header: string | undefined): string | undefined {
+  return cookieFromHeader(header, 'email');
+}
+
+/** The seed's rule: the `email` cookie is the caller (development only; see EMAIL_COOKIE_AUTH). */
+export function identifyByEmailCookie(request: FastifyRequest): string {
   const email = emailFromCookieHeader(request.headers.cookie);
   if (email === undefined) throw errors.unauthorized();
-  if (email.length > MAX_EMAIL_LENGTH || CONTROL_CHARACTERS.test(email)) {
-    throw errors.invalidRequest(`The email cookie must be at most ${MAX_EMAIL_LENGTH} characters, without control characters`);
+  return checkIdentity(email, 'The email cookie');
+}
+
+function checkIdentity(value: string, what: string): string {
+  if (value.length > MAX_EMAIL_LENGTH || CONTROL_CHARACTERS.test(value)) {
+    throw errors.invalidRequest(`${what} must be at most ${MAX_EMAIL_LENGTH} characters, without control characters`);
   }
-  return email;
-};
+  return value;
+}
+
+/** The seed's seam, unchanged: the email cookie only. */
+export const identifyByEmailCookieOnly: IdentifyCaller = (request) => ({
+  id: identifyByEmailCookie(request),
+  name: null,
+  kind: 'email-cookie',
+  sid: null,
+  expiresAt: null,
+  ambient: true,
+});
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : undefined;
+}
+
+export function createIdentifyCaller(config: AuthConfig, sessions: SessionService): IdentifyCaller {
+  const toCaller = (claims: SessionClaims, ambient: boolean): Caller => ({
+    id: claims.sub,
+    name: claims.name,
+    kind: claims.kind,
+    sid: claims.sid,
+    expiresAt: claims.exp,
+    ambient,
+  });
+  // Synchronous when the session was verified before (the hot path), a promise otherwise.
+  const fromSession = (token: string, ambient: boolean): Caller | Promise<Caller> => {
+    const claims = sessions.verify(token);
+    return claims instanceof Promise ? claims.then((c) => toCaller(c, ambient)) : toCaller(claims, ambient);
+  };
+  const trusted = config.trustedIdentityHeader;
+
+  return (request) => {
+    if (trusted !== undefined) {
+      const raw = request.headers[trusted];
+      const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+      if (value) {
+        return { id: checkIdentity(value, trusted), name: null, kind: 'trusted-header', sid: null, expiresAt: null, ambient: true };
+      }
+    }
+    // Only the Bearer scheme carries a session; other schemes (a proxy's Basic) are not ours to judge.
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined && /^Bearer(\s|$)/i.test(authorization)) {
+      const token = bearerToken(authorization);
+      if (token === undefined) throw authErrors.invalidSession('the Authorization header must be "Bearer <session token>"');
+      return fromSession(token, false);
+    }
+    const cookieHeader = request.headers.cookie;
+    const sessionCookie = cookieFromHeader(cookieHeader, config.sessionCookieName);
+    if (sessionCookie !== undefined) return fromSession(sessionCookie, true);
+    if (config.emailCookieAuth) {
+      const email = emailFromCookieHeader(cookieHeader);
+      if (email !== undefined) {
+        return { id: checkIdentity(email, 'The email cookie'), name: null, kind: 'email-cookie', sid: null, expiresAt: null, ambient: true };
+      }
+    }
+    throw config.emailCookieAuth ? errors.unauthorized() : authErrors.unauthenticated();
+  };
+}

@@ -89,16 +89,16 @@ export function registerEnvelope(app: FastifyInstance, bodyLimit: number): void 
   );
 }
 
-/** A request Fastify refused before routing: a bad cookie first, then a bad meeting id, else a bad request. */
-export function mapFrameworkError(
+/** A request Fastify refused before routing: a bad credential first, then a bad meeting id, else a bad request. */
+export async function mapFrameworkError(
   err: Error,
   request: FastifyRequest,
-  identifyCaller: (request: FastifyRequest) => string,
-): ApiError {
+  identifyCaller: (request: FastifyRequest) => unknown,
+): Promise<ApiError> {
   const url = request.url ?? '';
   if (url.startsWith('/api/v1/')) {
     try {
-      identifyCaller(request);
+      await identifyCaller(request);
     } catch (authError) {
       if (authError instanceof ApiError) return authError;
     }

@@ -10,5 +10,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller's email, set before validation on every /api/v1 route. */
     caller: string;
+    /** How the caller was identified (session, email cookie, trusted header), set with `caller`. */
+    identity: import('../plugins/caller').Caller;
   }
 }

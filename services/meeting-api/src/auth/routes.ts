@@ -1,0 +1,261 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  APIResponseSchema,
+  DevLoginRequestSchema,
+  GuestSessionRequestSchema,
+  LoginCallbackQuerySchema,
+  LoginQuerySchema,
+  LogoutResponseSchema,
+  ProfileResponseSchema,
+  SessionResponseSchema,
+  SessionTokenResponseSchema,
+  type SessionTokenResponse,
+} from 'meeting-types';
+import { randomBytes } from 'node:crypto';
+import { errors } from '../domain/errors';
+import type { Caller, IdentifyCaller } from '../plugins/caller';
+import { errorResponses } from '../routes/schemas';
+import type { AuthConfig } from './auth-config';
+import { authErrors } from './auth-errors';
+import { ownOrigin } from './csrf';
+import { devLoginPage } from './dev-login-page';
+import type { OidcSignIn } from './oidc';
+import { safeReturnTo } from './return-to';
+import type { IssuedSession, SessionService } from './sessions';
+
+export interface AuthRouteDeps {
+  config: AuthConfig;
+  production: boolean;
+  sessions: SessionService;
+  oidc: OidcSignIn | undefined;
+  identifyCaller: IdentifyCaller;
+  originCheck: (request: FastifyRequest) => void;
+}
+
+type AuthPlugin = FastifyPluginAsync<{ deps: AuthRouteDeps }, never, TypeBoxTypeProvider>;
+
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
+
+function sessionView(caller: Caller) {
+  return { email: caller.id, name: caller.name, kind: caller.kind, expires_at: caller.expiresAt };
+}
+
+function issuedView(issued: IssuedSession): SessionTokenResponse {
+  const c = issued.claims;
+  return { email: c.sub, name: c.name, kind: c.kind, expires_at: c.exp, session_token: issued.token };
+}
+
+function rateLimit(max: number) {
+  return { rateLimit: { max, timeWindow: 60_000 } };
+}
+
+/** Accepts the development form's `application/x-www-form-urlencoded` posts (this plugin only). */
+function parseForm(body: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(body)) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+/** `/login*`, `/session`, `/profile`, `/logout` (outside /api/v1, as in videocall-rs). */
+export const authRoutes: AuthPlugin = async (app, { deps }) => {
+  const { config, sessions } = deps;
+  const loginLimit = rateLimit(config.loginRateLimitPerMinute);
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, parseForm(body as string));
+  });
+
+  const setSessionCookie = (reply: FastifyReply, issued: IssuedSession) => {
+    reply.setCookie(config.sessionCookieName, issued.token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      secure: config.cookieSecure,
+      domain: config.cookieDomain,
+      maxAge: config.sessionTtlSecs,
+    });
+  };
+  const clearSessionCookie = (reply: FastifyReply) => {
+    reply.clearCookie(config.sessionCookieName, {
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      secure: config.cookieSecure,
+      domain: config.cookieDomain,
+    });
+  };
+  const returnTo = (value: string | undefined) => safeReturnTo(value, config.allowedRedirectOrigins, config.afterLoginUrl);
+
+  app.get(
+    '/login',
+    {
+      schema: {
+        summary: 'Start sign-in: a redirect to the identity provider, or the development sign-in form',
+        querystring: LoginQuerySchema,
+        response: { ...errorResponses },
+      },
+      config: loginLimit,
+    },
+    async (request, reply) => {
+      const target = returnTo(request.query.returnTo);
+      if (deps.oidc) {
+        const url = await deps.oidc.start(`${ownOrigin(request)}/login/callback`, target);
+        return reply.code(302).header('cache-control', 'no-store').redirect(url.href);
+      }
+      if (!config.devLogin) throw authErrors.notFound('Sign-in is not configured (set OIDC_ISSUER)');
+      return (reply as FastifyReply)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+        .send(devLoginPage(target, config.sessionCookieName));
+    },
+  );
+
+  app.get(
+    '/login/callback',
+    {
+      schema: {
+        summary: 'Where the identity provider sends the browser back: verifies, creates the session, redirects to returnTo',
+        querystring: LoginCallbackQuerySchema,
+        response: { ...errorResponses },
+      },
+      config: loginLimit,
+    },
+    async (request, reply) => {
+      if (!deps.oidc) throw authErrors.notFound('OIDC sign-in is not configured (set OIDC_ISSUER)');
+      const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+      const { session, returnTo: target } = await deps.oidc.finish(request.query, rawQuery);
+      setSessionCookie(reply, session);
+      return reply.code(302).header('cache-control', 'no-store').redirect(target);
+    },
+  );
+
+  app.post(
+    '/login/dev',
+    {
+      schema: {
+        summary: 'Development sign-in (404 in production): a dev session for any email',
+        body: DevLoginRequestSchema,
+        response: { 200: APIResponseSchema(SessionTokenResponseSchema), ...errorResponses },
+      },
+      config: loginLimit,
+      onRequest: (request, _reply, done) => {
+        try {
+          if (!config.devLogin || deps.oidc) throw authErrors.notFound('Development sign-in is off (production, or OIDC_ISSUER is set)');
+          deps.originCheck(request);
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+    },
+    async (request, reply) => {
+      const email = request.body.email.trim();
+      if (!EMAIL_SHAPE.test(email) || /[\u0000-\u001f\u007f]/.test(email)) {
+        throw errors.invalidRequest('email must look like name@domain');
+      }
+      const displayName = request.body.display_name?.trim() || null;
+      const issued = await sessions.issue(email, displayName, 'dev');
+      setSessionCookie(reply, issued);
+      reply.header('cache-control', 'no-store');
+      // The HTML form gets a redirect; API clients get the session as JSON.
+      if (String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+        return reply.code(303).redirect(returnTo(request.body.returnTo));
+      }
+      return { success: true as const, result: issuedView(issued) };
+    },
+  );
+
+  app.get(
+    '/session',
+    { schema: { summary: 'Who the caller is, how, and until when', response: { 200: APIResponseSchema(SessionResponseSchema), ...errorResponses } } },
+    async (request, reply) => {
+      const caller = await deps.identifyCaller(request);
+      reply.header('cache-control', 'no-store');
+      return { success: true as const, result: sessionView(caller) };
+    },
+  );
+
+  app.get(
+    '/profile',
+    { schema: { summary: "The caller's email and name", response: { 200: APIResponseSchema(ProfileResponseSchema), ...errorResponses } } },
+    async (request, reply) => {
+      const caller = await deps.identifyCaller(request);
+      reply.header('cache-control', 'no-store');
+      return { success: true as const, result: { email: caller.id, name: caller.name } };
+    },
+  );
+
+  const logout = async (request: FastifyRequest, reply: FastifyReply) => {
+    let caller: Caller | undefined;
+    try {
+      caller = await deps.identifyCaller(request);
+    } catch {
+      // Already invalid, expired or absent: logging out still clears the cookie.
+    }
+    if (caller?.sid) await sessions.revoke(caller.sid);
+    clearSessionCookie(reply);
+    reply.header('cache-control', 'no-store');
+    return { success: true as const, result: { message: 'Signed out' } };
+  };
+  const logoutSchema = { response: { 200: APIResponseSchema(LogoutResponseSchema), ...errorResponses } };
+  app.post(
+    '/logout',
+    {
+      schema: { summary: 'Revoke the session and clear its cookie (idempotent)', ...logoutSchema },
+      onRequest: (request, _reply, done) => {
+        try {
+          deps.originCheck(request);
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+    },
+    logout,
+  );
+  app.get('/logout', { schema: { summary: 'Same as POST /logout, for videocall-rs clients', ...logoutSchema } }, logout);
+};
+
+/** `POST /api/v1/guest-session`: registered under /api/v1 but before (outside) the caller hook. */
+export const guestSessionRoutes: AuthPlugin = async (app, { deps }) => {
+  const { config, sessions } = deps;
+  app.post(
+    '/guest-session',
+    {
+      schema: {
+        summary: 'Create a guest session (guests only knock at meetings that allow guests)',
+        body: GuestSessionRequestSchema,
+        response: { 200: APIResponseSchema(SessionTokenResponseSchema), ...errorResponses },
+      },
+      config: rateLimit(config.guestRateLimitPerMinute),
+      onRequest: (request, _reply, done) => {
+        try {
+          deps.originCheck(request);
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+    },
+    async (request, reply) => {
+      const name = request.body.display_name.trim();
+      if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) {
+        throw errors.invalidRequest('display_name must be 1–100 characters, not blank, without control characters');
+      }
+      const identity = `guest-${randomBytes(8).toString('hex')}`;
+      const issued = await sessions.issue(identity, name, 'guest');
+      reply.setCookie(config.sessionCookieName, issued.token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        path: '/',
+        secure: config.cookieSecure,
+        domain: config.cookieDomain,
+        maxAge: config.sessionTtlSecs,
+      });
+      reply.header('cache-control', 'no-store');
+      return { success: true as const, result: issuedView(issued) };
+    },
+  );
+};

@@ -1,0 +1,45 @@
+import { GUEST_IDENTITY_PATTERN } from 'meeting-types';
+import { ApiError } from './errors';
+
+/**
+ * The guest rules of EXTENSIONS.md §A, in one place. A guest is recognised by its
+ * identity (`guest-<16 hex>`), which only `POST /api/v1/guest-session` hands out, so
+ * the rules hold wherever an identity appears (caller, participant rows, targets).
+ */
+export function isGuestIdentity(identity: string): boolean {
+  return GUEST_IDENTITY_PATTERN.test(identity);
+}
+
+/**
+ * Whether guests may knock at this meeting. The one place that reads the meeting's
+ * `allow_guests` setting: until the meeting-controls work stores it, no meeting has
+ * it, so every meeting refuses guests.
+ */
+export function meetingAllowsGuests(meeting: { roomId: string; allowGuests?: boolean }): boolean {
+  return meeting.allowGuests === true;
+}
+
+/** Guests never create a meeting (POST /meetings, nor a join that would create one). */
+export function assertMayCreate(caller: string): void {
+  if (isGuestIdentity(caller)) throw guestErrors.cannotCreate();
+}
+
+/** A guest joining `meeting`: refused unless it allows guests. */
+export function assertGuestMayJoin(caller: string, meeting: { roomId: string; allowGuests?: boolean }): void {
+  if (isGuestIdentity(caller) && !meetingAllowsGuests(meeting)) throw guestErrors.notAllowed(meeting.roomId);
+}
+
+/** Guests always go through the waiting room, even when it is turned off. */
+export function mustWait(identity: string, waitingRoomEnabled: boolean): boolean {
+  return waitingRoomEnabled || isGuestIdentity(identity);
+}
+
+/** Guests never hold the host or co-host role. */
+export function mayHoldHostRole(identity: string): boolean {
+  return !isGuestIdentity(identity);
+}
+
+export const guestErrors = {
+  cannotCreate: () => new ApiError('GUESTS_CANNOT_CREATE', 'Guests cannot create meetings; sign in to start one.'),
+  notAllowed: (id: string) => new ApiError('GUESTS_NOT_ALLOWED', `Meeting '${id}' does not allow guests; sign in to join it.`),
+};
