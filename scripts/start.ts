@@ -31,8 +31,12 @@ const services: Array<{ name: string; entry: string }> = [
   { name: 'media-server', entry: 'services/media-server/dist/server.mjs' },
 ];
 
+// The Media Server follows this API's decision feed (meeting ended, participant removed, …).
+const apiHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+const meetingApiUrl = env.MEETING_API_URL ?? `http://${apiHost}:${apiPort}`;
+
 const children: ChildProcess[] = services.map(({ entry }) =>
-  spawn(process.execPath, [entry], { env: { ...env, DATA_DIR: dataDir }, stdio: 'inherit' }),
+  spawn(process.execPath, [entry], { env: { ...env, DATA_DIR: dataDir, MEETING_API_URL: meetingApiUrl }, stdio: 'inherit' }),
 );
 
 console.log(

@@ -35,6 +35,10 @@ export const TARGETS: Record<string, Target> = {
   'join-admit': { text: '≥0.5× pg-write, 0 err, consistent', met: (e) => num(e.ratio) >= 0.5 && e.errors === 0 && e.consistent === true },
   'relay-fanout': { text: '≥0.7× ws-broadcast, no loss/reorder', met: (e) => num(e.ratio) >= 0.7 && e.lost === 0 && e.reordered === 0 && e.stalled !== true },
   'idle-connections': { text: '≤40 KB/conn', met: (e) => num(e.kb_per_connection) <= 40 },
+  'admission-push': { text: 'p99≤5ms, 0 lost', met: (e) => e.p99_ms <= 5 && e.lost === 0 },
+  'admission-push-2-instances': { text: 'p99≤20ms, 0 lost', met: (e) => e.p99_ms <= 20 && e.lost === 0 },
+  'event-streams': { text: '≤20 KB/stream', met: (e) => num(e.kb_per_stream) <= 20 && e.errors === 0 },
+  'enforcement': { text: 'p99≤100ms, 0 lost', met: (e) => e.p99_ms <= 100 && e.errors === 0 },
   // Issue 15: the bounds under attack (growth of the Media Server's RSS; the budget plus allocator slack).
   'abuse-backlog: defaults (2 MiB, 256 MiB total)': { text: 'growth ≤ 320 MB', met: (e) => num(e.growth_mb) <= 320 },
   'abuse-backlog: 8 MiB per receiver, 64 MiB total': { text: 'growth ≤ 128 MB', met: (e) => num(e.growth_mb) <= 128 },
@@ -69,7 +73,11 @@ function extras(name: string, e: Entry): string {
   if (typeof e.rss_mb_max === 'number') parts.push(`rss ${e.rss_mb_max} MB`);
   if (typeof e.framework_ratio === 'number') parts.push(`${e.framework_ratio}× noop`);
   if ('consistent' in e) parts.push(`consistent=${String(e.consistent)}`);
-  if ('lost' in e) parts.push(`lost=${String(e.lost)} reordered=${String(e.reordered)}${e.stalled === true ? ' STALLED' : ''}`);
+  if ('lost' in e && 'reordered' in e) parts.push(`lost=${String(e.lost)} reordered=${String(e.reordered)}${e.stalled === true ? ' STALLED' : ''}`);
+  else if ('lost' in e) parts.push(`lost=${String(e.lost)} of ${String(e.rounds)}`);
+  if (name === 'event-streams') {
+    parts.push(`${String(e.streams)} streams, rss ${String(e.rss_mb_before)}→${String(e.rss_mb_after)} MB, ${String(e.kb_per_stream)} KB/stream, all delivered in ${String(e.deliver_all_ms)} ms`);
+  }
   if ('offered_rate' in e) parts.push(`offered ${String(e.offered_rate)}/s`);
   if (name.startsWith('abuse')) {
     for (const k of ['growth_mb', 'rss_mb_max', 'opened', 'refused_429', 'frames_sent', 'frames_delivered_elsewhere', 'frames_delivered', 'waiting_list_kb', 'argon2_checks']) {

@@ -4,6 +4,7 @@ import { embedded } from './embedded';
 import { idleConnections } from './idle-connections';
 import { joinAdmit } from './join-admit';
 import { list } from './list';
+import { admissionPush, enforcement, eventStreams } from './live-events';
 import { relayFanout, relayRooms } from './relay';
 import { statusPoll, waitingPoll } from './status-poll';
 import { statusPollSession } from './status-poll-session';
@@ -22,6 +23,9 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
   { name: 'embedded', service: 'meeting-api', run: embedded },
+  { name: 'admission-push', service: 'meeting-api', run: admissionPush },
+  { name: 'event-streams', service: 'meeting-api', run: eventStreams },
+  { name: 'enforcement', service: 'media-server', run: enforcement },
   { name: 'relay-fanout', service: 'media-server', run: relayFanout },
   { name: 'relay-rooms', service: 'media-server', run: relayRooms },
   { name: 'idle-connections', service: 'media-server', run: idleConnections },

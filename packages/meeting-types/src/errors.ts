@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   TOKEN_REQUIRED: 410,
   TOO_MANY_CONNECTIONS: 503,
   TOO_MANY_IDENTITY_CONNECTIONS: 429,
+  // Live events (EXTENSIONS.md §B)
+  TOKEN_REVOKED: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -88,3 +88,41 @@ export type MeetingEventPayload =
 export const EVENT_STREAM_KEEPALIVE_SECS = 15;
 /** Events are kept at least this long after their meeting ends or is deleted. */
 export const EVENT_RETENTION_SECS = 24 * 60 * 60;
+
+/** The events the Media Server enforces on live connections (EXTENSIONS.md §B). */
+export const ENFORCED_EVENT_TYPES = [
+  'meeting.ended',
+  'meeting.deleted',
+  'participant.left',
+  'participant.removed',
+  'participant.rejected',
+] as const satisfies readonly MeetingEventType[];
+
+/**
+ * One decision on the internal feed `GET /internal/v1/decisions` (Meeting API → Media Servers):
+ * tokens of meeting instance `mid` whose `esq` is below `seq` are revoked, for `subject` only
+ * (participant decisions) or for everyone (meeting ended or deleted).
+ */
+export const EnforcedDecisionSchema = Type.Object(
+  {
+    mid: Type.Integer(),
+    room: Type.String(),
+    seq: Type.Integer(),
+    type: StringEnum(ENFORCED_EVENT_TYPES),
+    subject: Nullable(Type.String()),
+    banned: Type.Boolean(),
+  },
+  { title: 'EnforcedDecision' },
+);
+export type EnforcedDecision = Static<typeof EnforcedDecisionSchema>;
+
+/** First message of every feed connection: what still matters, and for how long to hold it. */
+export const DecisionSnapshotSchema = Type.Object(
+  {
+    /** Hold each decision this long: older tokens have expired anyway (token TTL + leeway + margin). */
+    hold_secs: Type.Integer(),
+    decisions: Type.Array(EnforcedDecisionSchema),
+  },
+  { title: 'DecisionSnapshot' },
+);
+export type DecisionSnapshot = Static<typeof DecisionSnapshotSchema>;

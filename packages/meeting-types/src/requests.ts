@@ -69,6 +69,19 @@ export const ListMeetingsQuerySchema = Type.Object(
 );
 export type ListMeetingsQuery = Static<typeof ListMeetingsQuerySchema>;
 
+/** `GET /meetings/{id}/status?wait=<0–60>`: hold the answer while the caller is waiting (EXTENSIONS.md §B). */
+export const StatusQuerySchema = Type.Object(
+  { wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, description: 'Seconds to hold the answer while the caller is waiting' })) },
+  { additionalProperties: true },
+);
+export type StatusQuery = Static<typeof StatusQuerySchema>;
+
+/** `GET /meetings/{id}/events?after=<seq>`: resume after this seq (the `Last-Event-ID` header wins). */
+export const EventsQuerySchema = Type.Object(
+  { after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Replay the events after this seq' })) },
+  { additionalProperties: true },
+);
+export type EventsQuery = Static<typeof EventsQuerySchema>;
 export const PARTICIPANT_LIST_MAX_LIMIT = 1000;
 
 /** Query of `GET /meetings/{id}/waiting` and `/participants`. Without `limit` the whole list (bounded by the waiting-room cap). Out-of-range values are clamped, never an error. */

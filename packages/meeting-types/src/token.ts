@@ -31,6 +31,16 @@ export const RoomAccessTokenClaimsSchema = Type.Object(
     exp: Type.Integer(),
     /** Always `videocall-meeting-backend`. */
     iss: Type.Literal(ROOM_TOKEN_ISSUER),
+    /**
+     * Meeting instance: the same meeting id deleted and created again is a new instance,
+     * and tokens of the old one do not open it. Unknown to videocall-rs verifiers (ignored there).
+     */
+    mid: Type.Optional(Type.Integer({ minimum: 1 })),
+    /**
+     * The meeting log position (`seq`) this token reflects: a decision recorded at a later
+     * position (left, rejected, removed, meeting ended or deleted) revokes it (EXTENSIONS.md §B).
+     */
+    esq: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { title: 'RoomAccessTokenClaims' },
 );

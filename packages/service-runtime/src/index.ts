@@ -1,2 +1,3 @@
 export * from './env';
 export * from './jwt-secret';
+export * from './feed-auth';

@@ -13,9 +13,18 @@ import { createTransport } from './transport/websocket';
 export { loadConfig, type MediaServerConfig } from './config';
 export type { Relay } from './relay/relay';
 export type { Enforcement } from './enforcement/enforcement';
+export { createFeedEnforcement } from './enforcement/feed-enforcement';
 export { createLocalRelay, LocalHub } from './relay/local-relay';
 export { connectNatsRelay, NatsRelay } from './relay/nats-relay';
-export { CLOSE_SHUTDOWN, CLOSE_TOO_BIG, CLOSE_SLOW_CONSUMER, CLOSE_UNSUPPORTED_DATA } from './transport/close-codes';
+export {
+  CLOSE_SHUTDOWN,
+  CLOSE_TOO_BIG,
+  CLOSE_SLOW_CONSUMER,
+  CLOSE_UNSUPPORTED_DATA,
+  CLOSE_LEFT,
+  CLOSE_MEETING_ENDED,
+  CLOSE_REMOVED,
+} from './transport/close-codes';
 
 export interface MediaServerStats {
   connections: number;

@@ -38,6 +38,12 @@ export interface MediaServerConfig {
   heartbeatMs: number;
   /** Largest accepted frame, bytes. */
   maxFrameBytes: number;
+  /**
+   * `MEETING_API_URL`: a Meeting API whose decision feed this server follows (meeting ended or
+   * deleted, participant left, rejected or removed close connections and revoke earlier tokens).
+   * Unset → no enforcement beyond the token (`npm start` sets it).
+   */
+  meetingApiUrl: string | undefined;
 }
 
 /** Parses and validates the environment; throws a ConfigError naming every bad variable. */
@@ -56,6 +62,7 @@ export function loadConfig(env: Env): MediaServerConfig {
   const upgradeRatePerMinute = read.integer('MEDIA_UPGRADE_RATE_PER_MINUTE', 0, 0, 1_000_000);
   const natsMaxPendingBytes = read.integer('MEDIA_NATS_MAX_PENDING_BYTES', 16 * 1024 * 1024, 2 * 1024 * 1024, 4 * 1024 * 1024 * 1024);
   const heartbeatSecs = read.integer('MEDIA_HEARTBEAT_SECS', 30, 1, 3600);
+  const meetingApiUrl = read.url('MEETING_API_URL', ['http:', 'https:']);
 
   const secret = read.jwtSecret(production, dataDir);
   read.done();
@@ -78,5 +85,6 @@ export function loadConfig(env: Env): MediaServerConfig {
     natsMaxPendingBytes,
     heartbeatMs: heartbeatSecs * 1000,
     maxFrameBytes: MAX_FRAME_BYTES,
+    meetingApiUrl,
   };
 }

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { ConfigError } from 'service-runtime';
 import { buildMediaServer } from './app';
 import { loadConfig, type MediaServerConfig } from './config';
+import { createFeedEnforcement } from './enforcement/feed-enforcement';
 import { createLocalRelay } from './relay/local-relay';
 import { connectNatsRelay, redactUrl } from './relay/nats-relay';
 import type { Relay } from './relay/relay';
@@ -39,7 +40,13 @@ if (config.natsUrl !== undefined) {
   relay = createLocalRelay();
 }
 
-const app = buildMediaServer(config, { logger, relay });
+let enforcement;
+if (config.meetingApiUrl !== undefined) {
+  enforcement = createFeedEnforcement({ apiUrl: config.meetingApiUrl, jwtSecret: config.jwtSecret, logger });
+} else {
+  logger.warn('MEETING_API_URL unset: meeting decisions (ended, left, removed) are not enforced on live connections');
+}
+const app = buildMediaServer(config, { logger, relay, enforcement });
 try {
   await app.listen();
 } catch (err) {

@@ -23,6 +23,12 @@ test('defaults apply when only JWT_SECRET is set', () => {
   assert.equal(c.heartbeatMs, 30_000);
   assert.equal(c.maxFrameBytes, 1024 * 1024);
   assert.equal(c.jwtSecretSource, 'env');
+  assert.equal(c.meetingApiUrl, undefined);
+});
+
+test('MEETING_API_URL is read as an http(s) URL; anything else is named', () => {
+  assert.equal(loadConfig({ JWT_SECRET: SECRET, MEETING_API_URL: 'http://127.0.0.1:8081' }).meetingApiUrl, 'http://127.0.0.1:8081');
+  assert.throws(() => loadConfig({ JWT_SECRET: SECRET, MEETING_API_URL: 'nats://x:4222' }), /MEETING_API_URL/);
 });
 
 test('every bad variable is named in one ConfigError', () => {

@@ -5,6 +5,7 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Ajv from 'ajv';
+import { EVENT_RETENTION_SECS } from 'meeting-types';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { defaultAuthConfig, type AuthConfig } from './auth/auth-config';
@@ -21,6 +22,10 @@ import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/pa
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { createIdentifyCaller, type Caller, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
+import { createEventHub, type EventHub } from './domain/event-hub';
+import { startEventRetention } from './domain/event-retention';
+import { decisionFeedRoutes } from './routes/decision-feed';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
 import { participantRoutes } from './routes/participants';
@@ -31,6 +36,10 @@ export interface AppDeps {
   hasher?: PasswordHasher;
   signer?: TokenSigner;
   identifyCaller?: IdentifyCaller;
+  /** The live side of the event log; defaults to one on `db` (LISTEN/NOTIFY). */
+  hub?: EventHub;
+  /** Keep-alive comment period of event streams (tests shorten it); default 15 s. */
+  eventKeepAliveMs?: number;
   /** Session issuing and verification; built from `config.auth` when absent. */
   sessions?: SessionService;
   /** Milliseconds since the epoch, for sessions and sign-in expiry (tests move it). */
@@ -50,6 +59,9 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'maxWaitingPerMeeting'
       | 'passwordFailuresPerMinute'
       | 'maxConcurrentPasswordHashes'
+      | 'eventStreamsPerCaller'
+      | 'eventStreamsMax'
+      | 'eventRetentionSecs'
     >
   > & {
     /** Sign-in settings; development defaults (email cookie on, dev sign-in) when absent. */
@@ -162,11 +174,20 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     (httpPart === 'body' ? validators.strict : validators.coercing).compile(schema),
   );
 
+  const hub = deps.hub ?? createEventHub(deps.db, app.log);
+  await hub.start();
+  // Before the server (and the database, in server.ts) close: streams end first.
+  app.addHook('preClose', async () => {
+    await hub.close();
+  });
+  startEventRetention(app, deps.db, config.eventRetentionSecs ?? EVENT_RETENTION_SECS);
+
   const routeDeps = {
     db: deps.db,
     hasher: limitConcurrency(deps.hasher ?? argon2Hasher, limits.maxConcurrentPasswordHashes, undefined, errors.passwordChecksBusy),
     limits: { maxWaitingPerMeeting: limits.maxWaitingPerMeeting, passwordFailuresPerMinute: limits.passwordFailuresPerMinute },
     signer: deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs),
+    hub,
   };
 
   registerEnvelope(app, config.bodyLimitBytes);
@@ -259,9 +280,21 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });
       await api.register(waitingRoomRoutes, { deps: routeDeps });
+      await api.register(eventRoutes, {
+        deps: routeDeps,
+        limits: { perCaller: config.eventStreamsPerCaller ?? 20, max: config.eventStreamsMax ?? 20_000 },
+        keepAliveMs: deps.eventKeepAliveMs,
+      });
     },
     { prefix: '/api/v1' },
   );
+  await app.register(decisionFeedRoutes, {
+    db: deps.db,
+    hub,
+    jwtSecret: config.jwtSecret,
+    tokenTtlSecs: config.tokenTtlSecs,
+    keepAliveMs: deps.eventKeepAliveMs,
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   installMethodNotAllowed({ corsPreflight: config.corsOrigins !== undefined });

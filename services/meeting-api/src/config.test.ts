@@ -48,6 +48,9 @@ describe('loadConfig defaults', () => {
       corsOrigins: undefined,
       dbPoolSize: 10,
       bodyLimitBytes: 64 * 1024,
+      eventStreamsPerCaller: 20,
+      eventStreamsMax: 20_000,
+      eventRetentionSecs: 86_400,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
       maxConnections: 4096,
@@ -56,6 +59,16 @@ describe('loadConfig defaults', () => {
       passwordFailuresPerMinute: 10,
       maxConcurrentPasswordHashes: 4,
     });
+  });
+
+  test('event stream limits and retention are read, and retention below 24 h is refused', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, EVENT_STREAMS_PER_CALLER: '5', EVENT_STREAMS_MAX: '100', EVENT_RETENTION_SECS: '172800' });
+    assert.equal(config.eventStreamsPerCaller, 5);
+    assert.equal(config.eventStreamsMax, 100);
+    assert.equal(config.eventRetentionSecs, 172_800);
+    for (const [name, value] of [['EVENT_RETENTION_SECS', '3600'], ['EVENT_STREAMS_PER_CALLER', '0'], ['EVENT_STREAMS_MAX', 'many']]) {
+      assert.match(configError({ JWT_SECRET: SECRET, [name!]: value! }).message, new RegExp(name!));
+    }
   });
 
   test('blank values count as unset', () => {

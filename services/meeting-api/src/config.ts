@@ -21,6 +21,12 @@ export interface MeetingApiConfig {
   corsOrigins: true | string[] | undefined;
   dbPoolSize: number;
   bodyLimitBytes: number;
+  /** Open event streams one caller may hold on one instance (`EVENT_STREAMS_PER_CALLER`). */
+  eventStreamsPerCaller: number;
+  /** Open event streams on one instance, all callers (`EVENT_STREAMS_MAX`). */
+  eventStreamsMax: number;
+  /** Events are kept this long after their meeting ends or is deleted (`EVENT_RETENTION_SECS`, ≥ 24 h). */
+  eventRetentionSecs: number;
   /** Sign-in: sessions, OIDC, cookies, the email cookie's switch (EXTENSIONS.md §A). */
   auth: AuthConfig;
   /** `REQUEST_TIMEOUT_SECS` (30) × 1000: a request must arrive whole within this (408), and a socket idle this long is closed. */
@@ -61,6 +67,9 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
   const dbPoolSize = read.integer('DB_POOL_SIZE', 10, 1, 200);
   const bodyLimitBytes = read.integer('BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024);
+  const eventStreamsPerCaller = read.integer('EVENT_STREAMS_PER_CALLER', 20, 1, 100_000);
+  const eventStreamsMax = read.integer('EVENT_STREAMS_MAX', 20_000, 1, 1_000_000);
+  const eventRetentionSecs = read.integer('EVENT_RETENTION_SECS', 86_400, 86_400, 365 * 86_400);
   const requestTimeoutSecs = read.integer('REQUEST_TIMEOUT_SECS', LIMIT_DEFAULTS.requestTimeoutMs / 1000, 1, 3600);
   const keepAliveTimeoutSecs = read.integer('KEEP_ALIVE_TIMEOUT_SECS', LIMIT_DEFAULTS.keepAliveTimeoutMs / 1000, 1, 600);
   const maxConnections = read.integer('MAX_CONNECTIONS', LIMIT_DEFAULTS.maxConnections, 1, 1_000_000);
@@ -90,6 +99,9 @@ export function loadConfig(env: Env): MeetingApiConfig {
     corsOrigins,
     dbPoolSize,
     bodyLimitBytes,
+    eventStreamsPerCaller,
+    eventStreamsMax,
+    eventRetentionSecs,
     auth,
     requestTimeoutMs: requestTimeoutSecs * 1000,
     keepAliveTimeoutMs: keepAliveTimeoutSecs * 1000,

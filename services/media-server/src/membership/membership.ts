@@ -37,6 +37,10 @@ export interface Member {
   alive: boolean;
   /** Removed from its room (slow consumer or closing): receives nothing more. */
   gone: boolean;
+  /** From the token: the meeting instance and log position it was issued at (enforcement). */
+  readonly grant: { mid: number | undefined; esq: number | undefined };
+  /** Cut before its handshake completed: closed with this as soon as it has a socket. */
+  pendingClose?: { code: number; reason: string };
 }
 
 export interface MembershipOptions {
@@ -108,7 +112,12 @@ export class Membership {
    * Puts a new member in `room` before its handshake completes (so it misses no frame sent after
    * its 101); the relay subscribes when it is the room's first member here.
    */
-  reserve(room: string, identity: string, profile: MemberProfile = { displayName: identity, isHost: false }): Member {
+  reserve(
+    room: string,
+    identity: string,
+    profile: MemberProfile = { displayName: identity, isHost: false },
+    grant: Member['grant'] = { mid: undefined, esq: undefined },
+  ): Member {
     const id = this.nextConnId++;
     const session = `${this.options.instanceTag}.${id}`;
     const m: Member = {
@@ -125,6 +134,7 @@ export class Membership {
       openedAt: Date.now(),
       alive: true,
       gone: false,
+      grant,
     };
     if (this.rooms.join(room, m)) this.relay.join(room);
     const key = identityKey(room, identity);
@@ -142,6 +152,11 @@ export class Membership {
     m.ws = ws;
     m.v1 = ws.protocol === MEDIA_SUBPROTOCOL;
     this.bySocket.set(ws, m);
+    // Cut before its handshake completed (a decision arrived meanwhile): closed, never announced.
+    if (m.pendingClose) {
+      ws.close(m.pendingClose.code, m.pendingClose.reason);
+      return;
+    }
     this.announce(m);
   }
 
@@ -211,6 +226,24 @@ export class Membership {
 
   stopPresence(): void {
     clearInterval(this.presenceTimer);
+  }
+
+  /** Members of `room` on this instance, handshakes in progress included (a snapshot). */
+  membersOf(room: string): Member[] {
+    return [...(this.rooms.members(room) ?? [])];
+  }
+
+  /** Cuts `m` with a close code (a decision on its token): it receives nothing more. */
+  cut(m: Member, code: number, reason: string): void {
+    this.removeFromRoom(m);
+    if (m.ws === null) {
+      m.pendingClose = { code, reason };
+      return;
+    }
+    if (m.ws.readyState === WebSocket.OPEN || m.ws.readyState === WebSocket.CONNECTING) m.ws.close(code, reason);
+    const ws = m.ws;
+    // A peer that never answers the close frame is cut at TCP level.
+    setTimeout(() => ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
   }
 
   /** The socket closed: forgets it; returns its member if it had one. */

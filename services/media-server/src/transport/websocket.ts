@@ -167,7 +167,12 @@ export function createTransport(parts: TransportParts): Transport {
     }
 
     // Join (and subscribe) before answering 101, so the client misses no frame sent after its handshake.
-    const m = membership.reserve(claims.room, claims.sub, { displayName: claims.display_name, isHost: claims.is_host });
+    const m = membership.reserve(
+      claims.room,
+      claims.sub,
+      { displayName: claims.display_name, isHost: claims.is_host },
+      { mid: claims.mid, esq: claims.esq },
+    );
     pendingJoins++;
     try {
       await relay.ready(m.room);

@@ -19,6 +19,12 @@ export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Listens on a notification channel (NOTIFY) until the returned function is called.
+   * `onReconnect` runs after the listening connection was lost and came back: whatever
+   * was notified meanwhile is lost, so listeners catch up from the tables.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onReconnect: () => void): Promise<() => Promise<void>>;
   /** Runs a script of several statements (migrations), outside any caller transaction. */
   exec(script: string): Promise<void>;
   close(): Promise<void>;

@@ -112,20 +112,28 @@ export async function findMeetingWithCaller(db: Queryable, roomId: string, email
 }
 
 export interface CallerStatus {
+  meetingId: number;
   meetingState: MeetingRef['state'];
+  /** The log position this read reflects (a room token minted from it carries it). */
+  eventSeq: number;
   caller: ParticipantRecord | null;
 }
 
 /** Status polling, the hottest path: the meeting's state and the caller's row, nothing else. */
 export async function findCallerStatus(db: Queryable, roomId: string, email: string): Promise<CallerStatus | null> {
   const { rows } = await db.query<Row>(
-    `SELECT m.state, ${CALLER} ${MEETING_WITH_CALLER}`,
+    `SELECT m.id, m.state, m.event_seq::float8 AS event_seq, ${CALLER} ${MEETING_WITH_CALLER}`,
     [roomId, email],
     'find-caller-status',
   );
   const row = rows[0];
   if (!row) return null;
-  return { meetingState: row.state as MeetingRef['state'], caller: row.p_email == null ? null : toParticipant(row, 'p_') };
+  return {
+    meetingId: row.id as number,
+    meetingState: row.state as MeetingRef['state'],
+    eventSeq: row.event_seq as number,
+    caller: row.p_email == null ? null : toParticipant(row, 'p_'),
+  };
 }
 
 export async function softDeleteMeeting(db: Queryable, meetingId: number): Promise<boolean> {

@@ -70,6 +70,10 @@ export async function createPgliteDatabase(dataDir: string | undefined): Promise
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return db.transaction((tx) => fn({ query: queryOn(tx) }));
     },
+    async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+      // One embedded connection: it never drops, so there is nothing to reconnect.
+      return db.listen(channel, onNotify);
+    },
     async exec(script: string): Promise<void> {
       await db.exec(script);
     },

@@ -64,6 +64,9 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
         client.release(broken);
       }
     },
+    listen(channel, onNotify, onReconnect) {
+      return listenWithReconnect(options, channel, onNotify, onReconnect);
+    },
     async exec(script: string): Promise<void> {
       try {
         await pool.query(script);
@@ -74,5 +77,75 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     async close(): Promise<void> {
       await pool.end();
     },
+  };
+}
+
+const LISTEN_RETRY_MIN_MS = 250;
+const LISTEN_RETRY_MAX_MS = 5_000;
+
+/**
+ * LISTEN on a dedicated connection (a pooled one would be handed to others). When it
+ * drops, it reconnects with backoff and reports it, since notifications were missed.
+ * Never rejects: if the database is down at first, it keeps trying in the background.
+ */
+async function listenWithReconnect(
+  options: PostgresOptions,
+  channel: string,
+  onNotify: (payload: string) => void,
+  onReconnect: () => void,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retryMs = LISTEN_RETRY_MIN_MS;
+  let timer: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: options.connectionString, connectionTimeoutMillis: 5_000, keepAlive: true });
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      next.removeAllListeners('notification');
+      next.end().catch(() => {});
+      if (stopped) return;
+      options.logger?.warn({ err: err ? { message: err.message } : undefined }, 'event notifications connection lost; reconnecting');
+      schedule();
+    };
+    next.on('error', onLost);
+    next.on('end', () => onLost());
+    next.on('notification', (msg) => {
+      if (msg.channel === channel && msg.payload !== undefined) onNotify(msg.payload);
+    });
+    await next.connect();
+    await next.query(`LISTEN "${channel.replace(/"/g, '')}"`);
+    client = next;
+    retryMs = LISTEN_RETRY_MIN_MS;
+  };
+
+  const schedule = () => {
+    if (stopped || timer) return;
+    timer = setTimeout(async () => {
+      timer = undefined;
+      try {
+        await connect();
+        onReconnect();
+      } catch {
+        retryMs = Math.min(LISTEN_RETRY_MAX_MS, retryMs * 2);
+        schedule();
+      }
+    }, retryMs);
+    timer.unref();
+  };
+
+  try {
+    await connect();
+  } catch (err) {
+    options.logger?.warn({ err: { message: (err as Error).message } }, 'event notifications not available yet; retrying');
+    schedule();
+  }
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await client?.end().catch(() => {});
   };
 }

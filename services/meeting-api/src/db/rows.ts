@@ -22,6 +22,8 @@ export interface MeetingRef {
   state: MeetingState;
   hostDisplayName: string | null;
   hasPassword: boolean;
+  /** Last seq of the meeting's event log (0 before the first event). */
+  eventSeq: number;
 }
 
 export interface ParticipantRecord {
@@ -63,6 +65,7 @@ export function meetingRefColumns(alias: string): string {
     `${alias}.state`,
     `${alias}.host_display_name`,
     `${alias}.password_hash IS NOT NULL AS has_password`,
+    `${alias}.event_seq::float8 AS event_seq`,
   ].join(', ');
 }
 
@@ -102,6 +105,7 @@ export function toMeetingRef(row: Row): MeetingRef {
     state: row.state as MeetingState,
     hostDisplayName: (row.host_display_name as string | null) ?? null,
     hasPassword: row.has_password as boolean,
+    eventSeq: row.event_seq as number,
   };
 }
 

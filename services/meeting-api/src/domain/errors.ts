@@ -31,6 +31,8 @@ export const errors = {
     new ApiError('PARTICIPANT_NOT_FOUND', `Participant '${email}' is not in the waiting room of meeting '${id}'`),
   notInMeeting: (id: string) => new ApiError('NOT_IN_MEETING', `You are not a participant of meeting '${id}'`),
   invalidRequest: (message: string) => new ApiError('INVALID_REQUEST', message),
+  tooManyStreams: (limit: number, scope: string) =>
+    new ApiError('RATE_LIMITED', `Too many open event streams ${scope} (at most ${limit}); close one and retry`, 1),
   rateLimited: (what: string, retryAfterSecs: number) =>
     new ApiError('RATE_LIMITED', `Too many ${what}; retry in ${retryAfterSecs} s`, retryAfterSecs),
   waitingRoomFull: (id: string, cap: number) =>

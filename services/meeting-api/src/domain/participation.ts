@@ -18,6 +18,7 @@ import { meetingEvent, participantEvent } from './events';
 import { assertGuestMayJoin, assertMayCreate } from './guests';
 import { parseMeetingId } from './meeting-id';
 import { mayManageWaitingRoom, mayReceiveToken, meetingEndsAfterLeave, meetingTransition } from './meeting-state';
+import type { EventHub } from './event-hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
@@ -43,8 +44,27 @@ export interface ParticipationDeps {
 // else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
 const JOIN_ATTEMPTS = 3;
 
-function tokenFor(deps: ParticipationDeps, roomId: string, p: ParticipantRecord): string {
-  return deps.signer.sign({ email: p.email, room: roomId, isHost: p.isHost, displayName: p.displayName });
+/** Where in which meeting instance's log a token is minted (its `mid` and `esq` claims). */
+export interface LogPosition {
+  meetingId: number;
+  seq: number;
+}
+
+export function tokenFor(signer: TokenSigner, roomId: string, p: ParticipantRecord, at: LogPosition): string {
+  return signer.sign({
+    email: p.email,
+    room: roomId,
+    isHost: p.isHost,
+    displayName: p.displayName,
+    meetingInstance: at.meetingId,
+    eventSeq: at.seq,
+  });
+}
+
+/** Appends and returns the log position after it (unchanged when there is nothing to append). */
+async function appendAndPosition(tx: Queryable, meetingId: number, seqBefore: number, events: NewMeetingEvent[]): Promise<LogPosition> {
+  const seqs = await appendEvents(tx, meetingId, events);
+  return { meetingId, seq: seqs.length > 0 ? seqs[seqs.length - 1]! : seqBefore };
 }
 
 /**
@@ -70,20 +90,20 @@ export async function joinMeeting(
         const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
         if (!created) return null;
         const ref = await meetingsRepo.findMeetingRefById(tx, created.meetingId);
-        await appendEvents(tx, created.meetingId, [
+        const at = await appendAndPosition(tx, created.meetingId, 0, [
           meetingEvent('meeting.activated', caller, ref!),
           participantEvent('participant.admitted', caller, created.host),
         ]);
-        return created.host;
+        return { participant: created.host, at };
       });
-      if (host) return participantView(host, tokenFor(deps, roomId, host));
+      if (host) return participantView(host.participant, tokenFor(deps.signer, roomId, host.participant, host.at));
       continue; // someone else created it first: join what they created
     }
 
     assertGuestMayJoin(caller, meeting);
     if (meeting.creatorId === caller) {
       const host = await deps.db.transaction((tx) => activateAsHost(tx, meeting.id, caller, displayName));
-      if (host) return participantView(host, tokenFor(deps, roomId, host));
+      if (host) return participantView(host.participant, tokenFor(deps.signer, roomId, host.participant, host.at));
       continue; // deleted meanwhile
     }
 
@@ -94,7 +114,12 @@ export async function joinMeeting(
 }
 
 /** The host (re)activates the meeting; `meeting.activated` and its own admission when they change anything. */
-async function activateAsHost(tx: Queryable, meetingId: number, caller: string, displayName: string | null): Promise<ParticipantRecord | null> {
+async function activateAsHost(
+  tx: Queryable,
+  meetingId: number,
+  caller: string,
+  displayName: string | null,
+): Promise<{ participant: ParticipantRecord; at: LogPosition } | null> {
   const before = await meetingsRepo.lockMeetingWithCallerById(tx, meetingId, caller);
   if (!before) return null;
   const host = await participantsRepo.activateAsHost(tx, meetingId, caller, displayName);
@@ -105,8 +130,7 @@ async function activateAsHost(tx: Queryable, meetingId: number, caller: string, 
     events.push(meetingEvent('meeting.activated', caller, ref!));
   }
   if (before.caller?.status !== 'admitted') events.push(participantEvent('participant.admitted', caller, host));
-  await appendEvents(tx, meetingId, events);
-  return host;
+  return { participant: host, at: await appendAndPosition(tx, meetingId, before.meeting.eventSeq, events) };
 }
 
 async function joinAsAttendee(
@@ -142,15 +166,17 @@ async function joinAsAttendee(
       if (meetingTransition(before.meeting.state, 'attendee-join').ok) throw errors.waitingRoomFull(meeting.roomId, cap);
       return null;
     }
+    const events: NewMeetingEvent[] = [];
     if (joined.status !== before.caller?.status && (joined.status === 'waiting' || joined.status === 'admitted')) {
-      await appendEvents(tx, meeting.id, [participantEvent(`participant.${joined.status}`, caller, joined)]);
+      events.push(participantEvent(`participant.${joined.status}`, caller, joined));
     }
-    return joined;
+    return { joined, at: await appendAndPosition(tx, meeting.id, before.meeting.eventSeq, events) };
   });
   if (!participant) return null;
+  const { joined, at } = participant;
   // An admitted attendee joining again keeps admission and gets a fresh token.
-  const token = mayReceiveToken(participant.status, 'active') ? tokenFor(deps, meeting.roomId, participant) : null;
-  return participantView(participant, token);
+  const token = mayReceiveToken(joined.status, 'active') ? tokenFor(deps.signer, meeting.roomId, joined, at) : null;
+  return participantView(joined, token);
 }
 
 /** `limit` absent → everyone (bounded by the waiting-room cap); else clamped like `/meetings`. */
@@ -167,8 +193,48 @@ export async function getMyStatus(deps: ParticipationDeps, caller: string, rawId
   if (!found) throw errors.meetingNotFound(roomId);
   const me = found.caller;
   if (!me) throw errors.notInMeeting(roomId);
-  const token = mayReceiveToken(me.status, found.meetingState) ? tokenFor(deps, roomId, me) : null;
+  const token = mayReceiveToken(me.status, found.meetingState)
+    ? tokenFor(deps.signer, roomId, me, { meetingId: found.meetingId, seq: found.eventSeq })
+    : null;
   return participantView(me, token);
+}
+
+/**
+ * `GET /status?wait=N`: while the caller is waiting, holds the answer until one of their
+ * own events (or the meeting's deletion) is committed, `waitSecs` pass, or `cancelled`
+ * resolves (the client went away); then answers exactly as `/status` does.
+ */
+export async function waitForMyStatus(
+  deps: ParticipationDeps,
+  hub: EventHub,
+  caller: string,
+  rawId: string,
+  waitSecs: number,
+  cancelled: Promise<void>,
+): Promise<ParticipantStatusResponse> {
+  const roomId = parseMeetingId(rawId);
+  const found = await meetingsRepo.findCallerStatus(deps.db, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  if (!found.caller) throw errors.notInMeeting(roomId);
+  if (found.caller.status !== 'waiting' || waitSecs === 0) return getMyStatus(deps, caller, rawId);
+  await new Promise<void>((resolve) => {
+    const follower = hub.follow(
+      found.meetingId,
+      found.eventSeq,
+      (events) => {
+        if (events.some((e) => e.subject === caller || e.type === 'meeting.deleted')) done();
+      },
+      () => done(),
+    );
+    const timer = setTimeout(() => done(), waitSecs * 1000);
+    void cancelled.then(() => done());
+    function done() {
+      clearTimeout(timer);
+      follower.close();
+      resolve();
+    }
+  });
+  return getMyStatus(deps, caller, rawId);
 }
 
 /**

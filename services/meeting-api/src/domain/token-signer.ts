@@ -6,6 +6,9 @@ export interface RoomTokenSubject {
   room: string;
   isHost: boolean;
   displayName: string | null;
+  /** The meeting instance (internal id) and the log position the token reflects; see the claims. */
+  meetingInstance?: number;
+  eventSeq?: number;
 }
 
 export interface TokenSigner {
@@ -34,6 +37,8 @@ export function createTokenSigner(secret: string, ttlSecs: number, now: () => nu
         exp: iat + ttlSecs,
         iss: ROOM_TOKEN_ISSUER,
       };
+      if (subject.meetingInstance !== undefined) claims.mid = subject.meetingInstance;
+      if (subject.eventSeq !== undefined) claims.esq = subject.eventSeq;
       const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
       const signature = createHmac('sha256', key).update(signingInput).digest('base64url');
       return `${signingInput}.${signature}`;

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import {
   APIResponseSchema,
   JoinMeetingRequestSchema,
@@ -5,8 +6,9 @@ import {
   ParticipantListQuerySchema,
   ParticipantListResponseSchema,
   ParticipantStatusResponseSchema,
+  StatusQuerySchema,
 } from 'meeting-types';
-import { getMyStatus, joinMeeting, leaveMeeting, listParticipants } from '../domain/participation';
+import { getMyStatus, joinMeeting, leaveMeeting, listParticipants, waitForMyStatus } from '../domain/participation';
 import { errorResponses } from './schemas';
 import type { RoutePlugin } from './types';
 
@@ -30,8 +32,14 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.get(
     '/meetings/:meeting_id/status',
-    { schema: { params: MeetingIdParamsSchema, response: participantResponse } },
-    async (request) => ({ success: true as const, result: await getMyStatus(deps, request.caller, request.params.meeting_id) }),
+    { schema: { params: MeetingIdParamsSchema, querystring: StatusQuerySchema, response: participantResponse } },
+    async (request, reply) => {
+      const wait = request.query.wait;
+      if (wait === undefined) return { success: true as const, result: await getMyStatus(deps, request.caller, request.params.meeting_id) };
+      const cancelled = new Promise<void>((resolve) => (reply.raw as ServerResponse).once('close', () => resolve()));
+      const result = await waitForMyStatus(deps, deps.hub, request.caller, request.params.meeting_id, wait, cancelled);
+      return { success: true as const, result };
+    },
   );
 
   app.post(

@@ -1,9 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import type { EventHub } from '../domain/event-hub';
 import type { MeetingDeps } from '../domain/meetings';
 import type { ParticipationDeps } from '../domain/participation';
 
-export type RouteDeps = MeetingDeps & ParticipationDeps;
+export type RouteDeps = MeetingDeps & ParticipationDeps & { hub: EventHub };
 export type RoutePlugin = FastifyPluginAsync<{ deps: RouteDeps }, never, TypeBoxTypeProvider>;
 
 declare module 'fastify' {

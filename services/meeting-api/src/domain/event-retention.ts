@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '../db/database';
+import { deleteExpiredEvents } from '../db/events-repo';
+
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * Retention inside the service: hourly (and once shortly after start), drops the logs of
+ * meetings ended or deleted more than `retentionSecs` ago, in batches. Several instances
+ * may run it at once: deleting the same rows twice is harmless.
+ */
+export function startEventRetention(app: FastifyInstance, db: Database, retentionSecs: number): void {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    try {
+      let dropped = 0;
+      for (let n = await deleteExpiredEvents(db, retentionSecs); n > 0; n = await deleteExpiredEvents(db, retentionSecs)) {
+        dropped += n;
+      }
+      if (dropped > 0) app.log.info({ dropped }, 'event retention: dropped expired meeting events');
+    } catch (err) {
+      app.log.warn({ err: { message: (err as Error).message } }, 'event retention failed; retrying later');
+    } finally {
+      running = false;
+    }
+  };
+  const first = setTimeout(() => void run(), 30_000);
+  const timer = setInterval(() => void run(), RETENTION_INTERVAL_MS);
+  first.unref();
+  timer.unref();
+  app.addHook('onClose', async () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  });
+}

@@ -1,0 +1,101 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyPluginAsync } from 'fastify';
+import { DecisionSnapshotSchema, ENFORCED_EVENT_TYPES, EVENT_STREAM_KEEPALIVE_SECS, ROOM_TOKEN_MAX_LEEWAY_SECS, type EnforcedDecision } from 'meeting-types';
+import { feedCredentialVerifier } from 'service-runtime';
+import type { Database } from '../db/database';
+import { listRecentDecisions, type DecisionRecord } from '../db/events-repo';
+import type { EventHub } from '../domain/event-hub';
+import { ApiError } from '../domain/errors';
+import { errorResponses } from './schemas';
+
+export interface DecisionFeedOptions {
+  db: Database;
+  hub: EventHub;
+  jwtSecret: string;
+  tokenTtlSecs: number;
+  keepAliveMs?: number;
+}
+
+/** Feed connections one instance serves (one per Media Server; a few spare for restarts). */
+const MAX_FEEDS = 64;
+
+function toWire(d: DecisionRecord): EnforcedDecision {
+  return { mid: d.meetingId, room: d.roomId, seq: d.seq, type: d.type as EnforcedDecision['type'], subject: d.subject, banned: d.banned };
+}
+
+/**
+ * `GET /internal/v1/decisions`: the Media Servers' revocation feed (Server-Sent Events).
+ * Authenticated with a credential derived from JWT_SECRET (service-runtime `feed-auth`).
+ * Each connection starts with a `snapshot` of every decision that can still matter (tokens
+ * live TOKEN_TTL_SECS), then a `decision` per enforced event as it commits, on any instance.
+ * When notifications may have been missed, the connection is ended: the Media Server
+ * reconnects and gets a fresh snapshot, so nothing is lost.
+ */
+export const decisionFeedRoutes: FastifyPluginAsync<DecisionFeedOptions> = async (app, options) => {
+  const verify = feedCredentialVerifier(options.jwtSecret);
+  const holdSecs = options.tokenTtlSecs + ROOM_TOKEN_MAX_LEEWAY_SECS + 60;
+  const open = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of [...open]) end();
+    done();
+  });
+
+  app.get(
+    '/internal/v1/decisions',
+    {
+      schema: {
+        summary: 'Internal: the Media Servers\' decision feed (Server-Sent Events)',
+        description:
+          'Authenticated with `Authorization: Bearer <exp>.<HMAC>` (key derived from JWT_SECRET). ' +
+          'A `snapshot` event ({hold_secs, decisions}), then one `decision` event (EnforcedDecision) per enforced change.',
+        response: { 200: { description: 'The feed', content: { 'text/event-stream': { schema: DecisionSnapshotSchema } } }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+    if (!verify(request.headers.authorization)) throw new ApiError('UNAUTHORIZED', 'A valid decision-feed credential is required');
+    if (open.size >= MAX_FEEDS) throw new ApiError('RATE_LIMITED', `At most ${MAX_FEEDS} decision feeds per instance`);
+
+    // Watch first, then read the snapshot: a decision committed in between is in one or both.
+    const buffered: DecisionRecord[] = [];
+    let live = false;
+    let raw: ServerResponse | undefined;
+    let ended = false;
+    const send = (ds: DecisionRecord[]) => {
+      if (!raw) return;
+      raw.write(ds.map((d) => `event: decision\ndata: ${JSON.stringify(toWire(d))}\n\n`).join(''));
+    };
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      unwatch();
+      clearInterval(keepAlive);
+      open.delete(end);
+      raw?.end();
+    };
+    const unwatch = options.hub.watchDecisions(
+      ENFORCED_EVENT_TYPES,
+      (ds) => (live ? send(ds) : buffered.push(...ds)),
+      () => end(),
+    );
+    const keepAlive = setInterval(() => raw?.write(': keep-alive\n\n'), options.keepAliveMs ?? EVENT_STREAM_KEEPALIVE_SECS * 1000);
+    keepAlive.unref();
+    open.add(end);
+
+    let snapshot: DecisionRecord[];
+    try {
+      snapshot = await listRecentDecisions(options.db, holdSecs, ENFORCED_EVENT_TYPES);
+    } catch (err) {
+      end();
+      throw err;
+    }
+    reply.hijack();
+    raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    raw.on('close', end);
+    raw.write(`event: snapshot\ndata: ${JSON.stringify({ hold_secs: holdSecs, decisions: snapshot.map(toWire) })}\n\n`);
+    live = true;
+    if (buffered.length > 0) send(buffered.splice(0));
+    if (ended) raw.end();
+    },
+  );
+};
