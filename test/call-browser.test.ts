@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import { MEDIA_SUBPROTOCOL } from 'meeting-types';
 import { buildMediaServer, connectNatsRelay, type MediaServer } from '../services/media-server/src/app';
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
+import { createFeedEnforcement } from '../services/media-server/src/enforcement/feed-enforcement';
 import { call as apiCall, startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
 
 /**
@@ -31,6 +32,7 @@ const HARNESS = join(import.meta.dirname, '../packages/media-client/harness');
 const logger = pino({ level: 'silent' });
 
 let api: TestApp;
+let apiBase: string;
 /** One persistent context on a fresh profile (the guide's `--user-data-dir`); pages share nothing but it. */
 let browser: BrowserContext;
 let userDataDir: string;
@@ -40,8 +42,11 @@ const mediaServers: MediaServer[] = [];
 
 async function startMedia(nats: boolean): Promise<string> {
   const relay = nats ? await connectNatsRelay({ url: NATS_URL, logger }) : undefined;
+  // Following the API's decision feed, as in production: host decisions close connections (4000/4001/4003).
+  const enforcement = createFeedEnforcement({ apiUrl: apiBase, jwtSecret: TEST_SECRET, logger });
   const media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {
     logger,
+    enforcement,
     ...(relay ? { relay } : {}),
   });
   mediaServers.push(media);
@@ -51,6 +56,7 @@ async function startMedia(nats: boolean): Promise<string> {
 
 before(async () => {
   api = await startTestApp({ config: { jwtSecret: TEST_SECRET } });
+  apiBase = await api.app.listen({ port: 0, host: '127.0.0.1' });
   const bundle = await build({
     entryPoints: [join(HARNESS, 'harness.ts')],
     bundle: true,
@@ -271,13 +277,25 @@ async function threePageCall(label: string, mediaUrls: [string, string, string],
       assert.equal(await o.page.locator('#tiles .tile').count(), 1, `${o.name}: one tile in the DOM`);
     }
     assert.match((await bob.page.locator('#status').textContent()) ?? '', /You left the call/);
+
+    // The host leaves, which ends the meeting: the Media Server closes Alice with 4001; her page
+    // says why and does not reconnect (no new token is asked for).
+    const aliceTokens = alice.tokenCalls();
+    const left = await apiCall(api.app, 'POST', `${meetings}/${room}/leave`, { as: hostEmail });
+    assert.equal(left.status, 200);
+    await until('Alice is told the meeting ended', async () => (await alice.page.locator('#status').textContent()) ?? '', (t) => t.includes('The meeting has ended.'));
+    const state = await alice.page.evaluate(() => window.call!.getSnapshot().connection);
+    assert.equal(state.status, 'closed');
+    assert.equal(state.code, 4001);
+    assert.equal(alice.tokenCalls(), aliceTokens, 'no reconnect after the meeting ended');
+    assert.equal(await alice.page.locator('#tiles .tile').count(), 0, 'the call is torn down');
   } finally {
     for (const o of pages) await o.page.close();
   }
 }
 
 describe('a call in Chromium through the Media Server', () => {
-  test('three pages on one Media Server see and hear each other; mute, camera off and leave reach the others', async (t) => {
+  test('three pages on one Media Server see and hear each other; mute, camera off and leave reach the others; the end of the meeting stops the call', async (t) => {
     const media = await startMedia(false);
     await threePageCall('one-server', [media, media, media], (m) => t.diagnostic(m));
   });
