@@ -42,6 +42,7 @@ const children: ChildProcess[] = services.map(({ entry }) =>
 console.log(
   [
     '',
+    `  Web app       http://${host}:${apiPort}/`,
     `  Meeting API   http://${host}:${apiPort}/api/v1/meetings   (OpenAPI: http://${host}:${apiPort}/openapi.json)`,
     `  Sign in       http://${host}:${apiPort}/login   (development form unless OIDC_ISSUER is set)`,
     `  Media Server  ws://${host}:${mediaPort}/lobby?token=<room_token>`,

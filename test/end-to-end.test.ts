@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { pino } from 'pino';
+import { MeetingApiError, MeetingClient, parseEnvelope, type MeetingEvent } from 'meeting-client';
 import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
@@ -35,18 +36,12 @@ after(async () => {
   await api.close();
 });
 
-async function apiCall(method: string, path: string, email: string, body?: unknown) {
-  const res = await fetch(`${apiBase}/api/v1/meetings${path}`, {
-    method,
-    headers: { cookie: `email=${email}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as { success: boolean; result: any } };
-}
+/** The typed client, as a given user (the seed's email cookie). */
+const as = (email: string) => new MeetingClient({ baseUrl: apiBase, headers: { cookie: `email=${email}` } });
 
 /** Opens a lobby connection; resolves with the socket once open, or the HTTP status it was refused with. */
-function connect(token: string | null): Promise<{ ws: WebSocket } | { refused: number; body: string }> {
-  const url = token === null ? `${mediaBase}/lobby` : `${mediaBase}/lobby?token=${encodeURIComponent(token)}`;
+function connect(token: string | null | undefined): Promise<{ ws: WebSocket } | { refused: number; body: string }> {
+  const url = token == null ? `${mediaBase}/lobby` : `${mediaBase}/lobby?token=${encodeURIComponent(token)}`;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     ws.once('open', () => resolve({ ws }));
@@ -70,24 +65,24 @@ function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }
 }
 
 test('host joins via the API and connects; a waiting attendee cannot; once admitted they exchange frames', async () => {
-  const host = await apiCall('POST', '/e2e-room/join', 'host@example.com', { display_name: 'Host' });
-  assert.equal(host.body.result.status, 'admitted');
-  const hostConn = await connect(host.body.result.room_token);
+  const host = await as('host@example.com').join('e2e-room', { display_name: 'Host' });
+  assert.equal(host.status, 'admitted');
+  const hostConn = await connect(host.room_token);
   assert.ok('ws' in hostConn, 'the host token opens the lobby');
 
-  const attendee = await apiCall('POST', '/e2e-room/join', 'alice@example.com', { display_name: 'Alice' });
-  assert.equal(attendee.body.result.status, 'waiting');
-  assert.equal(attendee.body.result.room_token, null);
+  const attendee = await as('alice@example.com').join('e2e-room', { display_name: 'Alice' });
+  assert.equal(attendee.status, 'waiting');
+  assert.equal(attendee.room_token, null);
   const noToken = await connect(null);
   assert.ok('refused' in noToken && noToken.refused === 400, 'no token: 400 before the upgrade');
   assert.equal(JSON.parse(noToken.body).result.code, 'MISSING_TOKEN');
   const forged = await connect('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSJ9.AAAA');
   assert.ok('refused' in forged && forged.refused === 401, 'a forged token: 401');
 
-  await apiCall('POST', '/e2e-room/admit', 'host@example.com', { email: 'alice@example.com' });
-  const polled = await apiCall('GET', '/e2e-room/status', 'alice@example.com');
-  assert.equal(polled.body.result.status, 'admitted');
-  const aliceConn = await connect(polled.body.result.room_token);
+  await as('host@example.com').admit('e2e-room', 'alice@example.com');
+  const polled = await as('alice@example.com').status('e2e-room');
+  assert.equal(polled.status, 'admitted');
+  const aliceConn = await connect(polled.room_token);
   assert.ok('ws' in aliceConn && 'ws' in hostConn);
 
   const toAlice = nextMessage(aliceConn.ws);
@@ -108,13 +103,13 @@ test('host joins via the API and connects; a waiting attendee cannot; once admit
 });
 
 test('a token for one room does not reach another room', async () => {
-  const a = await apiCall('POST', '/e2e-a/join', 'a@example.com');
-  const b = await apiCall('POST', '/e2e-b/join', 'b@example.com');
-  const a2 = await apiCall('POST', '/e2e-a/join', 'a2@example.com');
-  await apiCall('POST', '/e2e-a/admit', 'a@example.com', { email: 'a2@example.com' });
-  const a2Token = (await apiCall('GET', '/e2e-a/status', 'a2@example.com')).body.result.room_token;
-  assert.equal(a2.body.result.status, 'waiting');
-  const [ca, cb, ca2] = await Promise.all([connect(a.body.result.room_token), connect(b.body.result.room_token), connect(a2Token)]);
+  const a = await as('a@example.com').join('e2e-a');
+  const b = await as('b@example.com').join('e2e-b');
+  const a2 = await as('a2@example.com').join('e2e-a');
+  await as('a@example.com').admit('e2e-a', 'a2@example.com');
+  const a2Token = (await as('a2@example.com').status('e2e-a')).room_token;
+  assert.equal(a2.status, 'waiting');
+  const [ca, cb, ca2] = await Promise.all([connect(a.room_token), connect(b.room_token), connect(a2Token)]);
   assert.ok('ws' in ca && 'ws' in cb && 'ws' in ca2);
   let crossed = false;
   cb.ws.on('message', () => (crossed = true));
@@ -127,6 +122,31 @@ test('a token for one room does not reach another room', async () => {
   await second;
   assert.equal(crossed, false);
   for (const c of [ca, cb, ca2]) c.ws.close();
+});
+
+test('the typed client turns every error envelope into a MeetingApiError with its code and status', async () => {
+  const anonymous = new MeetingClient({ baseUrl: apiBase });
+  await assert.rejects(anonymous.listMeetings(), (err: unknown) => err instanceof MeetingApiError && err.code === 'UNAUTHORIZED' && err.status === 401);
+  const owner = as('owner@example.com');
+  const created = await owner.createMeeting({ meeting_id: 'e2e-client', password: 'pw' });
+  assert.equal(created.has_password, true);
+  await assert.rejects(owner.createMeeting({ meeting_id: 'e2e-client' }), (err: unknown) => err instanceof MeetingApiError && err.code === 'MEETING_EXISTS' && err.status === 409);
+  await assert.rejects(as('x@example.com').getMeeting('no-such-meeting'), (err: unknown) => err instanceof MeetingApiError && err.code === 'MEETING_NOT_FOUND' && !err.routeMissing);
+  await owner.join('e2e-client');
+  await assert.rejects(as('guest@example.com').join('e2e-client', { password: 'wrong' }), (err: unknown) => err instanceof MeetingApiError && err.code === 'INVALID_PASSWORD');
+  const page = await owner.listMeetings({ limit: 1 });
+  assert.equal(page.meetings[0]?.meeting_id, 'e2e-client');
+  assert.equal(page.limit, 1);
+  const waiter = await as('w@example.com').join('e2e-client', { password: 'pw', display_name: 'W' });
+  assert.equal(waiter.status, 'waiting');
+  assert.deepEqual((await owner.waiting('e2e-client')).waiting.map((p) => p.email), ['w@example.com']);
+  assert.equal((await owner.admitAll('e2e-client')).admitted_count, 1);
+  assert.deepEqual((await owner.participants('e2e-client')).map((p) => p.email).sort(), ['owner@example.com', 'w@example.com']);
+  assert.deepEqual(await new MeetingClient({ baseUrl: apiBase }).clientConfig().then((c) => typeof c.media_server_url), 'string');
+  // An API without a route answers the router's NOT_FOUND: the client calls that routeMissing.
+  const missing = await fetch(`${apiBase}/api/v1/meetings/e2e-client/no-such-route`, { headers: { cookie: 'email=owner@example.com' } });
+  await assert.rejects(parseEnvelope(missing), (err: unknown) => err instanceof MeetingApiError && err.routeMissing && err.status === 404);
+  await assert.rejects(owner.deleteMeeting('e2e-client').then(() => owner.deleteMeeting('e2e-client')), (err: unknown) => err instanceof MeetingApiError && err.code === 'MEETING_NOT_FOUND');
 });
 
 test('a Meeting API session (from sign-in) is refused by the Media Server: only room tokens open the lobby', async () => {
@@ -151,4 +171,52 @@ test('a Meeting API session (from sign-in) is refused by the Media Server: only 
   const ok = await connect(roomToken);
   assert.ok('ws' in ok, 'the room token minted for the session opens the lobby');
   ok.ws.close();
+});
+
+test('the typed client signs in (development), uses the session as a Bearer token and signs out', async () => {
+  const anonymous = new MeetingClient({ baseUrl: apiBase });
+  const grant = await anonymous.loginDev({ email: 'client-user@example.com', display_name: 'Client User' });
+  assert.equal(grant.kind, 'dev');
+  const user = anonymous.with({ authorization: `Bearer ${grant.session_token}` });
+  const session = await user.session();
+  assert.deepEqual([session.email, session.name, session.kind], ['client-user@example.com', 'Client User', 'dev']);
+  assert.equal((await user.profile()).email, 'client-user@example.com');
+  assert.equal((await user.createMeeting({ meeting_id: 'e2e-bearer' })).host, 'client-user@example.com');
+  await user.logout();
+  await assert.rejects(user.session(), (err: unknown) => err instanceof MeetingApiError && err.code === 'UNAUTHORIZED');
+  await assert.rejects(anonymous.guestSession({ display_name: '' }), (err: unknown) => err instanceof MeetingApiError && err.code === 'INVALID_REQUEST');
+});
+
+test('the client follows the real event stream and resumes after a gap with Last-Event-ID, each event once', async () => {
+  const host = as('events-host@example.com');
+  await host.join('e2e-events', { display_name: 'Host' });
+  const seen: Array<[number, string, string | undefined]> = [];
+  const waitFor = (predicate: () => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`events so far: ${JSON.stringify(seen)}`)), 15_000);
+      const tick = setInterval(() => {
+        if (predicate()) {
+          clearTimeout(deadline);
+          clearInterval(tick);
+          resolve();
+        }
+      }, 20);
+    });
+  const record = { onEvent: (e: MeetingEvent) => seen.push([e.seq, e.type, 'participant' in e ? e.participant.email : undefined]) };
+  let opened = false;
+  const first = host.events('e2e-events', { ...record, onOpen: () => (opened = true) });
+  await waitFor(() => opened);
+  await as('ev-a@example.com').join('e2e-events', { display_name: 'A' });
+  await waitFor(() => seen.some(([, type, who]) => type === 'participant.waiting' && who === 'ev-a@example.com'));
+  const last = first.lastEventId;
+  first.close();
+  // While nobody listens: B knocks and A is admitted.
+  await as('ev-b@example.com').join('e2e-events', { display_name: 'B' });
+  await host.admit('e2e-events', 'ev-a@example.com');
+  const resumed = host.events('e2e-events', record, { after: last });
+  await waitFor(() => seen.some(([, type, who]) => type === 'participant.admitted' && who === 'ev-a@example.com'));
+  resumed.close();
+  const seqs = seen.map(([seq]) => seq);
+  assert.deepEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b), 'in order, no duplicates');
+  assert.ok(seen.some(([, type, who]) => type === 'participant.waiting' && who === 'ev-b@example.com'), 'the knock made during the gap is replayed');
 });

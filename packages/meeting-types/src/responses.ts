@@ -100,3 +100,13 @@ export type ParticipantListResponse = Static<typeof ParticipantListResponseSchem
 /** `GET /healthz` and `GET /readyz`. */
 export const HealthResponseSchema = Type.Object({ status: Type.String() });
 export type HealthResponse = Static<typeof HealthResponseSchema>;
+
+/** `GET /api/v1/client-config` (no authentication): what a browser client needs to know. */
+export const ClientConfigResponseSchema = Type.Object(
+  {
+    /** WebSocket origin of the Media Server, e.g. `ws://127.0.0.1:8080`; clients open `${media_server_url}/lobby?token=…`. */
+    media_server_url: Type.String(),
+  },
+  { title: 'ClientConfigResponse' },
+);
+export type ClientConfigResponse = Static<typeof ClientConfigResponseSchema>;

@@ -22,6 +22,8 @@ import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/pa
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { createIdentifyCaller, type Caller, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
+import { registerWebApp } from './plugins/web-app';
+import { clientConfigRoutes } from './routes/client-config';
 import { createEventHub, type EventHub } from './domain/event-hub';
 import { startEventRetention } from './domain/event-retention';
 import { decisionFeedRoutes } from './routes/decision-feed';
@@ -63,7 +65,8 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'eventStreamsMax'
       | 'eventRetentionSecs'
     >
-  > & {
+  > &
+  Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> & {
     /** Sign-in settings; development defaults (email cookie on, dev sign-in) when absent. */
     auth?: AuthConfig;
     /** `NODE_ENV=production`: no development sign-in. */
@@ -296,6 +299,14 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     keepAliveMs: deps.eventKeepAliveMs,
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(clientConfigRoutes, {
+    mediaServerPublicUrl: config.mediaServerPublicUrl,
+    mediaServerPort: config.mediaServerPort ?? 8080,
+  });
+  // The web app: only its built files and client routes, so no API path is shadowed.
+  if (config.webAppDir !== undefined && !(await registerWebApp(app, config.webAppDir))) {
+    app.log.warn({ dir: config.webAppDir }, 'the web app is not built (npm run build): not serving it');
+  }
 
   installMethodNotAllowed({ corsPreflight: config.corsOrigins !== undefined });
   return app;

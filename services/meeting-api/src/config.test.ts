@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { ConfigError } from 'service-runtime';
 import { loadConfig } from './config';
@@ -48,6 +49,9 @@ describe('loadConfig defaults', () => {
       corsOrigins: undefined,
       dbPoolSize: 10,
       bodyLimitBytes: 64 * 1024,
+      mediaServerPublicUrl: undefined,
+      mediaServerPort: 8080,
+      webAppDir: fileURLToPath(new URL('../../../apps/web/dist', import.meta.url)),
       eventStreamsPerCaller: 20,
       eventStreamsMax: 20_000,
       eventRetentionSecs: 86_400,
@@ -93,6 +97,9 @@ describe('loadConfig defaults', () => {
       DB_POOL_SIZE: '25',
       BODY_LIMIT_BYTES: '2048',
       CORS_ORIGINS: 'https://a.example',
+      MEDIA_SERVER_PUBLIC_URL: 'wss://media.example.org/rtc',
+      MEDIA_SERVER_PORT: '9091',
+      WEB_APP_DIR: dataDir,
       REQUEST_TIMEOUT_SECS: '12',
       KEEP_ALIVE_TIMEOUT_SECS: '7',
       MAX_CONNECTIONS: '500',
@@ -108,6 +115,9 @@ describe('loadConfig defaults', () => {
     assert.equal(config.maxWaitingPerMeeting, 50);
     assert.equal(config.passwordFailuresPerMinute, 5);
     assert.equal(config.maxConcurrentPasswordHashes, 2);
+    assert.equal(config.mediaServerPublicUrl, 'wss://media.example.org/rtc');
+    assert.equal(config.mediaServerPort, 9091);
+    assert.equal(config.webAppDir, dataDir);
     assert.equal(config.port, 9090);
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.databaseUrl, 'postgres://u@db.internal:5432/meetings');

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN_TTL_SECS } from 'meeting-types';
 import { readAuthConfig, type AuthConfig } from './auth/auth-config';
 import { EnvReader, LOG_LEVELS, type Env, type JwtSecretSource, type LogLevel } from 'service-runtime';
@@ -21,6 +22,12 @@ export interface MeetingApiConfig {
   corsOrigins: true | string[] | undefined;
   dbPoolSize: number;
   bodyLimitBytes: number;
+  /** `MEDIA_SERVER_PUBLIC_URL`: the Media Server's address as browsers reach it (`ws://` or `wss://`). */
+  mediaServerPublicUrl: string | undefined;
+  /** `MEDIA_SERVER_PORT`: used for the default public address (the request's host name on this port). */
+  mediaServerPort: number;
+  /** `WEB_APP_DIR`: the built web app served at `/`; nothing is served when it holds no `index.html`. */
+  webAppDir: string;
   /** Open event streams one caller may hold on one instance (`EVENT_STREAMS_PER_CALLER`). */
   eventStreamsPerCaller: number;
   /** Open event streams on one instance, all callers (`EVENT_STREAMS_MAX`). */
@@ -55,6 +62,9 @@ export const LIMIT_DEFAULTS = {
   maxConcurrentPasswordHashes: 4,
 } as const;
 
+/** `apps/web/dist` of this repository, from `src/` (tsx) or `dist/` (the bundle) alike. */
+const DEFAULT_WEB_APP_DIR = fileURLToPath(new URL('../../../apps/web/dist', import.meta.url));
+
 /** Parses and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Env): MeetingApiConfig {
   const read = new EnvReader(env);
@@ -81,6 +91,10 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const corsOrigins =
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
 
+  const mediaServerPublicUrl = read.url('MEDIA_SERVER_PUBLIC_URL', ['ws:', 'wss:']);
+  const mediaServerPort = read.port('MEDIA_SERVER_PORT', 8080);
+  const webAppDir = resolve(read.string('WEB_APP_DIR', DEFAULT_WEB_APP_DIR));
+
   const secret = read.jwtSecret(production, dataDir);
   const auth = readAuthConfig(read, env, production, secret.secret);
   read.done();
@@ -99,6 +113,9 @@ export function loadConfig(env: Env): MeetingApiConfig {
     corsOrigins,
     dbPoolSize,
     bodyLimitBytes,
+    mediaServerPublicUrl,
+    mediaServerPort,
+    webAppDir,
     eventStreamsPerCaller,
     eventStreamsMax,
     eventRetentionSecs,

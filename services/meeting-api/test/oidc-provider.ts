@@ -19,7 +19,8 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
-export async function startTestProvider(host = '127.0.0.1'): Promise<TestProvider> {
+/** `redirectUris`: the API callbacks registered for the test client (a browser test's API listens on its own port). */
+export async function startTestProvider(host = '127.0.0.1', redirectUris: string[] = [TEST_REDIRECT_URL]): Promise<TestProvider> {
   let server: Server | undefined;
   // The issuer must be known before listening: take a port first.
   const probe = await new Promise<number>((resolve) => {
@@ -35,7 +36,7 @@ export async function startTestProvider(host = '127.0.0.1'): Promise<TestProvide
       {
         client_id: TEST_CLIENT_ID,
         client_secret: TEST_CLIENT_SECRET,
-        redirect_uris: [TEST_REDIRECT_URL],
+        redirect_uris: redirectUris,
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',

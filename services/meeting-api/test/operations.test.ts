@@ -610,7 +610,7 @@ describe('shutdown under a stalled client (real process)', () => {
     children.push(server);
     const socket = await stallUpload(await server.url());
     server.child.kill('SIGTERM');
-    await within(10_000, 'first signal logged', (async () => {
+    await within(30_000, 'first signal logged', (async () => {
       while (!server.stdout.includes('shutting down')) await sleep(20);
     })());
     const exit = await server.stop('SIGINT');

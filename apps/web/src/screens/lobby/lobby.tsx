@@ -1,0 +1,34 @@
+import type { MeetingInfo } from 'meeting-client';
+import type { LiveMode } from '../../live/meeting-live';
+import { Page } from '../../ui/components';
+
+/** The waiting room, from the waiter's side. */
+export function Lobby({ info, mode, onCancel }: { info: MeetingInfo; mode: LiveMode; onCancel(): void }) {
+  return (
+    <Page title="Waiting for the host to let you in" announce>
+      <div className="waiting-row">
+        <div className="spinner" aria-hidden="true" />
+        <p role="status">
+          You asked to join <strong>{info.meeting_id}</strong>, hosted by {info.host_display_name ?? info.host}. This page updates by itself.
+        </p>
+      </div>
+      <p className="hint">{liveHint(mode)}</p>
+      <button type="button" className="secondary" onClick={onCancel}>
+        Stop waiting
+      </button>
+    </Page>
+  );
+}
+
+export function liveHint(mode: LiveMode): string {
+  switch (mode) {
+    case 'events':
+      return 'Live updates: on.';
+    case 'long-poll':
+      return 'Live updates: checking with the server.';
+    case 'polling':
+      return 'Live updates: checking every few seconds.';
+    default:
+      return 'Connecting for live updates…';
+  }
+}

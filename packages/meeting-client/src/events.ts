@@ -1,0 +1,160 @@
+import { MeetingApiError, parseEnvelope } from './errors';
+import type { MeetingEvent } from 'meeting-types';
+
+export interface EventStreamHandlers {
+  /** Every event, in order, each once (resumes use `Last-Event-ID`). */
+  onEvent(event: MeetingEvent): void;
+  /** The stream is (re)connected. */
+  onOpen?(): void;
+  /** The server has no events route (older API): use the long-poll or polling instead. The stream is closed. */
+  onUnsupported?(): void;
+  /** A refusal that retrying cannot fix (401, 404 `NOT_IN_MEETING`, …). The stream is closed. */
+  onError?(error: MeetingApiError): void;
+}
+
+export interface EventStream {
+  close(): void;
+  /** Sequence number of the last event received. */
+  readonly lastEventId: number | undefined;
+}
+
+interface OpenOptions {
+  url: string;
+  headers: Record<string, string>;
+  fetch: typeof fetch;
+  after: number | undefined;
+  handlers: EventStreamHandlers;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+
+/**
+ * Server-Sent Events over `fetch` (not `EventSource`): the same code runs in the
+ * browser and in Node, sends the caller's headers, and tells a refusal's error
+ * envelope apart from a dropped connection. Reconnects with `Last-Event-ID`.
+ */
+export function openEventStream(options: OpenOptions): EventStream {
+  const controller = new AbortController();
+  let lastEventId = options.after;
+  let closed = false;
+  let backoff = 500;
+
+  const stop = () => {
+    closed = true;
+    controller.abort();
+  };
+
+  const run = async () => {
+    while (!closed) {
+      const headers: Record<string, string> = { ...options.headers, accept: 'text/event-stream' };
+      if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
+      let res: Response;
+      try {
+        res = await options.fetch(options.url, { headers, signal: controller.signal, credentials: 'same-origin' });
+      } catch {
+        if (closed) return;
+        await sleep(backoff, controller.signal);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        continue;
+      }
+      if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+        const error = await parseEnvelope(res).then(
+          () => new MeetingApiError('BAD_RESPONSE', 'The events route did not answer with a stream', res.status),
+          (err: unknown) => err as MeetingApiError,
+        );
+        if (error.routeMissing) {
+          stop();
+          options.handlers.onUnsupported?.();
+          return;
+        }
+        if (res.status >= 500 || error.code === 'RATE_LIMITED') {
+          await sleep((error.retryAfter ?? 0) * 1000 || backoff, controller.signal);
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+          continue;
+        }
+        stop();
+        options.handlers.onError?.(error);
+        return;
+      }
+      backoff = 500;
+      options.handlers.onOpen?.();
+      try {
+        for await (const message of readServerSentEvents(res.body!)) {
+          if (closed) return;
+          if (message.data === undefined) continue;
+          let payload: Record<string, unknown>;
+          try {
+            payload = JSON.parse(message.data) as Record<string, unknown>;
+          } catch {
+            continue;
+          }
+          const seq = message.id !== undefined && /^\d+$/.test(message.id) ? Number(message.id) : (payload.seq as number);
+          if (lastEventId !== undefined && seq <= lastEventId) continue;
+          lastEventId = seq;
+          options.handlers.onEvent({ ...payload, seq, type: (message.event ?? payload.type) as MeetingEvent['type'] } as MeetingEvent);
+        }
+      } catch {
+        // Dropped: reconnect below with Last-Event-ID.
+      }
+      if (!closed) await sleep(backoff, controller.signal);
+    }
+  };
+  void run();
+
+  return {
+    close: stop,
+    get lastEventId() {
+      return lastEventId;
+    },
+  };
+}
+
+interface SseMessage {
+  id?: string;
+  event?: string;
+  data?: string;
+}
+
+/** The `text/event-stream` format: fields per line, a blank line ends a message, `:` lines are comments. */
+export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let message: SseMessage = {};
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let newline: number;
+      while ((newline = buffer.search(/\r\n|\r|\n/)) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
+        if (line === '') {
+          if (message.data !== undefined || message.event !== undefined) yield message;
+          message = {};
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon === -1 ? line : line.slice(0, colon);
+        const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'data') message.data = message.data === undefined ? value : `${message.data}\n${value}`;
+        else if (field === 'id') message.id = value;
+        else if (field === 'event') message.event = value;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}

@@ -1,0 +1,4 @@
+export { MeetingClient, type MeetingClientOptions } from './client';
+export { MeetingApiError, isMeetingApiError, parseEnvelope } from './errors';
+export { openEventStream, readServerSentEvents, type EventStream, type EventStreamHandlers } from './events';
+export * from './extensions';

@@ -1,0 +1,31 @@
+import { APIResponseSchema, ClientConfigResponseSchema } from 'meeting-types';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { errorResponses } from './schemas';
+
+export interface ClientConfigOptions {
+  /** `MEDIA_SERVER_PUBLIC_URL`; unset → the request's host name with `mediaServerPort`. */
+  mediaServerPublicUrl: string | undefined;
+  mediaServerPort: number;
+}
+
+/** `GET /api/v1/client-config`: public, what the web app needs before anyone signs in. */
+export const clientConfigRoutes: FastifyPluginAsync<ClientConfigOptions> = async (app, options) => {
+  app.get(
+    '/api/v1/client-config',
+    { schema: { response: { 200: APIResponseSchema(ClientConfigResponseSchema), ...errorResponses } } },
+    async (request) => ({ success: true as const, result: { media_server_url: mediaServerUrl(request, options) } }),
+  );
+};
+
+export function mediaServerUrl(request: FastifyRequest, options: ClientConfigOptions): string {
+  if (options.mediaServerPublicUrl !== undefined) return options.mediaServerPublicUrl.replace(/\/$/, '');
+  const scheme = request.protocol === 'https' ? 'wss' : 'ws';
+  // request.hostname drops the port; an IPv6 literal keeps its brackets.
+  let host: string;
+  try {
+    host = new URL(`http://${request.host}`).hostname;
+  } catch {
+    host = '127.0.0.1';
+  }
+  return `${scheme}://${host}:${options.mediaServerPort}`;
+}

@@ -1,0 +1,106 @@
+/**
+ * Real-browser test helpers: Debian's Chromium driven by playwright-core, an
+ * axe-core check per screen, screenshots under test-results/web/, and a record
+ * of every console error and uncaught exception of the page.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const REPO = new URL('..', import.meta.url).pathname;
+export const WEB_DIST = join(REPO, 'apps/web/dist');
+export const SHOTS = join(REPO, 'test-results/web');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Builds the web app when `npm run build` has not (running this file alone). */
+export function ensureWebAppBuilt(): void {
+  if (existsSync(join(WEB_DIST, 'index.html'))) return;
+  execFileSync(process.execPath, [join(REPO, 'node_modules/vite/bin/vite.js'), 'build', join(REPO, 'apps/web'), '--logLevel', 'warn'], {
+    stdio: 'inherit',
+  });
+}
+
+/** Headless Chromium; Playwright gives it a fresh temporary --user-data-dir. */
+export async function launchChromium(): Promise<Browser> {
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 120_000 });
+}
+
+export interface WatchedPage {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and uncaught exceptions, except the expected answers of feature probes. */
+  problems: string[];
+  /** A step that provokes an error answer on purpose declares it, so its browser log line is not a fault. */
+  expectFailure(status: number, path: RegExp): void;
+}
+
+/**
+ * Chromium logs every non-2xx fetch as a console error ("Failed to load resource").
+ * The app asks a few questions whose "no" is a 401/404 on purpose: is anyone signed
+ * in (`/session`), does this server have sign-in or live events. Those are not faults.
+ */
+const EXPECTED_PROBES = [/\/session$/, /\/login$/, /\/api\/v1\/meetings\/[^/]+\/events$/];
+
+export async function openPage(browser: Browser, options: { phone?: boolean } = {}): Promise<WatchedPage> {
+  const context = await browser.newContext(
+    options.phone
+      ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true }
+      : { viewport: { width: 1280, height: 900 } },
+  );
+  context.setDefaultTimeout(30_000);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const expected: Array<{ status: number; path: RegExp }> = [];
+  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const url = msg.location().url ?? '';
+    const text = msg.text();
+    const path = new URL(url || 'about:blank').pathname;
+    if (text.startsWith('Failed to load resource')) {
+      if (EXPECTED_PROBES.some((re) => re.test(path))) return;
+      if (expected.some((e) => e.path.test(path) && text.includes(`status of ${e.status} `))) return;
+    }
+    problems.push(`console: ${text} (${url})`);
+  });
+  page.on('dialog', (dialog) => void dialog.accept());
+  return { page, context, problems, expectFailure: (status, path) => expected.push({ status, path }) };
+}
+
+/** axe-core on the current screen (WCAG 2.1 A/AA): no violations at all. */
+export async function checkAccessibility(page: Page, screen: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  const found = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`,
+  );
+  assert.deepEqual(found, [], `accessibility violations on "${screen}"`);
+}
+
+let shotNumber = 0;
+let shotFolder = SHOTS;
+/** Screenshots of this test file go to `test-results/web/<name>/`. */
+export function screenshotsIn(name: string): void {
+  shotFolder = join(SHOTS, name);
+}
+
+/** A full-page screenshot named after the step, and the axe check of that screen. */
+export async function screen(page: Page, name: string): Promise<void> {
+  mkdirSync(shotFolder, { recursive: true });
+  shotNumber += 1;
+  await page.screenshot({ path: join(shotFolder, `${String(shotNumber).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await checkAccessibility(page, name);
+}
