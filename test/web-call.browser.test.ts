@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
-import { CHROMIUM, ensureWebAppBuilt, openPage, screen, WEB_DIST, type WatchedPage } from './browser';
+import { CHROMIUM, ensureWebAppBuilt, openPage, screen, screenshotsIn, WEB_DIST, type WatchedPage } from './browser';
 
 /**
  * The call in the web app itself, as a user sees it: Chromium with its fake camera (a moving
@@ -20,6 +20,7 @@ let browser: Browser;
 const pages: WatchedPage[] = [];
 
 before(async () => {
+  screenshotsIn('web-call');
   ensureWebAppBuilt();
   media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {
     logger: pino({ level: 'silent' }),
