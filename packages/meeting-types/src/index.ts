@@ -5,6 +5,7 @@ export * from './envelope';
 export * from './requests';
 export * from './responses';
 export * from './token';
+export * from './media-protocol';
 export * from './auth';
 export * from './events';
 export * from './operations';

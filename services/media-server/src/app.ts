@@ -19,7 +19,15 @@ export type { Enforcement } from './enforcement/enforcement';
 export { createFeedEnforcement } from './enforcement/feed-enforcement';
 export { createLocalRelay, LocalHub } from './relay/local-relay';
 export { connectNatsRelay, NatsRelay } from './relay/nats-relay';
-export { CLOSE_SHUTDOWN, CLOSE_TOO_BIG, CLOSE_SLOW_CONSUMER, CLOSE_LEFT, CLOSE_MEETING_ENDED, CLOSE_REMOVED } from './transport/close-codes';
+export {
+  CLOSE_SHUTDOWN,
+  CLOSE_TOO_BIG,
+  CLOSE_SLOW_CONSUMER,
+  CLOSE_UNSUPPORTED_DATA,
+  CLOSE_LEFT,
+  CLOSE_MEETING_ENDED,
+  CLOSE_REMOVED,
+} from './transport/close-codes';
 export { createMediaMetrics, type MediaMetrics } from './metrics';
 
 export const SERVICE_NAME = 'media-server';
@@ -82,7 +90,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   const metrics = deps.metrics ?? createMediaMetrics();
 
   const membership = new Membership(
-    { maxBufferedBytes: config.maxBufferedBytes, maxTotalBufferedBytes: config.maxTotalBufferedBytes, heartbeatMs: config.heartbeatMs },
+    { maxBufferedBytes: config.maxBufferedBytes, maxTotalBufferedBytes: config.maxTotalBufferedBytes, heartbeatMs: config.heartbeatMs, instanceTag: instanceId },
     relay,
     logger,
     metrics,
@@ -93,8 +101,13 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     disconnects: () => ({ slowConsumer: membership.counters.slowConsumerDisconnects, heartbeat: membership.counters.heartbeatDisconnects }),
     nats: relay.health ? () => relay.health!() : undefined,
   });
-  relay.start((room, data, isBinary) => membership.deliverToRoom(room, data, isBinary, undefined));
+  relay.start(
+    (room, data, isBinary, origin) =>
+      membership.deliverToRoom(room, data, isBinary, undefined, origin === undefined ? undefined : membership.stampOf(origin)),
+    (room, event) => membership.onRemoteMember(room, event),
+  );
   membership.startHeartbeat();
+  membership.startPresence();
   enforcement.start(membership);
 
   const transport = createTransport({

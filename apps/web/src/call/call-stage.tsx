@@ -1,60 +1,120 @@
-import { useEffect, useRef, useState } from 'react';
-import { MediaSession, type MediaSessionState } from './media-session';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { Call, NoTokenError, type CallSnapshot, type ParticipantView } from 'media-client';
+import { sharedLocalMedia } from './local-media';
+import { SelfView } from './self-view';
+
+const EMPTY: CallSnapshot | null = null;
 
 /**
- * Where the call is shown. It owns one {@link MediaSession} (the class that talks to
- * the Media Server) and renders its state; video tiles and the camera/microphone
- * controls from the media client go here.
+ * The call: remote tiles, a self-view and the controls. A `Call` (packages/media-client) owns
+ * the socket, camera, microphone, encoders, decoders and jitter buffers; this component only
+ * renders its snapshot and calls its methods.
  */
 export function CallStage({ mediaServerUrl, getToken, onServerClosed }: {
   mediaServerUrl: string;
-  /** A fresh room token (they expire: reconnects ask again). */
+  /** A fresh room token (they expire: reconnects ask again); null when no longer admitted. */
   getToken(): Promise<string | null>;
-  /** The Media Server ended our connection on purpose (left, ended, removed). */
-  onServerClosed(state: MediaSessionState): void;
+  /** The call ended for good (left elsewhere, meeting ended, removed, no longer admitted). */
+  onServerClosed(reason: string): void;
 }) {
-  const [state, setState] = useState<MediaSessionState>({ kind: 'connecting' });
-  const [retries, setRetries] = useState(0);
+  const [call, setCall] = useState<Call | null>(null);
+  const tokenRef = useRef(getToken);
+  tokenRef.current = getToken;
   const closedRef = useRef(onServerClosed);
   closedRef.current = onServerClosed;
 
   useEffect(() => {
-    let session: MediaSession | undefined;
-    let cancelled = false;
-    let retryTimer: ReturnType<typeof setTimeout> | undefined;
-    void getToken().then((token) => {
-      if (cancelled || token === null) return;
-      session = new MediaSession(mediaServerUrl, token);
-      session.onState((s) => {
-        setState(s);
-        if (s.kind !== 'closed' || s.reason === 'client') return;
-        if (s.reason === 'left' || s.reason === 'ended' || s.reason === 'removed') closedRef.current(s);
-        else retryTimer = setTimeout(() => setRetries((n) => n + 1), Math.min(1000 * 2 ** retries, 15_000));
-      });
-      session.connect();
+    const c = new Call({
+      mediaUrl: mediaServerUrl,
+      local: sharedLocalMedia(),
+      getToken: async () => {
+        const token = await tokenRef.current();
+        if (token === null) throw new NoTokenError('You are no longer admitted to this meeting.');
+        return token;
+      },
+    });
+    setCall(c);
+    void c.join().catch(() => {});
+    const off = c.subscribe(() => {
+      const reason = c.getSnapshot().endedReason;
+      if (reason !== null && reason !== 'You left the call.') closedRef.current(reason);
     });
     return () => {
-      cancelled = true;
-      clearTimeout(retryTimer);
-      session?.close();
+      off();
+      c.leave();
     };
-    // getToken is stable per meeting; reconnect when a retry is due.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [mediaServerUrl, retries]);
+  }, [mediaServerUrl]);
 
+  const snap = useSyncExternalStore(call?.subscribe ?? noSubscribe, call?.getSnapshot ?? (() => EMPTY));
+  if (call === null || snap === null) {
+    return (
+      <section className="call-stage" aria-label="Call">
+        <p>Starting the call…</p>
+      </section>
+    );
+  }
   return (
     <section className="call-stage" aria-labelledby="call-title">
       <h2 id="call-title">Call</h2>
       <p role="status" data-testid="media-state">
-        {state.kind === 'open'
-          ? 'Connected to the call server.'
-          : state.kind === 'connecting'
-            ? 'Connecting to the call server…'
-            : state.reason === 'client'
-              ? 'Disconnected.'
-              : 'Connection to the call server lost. Reconnecting…'}
+        {connectionText(snap)}
       </p>
-      <p className="muted">Camera and microphone arrive with the media client.</p>
+      {snap.localError !== null && <p className="muted">{snap.localError}</p>}
+      {snap.connection.status === 'open' && snap.participants.length === 0 && <p className="muted">Nobody else is in the call yet.</p>}
+      <div className="tiles" data-testid="tiles">
+        <SelfView stream={snap.localStream} label={`You${snap.audioEnabled ? '' : ' (muted)'}${snap.localSpeaking ? ' · speaking' : ''}`} />
+        {snap.participants.map((p) => (
+          <RemoteTile key={p.session} p={p} />
+        ))}
+      </div>
+      <div className="row call-controls">
+        <button type="button" className="secondary" aria-pressed={!snap.audioEnabled} onClick={() => call.setAudioEnabled(!snap.audioEnabled)}>
+          {snap.audioEnabled ? 'Mute' : 'Unmute'}
+        </button>
+        <button type="button" className="secondary" aria-pressed={!snap.videoEnabled} onClick={() => call.setVideoEnabled(!snap.videoEnabled)}>
+          {snap.videoEnabled ? 'Turn camera off' : 'Turn camera on'}
+        </button>
+      </div>
     </section>
+  );
+}
+
+function noSubscribe(): () => void {
+  return () => {};
+}
+
+function connectionText(s: CallSnapshot): string {
+  if (s.endedReason !== null) return s.endedReason;
+  switch (s.connection.status) {
+    case 'open':
+      return 'Connected to the call server.';
+    case 'connecting':
+      return 'Connecting to the call server…';
+    case 'reconnecting':
+      return 'Connection to the call server lost. Reconnecting…';
+    case 'closed':
+      return s.connection.reason;
+  }
+}
+
+/** One remote participant: the canvas their video is decoded to, their name and state. */
+function RemoteTile({ p }: { p: ParticipantView }) {
+  const holder = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = holder.current;
+    if (el === null) return;
+    el.appendChild(p.canvas);
+    return () => p.canvas.remove();
+  }, [p.canvas]);
+  return (
+    <figure className={`tile${p.speaking ? ' speaking' : ''}`} data-testid="remote-tile" data-identity={p.identity}>
+      <div ref={holder} className="tile-video" />
+      <figcaption>
+        {p.displayName}
+        {p.isHost && <span className="badge">host</span>}
+        {!p.audioOn && <span className="badge">muted</span>}
+        {!p.videoOn && <span className="badge">camera off</span>}
+      </figcaption>
+    </figure>
   );
 }

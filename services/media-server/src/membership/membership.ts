@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
-import type { EnforcementCloseReason, MediaMetrics } from '../metrics';
-import type { Relay } from '../relay/relay';
-import { CLOSE_LEFT, CLOSE_MEETING_ENDED, CLOSE_REMOVED, CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
+import { encodeLeave, encodeMediaHeader, encodePresence, MEDIA_SUBPROTOCOL, type PresenceMember } from 'meeting-types';
+import type { FrameOrigin, MemberEvent, Relay } from '../relay/relay';
+import { RemoteRoster } from './presence';
 import { Rooms } from './rooms';
+import type { EnforcementCloseReason, MediaMetrics } from '../metrics';
+import { CLOSE_LEFT, CLOSE_MEETING_ENDED, CLOSE_REMOVED, CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
 
 /** Close codes of meeting decisions, as the `reason` of `enforcement_closes_total`. */
 const ENFORCEMENT_CLOSE_REASONS: Record<number, EnforcementCloseReason> = {
@@ -11,6 +13,9 @@ const ENFORCEMENT_CLOSE_REASONS: Record<number, EnforcementCloseReason> = {
   [CLOSE_REMOVED]: 'removed',
   [CLOSE_LEFT]: 'left',
 };
+
+/** Each instance repeats its members' presence this often; remote members unheard for 3 periods expire. */
+const PRESENCE_REFRESH_MS = 10_000;
 
 /** A slow consumer's close frame sits behind its backlog; after this it is cut at TCP level. */
 const SLOW_CONSUMER_GRACE_MS = 2000;
@@ -26,6 +31,16 @@ export interface Member {
   ws: WebSocket | null;
   readonly room: string;
   readonly identity: string;
+  /** `videocall.v1` session id: unique across instances (`<instance>.<conn>`). */
+  readonly session: string;
+  readonly displayName: string;
+  readonly isHost: boolean;
+  /** Asked for `videocall.v1`: gets stamped frames and presence. */
+  v1: boolean;
+  /** The MEDIA header stamped before this member's frames for `videocall.v1` receivers (built once). */
+  readonly stamp: Buffer;
+  /** Presence announced its arrival (so its departure is announced too). */
+  announced: boolean;
   readonly openedAt: number;
   alive: boolean;
   /** Removed from its room (slow consumer or closing): receives nothing more. */
@@ -43,6 +58,14 @@ export interface MembershipOptions {
   maxTotalBufferedBytes: number;
   /** Ping interval; a member that missed the previous pong is dropped. */
   heartbeatMs: number;
+  /** Prefix of session ids, unique per instance. */
+  instanceTag: string;
+}
+
+/** What presence shows of a member besides its identity (from its token). */
+export interface MemberProfile {
+  displayName: string;
+  isHost: boolean;
 }
 
 /**
@@ -56,6 +79,9 @@ export class Membership {
   private readonly bySocket = new Map<WebSocket, Member>();
   private nextConnId = 1;
   private heartbeat: NodeJS.Timeout | undefined;
+  private presenceTimer: NodeJS.Timeout | undefined;
+  private readonly remoteRoster = new RemoteRoster(3 * PRESENCE_REFRESH_MS);
+  private readonly stamps = new Map<string, Buffer>();
   /** Members (pending ones included) per room and identity, for the per-identity limit. */
   private readonly perIdentity = new Map<string, number>();
   /**
@@ -96,8 +122,30 @@ export class Membership {
    * Puts a new member in `room` before its handshake completes (so it misses no frame sent after
    * its 101); the relay subscribes when it is the room's first member here.
    */
-  reserve(room: string, identity: string, grant: Member['grant'] = { mid: undefined, esq: undefined }): Member {
-    const m: Member = { id: this.nextConnId++, ws: null, room, identity, openedAt: Date.now(), alive: true, gone: false, grant };
+  reserve(
+    room: string,
+    identity: string,
+    profile: MemberProfile = { displayName: identity, isHost: false },
+    grant: Member['grant'] = { mid: undefined, esq: undefined },
+  ): Member {
+    const id = this.nextConnId++;
+    const session = `${this.options.instanceTag}.${id}`;
+    const m: Member = {
+      id,
+      ws: null,
+      room,
+      identity,
+      session,
+      displayName: profile.displayName || identity,
+      isHost: profile.isHost,
+      v1: false,
+      stamp: Buffer.from(encodeMediaHeader(session, identity)),
+      announced: false,
+      openedAt: Date.now(),
+      alive: true,
+      gone: false,
+      grant,
+    };
     if (this.rooms.join(room, m)) this.relay.join(room);
     const key = identityKey(room, identity);
     this.perIdentity.set(key, (this.perIdentity.get(key) ?? 0) + 1);
@@ -109,11 +157,85 @@ export class Membership {
     return this.perIdentity.get(identityKey(room, identity)) ?? 0;
   }
 
-  /** The handshake completed: `m` now has its socket. */
+  /** The handshake completed: `m` now has its socket; presence announces it. */
   attach(m: Member, ws: WebSocket): void {
     m.ws = ws;
+    m.v1 = ws.protocol === MEDIA_SUBPROTOCOL;
     this.bySocket.set(ws, m);
-    if (m.pendingClose) ws.close(m.pendingClose.code, m.pendingClose.reason);
+    // Cut before its handshake completed (a decision arrived meanwhile): closed, never announced.
+    if (m.pendingClose) {
+      ws.close(m.pendingClose.code, m.pendingClose.reason);
+      return;
+    }
+    this.announce(m);
+  }
+
+  private presenceOf(m: Member): PresenceMember {
+    return { session: m.session, identity: m.identity, displayName: m.displayName, isHost: m.isHost };
+  }
+
+  /** Welcomes a `videocall.v1` member with the roster; tells the room here and on other instances. */
+  private announce(m: Member): void {
+    if (m.v1 && m.ws !== null) {
+      const ws = m.ws;
+      ws.send(encodePresence('welcome', this.presenceOf(m)), BINARY);
+      for (const other of this.rooms.members(m.room) ?? []) {
+        if (other !== m && other.announced) ws.send(encodePresence('join', this.presenceOf(other)), BINARY);
+      }
+      for (const remote of this.remoteRoster.members(m.room)) ws.send(encodePresence('join', remote), BINARY);
+    }
+    this.tellRoom(m.room, encodePresence('join', this.presenceOf(m)), m);
+    m.announced = true;
+    this.relay.publishMember(m.room, { type: 'join', member: this.presenceOf(m) });
+  }
+
+  /** Sends a server message (presence) to the room's announced `videocall.v1` members, except `except`. */
+  private tellRoom(room: string, message: Uint8Array, except?: Member): void {
+    const set = this.rooms.members(room);
+    if (set === undefined) return;
+    const buf = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    for (const m of set) if (m !== except && m.v1 && m.announced) this.deliver(m, buf, true);
+  }
+
+  /** Presence from another instance. */
+  onRemoteMember(room: string, event: MemberEvent): void {
+    const set = this.rooms.members(room);
+    if (set === undefined) return;
+    if (event.type === 'leave') {
+      if (this.remoteRoster.remove(room, event.session)) this.tellRoom(room, encodeLeave(event.session));
+      return;
+    }
+    if (this.remoteRoster.upsert(room, event.member, Date.now())) this.tellRoom(room, encodePresence('join', event.member));
+    if (event.type === 'join') {
+      // A newcomer's instance learns who is here.
+      for (const m of set) if (m.announced) this.relay.publishMember(room, { type: 'here', member: this.presenceOf(m) });
+    }
+  }
+
+  /** The MEDIA header of a remote sender (cached; the cache is bounded). */
+  stampOf(origin: FrameOrigin): Buffer {
+    let h = this.stamps.get(origin.session);
+    if (h === undefined) {
+      if (this.stamps.size > 10_000) this.stamps.clear();
+      h = Buffer.from(encodeMediaHeader(origin.session, origin.identity));
+      this.stamps.set(origin.session, h);
+    }
+    return h;
+  }
+
+  /** Repeats local presence to other instances and expires remote members that went silent. */
+  startPresence(): void {
+    this.presenceTimer = setInterval(() => {
+      for (const { room, session } of this.remoteRoster.expire(Date.now())) this.tellRoom(room, encodeLeave(session));
+      for (const m of this.bySocket.values()) {
+        if (m.announced && !m.gone) this.relay.publishMember(m.room, { type: 'here', member: this.presenceOf(m) });
+      }
+    }, PRESENCE_REFRESH_MS);
+    this.presenceTimer.unref();
+  }
+
+  stopPresence(): void {
+    clearInterval(this.presenceTimer);
   }
 
   /** Members of `room` on this instance, handshakes in progress included (a snapshot). */
@@ -149,18 +271,34 @@ export class Membership {
   removeFromRoom(m: Member): void {
     if (m.gone) return;
     m.gone = true;
-    if (this.rooms.leave(m.room, m)) this.relay.leave(m.room);
+    const wasLast = this.rooms.leave(m.room, m);
+    if (m.announced) {
+      this.tellRoom(m.room, encodeLeave(m.session));
+      this.relay.publishMember(m.room, { type: 'leave', session: m.session });
+    }
+    if (wasLast) {
+      this.remoteRoster.dropRoom(m.room);
+      this.relay.leave(m.room);
+    }
     const key = identityKey(m.room, m.identity);
     const n = (this.perIdentity.get(key) ?? 1) - 1;
     if (n > 0) this.perIdentity.set(key, n);
     else this.perIdentity.delete(key);
   }
 
-  /** Sends one frame to every member of `room` but `sender`. */
-  deliverToRoom(room: string, data: Buffer, isBinary: boolean, sender: Member | undefined): void {
+  /**
+   * Sends one frame to every member of `room` but `sender`: as sent to opaque members; behind
+   * the sender's `stamp` to `videocall.v1` members (built at most once per frame, only if one is here).
+   */
+  deliverToRoom(room: string, data: Buffer, isBinary: boolean, sender: Member | undefined, stamp?: Buffer): void {
     const set = this.rooms.members(room);
     if (set === undefined) return;
-    for (const m of set) if (m !== sender) this.deliver(m, data, isBinary);
+    let stamped: Buffer | undefined;
+    for (const m of set) {
+      if (m === sender) continue;
+      if (!m.v1) this.deliver(m, data, isBinary);
+      else if (stamp !== undefined) this.deliver(m, (stamped ??= Buffer.concat([stamp, data])), true);
+    }
   }
 
   /** Sends one frame to one receiver, cutting it if its backlog would pass the cap. */

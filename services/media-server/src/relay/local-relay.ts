@@ -1,4 +1,4 @@
-import type { Relay, RemoteFrameHandler } from './relay';
+import type { FrameOrigin, MemberEvent, Relay, RemoteFrameHandler, RemoteMemberHandler } from './relay';
 
 /**
  * An in-process bus. Each relay attached to the same hub acts as one "instance";
@@ -12,11 +12,13 @@ export class LocalHub {
 export class LocalRelay implements Relay {
   readonly kind = 'local' as const;
   private onRemote: RemoteFrameHandler | undefined;
+  private onMemberEvent: RemoteMemberHandler | undefined;
 
   constructor(private readonly hub: LocalHub = new LocalHub()) {}
 
-  start(onRemoteFrame: RemoteFrameHandler): void {
+  start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler): void {
     this.onRemote = onRemoteFrame;
+    this.onMemberEvent = onRemoteMember;
   }
 
   join(room: string): void {
@@ -39,11 +41,19 @@ export class LocalRelay implements Relay {
     if (set.size === 0) this.hub.rooms.delete(room);
   }
 
-  publish(room: string, data: Buffer, isBinary: boolean): void {
+  publish(room: string, data: Buffer, isBinary: boolean, _connId: number, origin?: FrameOrigin): void {
     const set = this.hub.rooms.get(room);
     if (set === undefined) return;
     for (const peer of set) {
-      if (peer !== this) peer.onRemote?.(room, data, isBinary);
+      if (peer !== this) peer.onRemote?.(room, data, isBinary, origin);
+    }
+  }
+
+  publishMember(room: string, event: MemberEvent): void {
+    const set = this.hub.rooms.get(room);
+    if (set === undefined) return;
+    for (const peer of set) {
+      if (peer !== this) peer.onMemberEvent?.(room, event);
     }
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { Relay, RemoteFrameHandler } from './relay';
+import type { FrameOrigin, MemberEvent, Relay, RemoteFrameHandler, RemoteMemberHandler } from './relay';
 
 export const SUBJECT_PREFIX = 'media.room.';
 /** Presence of instances in a room: who else has members there (see README, "Several instances"). */
@@ -11,6 +11,11 @@ export const H_INSTANCE = 'Media-Instance';
 export const H_CONN = 'Media-Conn';
 export const H_TYPE = 'Media-Type';
 export const H_PART = 'Media-Part';
+/** `videocall.v1` stamp of the sender: its session id and identity (URI-encoded: headers are ASCII). */
+export const H_SESSION = 'Media-Session';
+export const H_IDENTITY = 'Media-Identity';
+/** `videocall.v1` member presence (join/here/leave of each member) goes on its own subject. */
+export const MEMBERS_SUBJECT_PREFIX = 'media.members.';
 /** On presence messages: `join` (a request: instances already in the room answer `here`) or `leave`. */
 export const H_PRESENCE = 'Media-Presence';
 /** Room for the headers above within the server's `max_payload`. */
@@ -40,6 +45,11 @@ export function roomSubject(room: string, prefix = SUBJECT_PREFIX): string {
 /** The subject where instances announce they have (`join`) or no longer have (`leave`) members in a room. */
 export function presenceSubject(room: string): string {
   return roomSubject(room, PRESENCE_PREFIX);
+}
+
+/** The subject of member presence (`videocall.v1` join/here/leave) in a room, encoded as `roomSubject`. */
+export function membersSubject(room: string): string {
+  return roomSubject(room, MEMBERS_SUBJECT_PREFIX);
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -95,7 +105,9 @@ export class NatsRelay implements Relay {
   readonly kind = 'nats' as const;
   readonly instanceId: string;
   private onRemote: RemoteFrameHandler | undefined;
+  private onMemberEvent: RemoteMemberHandler | undefined;
   private readonly subs = new Map<string, Subscription>();
+  private readonly memberSubs = new Map<string, Subscription>();
   private readonly confirmed = new Map<string, Promise<void>>();
   private readonly partials = new Map<string, Partial>();
   private readonly presenceSubs = new Map<string, Subscription>();
@@ -122,8 +134,9 @@ export class NatsRelay implements Relay {
     return this.counters.droppedFrames;
   }
 
-  start(onRemoteFrame: RemoteFrameHandler): void {
+  start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler): void {
     this.onRemote = onRemoteFrame;
+    this.onMemberEvent = onRemoteMember;
   }
 
   join(room: string): void {
@@ -138,6 +151,15 @@ export class NatsRelay implements Relay {
       },
     });
     this.subs.set(room, sub);
+    if (this.onMemberEvent !== undefined) {
+      const psub = this.nc.subscribe(membersSubject(room), {
+        callback: (err, msg) => {
+          if (err) return;
+          this.receiveMemberEvent(room, msg);
+        },
+      });
+      this.memberSubs.set(room, psub);
+    }
     this.remote.set(room, new Set());
     this.presenceSubs.set(
       room,
@@ -236,6 +258,8 @@ export class NatsRelay implements Relay {
     this.confirmed.delete(room);
     this.remote.delete(room);
     sub.unsubscribe();
+    this.memberSubs.get(room)?.unsubscribe();
+    this.memberSubs.delete(room);
     if (this.connected && !this.closing) {
       const h = headers();
       h.set(H_INSTANCE, this.instanceId);
@@ -264,7 +288,31 @@ export class NatsRelay implements Relay {
     return [...this.subs.keys()];
   }
 
-  publish(room: string, data: Buffer, isBinary: boolean, connId: number): void {
+  publishMember(room: string, event: MemberEvent): void {
+    if (!this.connected || this.closing) return;
+    const h = headers();
+    h.set(H_INSTANCE, this.instanceId);
+    try {
+      this.nc.publish(membersSubject(room), JSON.stringify(event), { headers: h });
+    } catch (err) {
+      this.logger.warn({ err, room }, 'nats member presence publish failed');
+    }
+  }
+
+  private receiveMemberEvent(room: string, msg: Msg): void {
+    const origin = msg.headers?.get(H_INSTANCE);
+    if (origin === undefined || origin === '' || origin === this.instanceId) return;
+    let event: MemberEvent;
+    try {
+      event = JSON.parse(new TextDecoder().decode(msg.data)) as MemberEvent;
+    } catch {
+      return;
+    }
+    if (event.type === 'leave' ? typeof event.session !== 'string' : typeof event.member?.session !== 'string') return;
+    this.onMemberEvent?.(room, event);
+  }
+
+  publish(room: string, data: Buffer, isBinary: boolean, connId: number, origin?: FrameOrigin): void {
     if (!this.connected || this.closing) {
       this.counters.droppedFrames++;
       return;
@@ -286,7 +334,7 @@ export class NatsRelay implements Relay {
     const maxPart = (this.nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM;
     try {
       if (data.length <= maxPart) {
-        this.nc.publish(subject, data, { headers: this.headers(connId, isBinary) });
+        this.nc.publish(subject, data, { headers: this.headers(connId, isBinary, origin) });
         return;
       }
       const count = Math.ceil(data.length / maxPart);
@@ -295,7 +343,7 @@ export class NatsRelay implements Relay {
         return;
       }
       for (let i = 0; i < count; i++) {
-        const h = this.headers(connId, isBinary);
+        const h = this.headers(connId, isBinary, origin);
         h.set(H_PART, `${i}/${count}`);
         this.nc.publish(subject, data.subarray(i * maxPart, (i + 1) * maxPart), { headers: h });
       }
@@ -305,11 +353,15 @@ export class NatsRelay implements Relay {
     }
   }
 
-  private headers(connId: number, isBinary: boolean) {
+  private headers(connId: number, isBinary: boolean, origin: FrameOrigin | undefined) {
     const h = headers();
     h.set(H_INSTANCE, this.instanceId);
     h.set(H_CONN, String(connId));
     h.set(H_TYPE, isBinary ? 'b' : 't');
+    if (origin !== undefined) {
+      h.set(H_SESSION, encodeURIComponent(origin.session));
+      h.set(H_IDENTITY, encodeURIComponent(origin.identity));
+    }
     return h;
   }
 
@@ -321,12 +373,13 @@ export class NatsRelay implements Relay {
     if (origin === '' || origin === this.instanceId) return;
     const isBinary = h.get(H_TYPE) === 'b';
     const part = h.get(H_PART);
+    const stamp = originOf(h.get(H_SESSION), h.get(H_IDENTITY));
     if (part === '') {
-      this.onRemote?.(room, asBuffer(msg.data), isBinary);
+      this.onRemote?.(room, asBuffer(msg.data), isBinary, stamp);
       return;
     }
     const whole = this.reassemble(`${room}/${origin}/${h.get(H_CONN)}`, part, asBuffer(msg.data));
-    if (whole !== undefined) this.onRemote?.(room, whole, isBinary);
+    if (whole !== undefined) this.onRemote?.(room, whole, isBinary, stamp);
   }
 
   /**
@@ -410,6 +463,7 @@ export class NatsRelay implements Relay {
     if (this.closing) return;
     this.closing = true;
     this.subs.clear();
+    this.memberSubs.clear();
     this.confirmed.clear();
     this.presenceSubs.clear();
     this.remote.clear();
@@ -421,6 +475,15 @@ export class NatsRelay implements Relay {
         await this.nc.close();
       }
     }
+  }
+}
+
+function originOf(session: string, identity: string): FrameOrigin | undefined {
+  if (session === '') return undefined;
+  try {
+    return { session: decodeURIComponent(session), identity: decodeURIComponent(identity) };
+  } catch {
+    return undefined;
   }
 }
 

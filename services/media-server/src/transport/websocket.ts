@@ -7,7 +7,8 @@ import type { Enforcement } from '../enforcement/enforcement';
 import type { Membership } from '../membership/membership';
 import { METRICS_CONTENT_TYPE, type MediaMetrics } from '../metrics';
 import type { Relay } from '../relay/relay';
-import { CLOSE_SHUTDOWN } from './close-codes';
+import { MEDIA_SUBPROTOCOL } from 'meeting-types';
+import { CLOSE_SHUTDOWN, CLOSE_UNSUPPORTED_DATA } from './close-codes';
 import { AddressRateLimiter } from './rate-limit';
 import { parseTarget, rejectUpgrade, routeOf, sendError, sendJson, TOKEN_REQUIRED_MESSAGE } from './http';
 
@@ -62,17 +63,23 @@ export function createTransport(parts: TransportParts): Transport {
     maxPayload: options.maxFrameBytes,
     perMessageDeflate: false,
     clientTracking: false,
+    // `videocall.v1` when offered; otherwise ws's own choice (the first offered), as before.
+    handleProtocols: (protocols) => (protocols.has(MEDIA_SUBPROTOCOL) ? MEDIA_SUBPROTOCOL : (protocols.values().next().value ?? false)),
   });
 
   // Shared listeners (`this` is the socket): no closures per connection.
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     const m = membership.memberOf(this);
     if (m === undefined || m.gone) return;
+    if (m.v1 && !isBinary) {
+      this.close(CLOSE_UNSUPPORTED_DATA, 'videocall.v1 is binary only');
+      return;
+    }
     const buf = data as Buffer; // binaryType 'nodebuffer': always one Buffer
     metrics.frames.in++;
     metrics.bytes.in += buf.length;
-    membership.deliverToRoom(m.room, buf, isBinary, m);
-    relay.publish(m.room, buf, isBinary, m.id);
+    membership.deliverToRoom(m.room, buf, isBinary, m, m.stamp);
+    relay.publish(m.room, buf, isBinary, m.id, m);
   }
 
   function onPong(this: WebSocket): void {
@@ -171,7 +178,12 @@ export function createTransport(parts: TransportParts): Transport {
     }
 
     // Join (and subscribe) before answering 101, so the client misses no frame sent after its handshake.
-    const m = membership.reserve(claims.room, claims.sub, { mid: claims.mid, esq: claims.esq });
+    const m = membership.reserve(
+      claims.room,
+      claims.sub,
+      { displayName: claims.display_name, isHost: claims.is_host },
+      { mid: claims.mid, esq: claims.esq },
+    );
     pendingJoins++;
     try {
       await relay.ready(m.room);
@@ -188,7 +200,10 @@ export function createTransport(parts: TransportParts): Transport {
       ws.on('pong', onPong);
       ws.on('error', onError);
       ws.on('close', onClose);
-      logger.info({ conn: m.id, room: m.room, identity: m.identity, host: claims.is_host }, 'connection opened');
+      logger.info(
+        { conn: m.id, room: m.room, identity: m.identity, host: claims.is_host, protocol: ws.protocol || undefined },
+        'connection opened',
+      );
     });
     // ws completes the upgrade synchronously, or drops a socket that died meanwhile without calling back.
     if (m.ws === null) membership.removeFromRoom(m);
@@ -247,6 +262,7 @@ export function createTransport(parts: TransportParts): Transport {
 
   async function shutdown(): Promise<void> {
     membership.stopHeartbeat();
+    membership.stopPresence();
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const open = [...membership.sockets()];

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { MeetingInfo, Participant } from 'meeting-client';
 import { api } from '../../api';
+import { CameraPreview } from '../../call/camera-preview';
 import { saveDisplayName, savedDisplayName, type Identity } from '../../identity';
 import { meetingLink } from '../../router';
 import { ErrorMessage, Field, Page } from '../../ui/components';
@@ -60,6 +61,7 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
           </div>
         </div>
       )}
+      <CameraPreview />
       <form onSubmit={submit}>
         <Field label="Your name" name="display-name" autoComplete="name" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
         {needsPassword && (

@@ -1,0 +1,255 @@
+import {
+  decodePayload,
+  encodePayload,
+  PayloadType,
+  type PresenceMember,
+  type ServerMessage,
+} from 'meeting-types/media-protocol';
+import type { BackpressureLimits } from './backpressure';
+import { LatencyStats, wallClockMs } from './latency';
+import type { LocalMedia } from './local-media';
+import { MediaSocket, type SocketState } from './media-socket';
+import { RemoteParticipant } from './remote-participant';
+import { MediaSender, type SenderOptions } from './sender';
+
+export interface CallOptions {
+  /** Media Server base URL, `ws://…` or `wss://…`. */
+  mediaUrl: string;
+  /** A fresh room token per connection (from `/status`); throw `NoTokenError` when there is none. */
+  getToken: () => Promise<string>;
+  /** The camera and microphone (already started for the preview, or started by `join`). */
+  local: LocalMedia;
+  sender?: Partial<SenderOptions> & { limits?: BackpressureLimits };
+  /** Plays remote audio (default true); tests may turn it off. */
+  playAudio?: boolean;
+  backoffMs?: readonly number[];
+}
+
+/** What a tile shows. */
+export interface ParticipantView {
+  session: string;
+  identity: string;
+  displayName: string;
+  isHost: boolean;
+  audioOn: boolean;
+  videoOn: boolean;
+  speaking: boolean;
+  /** The canvas the participant's video is drawn on (place it in the DOM; do not draw on it). */
+  canvas: HTMLCanvasElement;
+}
+
+export interface CallSnapshot {
+  connection: SocketState;
+  self: PresenceMember | null;
+  participants: readonly ParticipantView[];
+  audioEnabled: boolean;
+  videoEnabled: boolean;
+  localSpeaking: boolean;
+  /** The camera and microphone, for a self-view (`<video muted>`). */
+  localStream: MediaStream | null;
+  /** Why there is no camera or microphone (permission refused, no device), or null. */
+  localError: string | null;
+  /** Set once the call is over for good (left, ended, removed): show it and do not reconnect. */
+  endedReason: string | null;
+}
+
+/**
+ * A call: the socket, the sender and one `RemoteParticipant` per member that presence
+ * announces. React (or anything) renders `getSnapshot()` and calls the methods; the snapshot
+ * object changes identity only when something visible changed (`useSyncExternalStore`-ready).
+ */
+export class Call {
+  readonly socket: MediaSocket;
+  readonly sender: MediaSender;
+  readonly remotes = new Map<string, RemoteParticipant>();
+  private readonly audioContext: AudioContext | null;
+  private readonly listeners = new Set<() => void>();
+  private snapshot: CallSnapshot;
+  private self: PresenceMember | null = null;
+  private endedReason: string | null = null;
+  private levelTimer: ReturnType<typeof setInterval> | undefined;
+  private lastSpeaking = '';
+  private readonly offLocal: () => void;
+
+  constructor(private readonly opts: CallOptions) {
+    this.socket = new MediaSocket({ url: opts.mediaUrl, getToken: opts.getToken, backoffMs: opts.backoffMs });
+    this.sender = new MediaSender(this.socket, opts.sender);
+    this.audioContext = opts.playAudio === false ? null : new AudioContext({ latencyHint: 'interactive' });
+    this.snapshot = this.build();
+    this.socket.on('state', (s) => this.onSocketState(s));
+    this.socket.on('message', (m) => this.onMessage(m));
+    this.offLocal = opts.local.on('change', () => this.attachLocal());
+  }
+
+  /**
+   * Starts the camera/microphone if needed and connects. Without a camera or microphone (none,
+   * or permission refused) the call still connects, receive-only; `localError` says why.
+   */
+  async join(): Promise<void> {
+    if (this.opts.local.stream === null) await this.opts.local.start().catch(() => {});
+    this.attachLocal();
+    void this.audioContext?.resume().catch(() => {});
+    this.socket.start();
+    // The speaking indicators follow audio levels, which change without any message.
+    this.levelTimer = setInterval(() => {
+      const key = [this.sender.speaking, ...[...this.remotes.values()].map((r) => r.speaking)].join();
+      if (key !== this.lastSpeaking) {
+        this.lastSpeaking = key;
+        this.changed();
+      }
+    }, 200);
+  }
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  getSnapshot = (): CallSnapshot => this.snapshot;
+
+  setAudioEnabled(on: boolean): void {
+    this.sender.setAudioEnabled(on);
+    const t = this.opts.local.audioTrack;
+    if (t !== null) t.enabled = on;
+    this.changed();
+  }
+
+  setVideoEnabled(on: boolean): void {
+    this.sender.setVideoEnabled(on);
+    const t = this.opts.local.videoTrack;
+    if (t !== null) t.enabled = on;
+    this.changed();
+  }
+
+  /** Leaves the call: closes the socket, stops encoders, decoders and the camera. */
+  leave(reason = 'You left the call.'): void {
+    this.socket.close(reason);
+    this.teardown();
+    this.opts.local.stop();
+  }
+
+  /** Encode → decode latency of everything received so far, over all senders. */
+  latency(): { video: ReturnType<LatencyStats['summary']>; audio: ReturnType<LatencyStats['summary']>; videoSamples: number[]; audioSamples: number[] } {
+    const video = new LatencyStats(100_000);
+    const audio = new LatencyStats(100_000);
+    for (const r of this.remotes.values()) {
+      for (const v of r.videoLatency.values()) video.add(v);
+      for (const v of r.audioLatency.values()) audio.add(v);
+    }
+    return { video: video.summary(), audio: audio.summary(), videoSamples: [...video.values()], audioSamples: [...audio.values()] };
+  }
+
+  private attachLocal(): void {
+    const { videoTrack, audioTrack } = this.opts.local;
+    // A new device keeps the current mute / camera-off state.
+    if (videoTrack !== null) videoTrack.enabled = this.sender.videoEnabled;
+    if (audioTrack !== null) audioTrack.enabled = this.sender.audioEnabled;
+    this.sender.attach(videoTrack, audioTrack);
+    this.changed();
+  }
+
+  private teardown(): void {
+    clearInterval(this.levelTimer);
+    this.offLocal();
+    this.sender.close();
+    for (const r of this.remotes.values()) r.close();
+    this.remotes.clear();
+    void this.audioContext?.close().catch(() => {});
+    this.changed();
+  }
+
+  private onSocketState(s: SocketState): void {
+    if (s.status === 'closed') {
+      this.endedReason = s.reason;
+      if (this.remotes.size > 0 || this.levelTimer !== undefined) this.teardown();
+    } else if (s.status === 'reconnecting') {
+      // The server sends the whole roster again after reconnecting.
+      for (const r of this.remotes.values()) r.close();
+      this.remotes.clear();
+    } else if (s.status === 'open' && s.self === null) {
+      this.sender.requestKeyframe();
+    }
+    this.changed();
+  }
+
+  private onMessage(m: ServerMessage): void {
+    switch (m.kind) {
+      case 'welcome':
+        this.self = m;
+        for (const r of this.remotes.values()) r.close();
+        this.remotes.clear();
+        this.sender.sendState();
+        break;
+      case 'join':
+        if (m.session !== this.self?.session) this.addRemote(m).requestKeyframe();
+        break;
+      case 'leave': {
+        const r = this.remotes.get(m.session);
+        r?.close();
+        this.remotes.delete(m.session);
+        break;
+      }
+      case 'media': {
+        let p;
+        try {
+          p = decodePayload(m.payload);
+        } catch {
+          return; // not a videocall.v1 payload (e.g. a videocall-rs client in the room)
+        }
+        if (p.type === PayloadType.KeyframeRequest) {
+          if (new TextDecoder().decode(p.body) === this.self?.session) this.sender.requestKeyframe();
+          return;
+        }
+        const r = this.remotes.get(m.session) ?? this.addRemote({ session: m.session, identity: m.identity, displayName: m.identity, isHost: false });
+        r.handle(p);
+        return; // media alone changes nothing the snapshot shows (state changes call onChange)
+      }
+    }
+    this.changed();
+  }
+
+  private addRemote(member: PresenceMember): RemoteParticipant {
+    const existing = this.remotes.get(member.session);
+    if (existing !== undefined) {
+      existing.member = member;
+      return existing;
+    }
+    const r = new RemoteParticipant(member, this.audioContext, (session) => this.askKeyframe(session), () => this.changed());
+    this.remotes.set(member.session, r);
+    return r;
+  }
+
+  private askKeyframe(session: string): void {
+    this.socket.send(
+      encodePayload({ type: PayloadType.KeyframeRequest, seq: 0, timestamp: 0, sentAt: wallClockMs(), body: new TextEncoder().encode(session) }),
+    );
+  }
+
+  private build(): CallSnapshot {
+    return {
+      connection: this.socket.state,
+      self: this.self,
+      participants: [...this.remotes.values()].map((r) => ({
+        session: r.session,
+        identity: r.member.identity,
+        displayName: r.member.displayName,
+        isHost: r.member.isHost,
+        audioOn: r.audioOn,
+        videoOn: r.videoOn,
+        speaking: r.speaking,
+        canvas: r.canvas,
+      })),
+      audioEnabled: this.sender.audioEnabled,
+      videoEnabled: this.sender.videoEnabled,
+      localSpeaking: this.sender.speaking,
+      localStream: this.opts.local.stream,
+      localError: this.opts.local.error,
+      endedReason: this.endedReason,
+    };
+  }
+
+  private changed(): void {
+    this.snapshot = this.build();
+    for (const fn of [...this.listeners]) fn();
+  }
+}

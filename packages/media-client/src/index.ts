@@ -1,0 +1,7 @@
+export { Call, type CallOptions, type CallSnapshot, type ParticipantView } from './call';
+export { LocalMedia, listDevices, type CaptureOptions, type DeviceList } from './local-media';
+export { MediaSocket, NoTokenError, ENFORCEMENT_CLOSE_REASONS, type SocketState, type MediaSocketOptions } from './media-socket';
+export { MediaSender, DEFAULT_SENDER_OPTIONS, type SenderOptions, type SenderStats } from './sender';
+export { RemoteParticipant, type RemoteStats } from './remote-participant';
+export { LatencyStats, wallClockMs } from './latency';
+export { VideoGate, DEFAULT_LIMITS, type BackpressureLimits } from './backpressure';

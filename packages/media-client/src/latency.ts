@@ -1,0 +1,40 @@
+/** Collects latency samples (ms) in a bounded ring and reports percentiles. */
+export class LatencyStats {
+  private readonly samples: number[] = [];
+  private next = 0;
+  count = 0;
+
+  constructor(private readonly capacity = 2000) {}
+
+  add(ms: number): void {
+    if (!Number.isFinite(ms)) return;
+    this.count++;
+    if (this.samples.length < this.capacity) this.samples.push(ms);
+    else {
+      this.samples[this.next] = ms;
+      this.next = (this.next + 1) % this.capacity;
+    }
+  }
+
+  /** Nearest-rank percentile of the samples kept (`p` in 0–100); NaN when there are none. */
+  percentile(p: number): number {
+    if (this.samples.length === 0) return Number.NaN;
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+    return sorted[rank]!;
+  }
+
+  summary(): { count: number; p50: number; p99: number } {
+    return { count: this.count, p50: this.percentile(50), p99: this.percentile(99) };
+  }
+
+  /** The raw samples kept (for merging across pages). */
+  values(): readonly number[] {
+    return this.samples;
+  }
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision; comparable across pages of one machine. */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,349 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { build } from 'esbuild';
+import { pino } from 'pino';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { WebSocketServer } from 'ws';
+import { MEDIA_SUBPROTOCOL } from 'meeting-types';
+import { buildMediaServer, connectNatsRelay, type MediaServer } from '../services/media-server/src/app';
+import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
+import { createFeedEnforcement } from '../services/media-server/src/enforcement/feed-enforcement';
+import { call as apiCall, startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
+
+/**
+ * A real call in Chromium with its fake camera (a moving pattern) and fake microphone (a tone):
+ * three pages (host and two attendees admitted through the waiting room) send VP8 and Opus
+ * through the Media Server with `videocall.v1`, on one instance and on two joined by NATS.
+ * Deadlines below only stop a hang; nothing asserts on timing. Low resolution and frame rate
+ * keep it light on a shared machine.
+ */
+/** The harness page's globals, as seen from code evaluated in the page (this file has no DOM types). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const window: { call?: any; MediaSocket?: any; getToken?: () => Promise<string | null> };
+
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const HARNESS = join(import.meta.dirname, '../packages/media-client/harness');
+const logger = pino({ level: 'silent' });
+
+let api: TestApp;
+let apiBase: string;
+/** One persistent context on a fresh profile (the guide's `--user-data-dir`); pages share nothing but it. */
+let browser: BrowserContext;
+let userDataDir: string;
+let page_server: Server;
+let harnessBase: string;
+const mediaServers: MediaServer[] = [];
+
+async function startMedia(nats: boolean): Promise<string> {
+  const relay = nats ? await connectNatsRelay({ url: NATS_URL, logger }) : undefined;
+  // Following the API's decision feed, as in production: host decisions close connections (4000/4001/4003).
+  const enforcement = createFeedEnforcement({ apiUrl: apiBase, jwtSecret: TEST_SECRET, logger });
+  const media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {
+    logger,
+    enforcement,
+    ...(relay ? { relay } : {}),
+  });
+  mediaServers.push(media);
+  const { port } = await media.listen();
+  return `ws://127.0.0.1:${port}`;
+}
+
+before(async () => {
+  api = await startTestApp({ config: { jwtSecret: TEST_SECRET } });
+  apiBase = await api.app.listen({ port: 0, host: '127.0.0.1' });
+  const bundle = await build({
+    entryPoints: [join(HARNESS, 'harness.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'chrome110',
+    write: false,
+    logLevel: 'silent',
+  });
+  const js = bundle.outputFiles[0]!.text;
+  const html = await readFile(join(HARNESS, 'index.html'), 'utf8');
+  page_server = createServer((req, res) => {
+    if (req.url?.startsWith('/harness.js')) {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+    }
+  });
+  await new Promise<void>((r) => page_server.listen(0, '127.0.0.1', () => r()));
+  harnessBase = `http://127.0.0.1:${(page_server.address() as AddressInfo).port}`;
+  userDataDir = await mkdtemp(join(tmpdir(), 'call-chromium-'));
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all(mediaServers.map((m) => m.close()));
+  await new Promise<void>((r) => page_server?.close(() => r()));
+  await api?.close();
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+});
+
+const meetings = '/api/v1/meetings';
+
+/** Host joins; attendees knock, the host admits them through the waiting room. */
+async function admitThree(room: string): Promise<string[]> {
+  const people = ['host', 'alice', 'bob'].map((n) => `${n}-${room}@example.com`);
+  const host = await apiCall(api.app, 'POST', `${meetings}/${room}/join`, { as: people[0], body: { display_name: 'Host' } });
+  assert.equal(host.body.result.status, 'admitted');
+  for (const [i, email] of people.slice(1).entries()) {
+    const r = await apiCall(api.app, 'POST', `${meetings}/${room}/join`, { as: email, body: { display_name: i === 0 ? 'Alice' : 'Bob' } });
+    assert.equal(r.body.result.status, 'waiting');
+  }
+  const waiting = await apiCall(api.app, 'GET', `${meetings}/${room}/waiting`, { as: people[0] });
+  assert.equal(waiting.body.result.waiting.length, 2);
+  for (const email of people.slice(1)) {
+    const r = await apiCall(api.app, 'POST', `${meetings}/${room}/admit`, { as: people[0], body: { email } });
+    assert.equal(r.body.result.status, 'admitted');
+  }
+  return people;
+}
+
+interface Opened {
+  page: Page;
+  name: string;
+  tokenCalls: () => number;
+}
+
+/** Opens the call page for `email`; its tokens come from `/status`, as in the app. */
+async function openCall(room: string, email: string, name: string, mediaUrl: string): Promise<Opened> {
+  const page = await browser.newPage();
+  let calls = 0;
+  page.on('pageerror', (err) => console.error(`[${name}] page error: ${err.message}`));
+  await page.exposeFunction('getToken', async () => {
+    calls++;
+    const r = await apiCall(api.app, 'GET', `${meetings}/${room}/status`, { as: email });
+    return r.body.success ? (r.body.result.room_token as string | null) : null;
+  });
+  await page.goto(`${harnessBase}/?media=${encodeURIComponent(mediaUrl)}&w=320&h=180&fps=8&vbr=150000`);
+  return { page, name, tokenCalls: () => calls };
+}
+
+type RemoteInfo = {
+  name: string;
+  session: string;
+  audioOn: boolean;
+  videoOn: boolean;
+  videoChunks: number;
+  audioChunks: number;
+  videoDecoded: number;
+  audioDecoded: number;
+  pixels: string;
+};
+
+/** What the page shows: per remote tile its name, state, counters and a hash of the canvas pixels. */
+function remotes(o: Opened): Promise<RemoteInfo[]> {
+  return o.page.evaluate(() => {
+    const call = window.call!;
+    return [...call.remotes.values()].map((r) => {
+      const ctx = r.canvas.getContext('2d')!;
+      const data = ctx.getImageData(0, 0, r.canvas.width, r.canvas.height).data as Uint8ClampedArray;
+      let h = 2166136261;
+      for (let i = 0; i < data.length; i += 7) h = Math.imul(h ^ data[i]!, 16777619);
+      return {
+        name: r.member.displayName,
+        session: r.session,
+        audioOn: r.audioOn,
+        videoOn: r.videoOn,
+        videoChunks: r.stats.videoChunksReceived,
+        audioChunks: r.stats.audioChunksReceived,
+        videoDecoded: r.stats.videoFramesDecoded,
+        audioDecoded: r.stats.audioFramesDecoded,
+        pixels: `${r.canvas.width}x${r.canvas.height}:${h >>> 0}`,
+      };
+    });
+  });
+}
+
+async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${label}; last seen ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const byName = (list: RemoteInfo[], name: string) => list.find((r) => r.name === name);
+
+async function latencySamples(pages: Opened[]): Promise<{ video: number[]; audio: number[] }> {
+  const all = { video: [] as number[], audio: [] as number[] };
+  for (const o of pages) {
+    const l = await o.page.evaluate(() => {
+      const s = window.call!.latency();
+      return { video: s.videoSamples, audio: s.audioSamples };
+    });
+    all.video.push(...l.video);
+    all.audio.push(...l.audio);
+  }
+  return all;
+}
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
+}
+
+/** The scenario of the issue, on whatever Media Servers the three pages are given. */
+async function threePageCall(label: string, mediaUrls: [string, string, string], diag: (msg: string) => void): Promise<void> {
+  const room = `call-${label}-${randomBytes(3).toString('hex')}`;
+  const [hostEmail, aliceEmail, bobEmail] = await admitThree(room);
+  const host = await openCall(room, hostEmail!, 'Host', mediaUrls[0]);
+  const alice = await openCall(room, aliceEmail!, 'Alice', mediaUrls[1]);
+  const bob = await openCall(room, bobEmail!, 'Bob', mediaUrls[2]);
+  const pages = [host, alice, bob];
+  try {
+    // Each page: two remote tiles, named, whose pixels change, and audio decoded from both.
+    for (const o of pages) {
+      const others = pages.filter((p) => p !== o).map((p) => p.name);
+      const first = await until(
+        `${o.name} decodes video and audio from ${others.join(' and ')}`,
+        () => remotes(o),
+        (list) => list.length === 2 && others.every((n) => (byName(list, n)?.videoDecoded ?? 0) > 0 && (byName(list, n)?.audioDecoded ?? 0) > 0),
+      );
+      assert.deepEqual(first.map((r) => r.name).sort(), [...others].sort());
+      await until(
+        `${o.name}'s tiles change over time`,
+        () => remotes(o),
+        (list) => others.every((n) => byName(list, n)!.pixels !== byName(first, n)!.pixels && !byName(list, n)!.pixels.endsWith(`:${0}`)),
+      );
+    }
+
+    // The speaking indicator follows the fake microphone's beeps.
+    for (const o of pages) {
+      await until(
+        `${o.name} shows someone speaking`,
+        () => o.page.evaluate(() => [...window.call!.remotes.values()].map((r: { audioLevel: number }) => r.audioLevel)),
+        (levels) => levels.some((l) => l > 0.02),
+      );
+    }
+
+    // Alice mutes: once the others see her state, no more audio of hers arrives, while her video goes on.
+    await alice.page.evaluate(() => window.call!.setAudioEnabled(false));
+    for (const o of [host, bob]) {
+      const muted = await until(`${o.name} sees Alice muted`, () => remotes(o), (l) => byName(l, 'Alice')?.audioOn === false);
+      const a0 = byName(muted, 'Alice')!;
+      const later = await until(`${o.name} keeps getting Alice's video`, () => remotes(o), (l) => byName(l, 'Alice')!.videoChunks >= a0.videoChunks + 8);
+      assert.equal(byName(later, 'Alice')!.audioChunks, a0.audioChunks, `${o.name}: no audio from Alice after she muted`);
+    }
+
+    // Bob turns his camera off: no more video of his, while his audio goes on.
+    await bob.page.evaluate(() => window.call!.setVideoEnabled(false));
+    for (const o of [host, alice]) {
+      const off = await until(`${o.name} sees Bob's camera off`, () => remotes(o), (l) => byName(l, 'Bob')?.videoOn === false);
+      const b0 = byName(off, 'Bob')!;
+      const later = await until(`${o.name} keeps getting Bob's audio`, () => remotes(o), (l) => byName(l, 'Bob')!.audioChunks >= b0.audioChunks + 25);
+      assert.equal(byName(later, 'Bob')!.videoChunks, b0.videoChunks, `${o.name}: no video from Bob after his camera went off`);
+    }
+
+    const samples = await latencySamples(pages);
+    diag(
+      `${label}: encode→decode latency video p50 ${pct(samples.video, 50).toFixed(1)} ms p99 ${pct(samples.video, 99).toFixed(1)} ms (n=${samples.video.length}); ` +
+        `audio p50 ${pct(samples.audio, 50).toFixed(1)} ms p99 ${pct(samples.audio, 99).toFixed(1)} ms (n=${samples.audio.length})`,
+    );
+    assert.ok(samples.video.length > 0 && samples.audio.length > 0, 'latency was measured');
+
+    // Bob leaves: his tile goes from the others' pages.
+    await bob.page.evaluate(() => window.call!.leave());
+    for (const o of [host, alice]) {
+      const left = await until(`${o.name} drops Bob's tile`, () => remotes(o), (l) => l.length === 1);
+      assert.equal(left[0]!.name, o === host ? 'Alice' : 'Host');
+      assert.equal(await o.page.locator('#tiles .tile').count(), 1, `${o.name}: one tile in the DOM`);
+    }
+    assert.match((await bob.page.locator('#status').textContent()) ?? '', /You left the call/);
+
+    // The host leaves, which ends the meeting: the Media Server closes Alice with 4001; her page
+    // says why and does not reconnect (no new token is asked for).
+    const aliceTokens = alice.tokenCalls();
+    const left = await apiCall(api.app, 'POST', `${meetings}/${room}/leave`, { as: hostEmail });
+    assert.equal(left.status, 200);
+    await until('Alice is told the meeting ended', async () => (await alice.page.locator('#status').textContent()) ?? '', (t) => t.includes('The meeting has ended.'));
+    const state = await alice.page.evaluate(() => window.call!.getSnapshot().connection);
+    assert.equal(state.status, 'closed');
+    assert.equal(state.code, 4001);
+    assert.equal(alice.tokenCalls(), aliceTokens, 'no reconnect after the meeting ended');
+    assert.equal(await alice.page.locator('#tiles .tile').count(), 0, 'the call is torn down');
+  } finally {
+    for (const o of pages) await o.page.close();
+  }
+}
+
+describe('a call in Chromium through the Media Server', () => {
+  test('three pages on one Media Server see and hear each other; mute, camera off and leave reach the others; the end of the meeting stops the call', async (t) => {
+    const media = await startMedia(false);
+    await threePageCall('one-server', [media, media, media], (m) => t.diagnostic(m));
+  });
+
+  test('the same with the pages on two Media Servers joined by NATS', async (t) => {
+    const [m1, m2] = [await startMedia(true), await startMedia(true)];
+    await threePageCall('two-servers-nats', [m1, m2, m1], (m) => t.diagnostic(m));
+  });
+
+  test('the socket reconnects with a fresh token after a drop, and stops for good on an enforcement close code', async () => {
+    // A stand-in server that closes each connection with the code the test picks.
+    let closeWith = 1011;
+    let connections = 0;
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => MEDIA_SUBPROTOCOL });
+    wss.on('connection', (ws) => {
+      connections++;
+      setTimeout(() => ws.close(closeWith, 'test'), 50);
+    });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    const page = await browser.newPage();
+    let tokens = 0;
+    await page.exposeFunction('getToken', async () => `token-${++tokens}`);
+    await page.goto(`${harnessBase}/?autostart=0`);
+    try {
+      // A string, not a function: tsx would wrap the named arrow in a helper the page does not have.
+      await page.evaluate(`(() => {
+        const s = new window.MediaSocket({ url: ${JSON.stringify(url)}, getToken: () => window.getToken(), backoffMs: [50] });
+        window.s = s;
+        s.start();
+      })()`);
+      await until('three connections after drops', async () => connections, (n) => n >= 3, 30_000);
+      assert.ok(tokens >= 3, 'a fresh token for every attempt');
+      closeWith = 4001;
+      const state = await until(
+        'the socket stops on 4001',
+        () => page.evaluate(() => (window as unknown as { s: { state: { status: string; reason?: string; code?: number } } }).s.state),
+        (s) => s.status === 'closed',
+        30_000,
+      );
+      assert.equal(state.code, 4001);
+      assert.equal(state.reason, 'The meeting has ended.');
+      const after = connections;
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(connections, after, 'no reconnect after an enforcement close code');
+    } finally {
+      await page.close();
+      wss.close();
+    }
+  });
+});

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
+import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
+import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
+import { CHROMIUM, ensureWebAppBuilt, openPage, screen, screenshotsIn, WEB_DIST, type WatchedPage } from './browser';
+
+/**
+ * The call in the web app itself, as a user sees it: Chromium with its fake camera (a moving
+ * pattern) and microphone (a tone); the host previews the camera and starts the meeting, an
+ * attendee knocks and is admitted, each sees the other's tile moving; mute and leave show at
+ * the other side. (The three-page and two-server cases are in call-browser.test.ts.)
+ */
+let api: TestApp;
+let media: MediaServer;
+let base: string;
+let browser: Browser;
+const pages: WatchedPage[] = [];
+
+before(async () => {
+  screenshotsIn('web-call');
+  ensureWebAppBuilt();
+  media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {
+    logger: pino({ level: 'silent' }),
+  });
+  const { port: mediaPort } = await media.listen();
+  api = await startTestApp({
+    config: { jwtSecret: TEST_SECRET, webAppDir: WEB_DIST, mediaServerPublicUrl: `ws://127.0.0.1:${mediaPort}` },
+  });
+  await api.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = api.app.server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  // Playwright gives it a fresh temporary --user-data-dir.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 120_000,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await media?.close();
+  await api?.close();
+});
+
+async function open(): Promise<Page> {
+  const watched = await openPage(browser);
+  pages.push(watched);
+  return watched.page;
+}
+
+async function signIn(page: Page, email: string, name: string): Promise<void> {
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Display name (optional)').fill(name);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A hash of the pixels of the remote tile of `identity`, sampled in the page. */
+function tilePixels(page: Page, identity: string): Promise<string | null> {
+  // A string: this file has no DOM types.
+  return page.evaluate<string | null>(`(() => {
+    const canvas = document.querySelector('[data-testid="remote-tile"][data-identity="${identity}"] canvas');
+    if (canvas === null) return null;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < data.length; i += 7) h = Math.imul(h ^ data[i], 16777619);
+    return canvas.width + 'x' + canvas.height + ':' + (h >>> 0);
+  })()`);
+}
+
+async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${label}; last seen ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('in the web app: camera preview and device picker, then host and attendee see each other; mute and leave reach the other', async () => {
+  const host = await open();
+  const alice = await open();
+  const meetingId = 'video-call';
+
+  await host.goto(`${base}/`);
+  await signIn(host, 'hannah@example.com', 'Hannah Host');
+  await host.getByLabel('Meeting id (optional)').fill(meetingId);
+  await host.getByRole('button', { name: 'Create and open' }).click();
+  await host.getByRole('heading', { level: 1, name: `Join “${meetingId}”` }).waitFor();
+  // Pre-join: the camera preview plays and the picker lists the fake devices.
+  await until('the preview plays', () => host.evaluate<number>(`document.querySelector('[data-testid="self-view"]')?.videoWidth ?? 0`), (w) => w > 0);
+  assert.ok((await host.getByLabel('Camera').locator('option').count()) >= 1, 'cameras listed');
+  assert.ok((await host.getByLabel('Microphone').locator('option').count()) >= 1, 'microphones listed');
+  await screen(host, 'call-host-preview');
+  await host.getByRole('button', { name: 'Start the meeting' }).click();
+  await host.getByTestId('media-state').getByText('Connected to the call server.').waitFor();
+
+  await alice.goto(`${base}/m/${meetingId}`);
+  await signIn(alice, 'alice@example.com', 'Alice');
+  await alice.getByRole('button', { name: 'Ask to join' }).click();
+  await host.getByRole('button', { name: 'Admit Alice' }).click();
+  await alice.getByTestId('media-state').getByText('Connected to the call server.').waitFor();
+
+  // Each sees the other's tile, named, with moving pixels.
+  for (const [page, other, name] of [
+    [host, 'alice@example.com', 'Alice'],
+    [alice, 'hannah@example.com', 'Hannah Host'],
+  ] as const) {
+    const tile = page.locator(`[data-testid="remote-tile"][data-identity="${other}"]`);
+    await tile.getByText(name).waitFor();
+    const first = await until(`${name}'s video is drawn`, () => tilePixels(page, other), (p) => p !== null);
+    await until(`${name}'s video moves`, () => tilePixels(page, other), (p) => p !== null && p !== first);
+  }
+  await screen(host, 'call-host-with-attendee');
+
+  // Alice mutes: the host's tile of Alice says so.
+  await alice.getByRole('button', { name: 'Mute' }).click();
+  await alice.getByRole('button', { name: 'Unmute' }).waitFor();
+  await host.locator('[data-testid="remote-tile"][data-identity="alice@example.com"]').getByText('muted').waitFor();
+
+  // Alice leaves: her tile goes from the host's call.
+  await alice.getByRole('button', { name: 'Leave' }).click();
+  await until('Alice\'s tile is gone', () => host.locator('[data-testid="remote-tile"]').count(), (n) => n === 0);
+
+  for (const p of pages) assert.deepEqual(p.problems, [], 'no console errors or uncaught exceptions');
+});
