@@ -31,8 +31,10 @@ const ALWAYS: ErrorCode[] = ['HEADERS_TOO_LARGE', 'SERVICE_UNAVAILABLE', 'INTERN
 
 const T = 1_735_689_600; // 2025-01-01T00:00:00Z
 const TOKEN = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSIsInJvb20iOiJzdGFuZHVwLTIwMjQi…';
-const host = { email: 'host@example.com', display_name: 'Host', status: 'admitted', is_host: true, joined_at: T, admitted_at: T, room_token: null };
-const aliceWaiting = { email: 'alice@example.com', display_name: 'Alice', status: 'waiting', is_host: false, joined_at: T + 60, admitted_at: null, room_token: null };
+const host = { email: 'host@example.com', display_name: 'Host', status: 'admitted', is_host: true, role: 'host', banned: false, joined_at: T, admitted_at: T, room_token: null };
+const aliceWaiting = { email: 'alice@example.com', display_name: 'Alice', status: 'waiting', is_host: false, role: 'attendee', banned: false, joined_at: T + 60, admitted_at: null, room_token: null };
+/** The settings every meeting answer carries (their defaults reproduce the original contract). */
+const settings = { waiting_room_enabled: true, admit_policy: 'any_admitted', host_leave_policy: 'end_meeting', locked: false, max_participants: null, allow_guests: false };
 const aliceAdmitted = { ...aliceWaiting, status: 'admitted', admitted_at: T + 90 };
 const ok = (result: unknown) => ({ success: true, result });
 const SESSION = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSIsImtpbmQiOiJkZXYi…';
@@ -49,7 +51,7 @@ export const OPERATION_DOCS: Record<string, OperationDocs> = {
     errors: [...AUTH, 'INVALID_REQUEST'],
     response: ok({
       meetings: [
-        { meeting_id: 'standup-2024', host: 'host@example.com', state: 'active', has_password: false, created_at: T, participant_count: 2, started_at: T, ended_at: null, waiting_count: 1 },
+        { meeting_id: 'standup-2024', host: 'host@example.com', state: 'active', has_password: false, ...settings, created_at: T, participant_count: 2, started_at: T, ended_at: null, waiting_count: 1 },
       ],
       total: 1,
       limit: 20,
@@ -62,14 +64,14 @@ export const OPERATION_DOCS: Record<string, OperationDocs> = {
     tag: 'meetings',
     errors: [...AUTH, 'INVALID_MEETING_ID', 'TOO_MANY_ATTENDEES', 'MEETING_EXISTS', ...BODY],
     request: { meeting_id: 'standup-2024', attendees: ['alice@example.com'], password: 'hunter2' },
-    response: ok({ meeting_id: 'standup-2024', host: 'host@example.com', created_at: T, state: 'idle', attendees: ['alice@example.com'], has_password: true }),
+    response: ok({ meeting_id: 'standup-2024', host: 'host@example.com', created_at: T, state: 'idle', attendees: ['alice@example.com'], has_password: true, ...settings }),
   },
   'GET /api/v1/meetings/{meeting_id}': {
     summary: 'Meeting info',
     description: 'The meeting and the caller\'s own participant row (`your_status`, token always null), or null if they never joined.',
     tag: 'meetings',
     errors: [...ID, 'MEETING_NOT_FOUND'],
-    response: ok({ meeting_id: 'standup-2024', state: 'active', host: 'host@example.com', host_display_name: 'Host', has_password: false, your_status: aliceWaiting }),
+    response: ok({ meeting_id: 'standup-2024', state: 'active', host: 'host@example.com', host_display_name: 'Host', has_password: false, ...settings, your_status: aliceWaiting }),
   },
   'DELETE /api/v1/meetings/{meeting_id}': {
     summary: 'Delete a meeting',
