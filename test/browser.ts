@@ -15,7 +15,8 @@ export const WEB_DIST = join(REPO, 'apps/web/dist');
 export const SHOTS = join(REPO, 'test-results/web');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const FLAGS = [
+/** Flags Chromium needs on this machine (closed network, root, no GPU). */
+export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -23,6 +24,13 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+];
+
+/** Chromium's fake camera (a moving pattern) and microphone (a tone), granted without a prompt. */
+export const FAKE_MEDIA_FLAGS = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
 ];
 
 /** Builds the web app when `npm run build` has not (running this file alone). */
@@ -34,9 +42,10 @@ export function ensureWebAppBuilt(): void {
 }
 
 /** Headless Chromium; Playwright gives it a fresh temporary --user-data-dir. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: { fakeMedia?: boolean } = {}): Promise<Browser> {
   assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 120_000 });
+  const args = options.fakeMedia ? [...CHROMIUM_FLAGS, ...FAKE_MEDIA_FLAGS] : CHROMIUM_FLAGS;
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 120_000 });
 }
 
 export interface WatchedPage {

@@ -15,6 +15,7 @@ import { buildMediaServer, connectNatsRelay, type MediaServer } from '../service
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { createFeedEnforcement } from '../services/media-server/src/enforcement/feed-enforcement';
 import { call as apiCall, startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
+import { CHROMIUM, CHROMIUM_FLAGS, FAKE_MEDIA_FLAGS } from './browser';
 
 /**
  * A real call in Chromium with its fake camera (a moving pattern) and fake microphone (a tone):
@@ -79,20 +80,8 @@ before(async () => {
   harnessBase = `http://127.0.0.1:${(page_server.address() as AddressInfo).port}`;
   userDataDir = await mkdtemp(join(tmpdir(), 'call-chromium-'));
   browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+    executablePath: CHROMIUM,
+    args: ['--headless', ...CHROMIUM_FLAGS, ...FAKE_MEDIA_FLAGS],
   });
 });
 

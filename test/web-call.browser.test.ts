@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
-import { CHROMIUM, ensureWebAppBuilt, openPage, screen, screenshotsIn, WEB_DIST, type WatchedPage } from './browser';
+import { ensureWebAppBuilt, launchChromium, openPage, screen, screenshotsIn, WEB_DIST, type WatchedPage } from './browser';
 
 /**
  * The call in the web app itself, as a user sees it: Chromium with its fake camera (a moving
@@ -32,24 +32,7 @@ before(async () => {
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const address = api.app.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  // Playwright gives it a fresh temporary --user-data-dir.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 120_000,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  browser = await launchChromium({ fakeMedia: true });
 });
 
 after(async () => {
