@@ -9,6 +9,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { pino } from 'pino';
+import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
+import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
+import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
 
 export const REPO = new URL('..', import.meta.url).pathname;
 export const WEB_DIST = join(REPO, 'apps/web/dist');
@@ -46,6 +50,21 @@ export async function launchChromium(options: { fakeMedia?: boolean } = {}): Pro
   assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   const args = options.fakeMedia ? [...CHROMIUM_FLAGS, ...FAKE_MEDIA_FLAGS] : CHROMIUM_FLAGS;
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args, timeout: 120_000 });
+}
+
+/** A Media Server and a Meeting API serving the built web app, both on free loopback ports. */
+export async function startWebStack(): Promise<{ api: TestApp; media: MediaServer; base: string }> {
+  ensureWebAppBuilt();
+  const media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {
+    logger: pino({ level: 'silent' }),
+  });
+  const { port: mediaPort } = await media.listen();
+  const api = await startTestApp({
+    config: { jwtSecret: TEST_SECRET, webAppDir: WEB_DIST, mediaServerPublicUrl: `ws://127.0.0.1:${mediaPort}` },
+  });
+  await api.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = api.app.server.address();
+  return { api, media, base: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
 }
 
 export interface WatchedPage {

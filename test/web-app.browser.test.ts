@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { pino } from 'pino';
 import { MeetingClient } from 'meeting-client';
 import type { Browser, Page } from 'playwright-core';
-import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
-import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
-import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
-import { ensureWebAppBuilt, launchChromium, openPage, screen, screenshotsIn, WEB_DIST, type WatchedPage } from './browser';
+import type { MediaServer } from '../services/media-server/src/app';
+import type { TestApp } from '../services/meeting-api/test/helpers';
+import { launchChromium, openPage, screen, screenshotsIn, startWebStack, type WatchedPage } from './browser';
 
 /**
  * The product in a real browser: a host and attendees in separate browser
@@ -24,17 +22,7 @@ const landed = { events: false, signIn: false };
 
 before(async () => {
   screenshotsIn('flow');
-  ensureWebAppBuilt();
-  media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {
-    logger: pino({ level: 'silent' }),
-  });
-  const { port: mediaPort } = await media.listen();
-  api = await startTestApp({
-    config: { jwtSecret: TEST_SECRET, webAppDir: WEB_DIST, mediaServerPublicUrl: `ws://127.0.0.1:${mediaPort}` },
-  });
-  await api.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = api.app.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  ({ api, media, base } = await startWebStack());
   browser = await launchChromium();
   const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
   landed.events = '/api/v1/meetings/{meeting_id}/events' in openapi.paths;
