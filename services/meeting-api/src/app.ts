@@ -29,6 +29,7 @@ import { errors } from './domain/errors';
 import type { Database } from './db/database';
 import { documentOperations } from './docs/openapi-docs';
 import { parseMeetingId } from './domain/meeting-id';
+import { createCallerStatusReader } from './db/meetings-repo';
 import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/passwords';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics } from './metrics';
@@ -208,6 +209,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     hasher: limitConcurrency(deps.hasher ?? argon2Hasher, limits.maxConcurrentPasswordHashes, undefined, errors.passwordChecksBusy),
     limits: { maxWaitingPerMeeting: limits.maxWaitingPerMeeting, passwordFailuresPerMinute: limits.passwordFailuresPerMinute },
     signer: countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics),
+    statusReads: createCallerStatusReader(db),
     hub,
     metrics,
   };

@@ -48,7 +48,12 @@ export interface ParticipationDeps {
   hasher: PasswordHasher;
   signer: TokenSigner;
   limits?: ParticipationLimits;
+  /** Status polls coalesced into shared statements under load; read one by one when absent. */
+  statusReads?: meetingsRepo.CallerStatusReader;
 }
+
+const readCallerStatus = (deps: ParticipationDeps, roomId: string, email: string) =>
+  deps.statusReads ? deps.statusReads.read({ roomId, email }) : meetingsRepo.findCallerStatus(deps.db, roomId, email);
 
 // A join can race with the meeting being created, ended, deleted or re-protected
 // by someone else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
@@ -238,7 +243,7 @@ export function participantPage(query: ParticipantListQuery | undefined): partic
 /** The caller's own row, with a fresh token while admitted to an active meeting. */
 export async function getMyStatus(deps: ParticipationDeps, caller: string, rawId: string): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
-  const found = await meetingsRepo.findCallerStatus(deps.db, roomId, caller);
+  const found = await readCallerStatus(deps, roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
   const me = found.caller;
   if (!me) throw errors.notInMeeting(roomId);
@@ -262,7 +267,7 @@ export async function waitForMyStatus(
   cancelled: Promise<void>,
 ): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
-  const found = await meetingsRepo.findCallerStatus(deps.db, roomId, caller);
+  const found = await readCallerStatus(deps, roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
   if (!found.caller) throw errors.notInMeeting(roomId);
   if (found.caller.status !== 'waiting' || waitSecs === 0) return getMyStatus(deps, caller, rawId);
