@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { api, call, expectError, startTestApp, type TestApp } from './helpers';
+import { api, call, meetingsWithWrongCounts, expectError, startTestApp, type TestApp } from './helpers';
 
 /**
  * Meeting controls racing each other (EXTENSIONS.md §C): every check and change
@@ -162,4 +162,11 @@ test('locked set while joins arrive: each join is recorded exactly when it answe
   ) as string[];
   assert.deepEqual(waiting.sort(), accepted);
   expectError(await post('race-lock', '/join', 'after@x.io'), 403, 'MEETING_LOCKED');
+});
+
+// Last: after every race above, the list's counters (kept by triggers) still match the rows.
+test('after the races, every meeting\'s participant and waiting counts match its participant rows', async () => {
+  const meetings = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM meetings');
+  assert.ok(meetings.rows[0]!.n > 0, 'the races left meetings to check');
+  assert.deepEqual(await meetingsWithWrongCounts(t.db), []);
 });

@@ -178,3 +178,20 @@ export const SETTINGS_FIELDS = Object.keys(DEFAULT_SETTINGS);
 /** The participant fields EXTENSIONS.md §C adds, with their values for a plain attendee. */
 export const ATTENDEE_ROLE = { role: 'attendee', banned: false } as const;
 export const ROLE_FIELDS = Object.keys(ATTENDEE_ROLE);
+
+/**
+ * Meetings whose counters (`participant_count`, `waiting_count`, kept by triggers) disagree
+ * with their participant rows; empty when the denormalized counts are right.
+ */
+export async function meetingsWithWrongCounts(db: Database): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await db.query(
+    `SELECT m.room_id, m.participant_count, m.waiting_count,
+       count(p.id) FILTER (WHERE p.status = 'admitted')::int AS admitted_rows,
+       count(p.id) FILTER (WHERE p.status = 'waiting')::int AS waiting_rows
+     FROM meetings m LEFT JOIN meeting_participants p ON p.meeting_id = m.id
+     GROUP BY m.id
+     HAVING m.participant_count <> count(p.id) FILTER (WHERE p.status = 'admitted')
+         OR m.waiting_count <> count(p.id) FILTER (WHERE p.status = 'waiting')`,
+  );
+  return rows;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { api, call, hostStarts, startTestApp, type TestApp } from './helpers';
+import { api, call, meetingsWithWrongCounts, hostStarts, startTestApp, type TestApp } from './helpers';
 
 /**
  * Races settled by the database: these go through the connection pool, so on
@@ -108,4 +108,11 @@ test('concurrent host joins, attendee joins and a delete never produce a 5xx', a
   ];
   const results = await Promise.all(calls);
   for (const r of results) assert.ok(r.status < 500, `got ${r.status} ${JSON.stringify(r.body)}`);
+});
+
+// Last: after every race above, the list's counters (kept by triggers) still match the rows.
+test('after the races, every meeting\'s participant and waiting counts match its participant rows', async () => {
+  const meetings = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM meetings');
+  assert.ok(meetings.rows[0]!.n > 0, 'the races left meetings to check');
+  assert.deepEqual(await meetingsWithWrongCounts(t.db), []);
 });

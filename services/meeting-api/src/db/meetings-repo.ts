@@ -5,7 +5,9 @@ import {
   meetingRefColumns,
   participantColumns,
   toMeeting,
+  meetingSummaryColumns,
   toMeetingRef,
+  toMeetingSummary,
   toParticipant,
   type MeetingRecord,
   type MeetingRef,
@@ -258,41 +260,25 @@ export interface OwnedMeetingsPage {
 }
 
 /**
- * The owner's live meetings, newest first, with counts; `total` ignores paging. One round trip.
- * The counts come from one grouped scan of the page's participants (index on
- * `(meeting_id, status, …)`), not from two subqueries per meeting.
+ * The owner's live meetings, newest first, with counts; `total` ignores paging. One round trip,
+ * one index range: the counts are columns of the meeting row (kept by triggers, migration 007),
+ * and only the columns a summary shows are read (no attendees, no password hash).
  */
 export async function listOwnedMeetings(db: Queryable, owner: string, limit: number, offset: number): Promise<OwnedMeetingsPage> {
   const { rows } = await db.query<Row>(
-    `WITH page AS (
-       SELECT ${MEETING}, m.created_at AS sort_created_at
+    `SELECT t.total, page.*
+     FROM (SELECT count(*)::int AS total FROM meetings WHERE creator_id = $1 AND deleted_at IS NULL) t
+     LEFT JOIN LATERAL (
+       SELECT ${meetingSummaryColumns('m')}
        FROM meetings m
        WHERE m.creator_id = $1 AND m.deleted_at IS NULL
        ORDER BY m.created_at DESC, m.id DESC
        LIMIT $2 OFFSET $3
-     ), counts AS (
-       SELECT c.meeting_id,
-         count(*) FILTER (WHERE c.status = 'admitted')::int AS participant_count,
-         count(*) FILTER (WHERE c.status = 'waiting')::int AS waiting_count
-       FROM meeting_participants c
-       WHERE c.meeting_id IN (SELECT id FROM page) AND c.status IN ('admitted', 'waiting')
-       GROUP BY c.meeting_id
-     )
-     SELECT t.total, page.*, coalesce(counts.participant_count, 0) AS participant_count, coalesce(counts.waiting_count, 0) AS waiting_count
-     FROM (SELECT count(*)::int AS total FROM meetings WHERE creator_id = $1 AND deleted_at IS NULL) t
-     LEFT JOIN page ON true
-     LEFT JOIN counts ON counts.meeting_id = page.id
-     ORDER BY page.sort_created_at DESC, page.id DESC`,
+     ) page ON true`,
     [owner, limit, offset],
     'list-owned-meetings',
   );
   const total = (rows[0]?.total as number | undefined) ?? 0;
-  const meetings = rows
-    .filter((row) => row.id != null)
-    .map((row) => ({
-      ...toMeeting(row),
-      participantCount: row.participant_count as number,
-      waitingCount: row.waiting_count as number,
-    }));
+  const meetings = rows.filter((row) => row.room_id != null).map(toMeetingSummary);
   return { total, meetings };
 }

@@ -52,12 +52,22 @@ export async function migrate(db: Database, migrations = readMigrations()): Prom
 
 /**
  * Splits a migration script on `;` at line ends so each statement runs through
- * the transaction's parameterized query path. Migrations therefore must not put
- * `;` at the end of a line inside a string or function body.
+ * the transaction's parameterized query path. A `;` at a line end inside a
+ * dollar-quoted body (`$$ … $$`, a function) does not end the statement; one inside
+ * an ordinary string still would, so migrations must not put one there.
  */
-function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*$/m)
-    .map((statement) => statement.replace(/^\s*--.*$/gm, '').trim())
-    .filter((statement) => statement.length > 0);
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current: string[] = [];
+  let inDollarQuote = false;
+  for (const line of sql.split('\n')) {
+    current.push(line);
+    if ((line.match(/\$\$/g)?.length ?? 0) % 2 === 1) inDollarQuote = !inDollarQuote;
+    if (!inDollarQuote && /;\s*$/.test(line)) {
+      statements.push(current.join('\n').replace(/;\s*$/, ''));
+      current = [];
+    }
+  }
+  statements.push(current.join('\n'));
+  return statements.map((statement) => statement.replace(/^\s*--.*$/gm, '').trim()).filter((statement) => statement.length > 0);
 }

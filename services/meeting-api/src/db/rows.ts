@@ -49,7 +49,17 @@ export interface ParticipantRecord {
   admittedAt: number | null;
 }
 
-export interface MeetingSummaryRecord extends MeetingRecord {
+/** A meeting as the owner's list shows it. */
+export interface MeetingSummaryRecord {
+  roomId: string;
+  creatorId: string;
+  state: MeetingState;
+  hasPassword: boolean;
+  createdAt: number;
+  startedAt: number;
+  endedAt: number | null;
+  settings: MeetingSettingsRecord;
+  /** Admitted and waiting participants: the meeting row's counters (migration 007). */
   participantCount: number;
   waitingCount: number;
 }
@@ -101,6 +111,21 @@ export function meetingRefColumns(alias: string): string {
   ].join(', ');
 }
 
+export function meetingSummaryColumns(alias: string): string {
+  return [
+    `${alias}.room_id`,
+    `${alias}.creator_id`,
+    `${alias}.state`,
+    `${alias}.password_hash IS NOT NULL AS has_password`,
+    epoch(`${alias}.created_at`, 'created_at'),
+    epoch(`${alias}.started_at`, 'started_at'),
+    epoch(`${alias}.ended_at`, 'ended_at'),
+    ...settingsColumns(alias),
+    `${alias}.participant_count`,
+    `${alias}.waiting_count`,
+  ].join(', ');
+}
+
 export function participantColumns(alias: string, prefix = ''): string {
   return [
     `${alias}.email AS ${prefix}email`,
@@ -129,6 +154,21 @@ export function toMeeting(row: Row): MeetingRecord {
     startedAt: row.started_at as number,
     endedAt: (row.ended_at as number | null) ?? null,
     settings: toSettings(row),
+  };
+}
+
+export function toMeetingSummary(row: Row): MeetingSummaryRecord {
+  return {
+    roomId: row.room_id as string,
+    creatorId: row.creator_id as string,
+    state: row.state as MeetingState,
+    hasPassword: row.has_password as boolean,
+    createdAt: row.created_at as number,
+    startedAt: row.started_at as number,
+    endedAt: (row.ended_at as number | null) ?? null,
+    settings: toSettings(row),
+    participantCount: row.participant_count as number,
+    waitingCount: row.waiting_count as number,
   };
 }
 

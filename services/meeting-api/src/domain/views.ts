@@ -40,7 +40,7 @@ export function meetingSummaryView(m: MeetingSummaryRecord): MeetingSummary {
     meeting_id: m.roomId,
     host: m.creatorId,
     state: m.state,
-    has_password: m.passwordHash !== null,
+    has_password: m.hasPassword,
     created_at: m.createdAt,
     participant_count: m.participantCount,
     started_at: m.startedAt,
