@@ -29,7 +29,7 @@ import { errors } from './domain/errors';
 import type { Database } from './db/database';
 import { documentOperations } from './docs/openapi-docs';
 import { parseMeetingId } from './domain/meeting-id';
-import { createCallerStatusReader } from './db/meetings-repo';
+import { createCallerStatusReader, createOwnedMeetingsReader } from './db/meetings-repo';
 import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/passwords';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics } from './metrics';
@@ -210,6 +210,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     limits: { maxWaitingPerMeeting: limits.maxWaitingPerMeeting, passwordFailuresPerMinute: limits.passwordFailuresPerMinute },
     signer: countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics),
     statusReads: createCallerStatusReader(db),
+    listReads: createOwnedMeetingsReader(db),
     hub,
     metrics,
   };

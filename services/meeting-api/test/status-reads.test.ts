@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { findCallerStatus, findCallerStatuses } from '../src/db/meetings-repo';
+import { findCallerStatus, findCallerStatuses, listOwnedMeetings, listOwnedMeetingsMany } from '../src/db/meetings-repo';
 import { api, call, hostStarts, startTestApp, verifyRoomToken, type TestApp } from './helpers';
 
 // Status polls are coalesced into shared statements under load (db/coalesced-reads.ts): many
@@ -90,4 +90,31 @@ test('the batched statement answers each key exactly as the single read does', a
   assert.equal(batched[1]?.caller, null);
   assert.equal(batched[0]?.caller?.email, admitted(2));
   assert.deepEqual(await findCallerStatuses(t.db, []), []);
+});
+
+test('concurrent meeting lists of several owners and pages each get their own page, in order', async () => {
+  const owners = ['lister-a@x.io', 'lister-b@x.io', 'lister-c@x.io'];
+  for (const [o, owner] of owners.entries()) {
+    for (let i = 0; i < 5 + o * 3; i++) await call(t.app, 'POST', '/api/v1/meetings', { as: owner, body: { meeting_id: `list-${o}-${i}` } });
+  }
+  const asks: Array<{ owner: string; limit: number; offset: number }> = [];
+  for (const owner of owners) for (const [limit, offset] of [[3, 0], [3, 3], [100, 0], [2, 50]] as const) asks.push({ owner, limit, offset });
+  asks.push({ owner: 'owns-nothing@x.io', limit: 20, offset: 0 });
+  const lists = await Promise.all(asks.map((a) => call(t.app, 'GET', `/api/v1/meetings?limit=${a.limit}&offset=${a.offset}`, { as: a.owner })));
+  for (const [i, a] of asks.entries()) {
+    const o = owners.indexOf(a.owner);
+    const total = o === -1 ? 0 : 5 + o * 3;
+    const all = Array.from({ length: total }, (_, k) => `list-${o}-${total - 1 - k}`); // newest first
+    const res = lists[i]!;
+    assert.equal(res.status, 200);
+    assert.equal(res.body.result.total, total, JSON.stringify(a));
+    assert.deepEqual(
+      (res.body.result.meetings as Array<{ meeting_id: string; host: string }>).map((m) => m.meeting_id),
+      all.slice(a.offset, a.offset + a.limit),
+      JSON.stringify(a),
+    );
+    for (const m of res.body.result.meetings as Array<{ host: string }>) assert.equal(m.host, a.owner);
+  }
+  const keys = asks.map((a) => ({ owner: a.owner, limit: a.limit, offset: a.offset }));
+  assert.deepEqual(await listOwnedMeetingsMany(t.db, keys), await Promise.all(keys.map((k) => listOwnedMeetings(t.db, k.owner, k.limit, k.offset))));
 });

@@ -239,6 +239,51 @@ export function createCallerStatusReader(db: Queryable): CallerStatusReader {
 const CALLER_STATUS_READS_IN_FLIGHT = 1;
 const CALLER_STATUS_MAX_BATCH = 256;
 
+export interface OwnedMeetingsKey {
+  owner: string;
+  limit: number;
+  offset: number;
+}
+
+/**
+ * `listOwnedMeetings` for several (owner, page) pairs in one statement: each key's count and
+ * page come from the owner index as for a single list; results in the order of `keys`.
+ */
+export async function listOwnedMeetingsMany(db: Queryable, keys: readonly OwnedMeetingsKey[]): Promise<OwnedMeetingsPage[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT k.i::int4 AS i, t.total, page.*
+     FROM unnest($1::text[], $2::int4[], $3::int8[]) WITH ORDINALITY AS k(owner, lim, off, i)
+     CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM meetings WHERE creator_id = k.owner AND deleted_at IS NULL) t
+     LEFT JOIN LATERAL (
+       SELECT ${meetingSummaryColumns('m')}, row_number() OVER (ORDER BY m.created_at DESC, m.id DESC)::int4 AS n
+       FROM meetings m
+       WHERE m.creator_id = k.owner AND m.deleted_at IS NULL
+       ORDER BY m.created_at DESC, m.id DESC
+       LIMIT k.lim OFFSET k.off
+     ) page ON true
+     ORDER BY k.i, page.n`,
+    [keys.map((k) => k.owner), keys.map((k) => k.limit), keys.map((k) => k.offset)],
+    'list-owned-meetings-many',
+  );
+  const pages: OwnedMeetingsPage[] = keys.map(() => ({ total: 0, meetings: [] }));
+  for (const row of rows) {
+    const page = pages[(row.i as number) - 1]!;
+    page.total = row.total as number;
+    if (row.room_id != null) page.meetings.push(toMeetingSummary(row));
+  }
+  return pages;
+}
+
+export type OwnedMeetingsReader = CoalescedReader<OwnedMeetingsKey, OwnedMeetingsPage>;
+
+/** Meeting lists, coalesced like status polls (`createCallerStatusReader`). */
+export function createOwnedMeetingsReader(db: Queryable): OwnedMeetingsReader {
+  return createCoalescedReader({ readMany: (keys) => listOwnedMeetingsMany(db, keys), maxInFlight: 1, maxBatch: OWNED_MEETINGS_MAX_BATCH });
+}
+
+/** Up to 100 rows per page (LIST_MAX_LIMIT): at most ~3,200 rows per statement. */
+const OWNED_MEETINGS_MAX_BATCH = 32;
+
 export async function softDeleteMeeting(db: Queryable, meetingId: number): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE meetings SET deleted_at = now(), updated_at = now() WHERE id = $1 AND deleted_at IS NULL`,
