@@ -2,6 +2,7 @@
 // bundled Meeting API (PostgreSQL) and Media Server; their RSS must stay flat after warm-up and
 // latency must not rise. See bench/README.md.
 import { writeFileSync } from 'node:fs';
+import { API_NODE_FLAGS } from '../scripts/service-flags';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { ApiClient, forEachBounded, range } from './lib/api-client';
@@ -131,7 +132,7 @@ export async function runSoak(quick: boolean): Promise<number> {
   const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL);
   const secret = randomJwtSecret();
   const env = { JWT_SECRET: secret, LOG_LEVEL: 'warn', NODE_ENV: 'production', EMAIL_COOKIE_AUTH: 'on' };
-  const api = await startService({ name: 'meeting-api', script: 'services/meeting-api/dist/server.mjs', portEnv: 'MEETING_API_PORT', readyPath: '/readyz', env: { ...env, DATABASE_URL: db.url } });
+  const api = await startService({ name: 'meeting-api', script: 'services/meeting-api/dist/server.mjs', nodeArgs: API_NODE_FLAGS, portEnv: 'MEETING_API_PORT', readyPath: '/readyz', env: { ...env, DATABASE_URL: db.url } });
   const media = await startService({ name: 'media-server', script: 'services/media-server/dist/server.mjs', portEnv: 'MEDIA_SERVER_PORT', readyPath: '/healthz', env });
   const traffic = new Traffic(new ApiClient(api.url));
   const series: Minute[] = [];

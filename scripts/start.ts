@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_NATS_URL, EnvReader, findNats, LOG_FORMATS, prettyLogs, resolveJwtSecret } from 'service-runtime';
+import { SERVICE_NODE_FLAGS } from './service-flags';
 
 /** A URL without its credentials, for printing. */
 function redact(url: string): string {
@@ -45,9 +46,9 @@ if ('error' in secret) {
 const natsOff = read.optionalString('NATS_URL')?.trim() === 'off';
 const nats = natsOff ? undefined : await findNats(read.optionalString('NATS_URL'));
 
-const services: Array<{ name: string; entry: string; colour: number }> = [
-  { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs', colour: 36 },
-  { name: 'media-server', entry: 'services/media-server/dist/server.mjs', colour: 35 },
+const services: Array<{ name: string; entry: string; colour: number; flags: readonly string[] }> = [
+  { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs', colour: 36, flags: SERVICE_NODE_FLAGS['meeting-api'] },
+  { name: 'media-server', entry: 'services/media-server/dist/server.mjs', colour: 35, flags: SERVICE_NODE_FLAGS['media-server'] },
 ];
 
 // The Media Server follows this API's decision feed (meeting ended, participant removed, …).
@@ -73,9 +74,9 @@ function prefixLines(from: Readable, to: Writable, label: string): void {
   createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => to.write(`${label}${line}\n`));
 }
 
-const children: ChildProcess[] = services.map(({ name, entry, colour: code }) => {
-  if (!pretty) return spawn(process.execPath, [entry], { env: childEnv, stdio: 'inherit' });
-  const child = spawn(process.execPath, [entry], { env: childEnv, stdio: ['inherit', 'pipe', 'pipe'] });
+const children: ChildProcess[] = services.map(({ name, entry, colour: code, flags }) => {
+  if (!pretty) return spawn(process.execPath, [...flags, entry], { env: childEnv, stdio: 'inherit' });
+  const child = spawn(process.execPath, [...flags, entry], { env: childEnv, stdio: ['inherit', 'pipe', 'pipe'] });
   const label = colour ? `\x1b[${code}m${name.padEnd(width)} │\x1b[0m ` : `${name.padEnd(width)} │ `;
   prefixLines(child.stdout!, process.stdout, label);
   prefixLines(child.stderr!, process.stderr, label);

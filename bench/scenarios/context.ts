@@ -4,6 +4,7 @@ import type { Entry } from '../lib/entry';
 import { combineLimitRuns, LimitServers, measureLimit, type LimitKey } from '../lib/limit-measure';
 import { startService, type Service } from '../lib/processes';
 import { WsClientDriver } from '../lib/ws-client-driver';
+import { API_NODE_FLAGS } from '../../scripts/service-flags';
 
 export interface RunSettings {
   quick: boolean;
@@ -51,7 +52,7 @@ export class BenchContext {
       portEnv: 'MEETING_API_PORT',
       readyPath: '/readyz',
       env: { ...this.serviceEnv(), DATABASE_URL: this.db.url, DB_POOL_SIZE: String(PG_POOL_SIZE) },
-      nodeArgs: this.profileArgs('meeting-api'),
+      nodeArgs: [...API_NODE_FLAGS, ...this.profileArgs('meeting-api')],
     }).then((service) => {
       this.apiRssReady = service.readyRssMb;
       return service;
@@ -72,7 +73,7 @@ export class BenchContext {
         portEnv: 'MEETING_API_PORT',
         readyPath: '/readyz',
         env: { ...this.serviceEnv(), DATABASE_URL: this.db.url, DB_POOL_SIZE: String(PG_POOL_SIZE), ...env },
-        nodeArgs: this.profileArgs(`meeting-api-${name}`),
+        nodeArgs: [...API_NODE_FLAGS, ...this.profileArgs(`meeting-api-${name}`)],
       });
       this.variants.set(name, variant);
     }

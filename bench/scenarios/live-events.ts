@@ -6,6 +6,7 @@ import { LatencyHistogram } from '../lib/histogram';
 import { round1 } from '../lib/limit-measure';
 import { openFilesLimit } from '../lib/machine';
 import { startService, type Service } from '../lib/processes';
+import { API_NODE_FLAGS } from '../../scripts/service-flags';
 import { openSse } from '../lib/sse';
 import type { BenchContext } from './context';
 import { email } from './fixtures';
@@ -21,10 +22,14 @@ function startApi(ctx: BenchContext, name: string, extraEnv: Record<string, stri
     script: 'services/meeting-api/dist/server.mjs',
     portEnv: 'MEETING_API_PORT',
     readyPath: '/readyz',
+    nodeArgs: API_NODE_FLAGS,
     env: {
       JWT_SECRET: ctx.jwtSecret,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
+      // The scenarios authenticate with the seed's email cookie, as the rest of the bench does
+      // (off by default in production since sign-in).
+      EMAIL_COOKIE_AUTH: 'on',
       DATABASE_URL: ctx.db.url,
       DB_POOL_SIZE: String(PG_POOL_SIZE),
       ...extraEnv,

@@ -35,7 +35,8 @@ export async function statusPollSession(ctx: BenchContext): Promise<void> {
   try {
     const sessions = createSessionService({ db, config: defaultAuthConfig(ctx.jwtSecret) });
     await forEachBounded(range(f.meetings), SEED_CONCURRENCY, async (i) => {
-      tokens[i] = (await sessions.issue(f.admitted(i), `In ${i}`, 'dev')).token;
+      // As after an OIDC sign-in: development sessions are refused in production.
+      tokens[i] = (await sessions.issue(f.admitted(i), `In ${i}`, 'oidc')).token;
     });
   } finally {
     await db.close();
