@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { DEFAULT_NATS_URL, EnvReader, findNats, LOG_FORMATS, prettyLogs, resolveJwtSecret } from 'service-runtime';
-import { SERVICE_NODE_FLAGS } from './service-flags';
+import { apiNodeFlags, SERVICE_NODE_FLAGS } from './service-flags';
 
 /** A URL without its credentials, for printing. */
 function redact(url: string): string {
@@ -47,7 +47,7 @@ const natsOff = read.optionalString('NATS_URL')?.trim() === 'off';
 const nats = natsOff ? undefined : await findNats(read.optionalString('NATS_URL'));
 
 const services: Array<{ name: string; entry: string; colour: number; flags: readonly string[] }> = [
-  { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs', colour: 36, flags: SERVICE_NODE_FLAGS['meeting-api'] },
+  { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs', colour: 36, flags: apiNodeFlags(!env.DATABASE_URL) },
   { name: 'media-server', entry: 'services/media-server/dist/server.mjs', colour: 35, flags: SERVICE_NODE_FLAGS['media-server'] },
 ];
 

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { API_NODE_FLAGS } from '../../scripts/service-flags';
+import { apiNodeFlags } from '../../scripts/service-flags';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, forEachBounded, range } from '../lib/api-client';
@@ -29,7 +29,8 @@ export async function embedded(ctx: BenchContext): Promise<void> {
       readyPath: '/readyz',
       env: { JWT_SECRET: ctx.jwtSecret, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
       readyTimeoutMs: 180_000,
-      nodeArgs: API_NODE_FLAGS,
+      // As `npm start` runs it without DATABASE_URL.
+      nodeArgs: apiNodeFlags(true),
     });
     return { service, ms: Date.now() - t0 };
   };
