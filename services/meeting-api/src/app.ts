@@ -209,10 +209,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     hasher: limitConcurrency(deps.hasher ?? argon2Hasher, limits.maxConcurrentPasswordHashes, undefined, errors.passwordChecksBusy),
     limits: { maxWaitingPerMeeting: limits.maxWaitingPerMeeting, passwordFailuresPerMinute: limits.passwordFailuresPerMinute },
     signer: countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics),
-    // Coalescing saves round trips to a PostgreSQL server; PGlite runs in this process on one
-    // connection, where it only delayed reads (embedded bench: 1,002 req/s without, 709 with).
-    statusReads: deps.db.kind === 'pglite' ? undefined : createCallerStatusReader(db),
-    listReads: deps.db.kind === 'pglite' ? undefined : createOwnedMeetingsReader(db),
+    statusReads: createCallerStatusReader(db),
+    listReads: createOwnedMeetingsReader(db),
     hub,
     metrics,
   };

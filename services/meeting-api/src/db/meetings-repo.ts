@@ -1,5 +1,5 @@
 import { createCoalescedReader, type CoalescedReader } from './coalesced-reads';
-import type { Queryable } from './database';
+import type { Database, Queryable } from './database';
 import {
   meetingColumns,
   meetingRefColumns,
@@ -227,14 +227,23 @@ export type CallerStatusReader = CoalescedReader<CallerStatusKey, CallerStatus |
  * (2 cores, 50 and 200 pollers) one slot gave batches large enough to answer ~1.5× the
  * one-query-per-request bound, two slots ~1.0×, four ~0.8×. A status read takes no locks, so a
  * slot is never held up by a writer; a slow statement delays the polls queued behind it only.
+ * On PGlite each poll reads on its own (see `coalesces`).
  */
-export function createCallerStatusReader(db: Queryable): CallerStatusReader {
+export function createCallerStatusReader(db: Database): CallerStatusReader {
+  if (!coalesces(db)) return { read: (k) => findCallerStatus(db, k.roomId, k.email) };
   return createCoalescedReader({
     readMany: (keys) => findCallerStatuses(db, keys),
     maxInFlight: CALLER_STATUS_READS_IN_FLIGHT,
     maxBatch: CALLER_STATUS_MAX_BATCH,
   });
 }
+
+/**
+ * Coalescing saves round trips to a PostgreSQL server. PGlite runs in this process on one
+ * connection: there is no round trip to save, and batching only delayed reads (embedded bench:
+ * 1,002 req/s reading one by one, 709 coalesced).
+ */
+const coalesces = (db: Database) => db.kind !== 'pglite';
 
 const CALLER_STATUS_READS_IN_FLIGHT = 1;
 const CALLER_STATUS_MAX_BATCH = 256;
@@ -277,7 +286,8 @@ export async function listOwnedMeetingsMany(db: Queryable, keys: readonly OwnedM
 export type OwnedMeetingsReader = CoalescedReader<OwnedMeetingsKey, OwnedMeetingsPage>;
 
 /** Meeting lists, coalesced like status polls (`createCallerStatusReader`). */
-export function createOwnedMeetingsReader(db: Queryable): OwnedMeetingsReader {
+export function createOwnedMeetingsReader(db: Database): OwnedMeetingsReader {
+  if (!coalesces(db)) return { read: (k) => listOwnedMeetings(db, k.owner, k.limit, k.offset) };
   return createCoalescedReader({ readMany: (keys) => listOwnedMeetingsMany(db, keys), maxInFlight: 1, maxBatch: OWNED_MEETINGS_MAX_BATCH });
 }
 

@@ -24,8 +24,8 @@ import { createdMeetingView, meetingInfoView, meetingSummaryView } from './views
 export interface MeetingDeps {
   db: Database;
   hasher: PasswordHasher;
-  /** Lists coalesced into shared statements under load; read one by one when absent. */
-  listReads?: meetingsRepo.OwnedMeetingsReader;
+  /** Meeting lists (coalesced into shared statements under load on PostgreSQL). */
+  listReads: meetingsRepo.OwnedMeetingsReader;
 }
 
 const GENERATED_ID_ATTEMPTS = 5;
@@ -93,9 +93,7 @@ export function clampPaging(query: ListMeetingsQuery): { limit: number; offset: 
 
 export async function listMeetings(deps: MeetingDeps, caller: string, query: ListMeetingsQuery): Promise<ListMeetingsResponse> {
   const { limit, offset } = clampPaging(query);
-  const page = deps.listReads
-    ? await deps.listReads.read({ owner: caller, limit, offset })
-    : await meetingsRepo.listOwnedMeetings(deps.db, caller, limit, offset);
+  const page = await deps.listReads.read({ owner: caller, limit, offset });
   return { meetings: page.meetings.map(meetingSummaryView), total: page.total, limit, offset };
 }
 

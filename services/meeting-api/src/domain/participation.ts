@@ -48,12 +48,11 @@ export interface ParticipationDeps {
   hasher: PasswordHasher;
   signer: TokenSigner;
   limits?: ParticipationLimits;
-  /** Status polls coalesced into shared statements under load; read one by one when absent. */
-  statusReads?: meetingsRepo.CallerStatusReader;
+  /** Status polls (coalesced into shared statements under load on PostgreSQL). */
+  statusReads: meetingsRepo.CallerStatusReader;
 }
 
-const readCallerStatus = (deps: ParticipationDeps, roomId: string, email: string) =>
-  deps.statusReads ? deps.statusReads.read({ roomId, email }) : meetingsRepo.findCallerStatus(deps.db, roomId, email);
+const readCallerStatus = (deps: ParticipationDeps, roomId: string, email: string) => deps.statusReads.read({ roomId, email });
 
 // A join can race with the meeting being created, ended, deleted or re-protected
 // by someone else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
