@@ -49,6 +49,15 @@ export const TARGETS: Record<string, Target> = {
   'abuse-nats-forged-parts': { text: 'growth ≤ 128 MB, nothing delivered', met: (e) => num(e.growth_mb) <= 128 && e.frames_delivered === 0 },
   'abuse-waiting-flood': { text: '≤1,000 waiting', met: (e) => num((e.status_codes as Record<string, number>)?.['200']) <= 1000 },
   'abuse-password-guesses': { text: '≤10 Argon2 checks a minute', met: (e) => num(e.argon2_checks) <= 10 },
+  ...Object.fromEntries(
+    ['api-kill', 'media-kill', 'nats-restart', 'postgres-restart'].map((fault) => [
+      `chaos: ${fault}`,
+      {
+        text: '0×500, 0 lost, 0 missed, 0 dup',
+        met: (e: Entry) => e.errors === 0 && e.events_lost === 0 && e.enforcements_missed === 0 && e.duplicate_rows === 0 && e.acknowledged_missing === 0,
+      },
+    ]),
+  ),
 };
 export const API_RSS_TARGET_MB = 200;
 

@@ -1,4 +1,5 @@
 import { abuse } from './abuse';
+import { chaos } from './chaos';
 import type { BenchContext } from './context';
 import { embedded } from './embedded';
 import { idleConnections } from './idle-connections';
@@ -33,4 +34,6 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'idle-connections', service: 'media-server', run: idleConnections },
   // Issue 15's attacks: memory bounds under abuse (several Media Servers, NATS, the API).
   { name: 'abuse', service: 'media-server', run: abuse },
+  // Last: it restarts PostgreSQL, under everything else.
+  { name: 'chaos', service: 'meeting-api', run: chaos },
 ];
