@@ -153,7 +153,8 @@ export class MediaSocket extends Emitter<SocketEvents> {
     const delays = this.opts.backoffMs ?? DEFAULT_BACKOFF_MS;
     const delay = delays[Math.min(this.attempt - 1, delays.length - 1)] ?? 1000;
     this.setState({ status: 'reconnecting', attempt: this.attempt, lastCode });
-    this.timer = setTimeout(() => void this.connect(), delay);
+    // Spread ±50 %: the clients of a Media Server that died all reconnect at once otherwise.
+    this.timer = setTimeout(() => void this.connect(), Math.round(delay * (0.5 + Math.random())));
   }
 
   private finish(reason: string, code: number): void {

@@ -29,6 +29,14 @@ interface OpenOptions {
 const MAX_BACKOFF_MS = 10_000;
 
 /**
+ * A wait of `ms` spread over ±50 %: when an instance dies, every stream it held reconnects at
+ * once; the spread keeps them from hammering the survivors in lockstep.
+ */
+function withJitter(ms: number): number {
+  return Math.round(ms * (0.5 + Math.random()));
+}
+
+/**
  * Server-Sent Events over `fetch` (not `EventSource`): the same code runs in the
  * browser and in Node, sends the caller's headers, and tells a refusal's error
  * envelope apart from a dropped connection. Reconnects with `Last-Event-ID`.
@@ -53,7 +61,7 @@ export function openEventStream(options: OpenOptions): EventStream {
         res = await options.fetch(options.url, { headers, signal: controller.signal, credentials: 'same-origin' });
       } catch {
         if (closed) return;
-        await sleep(backoff, controller.signal);
+        await sleep(withJitter(backoff), controller.signal);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
       }
@@ -68,7 +76,7 @@ export function openEventStream(options: OpenOptions): EventStream {
           return;
         }
         if (res.status >= 500 || error.code === 'RATE_LIMITED') {
-          await sleep((error.retryAfter ?? 0) * 1000 || backoff, controller.signal);
+          await sleep((error.retryAfter ?? 0) * 1000 || withJitter(backoff), controller.signal);
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
           continue;
         }
@@ -96,7 +104,7 @@ export function openEventStream(options: OpenOptions): EventStream {
       } catch {
         // Dropped: reconnect below with Last-Event-ID.
       }
-      if (!closed) await sleep(backoff, controller.signal);
+      if (!closed) await sleep(withJitter(backoff), controller.signal);
     }
   };
   void run();
