@@ -25,7 +25,7 @@ export type Tag = (typeof TAGS)[number]['name'];
 interface OperationDocs {
   summary: string;
   description?: string;
-  /** Fallback only: the route's schema declares its `tags`. */
+  /** The route's area: its schema declares it in `tags` (a test checks they agree). */
   tag: Tag;
   errors: ErrorCode[];
   request?: unknown;
@@ -547,7 +547,6 @@ export function documentOperations(doc: Json): Json {
       const docs = OPERATION_DOCS[key];
       op.summary ??= docs?.summary ?? key;
       if (docs?.description !== undefined) op.description ??= docs.description;
-      if (docs !== undefined) op.tags ??= [docs.tag];
       const responses = (op.responses ?? {}) as Record<string, Json>;
       for (const [code, extra] of Object.entries(docs?.responses ?? {})) responses[code] ??= extra;
       op.responses = responses;
