@@ -419,7 +419,7 @@ export function securitySchemes(sessionCookieName: string): Record<string, Json>
       type: 'apiKey',
       in: 'cookie',
       name: 'email',
-      description: 'Development only (EMAIL_COOKIE_AUTH): the `email` cookie names the caller with no proof. Off in production.',
+      description: 'Development only (EMAIL_COOKIE_AUTH, off by default in production): the `email` cookie names the caller with no proof.',
     },
     apiKey: {
       type: 'http',
