@@ -16,6 +16,7 @@ import type {
 } from 'meeting-types';
 import { MeetingApiError, parseEnvelope } from './errors';
 import { openEventStream, type EventStream, type EventStreamHandlers } from './events';
+import { MEETING_API_OPERATIONS, operationPath, type MeetingApiOperationId } from './operations';
 import type { MeetingInfo, Participant, ParticipantRole, SessionGrant, SessionInfo, UpdateMeetingRequest } from './extensions';
 
 export interface MeetingClientOptions {
@@ -51,71 +52,79 @@ export class MeetingClient {
 
   // Meetings
   listMeetings(query: ListMeetingsQuery = {}): Promise<ListMeetingsResponse> {
-    return this.request('GET', '/api/v1/meetings', undefined, query);
+    return this.call('listMeetings', {}, undefined, query);
   }
   createMeeting(body: CreateMeetingRequest & UpdateMeetingRequest = {}): Promise<CreateMeetingResponse> {
-    return this.request('POST', '/api/v1/meetings', body);
+    return this.call('createMeeting', {}, body);
   }
   getMeeting(id: string): Promise<MeetingInfo> {
-    return this.request('GET', meeting(id));
+    return this.call('getMeeting', { meeting_id: id });
   }
   deleteMeeting(id: string): Promise<DeleteMeetingResponse> {
-    return this.request('DELETE', meeting(id));
+    return this.call('deleteMeeting', { meeting_id: id });
   }
 
   // Joining and the waiting room
+  /** `joinMeeting`. */
   join(id: string, body: JoinMeetingRequest = {}): Promise<Participant> {
-    return this.request('POST', `${meeting(id)}/join`, body);
+    return this.call('joinMeeting', { meeting_id: id }, body);
   }
-  /** The caller's row; with `wait` (0–60 s) held while waiting, where the server supports the long-poll. */
+  /** `getMyStatus`: the caller's row; with `wait` (0–60 s) held while waiting, where the server supports the long-poll. */
   status(id: string, options: { wait?: number; signal?: AbortSignal } = {}): Promise<Participant> {
-    return this.request('GET', `${meeting(id)}/status`, undefined, options.wait === undefined ? {} : { wait: options.wait }, options.signal);
+    return this.call('getMyStatus', { meeting_id: id }, undefined, options.wait === undefined ? {} : { wait: options.wait }, options.signal);
   }
+  /** `leaveMeeting`. */
   leave(id: string): Promise<Participant> {
-    return this.request('POST', `${meeting(id)}/leave`);
+    return this.call('leaveMeeting', { meeting_id: id });
   }
+  /** `getWaitingRoom`. */
   waiting(id: string): Promise<WaitingRoomResponse> {
-    return this.request('GET', `${meeting(id)}/waiting`);
+    return this.call('getWaitingRoom', { meeting_id: id });
   }
+  /** `admitParticipant`. */
   admit(id: string, email: string): Promise<Participant> {
-    return this.request('POST', `${meeting(id)}/admit`, { email });
+    return this.call('admitParticipant', { meeting_id: id }, { email });
   }
-  /** `ban` needs the meeting controls on the server. */
+  /** `rejectParticipant`; `ban` needs the meeting controls on the server. */
   reject(id: string, email: string, options: { ban?: boolean } = {}): Promise<Participant> {
-    return this.request('POST', `${meeting(id)}/reject`, options.ban ? { email, ban: true } : { email });
+    return this.call('rejectParticipant', { meeting_id: id }, options.ban ? { email, ban: true } : { email });
   }
   admitAll(id: string): Promise<AdmitAllResponse> {
-    return this.request('POST', `${meeting(id)}/admit-all`);
+    return this.call('admitAll', { meeting_id: id });
   }
+  /** `listParticipants`. */
   participants(id: string): Promise<ParticipantListResponse> {
-    return this.request('GET', `${meeting(id)}/participants`);
+    return this.call('listParticipants', { meeting_id: id });
   }
 
   // Meeting controls (EXTENSIONS.md §C)
   updateMeeting(id: string, patch: UpdateMeetingRequest): Promise<MeetingInfo> {
-    return this.request('PATCH', meeting(id), patch);
+    return this.call('updateMeeting', { meeting_id: id }, patch);
   }
   endMeeting(id: string): Promise<MeetingInfo> {
-    return this.request('POST', `${meeting(id)}/end`);
+    return this.call('endMeeting', { meeting_id: id });
   }
+  /** `removeParticipant`. */
   remove(id: string, email: string, options: { ban?: boolean } = {}): Promise<Participant> {
-    return this.request('POST', `${meeting(id)}/remove`, options.ban ? { email, ban: true } : { email });
+    return this.call('removeParticipant', { meeting_id: id }, options.ban ? { email, ban: true } : { email });
   }
+  /** `unbanParticipant`. */
   unban(id: string, email: string): Promise<Participant> {
-    return this.request('POST', `${meeting(id)}/unban`, { email });
+    return this.call('unbanParticipant', { meeting_id: id }, { email });
   }
+  /** `setParticipantRole`. */
   setRole(id: string, email: string, role: Exclude<ParticipantRole, 'host'>): Promise<Participant> {
-    return this.request('POST', `${meeting(id)}/role`, { email, role });
+    return this.call('setParticipantRole', { meeting_id: id }, { email, role });
   }
   transferHost(id: string, email: string): Promise<Participant> {
-    return this.request('POST', `${meeting(id)}/transfer-host`, { email });
+    return this.call('transferHost', { meeting_id: id }, { email });
   }
 
   // Live events (EXTENSIONS.md §B)
-  /** Opens the meeting's event stream; resumes with `Last-Event-ID` after a drop. */
+  /** `streamMeetingEvents`: opens the meeting's event stream; resumes with `Last-Event-ID` after a drop. */
   events(id: string, handlers: EventStreamHandlers, options: { after?: number } = {}): EventStream {
     return openEventStream({
-      url: `${this.baseUrl}${meeting(id)}/events`,
+      url: `${this.baseUrl}${operationPath('streamMeetingEvents', { meeting_id: id })}`,
       headers: this.headers,
       fetch: this.fetchImpl,
       after: options.after,
@@ -124,25 +133,40 @@ export class MeetingClient {
   }
 
   // Sign-in (EXTENSIONS.md §A)
+  /** `getSession`. */
   session(): Promise<SessionInfo> {
-    return this.request('GET', '/session');
+    return this.call('getSession');
   }
+  /** `devLogin`. */
   loginDev(body: DevLoginRequest): Promise<SessionGrant> {
-    return this.request('POST', '/login/dev', body);
+    return this.call('devLogin', {}, body);
   }
+  /** `createGuestSession`. */
   guestSession(body: GuestSessionRequest): Promise<SessionGrant> {
-    return this.request('POST', '/api/v1/guest-session', body);
+    return this.call('createGuestSession', {}, body);
   }
+  /** `getProfile`. */
   profile(): Promise<ProfileResponse> {
-    return this.request('GET', '/profile');
+    return this.call('getProfile');
   }
   logout(): Promise<LogoutResponse> {
-    return this.request('POST', '/logout');
+    return this.call('logout');
   }
 
-  /** What a browser client needs to know: the Media Server's public address. */
+  /** `getClientConfig`: what a browser client needs to know, the Media Server's public address. */
   clientConfig(): Promise<ClientConfigResponse> {
-    return this.request('GET', '/api/v1/client-config');
+    return this.call('getClientConfig');
+  }
+
+  /** Calls an operation by its `operationId` (the names of `/openapi.json`). */
+  private call<T>(
+    operationId: MeetingApiOperationId,
+    params: Record<string, string> = {},
+    body?: unknown,
+    query: Record<string, string | number | undefined> = {},
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return this.request(MEETING_API_OPERATIONS[operationId].method, operationPath(operationId, params), body, query, signal);
   }
 
   private async request<T>(
@@ -174,6 +198,3 @@ export class MeetingClient {
   }
 }
 
-function meeting(id: string): string {
-  return `/api/v1/meetings/${encodeURIComponent(id)}`;
-}

@@ -78,6 +78,20 @@ export const MeetingEventSchema = Type.Union(
 );
 export type MeetingEvent = Static<typeof MeetingEventSchema>;
 
+/**
+ * The body of a webhook delivery (Standard Webhooks): `type` is the event's type, `timestamp`
+ * when it was sent (Unix seconds), `data` the event exactly as the event stream carries it.
+ */
+export const WebhookPayloadSchema = Type.Object(
+  {
+    type: MeetingEventTypeSchema,
+    timestamp: UnixSeconds,
+    data: MeetingEventSchema,
+  },
+  { title: 'WebhookPayload' },
+);
+export type WebhookPayload = Static<typeof WebhookPayloadSchema>;
+
 /** What an event carries beside `seq, type, meeting_id, occurred_at, actor`. */
 export type MeetingEventPayload =
   | { meeting: EventMeeting }

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
+import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Ajv from 'ajv';
 import { EVENT_RETENTION_SECS } from 'meeting-types';
@@ -24,10 +24,10 @@ import { createOriginCheck, isStateChanging } from './auth/csrf';
 import { createOidcSignIn } from './auth/oidc';
 import { authRoutes, guestSessionRoutes } from './auth/routes';
 import { createSessionService, type SessionService } from './auth/sessions';
-import { LIMIT_DEFAULTS, type MeetingApiConfig } from './config';
+import { defaultPublicUrl, LIMIT_DEFAULTS, type MeetingApiConfig } from './config';
 import { errors } from './domain/errors';
 import type { Database } from './db/database';
-import { documentOperations } from './docs/openapi-docs';
+import { documentOperations, openapiBase } from './docs/openapi-docs';
 import { parseMeetingId } from './domain/meeting-id';
 import { createCallerStatusReader, createOwnedMeetingsReader } from './db/meetings-repo';
 import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/passwords';
@@ -89,7 +89,7 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'trustProxy'
     >
   > &
-  Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> & {
+  Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir' | 'publicUrl'>> & {
     /** Sign-in settings; development defaults (email cookie on, dev sign-in) when absent. */
     auth?: AuthConfig;
     /** `NODE_ENV=production`: no development sign-in. */
@@ -263,31 +263,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     sessions.revocations.stop();
   });
   await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Meeting API',
-        version: packageJson.version,
-        description:
-          'Meetings, the waiting room and room access tokens for self-hosted video calls. Every response is `{"success": bool, "result": …}`; ' +
-          'a failure carries `{"code", "message"}` (each operation lists its codes, with an example of each). ' +
-          'Meeting routes take a session (cookie or Bearer) or, in development, the `email` cookie. ' +
-          'Every route with examples: docs/api.md in the repository; decisions where the original contract is silent: docs/decisions.md; variables: docs/configuration.md.',
-      },
-      tags: [
-        { name: 'meetings', description: 'Create, list, inspect and delete meetings' },
-        { name: 'participants', description: 'Join, poll your status, leave, list who is in' },
-        { name: 'waiting room', description: 'Admit or reject people waiting' },
-        { name: 'sign-in', description: 'OIDC and development sign-in, sessions, guests, logout' },
-        { name: 'operations', description: 'Health, readiness, version and metrics' },
-      ],
-      components: {
-        securitySchemes: {
-          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session', description: 'The session cookie set by sign-in (SESSION_COOKIE_NAME)' },
-          bearerSession: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The session_token of /login/dev or /api/v1/guest-session' },
-          emailCookie: { type: 'apiKey', in: 'cookie', name: 'email', description: 'Development only (EMAIL_COOKIE_AUTH=on)' },
-        },
-      },
-    },
+    openapi: openapiBase({
+      version: packageJson.version,
+      publicUrl: config.publicUrl ?? defaultPublicUrl('127.0.0.1', 8081),
+      sessionCookieName: authConfig.sessionCookieName,
+    }) as FastifyDynamicSwaggerOptions['openapi'],
     transformObject: (document) =>
       documentOperations(('openapiObject' in document ? document.openapiObject : document.swaggerObject) as Record<string, unknown>),
   });

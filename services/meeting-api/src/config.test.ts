@@ -52,6 +52,7 @@ describe('loadConfig defaults', () => {
       corsOrigins: undefined,
       dbPoolSize: 10,
       bodyLimitBytes: 64 * 1024,
+      publicUrl: 'http://127.0.0.1:8081',
       mediaServerPublicUrl: undefined,
       mediaServerPort: 8080,
       webAppDir: fileURLToPath(new URL('../../../apps/web/dist', import.meta.url)),
@@ -287,4 +288,21 @@ describe('CORS_ORIGINS parsing', () => {
       assert.deepEqual(loadConfig(env).corsOrigins, expected);
     });
   }
+});
+
+describe('PUBLIC_URL', () => {
+  test('defaults to http://HOST:MEETING_API_PORT, an unspecified host written as 127.0.0.1', () => {
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, HOST: '0.0.0.0', MEETING_API_PORT: '9000' }).publicUrl, 'http://127.0.0.1:9000');
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, HOST: '::' }).publicUrl, 'http://127.0.0.1:8081');
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, HOST: 'meet.internal' }).publicUrl, 'http://meet.internal:8081');
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, HOST: '::1' }).publicUrl, 'http://[::1]:8081');
+  });
+
+  test('an http(s) URL is kept without its trailing slash; anything else is refused at start-up', () => {
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: 'https://meet.example.org/' }).publicUrl, 'https://meet.example.org');
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: 'https://example.org/meet/' }).publicUrl, 'https://example.org/meet');
+    for (const bad of ['meet.example.org', 'ftp://example.org', 'https://user:pw@example.org', 'https://example.org/?a=1', 'https://example.org/#x']) {
+      assert.match(configError({ JWT_SECRET: SECRET, PUBLIC_URL: bad }).message, /PUBLIC_URL/, bad);
+    }
+  });
 });

@@ -29,6 +29,11 @@ export interface MeetingApiConfig {
   corsOrigins: true | string[] | undefined;
   dbPoolSize: number;
   bodyLimitBytes: number;
+  /**
+   * `PUBLIC_URL`: the address people and clients open (http or https, no trailing slash): links,
+   * and the `servers` of the OpenAPI document. Default `http://<HOST>:<MEETING_API_PORT>`.
+   */
+  publicUrl: string;
   /** `MEDIA_SERVER_PUBLIC_URL`: the Media Server's address as browsers reach it (`ws://` or `wss://`). */
   mediaServerPublicUrl: string | undefined;
   /** `MEDIA_SERVER_PORT`: used for the default public address (the request's host name on this port). */
@@ -108,6 +113,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
 
   const trustProxy = readTrustProxy(read.optionalString('TRUST_PROXY'), read.errors);
+  const publicUrl = readPublicUrl(read.optionalString('PUBLIC_URL'), host, port, read.errors);
   const mediaServerPublicUrl = read.url('MEDIA_SERVER_PUBLIC_URL', ['ws:', 'wss:']);
   const mediaServerPort = read.port('MEDIA_SERVER_PORT', 8080);
   const webAppDir = resolve(read.string('WEB_APP_DIR', DEFAULT_WEB_APP_DIR));
@@ -133,6 +139,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     corsOrigins,
     dbPoolSize,
     bodyLimitBytes,
+    publicUrl,
     mediaServerPublicUrl,
     mediaServerPort,
     webAppDir,
@@ -149,6 +156,34 @@ export function loadConfig(env: Env): MeetingApiConfig {
     passwordFailuresPerMinute,
     maxConcurrentPasswordHashes,
   };
+}
+
+/** `http://<host>:<port>`, an unspecified host (`0.0.0.0`, `::`) written as `127.0.0.1`. */
+export function defaultPublicUrl(host: string, port: number): string {
+  const unspecified = host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
+  const name = unspecified ? '127.0.0.1' : isIP(host) === 6 ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
+/**
+ * `PUBLIC_URL`: an absolute http(s) URL (a path prefix allowed; no credentials, query or
+ * fragment), returned without a trailing slash. Unset → `defaultPublicUrl(host, port)`.
+ */
+export function readPublicUrl(raw: string | undefined, host: string, port: number, problems: string[]): string {
+  if (raw === undefined) return defaultPublicUrl(host, port);
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    problems.push(`PUBLIC_URL must be an absolute http or https URL (got "${raw}")`);
+    return defaultPublicUrl(host, port);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`PUBLIC_URL must be an http or https URL (got "${raw}")`);
+  } else if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    problems.push(`PUBLIC_URL must not carry credentials, a query or a fragment (got "${raw}")`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
 /**

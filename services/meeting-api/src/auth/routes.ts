@@ -15,7 +15,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { errors } from '../domain/errors';
 import { cookieFromHeader, type Caller, type IdentifyCaller } from '../plugins/caller';
-import { errorResponses } from '../routes/schemas';
+import { errorResponses, PUBLIC, SIGNED_IN } from '../routes/schemas';
 import { devSignInEnabled, originOf, type AuthConfig } from './auth-config';
 import { authErrors } from './auth-errors';
 import { ownOrigin } from './csrf';
@@ -105,6 +105,9 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     '/login',
     {
       schema: {
+        operationId: 'startLogin',
+        tags: ['sign-in'],
+        security: PUBLIC,
         summary: 'Start sign-in: a redirect to the identity provider, or the development sign-in form',
         querystring: LoginQuerySchema,
         response: { ...errorResponses },
@@ -131,6 +134,9 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     '/login/callback',
     {
       schema: {
+        operationId: 'finishLogin',
+        tags: ['sign-in'],
+        security: PUBLIC,
         summary: 'Where the identity provider sends the browser back: verifies, creates the session, redirects to returnTo',
         querystring: LoginCallbackQuerySchema,
         response: { ...errorResponses },
@@ -159,6 +165,9 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     '/login/dev',
     {
       schema: {
+        operationId: 'devLogin',
+        tags: ['sign-in'],
+        security: PUBLIC,
         summary: 'Development sign-in (404 in production): a dev session for any email',
         body: DevLoginRequestSchema,
         response: { 200: APIResponseSchema(SessionTokenResponseSchema), ...errorResponses },
@@ -197,7 +206,7 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
 
   app.get(
     '/session',
-    { schema: { summary: 'Who the caller is, how, and until when', response: { 200: APIResponseSchema(SessionResponseSchema), ...errorResponses } } },
+    { schema: { operationId: 'getSession', tags: ['sign-in'], security: SIGNED_IN, summary: 'Who the caller is, how, and until when', response: { 200: APIResponseSchema(SessionResponseSchema), ...errorResponses } } },
     async (request, reply) => {
       const caller = await deps.identifyCaller(request);
       reply.header('cache-control', 'no-store');
@@ -207,7 +216,7 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
 
   app.get(
     '/profile',
-    { schema: { summary: "The caller's email and name", response: { 200: APIResponseSchema(ProfileResponseSchema), ...errorResponses } } },
+    { schema: { operationId: 'getProfile', tags: ['sign-in'], security: SIGNED_IN, summary: "The caller's email and name", response: { 200: APIResponseSchema(ProfileResponseSchema), ...errorResponses } } },
     async (request, reply) => {
       const caller = await deps.identifyCaller(request);
       reply.header('cache-control', 'no-store');
@@ -227,11 +236,12 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     reply.header('cache-control', 'no-store');
     return { success: true as const, result: { message: 'Signed out' } };
   };
-  const logoutSchema = { response: { 200: APIResponseSchema(LogoutResponseSchema), ...errorResponses } };
+  // Credentials are optional (`{}`): signing out without a valid session still clears the cookie.
+  const logoutSchema = { tags: ['sign-in'], security: [...SIGNED_IN, {}], response: { 200: APIResponseSchema(LogoutResponseSchema), ...errorResponses } };
   app.post(
     '/logout',
     {
-      schema: { summary: 'Revoke the session and clear its cookie (idempotent)', ...logoutSchema },
+      schema: { operationId: 'logout', summary: 'Revoke the session and clear its cookie (idempotent)', ...logoutSchema },
       onRequest: (request, _reply, done) => {
         try {
           deps.originCheck(request);
@@ -243,7 +253,7 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     },
     logout,
   );
-  app.get('/logout', { schema: { summary: 'Same as POST /logout, for videocall-rs clients', ...logoutSchema } }, logout);
+  app.get('/logout', { schema: { operationId: 'logoutWithGet', summary: 'Same as POST /logout, for videocall-rs clients', ...logoutSchema } }, logout);
 };
 
 /** `POST /api/v1/guest-session`: registered under /api/v1 but before (outside) the caller hook. */
@@ -253,6 +263,9 @@ export const guestSessionRoutes: AuthPlugin = async (app, { deps }) => {
     '/guest-session',
     {
       schema: {
+        operationId: 'createGuestSession',
+        tags: ['sign-in'],
+        security: PUBLIC,
         summary: 'Create a guest session (guests only knock at meetings that allow guests)',
         body: GuestSessionRequestSchema,
         response: { 200: APIResponseSchema(SessionTokenResponseSchema), ...errorResponses },

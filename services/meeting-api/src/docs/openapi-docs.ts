@@ -7,18 +7,34 @@
  * its example is built from its response schema (`exampleFromSchema`). A test lists the
  * routes that rely on that fallback, so a new route gets a real entry.
  */
-import { ERROR_STATUS, type ErrorCode } from 'meeting-types';
+import { ERROR_STATUS, MeetingEventSchema, WebhookPayloadSchema, type ErrorCode } from 'meeting-types';
+
+/** The areas of the API: every route names one in its schema's `tags`. */
+export const TAGS = [
+  { name: 'meetings', description: 'Create, list, inspect, change, end and delete meetings' },
+  { name: 'participants', description: 'Join, poll your status, leave, list who is in' },
+  { name: 'waiting room', description: 'Admit or reject people waiting' },
+  { name: 'controls', description: 'Host and co-host controls: roles, removal, bans, handing the host role on' },
+  { name: 'events', description: 'What happens in a meeting, live: the event stream, and webhooks to your backend' },
+  { name: 'sign-in', description: 'OIDC and development sign-in, sessions, guests, logout' },
+  { name: 'operations', description: 'Health, readiness, version, metrics and client configuration' },
+  { name: 'internal', description: 'Between the services (the Media Servers\' decision feed); not for clients' },
+] as const;
+export type Tag = (typeof TAGS)[number]['name'];
 
 interface OperationDocs {
   summary: string;
   description?: string;
-  tag: 'meetings' | 'waiting room' | 'participants' | 'sign-in' | 'operations';
+  /** The route's area: its schema declares it in `tags` (a test checks they agree). */
+  tag: Tag;
   errors: ErrorCode[];
   request?: unknown;
   /** Example of the success body (absent for answers without one, e.g. a redirect). */
   response?: unknown;
   /** Answers the route does not declare as schemas (redirects, HTML), added to the document as they are. */
   responses?: Record<string, Json>;
+  /** The success answer's schema is this shared component (`#/components/schemas/…`). */
+  responseSchema?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -38,6 +54,43 @@ const settings = { waiting_room_enabled: true, admit_policy: 'any_admitted', hos
 const aliceAdmitted = { ...aliceWaiting, status: 'admitted', admitted_at: T + 90 };
 const ok = (result: unknown) => ({ success: true, result });
 const SESSION = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSIsImtpbmQiOiJkZXYi…';
+/** The meeting as events carry it (no `your_status`). */
+const eventMeeting = { meeting_id: 'standup-2024', state: 'active', host: 'host@example.com', host_display_name: 'Host', has_password: false, ...settings };
+const event = (seq: number, type: string, actor: string | null, payload: Json) => ({ seq, type, meeting_id: 'standup-2024', occurred_at: T + seq * 30, actor, ...payload });
+
+/** One example per event type, as the event stream's `data:` line and a webhook's `data` carry it. */
+export const EVENT_EXAMPLES: Record<string, Json> = {
+  'meeting.activated': event(1, 'meeting.activated', 'host@example.com', { meeting: eventMeeting }),
+  'participant.waiting': event(2, 'participant.waiting', 'alice@example.com', { participant: aliceWaiting }),
+  'participant.admitted': event(3, 'participant.admitted', 'host@example.com', { participant: aliceAdmitted }),
+  'participant.role_changed': event(4, 'participant.role_changed', 'host@example.com', { participant: { ...aliceAdmitted, role: 'cohost' } }),
+  'meeting.updated': event(5, 'meeting.updated', 'host@example.com', { meeting: { ...eventMeeting, locked: true } }),
+  'participant.rejected': event(6, 'participant.rejected', 'host@example.com', {
+    participant: { ...aliceWaiting, email: 'mallory@example.com', display_name: 'Mallory', status: 'rejected', banned: true },
+  }),
+  'participant.removed': event(7, 'participant.removed', 'host@example.com', { participant: { ...aliceAdmitted, status: 'removed' } }),
+  'participant.left': event(8, 'participant.left', 'alice@example.com', { participant: { ...aliceAdmitted, status: 'left' } }),
+  'meeting.ended': event(9, 'meeting.ended', 'host@example.com', { meeting: { ...eventMeeting, state: 'ended' } }),
+  'meeting.deleted': event(10, 'meeting.deleted', 'host@example.com', {}),
+};
+
+/** The event types of the meeting log, from its schema (a type added there is documented here too). */
+function eventMembers(): Array<{ type: string; schema: Json }> {
+  return ((MeetingEventSchema as unknown as { anyOf: Json[] }).anyOf ?? []).map((schema) => ({
+    type: String(((schema.properties as Record<string, Json>).type as Json).const),
+    schema,
+  }));
+}
+
+/** `participant.role_changed` → `ParticipantRoleChangedEvent`: the component name of an event type. */
+export function eventComponentName(type: string): string {
+  return `${type.split(/[._]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}Event`;
+}
+
+function eventExample(type: string, schema: Json): unknown {
+  return EVENT_EXAMPLES[type] ?? exampleFromSchema(schema);
+}
+
 const redirect = (description: string, location: string): Json => ({
   description,
   headers: { Location: { schema: { type: 'string' }, example: location } },
@@ -214,6 +267,65 @@ export const OPERATION_DOCS: Record<string, OperationDocs> = {
     errors: [],
     response: ok({ name: 'meeting-api', version: '1.0.0', commit: '4e79fc3d0c6a2f5b8e1d9a7c3b2f1e0d9c8b7a6f', node: 'v20.20.2' }),
   },
+  'PATCH /api/v1/meetings/{meeting_id}': {
+    summary: 'Change the meeting settings',
+    description: 'Any subset of the settings, and the password (`null` or `""` removes it). Owner, host or co-host.',
+    tag: 'meetings',
+    errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_HOST', ...BODY],
+    request: { locked: true, max_participants: 50 },
+    response: ok({ meeting_id: 'standup-2024', state: 'active', host: 'host@example.com', host_display_name: 'Host', has_password: false, ...settings, locked: true, max_participants: 50, your_status: { ...host, room_token: null } }),
+  },
+  'POST /api/v1/meetings/{meeting_id}/end': {
+    summary: 'End the meeting for everyone',
+    description: 'Every participant leaves and every room token of the meeting is revoked. Owner or host.',
+    tag: 'meetings',
+    errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_HOST'],
+    response: ok({ meeting_id: 'standup-2024', state: 'ended', host: 'host@example.com', host_display_name: 'Host', has_password: false, ...settings, your_status: { ...host, status: 'left' } }),
+  },
+  'POST /api/v1/meetings/{meeting_id}/remove': {
+    summary: 'Remove a participant',
+    description: 'Takes an admitted or waiting participant out (`ban: true` also bans them from this meeting); their room tokens are revoked.',
+    tag: 'controls',
+    errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_HOST', 'PARTICIPANT_NOT_FOUND', 'CANNOT_REMOVE_HOST', ...BODY],
+    request: { email: 'alice@example.com', ban: true },
+    response: ok({ ...aliceAdmitted, status: 'removed', banned: true }),
+  },
+  'POST /api/v1/meetings/{meeting_id}/unban': {
+    summary: 'Lift a ban',
+    tag: 'controls',
+    errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_HOST', 'PARTICIPANT_NOT_FOUND', ...BODY],
+    request: { email: 'alice@example.com' },
+    response: ok({ ...aliceAdmitted, status: 'removed', banned: false }),
+  },
+  'POST /api/v1/meetings/{meeting_id}/role': {
+    summary: 'Make a participant co-host or attendee',
+    description: 'The host role itself moves only with `transfer-host`.',
+    tag: 'controls',
+    errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_HOST', 'PARTICIPANT_NOT_FOUND', ...BODY],
+    request: { email: 'alice@example.com', role: 'cohost' },
+    response: ok({ ...aliceAdmitted, role: 'cohost' }),
+  },
+  'POST /api/v1/meetings/{meeting_id}/transfer-host': {
+    summary: 'Hand the host role on',
+    description: 'To an admitted participant.',
+    tag: 'controls',
+    errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_HOST', 'PARTICIPANT_NOT_FOUND', ...BODY],
+    request: { email: 'alice@example.com' },
+    response: ok({ ...aliceAdmitted, role: 'host', is_host: true }),
+  },
+  'GET /api/v1/meetings/{meeting_id}/events': {
+    summary: 'Live meeting events (Server-Sent Events)',
+    tag: 'events',
+    errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_IN_MEETING', 'INVALID_REQUEST', 'RATE_LIMITED'],
+    responseSchema: 'MeetingEvent',
+  },
+  'GET /api/v1/client-config': {
+    summary: 'What a browser client needs to know',
+    description: 'The Media Server\'s public address. No authentication.',
+    tag: 'operations',
+    errors: [],
+    response: ok({ media_server_url: 'wss://media.example.com' }),
+  },
   'GET /metrics': {
     summary: 'Prometheus metrics',
     description: 'Text exposition format; not authenticated (restrict it at the network edge). `METRICS=false` turns it off. The metric list is in the README.',
@@ -261,11 +373,21 @@ export function exampleFromSchema(schema: unknown, depth = 0): unknown {
     }
     case 'array':
       return [exampleFromSchema(s.items, depth + 1)];
-    case 'string':
-      return 'string';
+    case 'string': {
+      if (s.format === 'email') return 'alice@example.com';
+      if (s.format === 'uri' || s.format === 'url') return 'https://example.com';
+      if (s.format === 'date-time') return '2025-01-01T00:00:00Z';
+      const min = typeof s.minLength === 'number' ? s.minLength : 0;
+      const max = typeof s.maxLength === 'number' ? s.maxLength : Infinity;
+      return 'string'.padEnd(min, 'x').slice(0, max);
+    }
     case 'integer':
-    case 'number':
-      return 0;
+    case 'number': {
+      let value = typeof s.minimum === 'number' ? s.minimum : 0;
+      if (typeof s.exclusiveMinimum === 'number' && value <= s.exclusiveMinimum) value = Math.floor(s.exclusiveMinimum) + 1;
+      if (typeof s.maximum === 'number' && value > s.maximum) value = s.maximum;
+      return value;
+    }
     case 'boolean':
       return true;
     default:
@@ -274,6 +396,142 @@ export function exampleFromSchema(schema: unknown, depth = 0): unknown {
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+
+/**
+ * Every way a caller is identified. A route names the ones it accepts in its schema's
+ * `security` (see `routes/schemas.ts`: `PUBLIC`, `SIGNED_IN`, `SIGNED_IN_OR_API_KEY`).
+ */
+export function securitySchemes(sessionCookieName: string): Record<string, Json> {
+  return {
+    sessionCookie: {
+      type: 'apiKey',
+      in: 'cookie',
+      name: sessionCookieName,
+      description: `The session cookie set by sign-in (\`${sessionCookieName}\`, SESSION_COOKIE_NAME). A state change carried by a cookie must come from an allowed origin.`,
+    },
+    bearerSession: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'The `session_token` of `POST /login/dev` or `POST /api/v1/guest-session`, as `Authorization: Bearer <token>`.',
+    },
+    emailCookie: {
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'email',
+      description: 'Development only (EMAIL_COOKIE_AUTH, off by default in production): the `email` cookie names the caller with no proof.',
+    },
+    apiKey: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'mk_…',
+      description: "An app's API key, `Authorization: Bearer mk_…` (told apart from a session token by its `mk_` prefix). Accepted by the routes that list it.",
+    },
+    decisionFeed: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: '<exp>.<HMAC>',
+      description: 'Media Servers only: a short-lived credential derived from JWT_SECRET.',
+    },
+  };
+}
+
+export interface OpenApiBase {
+  version: string;
+  /** PUBLIC_URL: the document's only server. */
+  publicUrl: string;
+  sessionCookieName: string;
+}
+
+/**
+ * The `openapi` option of @fastify/swagger: everything but the paths (those come from the
+ * routes' schemas): info, the server, tags, security schemes, the event schemas and the webhooks.
+ */
+export function openapiBase({ version, publicUrl, sessionCookieName }: OpenApiBase): Json {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Meeting API',
+      version,
+      description:
+        'Meetings, the waiting room and room access tokens for self-hosted video calls. Every response is `{"success": bool, "result": …}`; ' +
+        'a failure carries `{"code", "message"}` (each operation lists its codes, with an example of each). ' +
+        'Meeting routes take a session (cookie or Bearer) or, in development, the `email` cookie. ' +
+        'Every route with examples: docs/api.md in the repository; decisions where the original contract is silent: docs/decisions.md; variables: docs/configuration.md.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: publicUrl, description: 'This deployment (PUBLIC_URL)' }],
+    tags: TAGS.map((t) => ({ ...t })),
+    components: { securitySchemes: securitySchemes(sessionCookieName), schemas: eventComponents() },
+    webhooks: webhooks(),
+  };
+}
+
+/** Plain JSON of a TypeBox schema. */
+function json(schema: unknown): Json {
+  return JSON.parse(JSON.stringify(schema)) as Json;
+}
+
+/** One component per event type, and `MeetingEvent`: any of them, told apart by `type`. */
+function eventComponents(): Record<string, Json> {
+  const members = eventMembers();
+  const components: Record<string, Json> = {};
+  for (const { type, schema } of members) components[eventComponentName(type)] = { ...json(schema), title: eventComponentName(type) };
+  const ref = (type: string) => `#/components/schemas/${eventComponentName(type)}`;
+  components.MeetingEvent = {
+    title: 'MeetingEvent',
+    description: 'One event of a meeting\'s log: the `data:` line of the event stream, and `data` of a webhook delivery.',
+    oneOf: members.map(({ type }) => ({ $ref: ref(type) })),
+    discriminator: { propertyName: 'type', mapping: Object.fromEntries(members.map(({ type }) => [type, ref(type)])) },
+  };
+  const payload = json(WebhookPayloadSchema);
+  (payload.properties as Json).data = { $ref: '#/components/schemas/MeetingEvent' };
+  components.WebhookPayload = payload;
+  return components;
+}
+
+/** Named examples, one per event type. */
+function eventExamples(wrap: (event: unknown, type: string) => unknown = (e) => e): Record<string, Json> {
+  return Object.fromEntries(
+    eventMembers().map(({ type, schema }) => [type, { summary: type, value: wrap(eventExample(type, schema), type) }]),
+  );
+}
+
+/** Webhook deliveries (Standard Webhooks): what your endpoint receives, one POST per event. */
+function webhooks(): Json {
+  const header = (name: string, description: string, example: string) => ({ name, in: 'header', required: true, description, schema: { type: 'string' }, example });
+  return {
+    meetingEvent: {
+      post: {
+        operationId: 'receiveMeetingEvent',
+        summary: 'A meeting event, delivered to your endpoint',
+        description:
+          'One POST per event of the meeting log that the endpoint subscribes to, in order per meeting, at least once. ' +
+          '`data` is the event exactly as the event stream carries it. Verify `webhook-signature` with the endpoint\'s secret ' +
+          '(Standard Webhooks); `webhook-id` stays the same across retries.',
+        tags: ['events'],
+        security: [],
+        parameters: [
+          header('webhook-id', 'Stable across retries: the meeting instance and the event seq', 'msg_standup-2024_2'),
+          header('webhook-timestamp', 'When this attempt was sent, Unix seconds', String(T + 61)),
+          header('webhook-signature', '`v1,<base64 HMAC-SHA256>` with the endpoint secret', 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4='),
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/WebhookPayload' },
+              examples: eventExamples((data, type) => ({ type, timestamp: T + 61, data })),
+            },
+          },
+        },
+        responses: {
+          '200': { description: 'Any 2xx: received. Anything else, or no answer within 10 s, is retried with back-off' },
+        },
+      },
+    },
+  };
+}
 
 /**
  * `transformObject` for @fastify/swagger: adds the table's summaries, tags, error codes and
@@ -289,18 +547,21 @@ export function documentOperations(doc: Json): Json {
       const docs = OPERATION_DOCS[key];
       op.summary ??= docs?.summary ?? key;
       if (docs?.description !== undefined) op.description ??= docs.description;
-      if (docs !== undefined) op.tags ??= [docs.tag];
       const responses = (op.responses ?? {}) as Record<string, Json>;
       for (const [code, extra] of Object.entries(docs?.responses ?? {})) responses[code] ??= extra;
       op.responses = responses;
 
-      // Success: the table's example, else one built from the schema.
+      // Success: the table's example, else one built from the schema (the event stream: one per event type).
       const successCode = Object.keys(responses).find((c) => /^2\d\d$/.test(c));
       const success = successCode === undefined ? undefined : responses[successCode];
       const successMedia = success?.content as Record<string, Json> | undefined;
-      for (const media of Object.values(successMedia ?? {})) media.example ??= docs?.response ?? exampleFromSchema(media.schema);
-      // Meeting routes take any of the three callers' credentials (see README, Signing in).
-      if (path.startsWith('/api/') && docs?.tag !== 'sign-in') op.security ??= [{ sessionCookie: [] }, { bearerSession: [] }, { emailCookie: [] }];
+      for (const media of Object.values(successMedia ?? {})) {
+        if (docs?.responseSchema !== undefined) {
+          media.schema = { $ref: `#/components/schemas/${docs.responseSchema}` };
+          if (docs.responseSchema === 'MeetingEvent') media.examples ??= eventExamples();
+        }
+        if (media.examples === undefined) media.example ??= docs?.response ?? exampleFromSchema(media.schema);
+      }
 
       // Request body.
       const body = (op.requestBody as Json | undefined)?.content as Record<string, Json> | undefined;

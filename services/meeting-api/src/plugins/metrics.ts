@@ -1,5 +1,6 @@
 import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { METRICS_CONTENT_TYPE, type ApiMetrics, type SignInMethod } from '../metrics';
+import { errorResponses, PUBLIC } from '../routes/schemas';
 
 /** The routes that end a sign-in attempt, and how they sign in. */
 const SIGN_IN_ROUTES: Record<string, SignInMethod> = {
@@ -46,7 +47,10 @@ export function metricsRoute(app: FastifyInstance, metrics: ApiMetrics): void {
     {
       logLevel: 'warn',
       schema: {
-        response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        operationId: 'getMetrics',
+        tags: ['operations'],
+        security: PUBLIC,
+        response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
       },
     },
     async (_request, reply) => {

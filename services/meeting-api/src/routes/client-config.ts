@@ -1,6 +1,6 @@
 import { APIResponseSchema, ClientConfigResponseSchema } from 'meeting-types';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { errorResponses } from './schemas';
+import { errorResponses, PUBLIC } from './schemas';
 
 export interface ClientConfigOptions {
   /** `MEDIA_SERVER_PUBLIC_URL`; unset → the request's host name with `mediaServerPort`. */
@@ -12,7 +12,7 @@ export interface ClientConfigOptions {
 export const clientConfigRoutes: FastifyPluginAsync<ClientConfigOptions> = async (app, options) => {
   app.get(
     '/api/v1/client-config',
-    { schema: { response: { 200: APIResponseSchema(ClientConfigResponseSchema), ...errorResponses } } },
+    { schema: { operationId: 'getClientConfig', tags: ['operations'], security: PUBLIC, response: { 200: APIResponseSchema(ClientConfigResponseSchema), ...errorResponses } } },
     async (request) => ({ success: true as const, result: { media_server_url: mediaServerUrl(request, options) } }),
   );
 };

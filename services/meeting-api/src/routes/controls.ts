@@ -7,7 +7,7 @@ import {
   TargetRequestSchema,
 } from 'meeting-types';
 import { removeParticipant, setParticipantRole, transferHost, unbanParticipant } from '../domain/controls';
-import { errorResponses } from './schemas';
+import { errorResponses, SIGNED_IN } from './schemas';
 import type { RoutePlugin } from './types';
 
 const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSchema), ...errorResponses };
@@ -16,7 +16,7 @@ const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSc
 export const controlRoutes: RoutePlugin = async (app, { deps }) => {
   app.post(
     '/meetings/:meeting_id/remove',
-    { schema: { params: MeetingIdParamsSchema, body: RemoveRequestSchema, response: participantResponse } },
+    { schema: { operationId: 'removeParticipant', tags: ['controls'], security: SIGNED_IN, params: MeetingIdParamsSchema, body: RemoveRequestSchema, response: participantResponse } },
     async (request) => ({
       success: true as const,
       result: await removeParticipant(deps, request.caller, request.params.meeting_id, request.body),
@@ -25,7 +25,7 @@ export const controlRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.post(
     '/meetings/:meeting_id/unban',
-    { schema: { params: MeetingIdParamsSchema, body: TargetRequestSchema, response: participantResponse } },
+    { schema: { operationId: 'unbanParticipant', tags: ['controls'], security: SIGNED_IN, params: MeetingIdParamsSchema, body: TargetRequestSchema, response: participantResponse } },
     async (request) => ({
       success: true as const,
       result: await unbanParticipant(deps, request.caller, request.params.meeting_id, request.body.email),
@@ -34,7 +34,7 @@ export const controlRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.post(
     '/meetings/:meeting_id/role',
-    { schema: { params: MeetingIdParamsSchema, body: SetRoleRequestSchema, response: participantResponse } },
+    { schema: { operationId: 'setParticipantRole', tags: ['controls'], security: SIGNED_IN, params: MeetingIdParamsSchema, body: SetRoleRequestSchema, response: participantResponse } },
     async (request) => ({
       success: true as const,
       result: await setParticipantRole(deps, request.caller, request.params.meeting_id, request.body),
@@ -43,7 +43,7 @@ export const controlRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.post(
     '/meetings/:meeting_id/transfer-host',
-    { schema: { params: MeetingIdParamsSchema, body: TargetRequestSchema, response: participantResponse } },
+    { schema: { operationId: 'transferHost', tags: ['controls'], security: SIGNED_IN, params: MeetingIdParamsSchema, body: TargetRequestSchema, response: participantResponse } },
     async (request) => ({
       success: true as const,
       result: await transferHost(deps, request.caller, request.params.meeting_id, request.body.email),

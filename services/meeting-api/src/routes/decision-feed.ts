@@ -44,6 +44,9 @@ export const decisionFeedRoutes: FastifyPluginAsync<DecisionFeedOptions> = async
     '/internal/v1/decisions',
     {
       schema: {
+        operationId: 'streamDecisions',
+        tags: ['internal'],
+        security: [{ decisionFeed: [] }],
         summary: 'Internal: the Media Servers\' decision feed (Server-Sent Events)',
         description:
           'Authenticated with `Authorization: Bearer <exp>.<HMAC>` (key derived from JWT_SECRET). ' +

@@ -6,7 +6,7 @@ import type { ApiMetrics } from '../metrics';
 import { errors } from '../domain/errors';
 import type { TokenSigner } from '../domain/token-signer';
 import type { Database } from '../db/database';
-import { errorResponses } from './schemas';
+import { errorResponses, SIGNED_IN } from './schemas';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 
@@ -55,6 +55,9 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (plugin,
     '/meetings/:meeting_id/events',
     {
       schema: {
+        operationId: 'streamMeetingEvents',
+        tags: ['events'],
+        security: SIGNED_IN,
         summary: 'Live meeting events (Server-Sent Events)',
         description:
           'text/event-stream of `id: <seq>`, `event: <type>`, `data: <MeetingEvent JSON>`; a comment every 15 s. ' +

@@ -9,7 +9,7 @@ import {
   StatusQuerySchema,
 } from 'meeting-types';
 import { getMyStatus, joinMeeting, leaveMeeting, listParticipants, waitForMyStatus } from '../domain/participation';
-import { errorResponses } from './schemas';
+import { errorResponses, SIGNED_IN } from './schemas';
 import type { RoutePlugin } from './types';
 
 const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSchema), ...errorResponses };
@@ -18,7 +18,7 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
   app.post(
     '/meetings/:meeting_id/join',
     {
-      schema: { params: MeetingIdParamsSchema, body: JoinMeetingRequestSchema, response: participantResponse },
+      schema: { operationId: 'joinMeeting', tags: ['participants'], security: SIGNED_IN, params: MeetingIdParamsSchema, body: JoinMeetingRequestSchema, response: participantResponse },
       // The body is optional: no body at all means `{}`.
       preValidation: async (request) => {
         request.body ??= {};
@@ -32,7 +32,7 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.get(
     '/meetings/:meeting_id/status',
-    { schema: { params: MeetingIdParamsSchema, querystring: StatusQuerySchema, response: participantResponse } },
+    { schema: { operationId: 'getMyStatus', tags: ['participants'], security: SIGNED_IN, params: MeetingIdParamsSchema, querystring: StatusQuerySchema, response: participantResponse } },
     async (request, reply) => {
       const wait = request.query.wait;
       if (wait === undefined) return { success: true as const, result: await getMyStatus(deps, request.caller, request.params.meeting_id) };
@@ -44,7 +44,7 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.post(
     '/meetings/:meeting_id/leave',
-    { schema: { params: MeetingIdParamsSchema, response: participantResponse } },
+    { schema: { operationId: 'leaveMeeting', tags: ['participants'], security: SIGNED_IN, params: MeetingIdParamsSchema, response: participantResponse } },
     async (request) => ({ success: true as const, result: await leaveMeeting(deps, request.caller, request.params.meeting_id) }),
   );
 
@@ -52,6 +52,9 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
     '/meetings/:meeting_id/participants',
     {
       schema: {
+        operationId: 'listParticipants',
+        tags: ['participants'],
+        security: SIGNED_IN,
         params: MeetingIdParamsSchema,
         querystring: ParticipantListQuerySchema,
         response: { 200: APIResponseSchema(ParticipantListResponseSchema), ...errorResponses },

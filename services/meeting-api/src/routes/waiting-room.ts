@@ -9,7 +9,7 @@ import {
   WaitingRoomResponseSchema,
 } from 'meeting-types';
 import { admitAll, decideOnParticipant, getWaitingRoom } from '../domain/participation';
-import { errorResponses } from './schemas';
+import { errorResponses, SIGNED_IN } from './schemas';
 import type { RoutePlugin } from './types';
 
 const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSchema), ...errorResponses };
@@ -19,6 +19,9 @@ export const waitingRoomRoutes: RoutePlugin = async (app, { deps }) => {
     '/meetings/:meeting_id/waiting',
     {
       schema: {
+        operationId: 'getWaitingRoom',
+        tags: ['waiting room'],
+        security: SIGNED_IN,
         params: MeetingIdParamsSchema,
         querystring: ParticipantListQuerySchema,
         response: { 200: APIResponseSchema(WaitingRoomResponseSchema), ...errorResponses },
@@ -32,7 +35,7 @@ export const waitingRoomRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.post(
     '/meetings/:meeting_id/admit',
-    { schema: { params: MeetingIdParamsSchema, body: AdmitRequestSchema, response: participantResponse } },
+    { schema: { operationId: 'admitParticipant', tags: ['waiting room'], security: SIGNED_IN, params: MeetingIdParamsSchema, body: AdmitRequestSchema, response: participantResponse } },
     async (request) => ({
       success: true as const,
       result: await decideOnParticipant(deps, request.caller, request.params.meeting_id, request.body.email, 'admit'),
@@ -41,7 +44,7 @@ export const waitingRoomRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.post(
     '/meetings/:meeting_id/reject',
-    { schema: { params: MeetingIdParamsSchema, body: RemoveRequestSchema, response: participantResponse } },
+    { schema: { operationId: 'rejectParticipant', tags: ['waiting room'], security: SIGNED_IN, params: MeetingIdParamsSchema, body: RemoveRequestSchema, response: participantResponse } },
     async (request) => ({
       success: true as const,
       result: await decideOnParticipant(
@@ -57,7 +60,7 @@ export const waitingRoomRoutes: RoutePlugin = async (app, { deps }) => {
 
   app.post(
     '/meetings/:meeting_id/admit-all',
-    { schema: { params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(AdmitAllResponseSchema), ...errorResponses } } },
+    { schema: { operationId: 'admitAll', tags: ['waiting room'], security: SIGNED_IN, params: MeetingIdParamsSchema, response: { 200: APIResponseSchema(AdmitAllResponseSchema), ...errorResponses } } },
     async (request) => ({ success: true as const, result: await admitAll(deps, request.caller, request.params.meeting_id) }),
   );
 };
