@@ -78,8 +78,8 @@ const children: ChildProcess[] = services.map(({ name, entry, colour: code, flag
   if (!pretty) return spawn(process.execPath, [...flags, entry], { env: childEnv, stdio: 'inherit' });
   const child = spawn(process.execPath, [...flags, entry], { env: childEnv, stdio: ['inherit', 'pipe', 'pipe'] });
   const label = colour ? `\x1b[${code}m${name.padEnd(width)} │\x1b[0m ` : `${name.padEnd(width)} │ `;
-  prefixLines(child.stdout!, process.stdout, label);
-  prefixLines(child.stderr!, process.stderr, label);
+  prefixLines(child.stdout, process.stdout, label);
+  prefixLines(child.stderr, process.stderr, label);
   return child;
 });
 

@@ -25,7 +25,7 @@ import { CHROMIUM, CHROMIUM_FLAGS, FAKE_MEDIA_FLAGS } from './browser';
  * keep it light on a shared machine.
  */
 /** The harness page's globals, as seen from code evaluated in the page (this file has no DOM types). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 declare const window: { call?: any; MediaSocket?: any; getToken?: () => Promise<string | null> };
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { connectNatsRelay } from '../services/media-server/src/relay/nats-relay';
 import { createFeedEnforcement } from '../services/media-server/src/enforcement/feed-enforcement';
-import { connect, freePort, refusedHandshake, silentLogger, startServer, until, type Client, type Running } from '../services/media-server/test/helpers';
+import { connect, freePort, refusedHandshake, silentLogger, startServer, type Client, type Running } from '../services/media-server/test/helpers';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
 
 /**

@@ -60,8 +60,8 @@ async function startLauncher(): Promise<{ launcher: ChildProcess; api: string; m
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  launcher.stdout!.on('data', (d) => (output += d));
-  launcher.stderr!.on('data', (d) => (output += d));
+  launcher.stdout.on('data', (d) => (output += d));
+  launcher.stderr.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
   const api = `http://127.0.0.1:${apiPort}`;
   const media = `http://127.0.0.1:${mediaPort}`;

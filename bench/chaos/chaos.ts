@@ -263,7 +263,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const beforeSeqs = await maxSeq(dbUrl.toString(), meetingId);
       log(`fault: ${fault}`);
       const t0 = Date.now();
-      const restarted = await strike(fault, c, {
+      const { restarted } = await strike(fault, c, {
         restartNats: async () => {
           nats.kill('SIGTERM');
           await once(nats, 'exit');
@@ -338,14 +338,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
-/** Strikes the fault and returns the promise of its repair (the restart), already under way. */
-async function strike(fault: FaultName, c: Cluster, hooks: { restartNats(): Promise<void> }): Promise<Promise<void>> {
+/**
+ * Strikes the fault and returns its repair (the restart), already under way. (In an object: an
+ * awaited promise of a promise would wait for the repair too.)
+ */
+async function strike(fault: FaultName, c: Cluster, hooks: { restartNats(): Promise<void> }): Promise<{ restarted: Promise<void> }> {
   const restartAfterKill = async (victim: Cluster['apis'][number]) => {
     await victim.kill('SIGKILL');
-    return (async () => {
-      await sleep(1_000);
-      await victim.start();
-    })();
+    return {
+      restarted: (async () => {
+        await sleep(1_000);
+        await victim.start();
+      })(),
+    };
   };
   switch (fault) {
     case 'api-kill':
@@ -353,14 +358,14 @@ async function strike(fault: FaultName, c: Cluster, hooks: { restartNats(): Prom
     case 'media-kill':
       return restartAfterKill(c.medias[0]!);
     case 'nats-restart':
-      return hooks.restartNats();
+      return { restarted: hooks.restartNats() };
     case 'postgres-restart': {
       const versions = spawnSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).stdout.trim().split('\n');
-      return new Promise<void>((resolve, reject) => {
+      return { restarted: new Promise<void>((resolve, reject) => {
         const child = spawn('pg_ctlcluster', ['--skip-systemctl-redirect', versions[0]!, 'main', 'restart'], { stdio: 'ignore' });
         child.on('error', reject);
         child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctlcluster restart exited ${code}`))));
-      });
+      }) };
     }
   }
 }

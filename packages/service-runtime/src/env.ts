@@ -70,7 +70,7 @@ export class EnvReader {
       this.errors.push(`${name} must be one of ${values.join(', ')} (got "${raw}")`);
       return fallback;
     }
-    return raw as T[number];
+    return raw;
   }
 
   url(name: string, protocols: readonly string[]): string | undefined {

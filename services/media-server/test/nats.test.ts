@@ -47,7 +47,7 @@ async function join(srv: Running, room: string, name: string): Promise<Client> {
 }
 
 describe('several instances over NATS', () => {
-  const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip }, fn);
+  const test = (name: string, fn: () => Promise<void>) => void nodeTest(name, { skip }, fn);
   test('clients of one room on two instances exchange frames as on one: all, in order, once, no echo, no cross-room', async () => {
     const [i1, i2] = [await instance(), await instance()];
     const room = rid('shared');
@@ -231,7 +231,7 @@ async function startProxy(target: URL): Promise<{ url: string; down(): void; up(
 }
 
 describe('NATS limits', () => {
-  const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { skip }, fn);
+  const test = (name: string, fn: () => Promise<void>) => void nodeTest(name, { skip }, fn);
   async function observe(room: string): Promise<{ seen: number }> {
     const observer = await natsConnect({ servers: NATS_URL! });
     natsConns.push(observer);

@@ -106,7 +106,7 @@ export const SERVICE_NAME = 'meeting-api';
 
 /** Pino options: the fields both services log, and never a cookie, password, token, session or secret. */
 export function loggerOptions(level: MeetingApiConfig['logLevel']): FastifyServerOptions['logger'] {
-  return sharedLoggerOptions({ service: SERVICE_NAME, level }) as FastifyServerOptions['logger'];
+  return sharedLoggerOptions({ service: SERVICE_NAME, level });
 }
 
 /**
@@ -226,7 +226,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined);
-    defaultJsonParser(request, body as string, done);
+    void defaultJsonParser(request, body as string, done);
   });
 
   // Callback-style hooks: they run on every request, and skip a promise each.

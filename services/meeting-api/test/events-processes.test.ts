@@ -22,8 +22,8 @@ function startApi(url: string): Promise<{ child: ChildProcess; base: string }> {
   });
   children.push(child);
   let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start-up within 90 s: ${out}`)), 90_000);
     const check = setInterval(() => {

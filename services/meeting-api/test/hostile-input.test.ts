@@ -505,7 +505,7 @@ describe('over real HTTP', () => {
       body: stream,
       duplex: 'half',
       signal: AbortSignal.timeout(10_000),
-    } as RequestInit);
+    });
     assert.equal(res.status, 413);
     const body = (await res.json()) as { result: { code: string } };
     assert.equal(body.result.code, 'PAYLOAD_TOO_LARGE');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTokenSigner } from '../src/domain/token-signer';
-import { api, ATTENDEE_ROLE, call, expectError, hostStarts, ROLE_FIELDS, startTestApp, summaryOf, TEST_SECRET, verifyRoomToken, type TestApp } from './helpers';
+import { api, ATTENDEE_ROLE, call, expectError, ROLE_FIELDS, startTestApp, summaryOf, TEST_SECRET, verifyRoomToken, type TestApp } from './helpers';
 
 // A clock that moves one second per token, so "a fresh token" is observable.
 let tick = Date.now();

@@ -21,7 +21,6 @@ export interface TestProvider {
 
 /** `redirectUris`: the API callbacks registered for the test client (a browser test's API listens on its own port). */
 export async function startTestProvider(host = '127.0.0.1', redirectUris: string[] = [TEST_REDIRECT_URL]): Promise<TestProvider> {
-  let server: Server | undefined;
   // The issuer must be known before listening: take a port first.
   const probe = await new Promise<number>((resolve) => {
     const s = createServer();
@@ -64,14 +63,14 @@ export async function startTestProvider(host = '127.0.0.1', redirectUris: string
     features: { devInteractions: { enabled: true }, claimsParameter: { enabled: true } },
     cookies: { keys: ['oidc-provider-test-cookie-key-0123456789'] },
   });
-  server = provider.listen(probe, host) as unknown as Server;
-  await new Promise<void>((resolve) => server!.once('listening', () => resolve()));
+  const server: Server = provider.listen(probe, host);
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   return {
     issuer,
     close: () =>
       new Promise<void>((resolve) => {
-        server!.closeAllConnections?.();
-        server!.close(() => resolve());
+        server.closeAllConnections?.();
+        server.close(() => resolve());
       }),
   };
 }

@@ -49,8 +49,8 @@ async function startServer(env: Record<string, string>): Promise<{ base: string;
   });
   children.push(child);
   let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
   const deadline = Date.now() + 120_000;
   for (;;) {
     const match = /Meeting API listening on (http:\/\/[^\s"]+)/.exec(out);

@@ -40,7 +40,7 @@ test('concurrent polls of many callers in many meetings each get their own answe
   t.db.query = ((text: string, params?: readonly unknown[], name?: string) => {
     if (name === 'find-caller-statuses') batchSizes.push((params?.[0] as unknown[]).length);
     return query(text, params, name);
-  }) as typeof t.db.query;
+  });
   const answers = await Promise.all(polls.map((p) => call(t.app, 'GET', api(p.m === 999 ? 'no-such-meeting' : id(p.m), '/status'), { as: p.who })));
   t.db.query = query;
   if (t.db.kind === 'postgres') {

@@ -36,7 +36,6 @@ export interface AuthRouteDeps {
 type AuthPlugin = FastifyPluginAsync<{ deps: AuthRouteDeps }, never, TypeBoxTypeProvider>;
 
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 function sessionView(caller: Caller) {

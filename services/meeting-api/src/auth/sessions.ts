@@ -118,7 +118,7 @@ export function createSessionService({ db, config, now = Date.now }: SessionDeps
       throw authErrors.invalidSession(describeJoseError(err));
     }
     if (!claimsValidator.Check(payload)) throw authErrors.invalidSession('malformed claims');
-    const claims = payload as SessionClaims;
+    const claims = payload;
     // A dev session is only worth something while development sign-in is on (never in production, nor with OIDC).
     if (claims.kind === 'dev' && !devSignInEnabled(config)) throw authErrors.invalidSession('development sessions are off');
     if (claims.exp <= Math.floor(now() / 1000)) throw authErrors.invalidSession('expired');

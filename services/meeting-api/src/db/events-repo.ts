@@ -132,12 +132,6 @@ export async function listEventsAfter(db: Queryable, meetingId: number, afterSeq
   return rows.map(toEvent);
 }
 
-/** The meeting's last assigned seq (0 before its first event). */
-export async function lastSeq(db: Queryable, meetingId: number): Promise<number> {
-  const { rows } = await db.query<{ event_seq: string | number }>(`SELECT event_seq FROM meetings WHERE id = $1`, [meetingId], 'last-event-seq');
-  return rows[0] ? Number(rows[0].event_seq) : 0;
-}
-
 /**
  * Retention: drops the logs of meetings deleted, or ended, more than
  * `retentionSecs` ago (a reactivated meeting's counter keeps going, so seqs are

@@ -131,16 +131,10 @@ function toMeetingWithCaller(row: Row | undefined): MeetingWithCaller | null {
 }
 
 /**
- * Locks the live meeting (by room id) for the rest of the transaction and reads
- * the caller's row. State changes lock the meeting row before any participant
- * row, so concurrent changes of one meeting never deadlock.
+ * Locks the live meeting (by its internal id) for the rest of the transaction and reads the
+ * caller's row; `null` once it is deleted. State changes lock the meeting row before any
+ * participant row, so concurrent changes of one meeting never deadlock.
  */
-export async function lockMeetingWithCaller(tx: Queryable, roomId: string, email: string): Promise<MeetingWithCaller | null> {
-  const { rows } = await tx.query<Row>(`SELECT ${MEETING_REF}, ${CALLER} ${MEETING_WITH_CALLER} FOR UPDATE OF m`, [roomId, email]);
-  return toMeetingWithCaller(rows[0]);
-}
-
-/** As `lockMeetingWithCaller`, by the meeting's internal id; `null` once it is deleted. */
 export async function lockMeetingWithCallerById(tx: Queryable, meetingId: number, email: string): Promise<MeetingWithCaller | null> {
   const { rows } = await tx.query<Row>(
     `SELECT ${MEETING_REF}, ${CALLER}

@@ -127,7 +127,7 @@ async function listenWithReconnect(
 
   const schedule = () => {
     if (stopped || timer) return;
-    timer = setTimeout(async () => {
+    const reconnect = async () => {
       timer = undefined;
       try {
         await connect();
@@ -136,7 +136,8 @@ async function listenWithReconnect(
         retryMs = Math.min(LISTEN_RETRY_MAX_MS, retryMs * 2);
         schedule();
       }
-    }, retryMs);
+    };
+    timer = setTimeout(() => void reconnect(), retryMs);
     timer.unref();
   };
 

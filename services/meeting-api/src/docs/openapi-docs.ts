@@ -361,7 +361,7 @@ export function exampleFromSchema(schema: unknown, depth = 0): unknown {
   for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
     const options = s[key];
     if (Array.isArray(options)) {
-      const first = options.find((o) => (o as Json)?.type !== 'null') ?? options[0];
+      const first: unknown = options.find((o) => (o as Json)?.type !== 'null') ?? options[0];
       return exampleFromSchema(first, depth + 1);
     }
   }

@@ -29,7 +29,6 @@ export interface Caller {
  */
 export type IdentifyCaller = (request: FastifyRequest) => Caller | Promise<Caller>;
 
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** First `name=` pair with a non-empty trimmed value, percent-decoded like actix-web's cookie jar. */
@@ -69,16 +68,6 @@ function checkIdentity(value: string, what: string): string {
   }
   return value;
 }
-
-/** The seed's seam, unchanged: the email cookie only. */
-export const identifyByEmailCookieOnly: IdentifyCaller = (request) => ({
-  id: identifyByEmailCookie(request),
-  name: null,
-  kind: 'email-cookie',
-  sid: null,
-  expiresAt: null,
-  ambient: true,
-});
 
 function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
