@@ -23,6 +23,7 @@ import { authErrors } from './auth/auth-errors';
 import { createOriginCheck, isStateChanging } from './auth/csrf';
 import { createOidcSignIn } from './auth/oidc';
 import { authRoutes, guestSessionRoutes } from './auth/routes';
+import { createApps } from './apps';
 import { createSessionService, type SessionService } from './auth/sessions';
 import { LIMIT_DEFAULTS, type MeetingApiConfig } from './config';
 import { errors } from './domain/errors';
@@ -89,7 +90,10 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'trustProxy'
     >
   > &
-  Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> & {
+  Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> &
+  Partial<Pick<MeetingApiConfig, 'adminEmails' | 'publicUrl' | 'embedOrigins' | 'apiKeyRateLimitPerMinute'>> & {
+    /** How long a verified API key is trusted on one instance (tests shorten it); default 2 s. */
+    apiKeyCacheMs?: number;
     /** Sign-in settings; development defaults (email cookie on, dev sign-in) when absent. */
     auth?: AuthConfig;
     /** `NODE_ENV=production`: no development sign-in. */
@@ -122,11 +126,28 @@ export function loggableUrl(url: string): string {
 export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
   const authConfig = config.auth ?? defaultAuthConfig(config.jwtSecret);
   const sessions = deps.sessions ?? createSessionService({ db: deps.db, config: authConfig, now: deps.now });
-  const identifyCaller = deps.identifyCaller ?? createIdentifyCaller(authConfig, sessions);
-  const originCheck = createOriginCheck(config.corsOrigins);
   const limits = { ...LIMIT_DEFAULTS, ...definedOnly(config) };
   const metrics = deps.metrics ?? createApiMetrics(deps.db);
   const db = instrumentDatabase(deps.db, metrics);
+  const signer = countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics);
+  let appLog: FastifyBaseLogger | undefined;
+  const apps = createApps({
+    db,
+    auth: authConfig,
+    sessions,
+    signer,
+    limits: { maxWaitingPerMeeting: limits.maxWaitingPerMeeting, passwordFailuresPerMinute: limits.passwordFailuresPerMinute },
+    settings: {
+      adminEmails: config.adminEmails ?? [],
+      publicUrl: config.publicUrl ?? 'http://127.0.0.1:8081',
+      apiKeyRateLimitPerMinute: config.apiKeyRateLimitPerMinute ?? 600,
+      apiKeyCacheMs: config.apiKeyCacheMs,
+    },
+    onError: (err) => appLog?.warn({ err }, 'could not record an API key\'s last use'),
+    now: deps.now,
+  });
+  const identifyCaller = deps.identifyCaller ?? createIdentifyCaller(authConfig, sessions, apps.apiKeys.identify);
+  const originCheck = createOriginCheck(config.corsOrigins);
   const app = Fastify({
     ...(deps.loggerInstance !== undefined ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? loggerOptions(config.logLevel) }),
     bodyLimit: config.bodyLimitBytes,
@@ -185,6 +206,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  appLog = app.log;
 
   // Query strings and path params arrive as text, so "20" must become 20; a JSON
   // body carries its own types, so `{"display_name": 5}` is a schema violation, not "5".
@@ -208,11 +230,12 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     db,
     hasher: limitConcurrency(deps.hasher ?? argon2Hasher, limits.maxConcurrentPasswordHashes, undefined, errors.passwordChecksBusy),
     limits: { maxWaitingPerMeeting: limits.maxWaitingPerMeeting, passwordFailuresPerMinute: limits.passwordFailuresPerMinute },
-    signer: countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics),
+    signer,
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),
     hub,
     metrics,
+    joinLinks: apps.joinLinks,
   };
 
   registerEnvelope(app, config.bodyLimitBytes);
@@ -279,11 +302,14 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
         { name: 'waiting room', description: 'Admit or reject people waiting' },
         { name: 'sign-in', description: 'OIDC and development sign-in, sessions, guests, logout' },
         { name: 'operations', description: 'Health, readiness, version and metrics' },
+        { name: 'api keys', description: 'Server credentials of apps that build meetings into their product (admins)' },
+        { name: 'join links', description: 'Signed links that put one person into one meeting, with a role' },
       ],
       components: {
         securitySchemes: {
           sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session', description: 'The session cookie set by sign-in (SESSION_COOKIE_NAME)' },
           bearerSession: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The session_token of /login/dev or /api/v1/guest-session' },
+          apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'mk_…', description: 'An API key secret (a server of one app, identity app:<key id>)' },
           emailCookie: { type: 'apiKey', in: 'cookie', name: 'email', description: 'Development only (EMAIL_COOKIE_AUTH=on)' },
         },
       },
@@ -307,6 +333,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   };
   await app.register(authRoutes, { deps: authDeps });
   await app.register(guestSessionRoutes, { deps: authDeps, prefix: '/api/v1' });
+  await apps.registerPublic(app);
   await app.register(
     async (api) => {
       // Auth first, then the meeting id, both before the body is even parsed; then the schema.
@@ -332,6 +359,9 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
           done(err as Error);
         }
       });
+      // API keys and join-link sessions: where they may go (after the caller is known).
+      api.addHook('onRequest', apps.scope);
+      await apps.register(api);
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });
       await api.register(waitingRoomRoutes, { deps: routeDeps });

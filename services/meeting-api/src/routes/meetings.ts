@@ -11,6 +11,7 @@ import {
 } from 'meeting-types';
 import { endMeetingForAll, updateMeeting } from '../domain/controls';
 import { createMeeting, deleteMeeting, getMeeting, listMeetings } from '../domain/meetings';
+import { listKeyMeetings, ownerForCreate } from '../apps/domain/key-meetings';
 import { errorResponses } from './schemas';
 import type { RoutePlugin } from './types';
 
@@ -18,14 +19,21 @@ export const meetingRoutes: RoutePlugin = async (app, { deps }) => {
   app.get(
     '/meetings',
     { schema: { querystring: ListMeetingsQuerySchema, response: { 200: APIResponseSchema(ListMeetingsResponseSchema), ...errorResponses } } },
-    async (request) => ({ success: true as const, result: await listMeetings(deps, request.caller, request.query) }),
+    async (request) => {
+      const keyId = request.identity.keyId;
+      // An API key lists the meetings it created, whoever it named as their owner.
+      if (keyId !== undefined) return { success: true as const, result: await listKeyMeetings(deps.db, keyId, request.query) };
+      return { success: true as const, result: await listMeetings(deps, request.caller, request.query) };
+    },
   );
 
   app.post(
     '/meetings',
     { schema: { body: CreateMeetingRequestSchema, response: { 201: APIResponseSchema(CreateMeetingResponseSchema), ...errorResponses } } },
-    async (request, reply) =>
-      reply.code(201).send({ success: true as const, result: await createMeeting(deps, request.caller, request.body) }),
+    async (request, reply) => {
+      const { owner, keyId } = ownerForCreate(request.identity, request.body.owner);
+      return reply.code(201).send({ success: true as const, result: await createMeeting(deps, owner, request.body, keyId) });
+    },
   );
 
   app.get(
