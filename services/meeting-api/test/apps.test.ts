@@ -210,3 +210,200 @@ describe('API keys', () => {
     }
   });
 });
+
+describe('join links', () => {
+  let key: { id: string; secret: string };
+  before(async () => {
+    key = await createKey('links');
+  });
+
+  test('minting: url under PUBLIC_URL, defaults, and every bad input with its code', async () => {
+    await asKey(key.secret, 'POST', '/api/v1/meetings', { meeting_id: 'mint' });
+    const res = await asKey(key.secret, 'POST', api('mint', '/join-links'), { identity: 'pat@clinic.example', display_name: 'Pat' });
+    assert.equal(res.status, 201);
+    const link = res.body.result;
+    assert.deepEqual(Object.keys(link).sort(), ['expires_at', 'id', 'token', 'url']);
+    assert.equal(link.url, `${PUBLIC_URL}/j/${link.token}`);
+    const ttl = link.expires_at - Math.floor(Date.now() / 1000);
+    assert.ok(ttl > 3590 && ttl <= 3600, `default expiry an hour away (${ttl})`);
+
+    const bad = [
+      { identity: 'guest-0123456789abcdef', display_name: 'G' },
+      { identity: 'Guest-x', display_name: 'G' },
+      { identity: 'app:abc', display_name: 'A' },
+      { identity: '', display_name: 'E' },
+      { identity: 'a'.repeat(256), display_name: 'L' },
+      { identity: 'zero\u200bwidth', display_name: 'Z' },
+      { identity: 'bidi\u202eevil', display_name: 'B' },
+      { identity: 'ctl\u0001', display_name: 'C' },
+      { identity: 'ok@example.com', display_name: '' },
+      { identity: 'ok@example.com', display_name: 'N', role: 'owner' },
+      { identity: 'ok@example.com', display_name: 'N', expires_in_secs: 59 },
+      { identity: 'ok@example.com', display_name: 'N', expires_in_secs: 604_801 },
+      { identity: 'ok@example.com', display_name: 'N', skip_waiting_room: 'yes' },
+      { identity: 'ok@example.com', display_name: 'N', extra: 1 },
+      { display_name: 'no identity' },
+    ];
+    for (const body of bad) {
+      expectError(await asKey(key.secret, 'POST', api('mint', '/join-links'), body), 400, 'INVALID_REQUEST');
+    }
+    expectError(await asKey(key.secret, 'POST', api('nope', '/join-links'), { identity: 'a@b.c', display_name: 'A' }), 404, 'MEETING_NOT_FOUND');
+    expectError(await asKey(key.secret, 'POST', api('bad id!', '/join-links'), { identity: 'a@b.c', display_name: 'A' }), 400, 'INVALID_MEETING_ID');
+  });
+
+  test('who may mint: owner and host any role, co-host not host links, others NOT_HOST', async () => {
+    await call(t.app, 'POST', '/api/v1/meetings', { as: 'owner@example.com', body: { meeting_id: 'who-mints', waiting_room_enabled: false } });
+    const body = (role: string) => ({ identity: `${role}-x@example.com`, display_name: 'X', role });
+    assert.equal((await call(t.app, 'POST', api('who-mints', '/join-links'), { as: 'owner@example.com', body: body('host') })).status, 201);
+    await call(t.app, 'POST', api('who-mints', '/join'), { as: 'owner@example.com' });
+    await call(t.app, 'POST', api('who-mints', '/join'), { as: 'co@example.com' });
+    await call(t.app, 'POST', api('who-mints', '/role'), { as: 'owner@example.com', body: { email: 'co@example.com', role: 'cohost' } });
+    await call(t.app, 'POST', api('who-mints', '/join'), { as: 'att@example.com' });
+    assert.equal((await call(t.app, 'POST', api('who-mints', '/join-links'), { as: 'co@example.com', body: body('cohost') })).status, 201);
+    assert.equal((await call(t.app, 'POST', api('who-mints', '/join-links'), { as: 'co@example.com', body: body('attendee') })).status, 201);
+    expectError(await call(t.app, 'POST', api('who-mints', '/join-links'), { as: 'co@example.com', body: body('host') }), 403, 'NOT_HOST');
+    expectError(await call(t.app, 'POST', api('who-mints', '/join-links'), { as: 'att@example.com', body: body('attendee') }), 403, 'NOT_HOST');
+    expectError(await call(t.app, 'POST', api('who-mints', '/join-links'), { as: 'stranger@example.com', body: body('attendee') }), 403, 'NOT_HOST');
+  });
+
+  test('redeem: a link session usable only for its meeting; bad tokens are INVALID_LINK', async () => {
+    await asKey(key.secret, 'POST', '/api/v1/meetings', { meeting_id: 'redeem-a' });
+    await asKey(key.secret, 'POST', '/api/v1/meetings', { meeting_id: 'redeem-b' });
+    const minted = await asKey(key.secret, 'POST', api('redeem-a', '/join-links'), { identity: 'pat@clinic.example', display_name: 'Pat' });
+    const res = await redeem(minted.body.result.token);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.result.email, 'pat@clinic.example');
+    assert.equal(res.body.result.name, 'Pat');
+    assert.equal(res.body.result.kind, 'link');
+    assert.ok(res.body.result.expires_at <= minted.body.result.expires_at);
+    assert.ok([res.raw.headers['set-cookie']].flat().some((c) => String(c).startsWith('session=')), 'the session cookie is set');
+    const session = bearer(res.body.result.session_token);
+
+    const who = await call(t.app, 'GET', '/session', { headers: session });
+    assert.equal(who.body.result.kind, 'link');
+    assert.equal((await call(t.app, 'GET', api('redeem-a'), { headers: session })).status, 200);
+    expectError(await call(t.app, 'GET', api('redeem-b'), { headers: session }), 404, 'MEETING_NOT_FOUND');
+    expectError(await call(t.app, 'POST', api('redeem-b', '/join'), { headers: session }), 404, 'MEETING_NOT_FOUND');
+    expectError(await call(t.app, 'GET', '/api/v1/meetings', { headers: session }), 403, 'NOT_ALLOWED_FOR_LINK');
+    expectError(await call(t.app, 'POST', '/api/v1/meetings', { headers: session, body: {} }), 403, 'NOT_ALLOWED_FOR_LINK');
+
+    // Redeemable again (another device) until it expires.
+    assert.equal((await redeem(minted.body.result.token)).status, 200);
+
+    const token: string = minted.body.result.token;
+    const [h, p, s] = token.split('.');
+    const flipped = `${h}.${p}.${s!.slice(0, -2)}${s!.endsWith('AA') ? 'BB' : 'AA'}`;
+    const otherPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), room: 'redeem-b' })).toString('base64url');
+    for (const bad of ['', 'garbage', flipped, `${h}.${otherPayload}.${s}`, 'a.b.c', token + 'x', minted.body.result.id]) {
+      expectError(await redeem(bad), 401, 'INVALID_LINK');
+    }
+    // A session token is not a link token (other audience and key).
+    expectError(await redeem(res.body.result.session_token), 401, 'INVALID_LINK');
+    expectError(await redeem(42), 400, 'INVALID_REQUEST');
+    expectError(await call(t.app, 'POST', '/api/v1/join-links/redeem', { body: {} }), 400, 'INVALID_REQUEST');
+  });
+
+  test('expiry, revocation and a re-created meeting id void the link and its sessions', async () => {
+    let now = Date.now();
+    const clocked = await startTestApp({ config: { adminEmails: [ADMIN] }, deps: { now: () => now } });
+    try {
+      const k = (await call(clocked.app, 'POST', '/api/v1/api-keys', { as: ADMIN, body: { name: 'c' } })).body.result;
+      const h = bearer(k.secret);
+      await call(clocked.app, 'POST', '/api/v1/meetings', { headers: h, body: { meeting_id: 'exp' } });
+      const short = await call(clocked.app, 'POST', api('exp', '/join-links'), { headers: h, body: { identity: 'a@x.example', display_name: 'A', expires_in_secs: 60 } });
+      const redeemed = await call(clocked.app, 'POST', '/api/v1/join-links/redeem', { body: { token: short.body.result.token } });
+      assert.equal(redeemed.status, 200);
+      now += 61_000;
+      expectError(await call(clocked.app, 'POST', '/api/v1/join-links/redeem', { body: { token: short.body.result.token } }), 401, 'INVALID_LINK');
+      expectError(await call(clocked.app, 'GET', api('exp'), { headers: bearer(redeemed.body.result.session_token) }), 401, 'UNAUTHORIZED');
+    } finally {
+      await clocked.close();
+    }
+
+    await asKey(key.secret, 'POST', '/api/v1/meetings', { meeting_id: 'revoke-me' });
+    const { session, link } = await linkSession(key.secret, 'revoke-me', { identity: 'r@x.example', display_name: 'R' });
+    assert.equal((await call(t.app, 'GET', api('revoke-me'), { headers: bearer(session) })).status, 200);
+    const del = await asKey(key.secret, 'DELETE', api('revoke-me', `/join-links/${link.id}`));
+    assert.equal(del.status, 200);
+    assert.equal(typeof del.body.result.message, 'string');
+    expectError(await redeem(link.token), 401, 'INVALID_LINK');
+    expectError(await call(t.app, 'GET', api('revoke-me'), { headers: bearer(session) }), 401, 'UNAUTHORIZED');
+    expectError(await asKey(key.secret, 'DELETE', api('revoke-me', '/join-links/nosuchlink')), 404, 'NOT_FOUND');
+
+    await asKey(key.secret, 'POST', '/api/v1/meetings', { meeting_id: 'reborn' });
+    const old = await asKey(key.secret, 'POST', api('reborn', '/join-links'), { identity: 'o@x.example', display_name: 'O' });
+    await asKey(key.secret, 'DELETE', api('reborn'));
+    await asKey(key.secret, 'POST', '/api/v1/meetings', { meeting_id: 'reborn' });
+    expectError(await redeem(old.body.result.token), 401, 'INVALID_LINK');
+  });
+
+  test('join by role: host activates, attendee waits then is admitted, skip_waiting_room and cohost are admitted at once', async () => {
+    await asKey(key.secret, 'POST', '/api/v1/meetings', { meeting_id: 'roles' });
+    const host = await linkSession(key.secret, 'roles', { identity: 'host@clinic.example', display_name: 'Dr Host', role: 'host' });
+    const att = await linkSession(key.secret, 'roles', { identity: 'pat@clinic.example', display_name: 'Pat' });
+    const skip = await linkSession(key.secret, 'roles', { identity: 'fast@clinic.example', display_name: 'Fast', skip_waiting_room: true });
+    const co = await linkSession(key.secret, 'roles', { identity: 'co@clinic.example', display_name: 'Co', role: 'cohost' });
+    const host2 = await linkSession(key.secret, 'roles', { identity: 'host2@clinic.example', display_name: 'Second', role: 'host' });
+
+    // Before the host: non-host links find the meeting not active.
+    expectError(await call(t.app, 'POST', api('roles', '/join'), { headers: bearer(att.session) }), 400, 'MEETING_NOT_ACTIVE');
+
+    const h = await call(t.app, 'POST', api('roles', '/join'), { headers: bearer(host.session), body: { display_name: 'ignored' } });
+    assert.equal(h.status, 200, JSON.stringify(h.body));
+    assert.equal(h.body.result.role, 'host');
+    assert.equal(h.body.result.status, 'admitted');
+    assert.equal(h.body.result.display_name, 'Dr Host');
+    assert.equal(typeof h.body.result.room_token, 'string');
+    assert.equal((await asKey(key.secret, 'GET', api('roles'))).body.result.state, 'active');
+
+    const a = await call(t.app, 'POST', api('roles', '/join'), { headers: bearer(att.session) });
+    assert.equal(a.body.result.status, 'waiting');
+    assert.equal(a.body.result.room_token, null);
+    const admitted = await call(t.app, 'POST', api('roles', '/admit'), { headers: bearer(host.session), body: { email: 'pat@clinic.example' } });
+    assert.equal(admitted.status, 200);
+    const status = await call(t.app, 'GET', api('roles', '/status'), { headers: bearer(att.session) });
+    assert.equal(status.body.result.status, 'admitted');
+    assert.equal(typeof status.body.result.room_token, 'string');
+
+    const s = await call(t.app, 'POST', api('roles', '/join'), { headers: bearer(skip.session) });
+    assert.equal(s.body.result.status, 'admitted');
+    assert.equal(s.body.result.role, 'attendee');
+    const c = await call(t.app, 'POST', api('roles', '/join'), { headers: bearer(co.session) });
+    assert.equal(c.body.result.status, 'admitted');
+    assert.equal(c.body.result.role, 'cohost');
+    // A second host link while the host is in: co-host.
+    const h2 = await call(t.app, 'POST', api('roles', '/join'), { headers: bearer(host2.session) });
+    assert.equal(h2.body.result.role, 'cohost');
+    assert.equal(h2.body.result.status, 'admitted');
+
+    // A link's host mints links for its meeting (any role), and only that meeting.
+    assert.equal((await call(t.app, 'POST', api('roles', '/join-links'), { headers: bearer(host.session), body: { identity: 'n@x.example', display_name: 'N', role: 'host' } })).status, 201);
+    expectError(await call(t.app, 'POST', api('mint', '/join-links'), { headers: bearer(host.session), body: { identity: 'n@x.example', display_name: 'N' } }), 404, 'MEETING_NOT_FOUND');
+  });
+
+  test('a banned identity stays banned, whatever its link says', async () => {
+    await asKey(key.secret, 'POST', '/api/v1/meetings', { meeting_id: 'bans' });
+    const host = await linkSession(key.secret, 'bans', { identity: 'h@x.example', display_name: 'H', role: 'host' });
+    await call(t.app, 'POST', api('bans', '/join'), { headers: bearer(host.session) });
+    const pest = await linkSession(key.secret, 'bans', { identity: 'pest@x.example', display_name: 'Pest' });
+    await call(t.app, 'POST', api('bans', '/join'), { headers: bearer(pest.session) });
+    const rejected = await call(t.app, 'POST', api('bans', '/reject'), { headers: bearer(host.session), body: { email: 'pest@x.example', ban: true } });
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    for (const body of [
+      { identity: 'pest@x.example', display_name: 'Pest again', skip_waiting_room: true },
+      { identity: 'pest@x.example', display_name: 'Pest co', role: 'cohost' },
+      { identity: 'pest@x.example', display_name: 'Pest host', role: 'host' },
+    ]) {
+      const again = await linkSession(key.secret, 'bans', body);
+      expectError(await call(t.app, 'POST', api('bans', '/join'), { headers: bearer(again.session) }), 403, 'PARTICIPANT_BANNED');
+    }
+  });
+
+  test('redeem is rate-limited per address at no less than 60 a minute', async () => {
+    let last = 0;
+    for (let i = 0; i < 60; i++) {
+      last = (await call(t.app, 'POST', '/api/v1/join-links/redeem', { body: { token: 'x' }, headers: { 'x-forwarded-for': '1.2.3.4' } })).status;
+      assert.equal(last, 401);
+    }
+  });
+});
