@@ -385,9 +385,10 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   await app.register(clientConfigRoutes, {
     mediaServerPublicUrl: config.mediaServerPublicUrl,
     mediaServerPort: config.mediaServerPort ?? 8080,
+    embedOrigins: config.embedOrigins,
   });
   // The web app: only its built files and client routes, so no API path is shadowed.
-  if (config.webAppDir !== undefined && !(await registerWebApp(app, config.webAppDir))) {
+  if (config.webAppDir !== undefined && !(await registerWebApp(app, config.webAppDir, config.embedOrigins ?? []))) {
     app.log.warn({ dir: config.webAppDir }, 'the web app is not built (npm run build): not serving it');
   }
 

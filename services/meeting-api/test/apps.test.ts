@@ -407,3 +407,32 @@ describe('join links', () => {
     }
   });
 });
+
+describe('framing of the meeting pages', () => {
+  test('/j/ and /m/ may be framed by EMBED_ORIGINS only (frame-ancestors, no X-Frame-Options); other pages by nobody', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'web-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>app</title>');
+    const framed = await startTestApp({ config: { webAppDir: dir, embedOrigins: ['https://clinic.example', 'http://127.0.0.1:9200'] } });
+    const closed = await startTestApp({ config: { webAppDir: dir } });
+    try {
+      for (const path of ['/j/some.token.here', '/m/room-1']) {
+        const res = await framed.app.inject({ method: 'GET', url: path });
+        assert.equal(res.statusCode, 200);
+        assert.match(String(res.headers['content-security-policy']), /frame-ancestors https:\/\/clinic\.example http:\/\/127\.0\.0\.1:9200$/);
+        assert.equal(res.headers['x-frame-options'], undefined);
+        const none = await closed.app.inject({ method: 'GET', url: path });
+        assert.match(String(none.headers['content-security-policy']), /frame-ancestors 'none'/);
+      }
+      const home = await framed.app.inject({ method: 'GET', url: '/' });
+      assert.match(String(home.headers['content-security-policy']), /frame-ancestors 'none'/);
+      const config = await call(framed.app, 'GET', '/api/v1/client-config');
+      assert.deepEqual(config.body.result.embed_origins, ['https://clinic.example', 'http://127.0.0.1:9200']);
+    } finally {
+      await framed.close();
+      await closed.close();
+    }
+  });
+});
