@@ -1,4 +1,10 @@
 import type {
+  ApiKey,
+  CreatedApiKey,
+  CreateJoinLinkRequest,
+  JoinLink,
+  MessageResponse,
+  SessionTokenResponse,
   AdmitAllResponse,
   CreateMeetingRequest,
   CreateMeetingResponse,
@@ -25,6 +31,8 @@ export interface MeetingClientOptions {
   headers?: Record<string, string>;
   /** Defaults to the global `fetch`. */
   fetch?: typeof fetch;
+  /** A server's API key (`mk_…`), sent as `Authorization: Bearer`: a backend calling as `app:<key id>`. */
+  apiKey?: string;
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -41,6 +49,7 @@ export class MeetingClient {
   constructor(options: MeetingClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? '').replace(/\/$/, '');
     this.headers = { ...options.headers };
+    if (options.apiKey !== undefined) this.headers.authorization = `Bearer ${options.apiKey}`;
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
@@ -138,6 +147,28 @@ export class MeetingClient {
   }
   logout(): Promise<LogoutResponse> {
     return this.request('POST', '/logout');
+  }
+
+  // Apps: API keys (admins) and join links
+  createApiKey(name: string): Promise<CreatedApiKey> {
+    return this.request('POST', '/api/v1/api-keys', { name });
+  }
+  listApiKeys(): Promise<{ keys: ApiKey[] }> {
+    return this.request('GET', '/api/v1/api-keys');
+  }
+  revokeApiKey(keyId: string): Promise<MessageResponse> {
+    return this.request('DELETE', `/api/v1/api-keys/${encodeURIComponent(keyId)}`);
+  }
+  /** A link that puts one person into this meeting with a role: give them `url`. */
+  createJoinLink(id: string, body: CreateJoinLinkRequest): Promise<JoinLink> {
+    return this.request('POST', `${meeting(id)}/join-links`, body);
+  }
+  revokeJoinLink(id: string, linkId: string): Promise<MessageResponse> {
+    return this.request('DELETE', `${meeting(id)}/join-links/${encodeURIComponent(linkId)}`);
+  }
+  /** Trades a link's token for a session usable only for its meeting. */
+  redeemJoinLink(token: string): Promise<SessionTokenResponse> {
+    return this.request('POST', '/api/v1/join-links/redeem', { token });
   }
 
   /** What a browser client needs to know: the Media Server's public address. */
