@@ -15,7 +15,11 @@ export const clientConfigRoutes: FastifyPluginAsync<ClientConfigOptions> = async
   app.get(
     '/api/v1/client-config',
     { schema: { response: { 200: APIResponseSchema(ClientConfigResponseSchema), ...errorResponses } } },
-    async (request) => ({ success: true as const, result: { media_server_url: mediaServerUrl(request, options), embed_origins: [...(options.embedOrigins ?? [])] } }),
+    async (request) => ({ success: true as const, result: {
+        media_server_url: mediaServerUrl(request, options),
+        ...(options.embedOrigins?.length ? { embed_origins: [...options.embedOrigins] } : {}),
+      },
+    }),
   );
 };
 
