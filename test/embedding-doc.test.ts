@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { MeetingApiError, MeetingClient } from 'meeting-client';
 import { call, startTestApp, type TestApp } from '../services/meeting-api/test/helpers';
 
 /** The "your backend" example of docs/embedding.md runs as written, with an API key, against a real API. */
@@ -36,7 +37,7 @@ test('the backend example of docs/embedding.md creates a meeting, mints both lin
     writeFileSync(join(dir, 'backend.ts'), code);
     const { stdout } = await promisify(execFile)(join(REPO, 'node_modules/.bin/tsx'), [join(dir, 'backend.ts')], {
       env: { ...process.env, MEETING_API_URL: base, MEETING_API_KEY: key.body.result.secret },
-      timeout: 120_000,
+      timeout: 300_000,
     });
     const doctor = /doctor opens: (\S+)/.exec(stdout)?.[1];
     const patient = /patient opens: (\S+)/.exec(stdout)?.[1];
@@ -53,4 +54,26 @@ test('the backend example of docs/embedding.md creates a meeting, mints both lin
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('meeting-client in Node with an API key: create, mint, the person joins by link, end, list, revoke', async () => {
+  const admin = new MeetingClient({ baseUrl: base, headers: { cookie: `email=${ADMIN}` } });
+  const key = await admin.createApiKey('node backend');
+  assert.ok((await admin.listApiKeys()).keys.some((k) => k.id === key.id));
+  const app = new MeetingClient({ baseUrl: base, apiKey: key.secret });
+  const created = await app.createMeeting({ meeting_id: 'node-visit' });
+  assert.equal(created.host, `app:${key.id}`);
+  const hostLink = await app.createJoinLink('node-visit', { identity: 'dr@clinic.example', display_name: 'Dr', role: 'host' });
+  const session = await new MeetingClient({ baseUrl: base }).redeemJoinLink(hostLink.token);
+  const doctor = new MeetingClient({ baseUrl: base, headers: { authorization: `Bearer ${session.session_token}` } });
+  const joined = await doctor.join('node-visit');
+  assert.equal(joined.role, 'host');
+  const ended = await app.endMeeting('node-visit');
+  assert.equal(ended.state, 'ended');
+  assert.deepEqual((await app.listMeetings()).meetings.map((m) => m.meeting_id), ['node-visit']);
+  await app.revokeJoinLink('node-visit', hostLink.id);
+  await assert.rejects(doctor.getMeeting('node-visit'), (err) => err instanceof MeetingApiError && err.code === 'UNAUTHORIZED');
+  await assert.rejects(app.join('node-visit'), (err) => err instanceof MeetingApiError && err.code === 'APPS_CANNOT_JOIN');
+  await admin.revokeApiKey(key.id);
+  await assert.rejects(app.listMeetings(), (err) => err instanceof MeetingApiError && err.status === 401);
 });
