@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Database } from '../../db/database';
 import { errors } from '../../domain/errors';
 import { parseMeetingId } from '../../domain/meeting-id';
@@ -23,7 +23,7 @@ export interface ScopeDeps {
  * and creates or lists nothing (403).
  */
 export function createScopeHook(deps: ScopeDeps) {
-  return async (request: FastifyRequest): Promise<void> => {
+  const scope = async (request: FastifyRequest): Promise<void> => {
     const caller = request.identity;
     if (caller === undefined) return;
     const route = request.routeOptions.url;
@@ -53,5 +53,11 @@ export function createScopeHook(deps: ScopeDeps) {
       const roomId = parseMeetingId(rawId);
       if (roomId !== caller.link.roomId) throw errors.meetingNotFound(roomId);
     }
+  };
+  // Callback style: a person's request (the hot path) passes without a promise.
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const caller = request.identity;
+    if (caller === undefined || (caller.keyId === undefined && caller.link === undefined)) return done();
+    scope(request).then(() => done(), (err: Error) => done(err));
   };
 }
