@@ -5,6 +5,8 @@ import { navigate, useRoute } from './router';
 import { Home } from './screens/home/home';
 import { MeetingPage } from './screens/meeting/meeting-page';
 import { SignIn } from './screens/signin/sign-in';
+import { LinkPage } from './screens/link/link-page';
+import { startFrameBridge, tellParent } from './embed/frame-bridge';
 
 export function App() {
   const route = useRoute();
@@ -18,6 +20,12 @@ export function App() {
     });
   }, []);
   useEffect(load, [load]);
+  useEffect(startFrameBridge, []);
+  // Inside another site's frame: the first screen is up.
+  const loaded = identity !== undefined;
+  useEffect(() => {
+    if (loaded) tellParent('ready');
+  }, [loaded]);
 
   useEffect(() => {
     document.title = route.name === 'meeting' ? `Meeting ${route.meetingId} · Meetings` : 'Meetings';
@@ -62,6 +70,8 @@ export function App() {
               There is nothing here. <a href="/">Go to your meetings</a>.
             </p>
           </section>
+        ) : route.name === 'link' ? (
+          <LinkPage key={route.token} token={route.token} onSignedIn={setIdentity} />
         ) : identity === null ? (
           <SignIn onSignedIn={setIdentity} meetingId={route.name === 'meeting' ? route.meetingId : undefined} />
         ) : route.name === 'meeting' ? (

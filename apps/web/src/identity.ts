@@ -1,5 +1,6 @@
 import { MeetingApiError, type SessionInfo } from 'meeting-client';
 import { api } from './api';
+import { clearLinkSession } from './link-session';
 
 /** Who is using the app: from `GET /session`, or (on an API without sign-in routes) the seed's `email` cookie. */
 export type Identity = Pick<SessionInfo, 'email' | 'name' | 'kind'>;
@@ -72,12 +73,16 @@ export async function signInAsGuest(displayName: string): Promise<Identity> {
 
 export async function signOut(): Promise<void> {
   document.cookie = 'email=; Path=/; SameSite=Lax; Max-Age=0';
-  if (sessionRoutes !== false) {
-    try {
-      await api.logout();
-    } catch (err) {
-      if (!(err instanceof MeetingApiError && (err.routeMissing || err.status === 401))) throw err;
+  try {
+    if (sessionRoutes !== false) {
+      try {
+        await api.logout();
+      } catch (err) {
+        if (!(err instanceof MeetingApiError && (err.routeMissing || err.status === 401))) throw err;
+      }
     }
+  } finally {
+    clearLinkSession();
   }
 }
 

@@ -12,6 +12,8 @@ test('routes: / is home, /m/{id} a meeting (percent-decoded), anything else not 
   assert.deepEqual(parseRoute('/m/%E0%A4%A'), { name: 'not-found' });
   assert.deepEqual(parseRoute('/m/a/b'), { name: 'not-found' });
   assert.deepEqual(parseRoute('/settings'), { name: 'not-found' });
+  assert.deepEqual(parseRoute('/j/aa.bb-cc.d_d'), { name: 'link', token: 'aa.bb-cc.d_d' });
+  assert.deepEqual(parseRoute('/j/a%20b'), { name: 'not-found' });
 });
 
 test('join by id or pasted link: valid ids and meeting links give the id, anything else null', () => {

@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'react';
 
-export type Route = { name: 'home' } | { name: 'meeting'; meetingId: string } | { name: 'not-found' };
+export type Route = { name: 'home' } | { name: 'meeting'; meetingId: string } | { name: 'link'; token: string } | { name: 'not-found' };
 
 export function parseRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '/index.html') return { name: 'home' };
+  const j = /^\/j\/([A-Za-z0-9_.-]+)\/?$/.exec(pathname);
+  if (j) return { name: 'link', token: j[1]! };
   const m = /^\/m\/([^/]+)\/?$/.exec(pathname);
   if (m) {
     try {

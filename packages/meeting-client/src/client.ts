@@ -1,4 +1,10 @@
 import type {
+  ApiKey,
+  CreatedApiKey,
+  CreateJoinLinkRequest,
+  JoinLink,
+  MessageResponse,
+  SessionTokenResponse,
   AdmitAllResponse,
   CreateMeetingRequest,
   CreateMeetingResponse,
@@ -26,6 +32,8 @@ export interface MeetingClientOptions {
   headers?: Record<string, string>;
   /** Defaults to the global `fetch`. */
   fetch?: typeof fetch;
+  /** A server's API key (`mk_…`), sent as `Authorization: Bearer`: a backend calling as `app:<key id>`. */
+  apiKey?: string;
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -42,6 +50,7 @@ export class MeetingClient {
   constructor(options: MeetingClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? '').replace(/\/$/, '');
     this.headers = { ...options.headers };
+    if (options.apiKey !== undefined) this.headers.authorization = `Bearer ${options.apiKey}`;
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
@@ -151,6 +160,28 @@ export class MeetingClient {
   }
   logout(): Promise<LogoutResponse> {
     return this.call('logout');
+  }
+
+  // Apps: API keys (admins) and join links
+  createApiKey(name: string): Promise<CreatedApiKey> {
+    return this.call('createApiKey', {}, { name });
+  }
+  listApiKeys(): Promise<{ keys: ApiKey[] }> {
+    return this.call('listApiKeys');
+  }
+  revokeApiKey(keyId: string): Promise<MessageResponse> {
+    return this.call('revokeApiKey', { key_id: keyId });
+  }
+  /** A link that puts one person into this meeting with a role: give them `url`. */
+  createJoinLink(id: string, body: CreateJoinLinkRequest): Promise<JoinLink> {
+    return this.call('createJoinLink', { meeting_id: id }, body);
+  }
+  revokeJoinLink(id: string, linkId: string): Promise<MessageResponse> {
+    return this.call('revokeJoinLink', { meeting_id: id, link_id: linkId });
+  }
+  /** Trades a link's token for a session usable only for its meeting. */
+  redeemJoinLink(token: string): Promise<SessionTokenResponse> {
+    return this.call('redeemJoinLink', {}, { token });
   }
 
   /** `getClientConfig`: what a browser client needs to know, the Media Server's public address. */

@@ -34,6 +34,13 @@ export const MEETING_API_OPERATIONS = {
   createGuestSession: { method: 'POST', path: '/api/v1/guest-session' },
   getProfile: { method: 'GET', path: '/profile' },
   logout: { method: 'POST', path: '/logout' },
+  // Apps: API keys and join links
+  createApiKey: { method: 'POST', path: '/api/v1/api-keys' },
+  listApiKeys: { method: 'GET', path: '/api/v1/api-keys' },
+  revokeApiKey: { method: 'DELETE', path: '/api/v1/api-keys/{key_id}' },
+  createJoinLink: { method: 'POST', path: '/api/v1/meetings/{meeting_id}/join-links' },
+  revokeJoinLink: { method: 'DELETE', path: '/api/v1/meetings/{meeting_id}/join-links/{link_id}' },
+  redeemJoinLink: { method: 'POST', path: '/api/v1/join-links/redeem' },
   // Operations
   getClientConfig: { method: 'GET', path: '/api/v1/client-config' },
 } as const satisfies Record<string, { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string }>;

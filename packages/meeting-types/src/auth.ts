@@ -15,10 +15,10 @@ export const MAX_GUEST_NAME_LENGTH = 100;
 export const GUEST_IDENTITY_PATTERN = /^guest-[0-9a-f]{16}$/;
 
 /** How a stored session was created. */
-export const SESSION_KINDS = ['oidc', 'dev', 'guest'] as const;
+export const SESSION_KINDS = ['oidc', 'dev', 'guest', 'link'] as const;
 export type SessionKind = (typeof SESSION_KINDS)[number];
 /** How the current caller was identified (`/session`'s `kind`). */
-export const CALLER_KINDS = ['oidc', 'dev', 'guest', 'email-cookie', 'trusted-header'] as const;
+export const CALLER_KINDS = ['oidc', 'dev', 'guest', 'link', 'app', 'email-cookie', 'trusted-header'] as const;
 export type CallerKind = (typeof CALLER_KINDS)[number];
 
 /** Claims of a session JWT (HS256 with the session key, never the room-token key). */
@@ -40,6 +40,12 @@ export const SessionClaimsSchema = Type.Object(
     iss: Type.Literal(SESSION_ISSUER),
     /** Always `meeting-api`. */
     aud: Type.Literal(SESSION_AUDIENCE),
+    /** `link` sessions only: the join link they came from (revoking it revokes them). */
+    lid: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** `link` sessions only: the one meeting id they may name. */
+    room: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    /** `link` sessions only: the meeting instance of the link. */
+    mid: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { title: 'SessionClaims' },
 );

@@ -44,6 +44,11 @@ export const ERROR_STATUS = {
   TOO_MANY_IDENTITY_CONNECTIONS: 429,
   // Live events (EXTENSIONS.md §B)
   TOKEN_REVOKED: 403,
+  // API keys and join links
+  NOT_ADMIN: 403,
+  APPS_CANNOT_JOIN: 403,
+  NOT_ALLOWED_FOR_LINK: 403,
+  INVALID_LINK: 401,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

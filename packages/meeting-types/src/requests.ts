@@ -76,6 +76,8 @@ export const CreateMeetingRequestSchema = Type.Object(
     /** Hashed with Argon2id; `""` means no password. Never echoed. */
     password: Type.Optional(Nullable(Type.String({ maxLength: MAX_PASSWORD_LENGTH }))),
     ...createSettingsFields(),
+    /** API keys only: the identity that owns the meeting (default: the key's own `app:<id>`). */
+    owner: Type.Optional(Nullable(Type.String({ maxLength: MAX_EMAIL_LENGTH }))),
   },
   { title: 'CreateMeetingRequest' },
 );

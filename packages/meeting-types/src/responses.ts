@@ -127,6 +127,8 @@ export const ClientConfigResponseSchema = Type.Object(
   {
     /** WebSocket origin of the Media Server, e.g. `ws://127.0.0.1:8080`; clients open `${media_server_url}/lobby?token=…`. */
     media_server_url: Type.String(),
+    /** `EMBED_ORIGINS`: the origins that may frame the meeting pages (the frame posts its events only to these). */
+    embed_origins: Type.Optional(Type.Array(Type.String())),
   },
   { title: 'ClientConfigResponse' },
 );

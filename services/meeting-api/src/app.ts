@@ -23,6 +23,7 @@ import { authErrors } from './auth/auth-errors';
 import { createOriginCheck, isStateChanging } from './auth/csrf';
 import { createOidcSignIn } from './auth/oidc';
 import { authRoutes, guestSessionRoutes } from './auth/routes';
+import { createApps } from './apps';
 import { createSessionService, type SessionService } from './auth/sessions';
 import { defaultPublicUrl, LIMIT_DEFAULTS, type MeetingApiConfig } from './config';
 import { errors } from './domain/errors';
@@ -89,7 +90,10 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'trustProxy'
     >
   > &
-  Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir' | 'publicUrl'>> & {
+  Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> &
+  Partial<Pick<MeetingApiConfig, 'adminEmails' | 'publicUrl' | 'embedOrigins' | 'apiKeyRateLimitPerMinute'>> & {
+    /** How long a verified API key is trusted on one instance (tests shorten it); default 2 s. */
+    apiKeyCacheMs?: number;
     /** Sign-in settings; development defaults (email cookie on, dev sign-in) when absent. */
     auth?: AuthConfig;
     /** `NODE_ENV=production`: no development sign-in. */
@@ -122,11 +126,28 @@ export function loggableUrl(url: string): string {
 export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
   const authConfig = config.auth ?? defaultAuthConfig(config.jwtSecret);
   const sessions = deps.sessions ?? createSessionService({ db: deps.db, config: authConfig, now: deps.now });
-  const identifyCaller = deps.identifyCaller ?? createIdentifyCaller(authConfig, sessions);
-  const originCheck = createOriginCheck(config.corsOrigins);
   const limits = { ...LIMIT_DEFAULTS, ...definedOnly(config) };
   const metrics = deps.metrics ?? createApiMetrics(deps.db);
   const db = instrumentDatabase(deps.db, metrics);
+  const signer = countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics);
+  let appLog: FastifyBaseLogger | undefined;
+  const apps = createApps({
+    db,
+    auth: authConfig,
+    sessions,
+    signer,
+    limits: { maxWaitingPerMeeting: limits.maxWaitingPerMeeting, passwordFailuresPerMinute: limits.passwordFailuresPerMinute },
+    settings: {
+      adminEmails: config.adminEmails ?? [],
+      publicUrl: config.publicUrl ?? 'http://127.0.0.1:8081',
+      apiKeyRateLimitPerMinute: config.apiKeyRateLimitPerMinute ?? 600,
+      apiKeyCacheMs: config.apiKeyCacheMs,
+    },
+    onError: (err) => appLog?.warn({ err }, 'could not record an API key\'s last use'),
+    now: deps.now,
+  });
+  const identifyCaller = deps.identifyCaller ?? createIdentifyCaller(authConfig, sessions, apps.apiKeys.identify);
+  const originCheck = createOriginCheck(config.corsOrigins);
   const app = Fastify({
     ...(deps.loggerInstance !== undefined ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? loggerOptions(config.logLevel) }),
     bodyLimit: config.bodyLimitBytes,
@@ -185,6 +206,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       });
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  appLog = app.log;
 
   // Query strings and path params arrive as text, so "20" must become 20; a JSON
   // body carries its own types, so `{"display_name": 5}` is a schema violation, not "5".
@@ -208,11 +230,12 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     db,
     hasher: limitConcurrency(deps.hasher ?? argon2Hasher, limits.maxConcurrentPasswordHashes, undefined, errors.passwordChecksBusy),
     limits: { maxWaitingPerMeeting: limits.maxWaitingPerMeeting, passwordFailuresPerMinute: limits.passwordFailuresPerMinute },
-    signer: countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics),
+    signer,
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),
     hub,
     metrics,
+    joinLinks: apps.joinLinks,
   };
 
   registerEnvelope(app, config.bodyLimitBytes);
@@ -287,6 +310,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   };
   await app.register(authRoutes, { deps: authDeps });
   await app.register(guestSessionRoutes, { deps: authDeps, prefix: '/api/v1' });
+  await apps.registerPublic(app);
   await app.register(
     async (api) => {
       // Auth first, then the meeting id, both before the body is even parsed; then the schema.
@@ -312,6 +336,9 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
           done(err as Error);
         }
       });
+      // API keys and join-link sessions: where they may go (after the caller is known).
+      api.addHook('onRequest', apps.scope);
+      await apps.register(api);
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });
       await api.register(waitingRoomRoutes, { deps: routeDeps });
@@ -335,9 +362,10 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   await app.register(clientConfigRoutes, {
     mediaServerPublicUrl: config.mediaServerPublicUrl,
     mediaServerPort: config.mediaServerPort ?? 8080,
+    embedOrigins: config.embedOrigins,
   });
   // The web app: only its built files and client routes, so no API path is shadowed.
-  if (config.webAppDir !== undefined && !(await registerWebApp(app, config.webAppDir))) {
+  if (config.webAppDir !== undefined && !(await registerWebApp(app, config.webAppDir, config.embedOrigins ?? []))) {
     app.log.warn({ dir: config.webAppDir }, 'the web app is not built (npm run build): not serving it');
   }
 

@@ -67,6 +67,9 @@ describe('loadConfig defaults', () => {
       maxWaitingPerMeeting: 1000,
       passwordFailuresPerMinute: 10,
       maxConcurrentPasswordHashes: 4,
+      adminEmails: [],
+      embedOrigins: [],
+      apiKeyRateLimitPerMinute: 600,
     });
   });
 
@@ -304,5 +307,30 @@ describe('PUBLIC_URL', () => {
     for (const bad of ['meet.example.org', 'ftp://example.org', 'https://user:pw@example.org', 'https://example.org/?a=1', 'https://example.org/#x']) {
       assert.match(configError({ JWT_SECRET: SECRET, PUBLIC_URL: bad }).message, /PUBLIC_URL/, bad);
     }
+  });
+});
+
+describe('apps settings', () => {
+  test('PUBLIC_URL defaults to HOST and MEETING_API_PORT, an unspecified host written as 127.0.0.1', () => {
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, HOST: '0.0.0.0', MEETING_API_PORT: '9181' }).publicUrl, 'http://127.0.0.1:9181');
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, HOST: '::' }).publicUrl, 'http://127.0.0.1:8081');
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, HOST: 'meet.local' }).publicUrl, 'http://meet.local:8081');
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: 'https://meet.example.com/' }).publicUrl, 'https://meet.example.com');
+    assert.equal(loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: 'https://example.com/meet' }).publicUrl, 'https://example.com/meet');
+  });
+
+  test('bad PUBLIC_URL and EMBED_ORIGINS are named at start-up', () => {
+    for (const bad of ['meet.example.com', 'ftp://x.example', 'https://x.example/?a=1', 'javascript:alert(1)']) {
+      assert.throws(() => loadConfig({ JWT_SECRET: SECRET, PUBLIC_URL: bad }), /PUBLIC_URL/);
+    }
+    for (const bad of ['https://a.example/path', '*', 'a.example', 'file:///x']) {
+      assert.throws(() => loadConfig({ JWT_SECRET: SECRET, EMBED_ORIGINS: bad }), /EMBED_ORIGINS/);
+    }
+  });
+
+  test('ADMIN_EMAILS and EMBED_ORIGINS are comma-separated lists', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET, ADMIN_EMAILS: ' a@x.example , b@x.example,', EMBED_ORIGINS: 'https://app.example, http://127.0.0.1:9200' });
+    assert.deepEqual(config.adminEmails, ['a@x.example', 'b@x.example']);
+    assert.deepEqual(config.embedOrigins, ['https://app.example', 'http://127.0.0.1:9200']);
   });
 });

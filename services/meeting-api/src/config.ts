@@ -68,6 +68,12 @@ export interface MeetingApiConfig {
   passwordFailuresPerMinute: number;
   /** `MAX_CONCURRENT_PASSWORD_HASHES` (4): Argon2 computations at once; more wait, and beyond a queue 503. */
   maxConcurrentPasswordHashes: number;
+  /** `ADMIN_EMAILS`: identities that manage API keys (comma-separated; empty: nobody, only the command line). */
+  adminEmails: string[];
+  /** `EMBED_ORIGINS`: origins that may frame the meeting pages (`frame-ancestors`); empty: none. */
+  embedOrigins: string[];
+  /** `API_KEY_RATE_LIMIT_PER_MINUTE` (600): requests one API key may make a minute on one instance. */
+  apiKeyRateLimitPerMinute: number;
 }
 
 /** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
@@ -118,6 +124,10 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const mediaServerPort = read.port('MEDIA_SERVER_PORT', 8080);
   const webAppDir = resolve(read.string('WEB_APP_DIR', DEFAULT_WEB_APP_DIR));
 
+  const adminEmails = (read.optionalString('ADMIN_EMAILS') ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  const embedOrigins = readOrigins('EMBED_ORIGINS', read.optionalString('EMBED_ORIGINS'), read.errors);
+  const apiKeyRateLimitPerMinute = read.integer('API_KEY_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000);
+
   const secret = read.jwtSecret(production, dataDir);
   const auth = readAuthConfig(read, env, production, secret.secret);
   read.done();
@@ -155,6 +165,9 @@ export function loadConfig(env: Env): MeetingApiConfig {
     maxWaitingPerMeeting,
     passwordFailuresPerMinute,
     maxConcurrentPasswordHashes,
+    adminEmails,
+    embedOrigins,
+    apiKeyRateLimitPerMinute,
   };
 }
 
@@ -184,6 +197,27 @@ export function readPublicUrl(raw: string | undefined, host: string, port: numbe
     problems.push(`PUBLIC_URL must not carry credentials, a query or a fragment (got "${raw}")`);
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/** A comma-separated list of http(s) origins (`scheme://host[:port]`, nothing more). */
+export function readOrigins(name: string, raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) return [];
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const origins: string[] = [];
+  for (const item of items) {
+    let url: URL | undefined;
+    try {
+      url = new URL(item);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== item.replace(/\/$/, '')) {
+      problems.push(`${name} must be comma-separated http or https origins such as https://app.example.com (got "${item}")`);
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
 }
 
 /**

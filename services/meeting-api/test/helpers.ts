@@ -82,6 +82,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export interface TestApp {
   app: FastifyInstance;
   db: Database;
+  /** Connection string of the file's database (PostgreSQL only), for a second instance. */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startTestApp(overrides: { config?: Partial<AppConfig>; dep
   return {
     app,
     db: database.db,
+    url: database.url,
     async close() {
       await app.close();
       await database.drop();

@@ -26,7 +26,7 @@ export interface IssuedSession {
 
 export interface SessionService {
   /** Stores a session row, then signs its JWT (the row exists before anyone holds the token). */
-  issue(subject: string, name: string | null, kind: SessionKind): Promise<IssuedSession>;
+  issue(subject: string, name: string | null, kind: SessionKind, options?: IssueOptions): Promise<IssuedSession>;
   /**
    * The claims of a valid, unexpired, unrevoked session; else throws (or rejects with) 401
    * UNAUTHORIZED. The first time an instance sees a token, its `sessions` row must exist, be
@@ -37,6 +37,13 @@ export interface SessionService {
   /** Revokes on this instance at once, on the others within the poll interval. */
   revoke(sid: string): Promise<void>;
   readonly revocations: RevocationList;
+}
+
+export interface IssueOptions {
+  /** Ends earlier than `SESSION_TTL_SECS` from now (a join link's expiry). */
+  expiresAt?: number;
+  /** A `link` session: the link it came from and the one meeting it may name. */
+  link?: { lid: string; room: string; mid: number };
 }
 
 export interface SessionDeps {
@@ -66,8 +73,9 @@ export function createSessionService({ db, config, now = Date.now }: SessionDeps
   return {
     revocations,
 
-    async issue(subject, name, kind) {
+    async issue(subject, name, kind, options = {}) {
       const iat = Math.floor(now() / 1000);
+      const exp = Math.min(iat + config.sessionTtlSecs, options.expiresAt ?? Number.POSITIVE_INFINITY);
       const sid = randomBytes(16).toString('hex');
       const claims: SessionClaims = {
         sub: subject,
@@ -75,12 +83,13 @@ export function createSessionService({ db, config, now = Date.now }: SessionDeps
         sid,
         kind,
         iat,
-        exp: iat + config.sessionTtlSecs,
+        exp,
         iss: SESSION_ISSUER,
         aud: SESSION_AUDIENCE,
+        ...options.link,
       };
-      await sessionsRepo.insertSession(db, { id: sid, subject, kind, expiresAt: claims.exp });
-      const token = await new SignJWT({ name, sid, kind })
+      await sessionsRepo.insertSession(db, { id: sid, subject, kind, expiresAt: claims.exp, linkId: options.link?.lid });
+      const token = await new SignJWT({ name, sid, kind, ...options.link })
         .setProtectedHeader({ alg: SESSION_ALGORITHM, typ: 'JWT' })
         .setSubject(subject)
         .setIssuedAt(iat)

@@ -32,6 +32,8 @@ export interface NewMeeting {
   passwordHash: string | null;
   attendees: string[];
   settings: MeetingSettingsRecord;
+  /** The API key that created it (null: a person did). */
+  createdByKeyId?: string | null;
 }
 
 /** Inserts an idle meeting; `null` when a live meeting already has this id. */
@@ -39,8 +41,8 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
   const s = meeting.settings;
   const { rows } = await db.query<Row>(
     `INSERT INTO meetings AS m (room_id, creator_id, state, password_hash, attendees,
-       waiting_room_enabled, admit_policy, host_leave_policy, locked, max_participants, allow_guests)
-     VALUES ($1, $2, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
+       waiting_room_enabled, admit_policy, host_leave_policy, locked, max_participants, allow_guests, created_by_key_id)
+     VALUES ($1, $2, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (room_id) WHERE deleted_at IS NULL DO NOTHING
      RETURNING ${MEETING}`,
     [
@@ -54,6 +56,7 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
       s.locked,
       s.maxParticipants,
       s.allowGuests,
+      meeting.createdByKeyId ?? null,
     ],
   );
   return rows[0] ? toMeeting(rows[0]) : null;

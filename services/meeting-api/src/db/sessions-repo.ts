@@ -8,12 +8,14 @@ export interface NewSession {
   subject: string;
   kind: SessionKind;
   expiresAt: number;
+  /** `link` sessions: revoked with their join link. */
+  linkId?: string;
 }
 
 export async function insertSession(db: Queryable, s: NewSession): Promise<void> {
   await db.query(
-    'INSERT INTO sessions (id, subject, kind, expires_at) VALUES ($1, $2, $3, to_timestamp($4))',
-    [s.id, s.subject, s.kind, s.expiresAt],
+    'INSERT INTO sessions (id, subject, kind, expires_at, link_id) VALUES ($1, $2, $3, to_timestamp($4), $5)',
+    [s.id, s.subject, s.kind, s.expiresAt, s.linkId ?? null],
     'insert-session',
   );
 }

@@ -18,6 +18,8 @@ export const TAGS = [
   { name: 'events', description: 'What happens in a meeting, live: the event stream, and webhooks to your backend' },
   { name: 'sign-in', description: 'OIDC and development sign-in, sessions, guests, logout' },
   { name: 'operations', description: 'Health, readiness, version, metrics and client configuration' },
+  { name: 'api keys', description: 'Server credentials for your backend (admins manage them)' },
+  { name: 'join links', description: 'Links that put your own users into a meeting with a role' },
   { name: 'internal', description: 'Between the services (the Media Servers\' decision feed); not for clients' },
 ] as const;
 export type Tag = (typeof TAGS)[number]['name'];
@@ -96,7 +98,55 @@ const redirect = (description: string, location: string): Json => ({
   headers: { Location: { schema: { type: 'string' }, example: location } },
 });
 
+const apiKey = { id: '3f9a1c2b7d4e5f60', name: 'clinic portal', created_at: T, last_used_at: null };
+const joinLink = { id: '9c1d2e3f4a5b6c7d', url: 'https://meet.example.com/j/eyJhbGciOiJIUzI1NiJ9.eyJsaWQiOiI5YzFk…', token: 'eyJhbGciOiJIUzI1NiJ9.eyJsaWQiOiI5YzFk…', expires_at: T + 3600 };
+
 export const OPERATION_DOCS: Record<string, OperationDocs> = {
+  'POST /api/v1/api-keys': {
+    summary: 'Create an API key (admins)',
+    description: 'The secret (`mk_…`) is in this answer only; a SHA-256 of it is stored. The key calls the API as `Authorization: Bearer mk_…`, identity `app:<id>`.',
+    tag: 'api keys',
+    errors: [...AUTH, 'NOT_ADMIN', ...BODY],
+    request: { name: 'clinic portal' },
+    response: ok({ ...apiKey, secret: 'mk_3q2-7wLk0cX1vQy9bZr4TnA8sUe6hJm5pGdF2oKiRxY' }),
+  },
+  'GET /api/v1/api-keys': {
+    summary: 'List API keys (admins)',
+    description: 'Keys not revoked, oldest first, never with their secrets.',
+    tag: 'api keys',
+    errors: [...AUTH, 'NOT_ADMIN'],
+    response: ok({ keys: [apiKey] }),
+  },
+  'DELETE /api/v1/api-keys/{key_id}': {
+    summary: 'Revoke an API key (admins)',
+    description: 'Idempotent. Every API instance refuses the key within a few seconds.',
+    tag: 'api keys',
+    errors: [...AUTH, 'NOT_ADMIN'],
+    response: ok({ message: "API key '3f9a1c2b7d4e5f60' is revoked" }),
+  },
+  'POST /api/v1/meetings/{meeting_id}/join-links': {
+    summary: 'Mint a join link for one person',
+    description: 'The creating key, the owner or the host (any role); a co-host (`cohost`, `attendee`). Opening `url` signs the person in for this meeting only.',
+    tag: 'join links',
+    errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_HOST', ...BODY],
+    request: { identity: 'sam@clinic.example', display_name: 'Sam', role: 'attendee', skip_waiting_room: false, expires_in_secs: 3600 },
+    response: ok(joinLink),
+  },
+  'DELETE /api/v1/meetings/{meeting_id}/join-links/{link_id}': {
+    summary: 'Revoke a join link',
+    description: 'The link and every session opened with it stop working (on every instance within seconds).',
+    tag: 'join links',
+    errors: [...ID, 'MEETING_NOT_FOUND', 'NOT_HOST', 'NOT_FOUND'],
+    response: ok({ message: "Join link '9c1d2e3f4a5b6c7d' is revoked" }),
+  },
+  'POST /api/v1/join-links/redeem': {
+    summary: 'Redeem a join link',
+    description: 'A session (kind `link`) usable only for the link\'s meeting, also set as the session cookie. Rate-limited per client address.',
+    tag: 'join links',
+    errors: ['INVALID_LINK', 'RATE_LIMITED', ...BODY],
+    request: { token: 'eyJhbGciOiJIUzI1NiJ9.eyJsaWQiOiI5YzFk…' },
+    response: ok({ email: 'sam@clinic.example', name: 'Sam', kind: 'link', expires_at: T + 3600, session_token: SESSION }),
+  },
   'GET /api/v1/meetings': {
     summary: 'List your meetings',
     description: 'Meetings you own, newest first. `limit` is clamped to 1–100 (default 20), a negative `offset` becomes 0.',

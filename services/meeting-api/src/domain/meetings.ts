@@ -30,7 +30,16 @@ export interface MeetingDeps {
 
 const GENERATED_ID_ATTEMPTS = 5;
 
-export async function createMeeting(deps: MeetingDeps, caller: string, request: CreateMeetingRequest): Promise<CreateMeetingResponse> {
+/**
+ * `owner` is the caller's own identity unless an API key names another (`createdByKeyId`
+ * is then that key, which may manage the meeting as its owner).
+ */
+export async function createMeeting(
+  deps: MeetingDeps,
+  caller: string,
+  request: CreateMeetingRequest,
+  createdByKeyId: string | null = null,
+): Promise<CreateMeetingResponse> {
   assertMayCreate(caller);
   const requestedId = request.meeting_id == null ? undefined : parseMeetingId(request.meeting_id);
   const attendees = request.attendees ?? [];
@@ -43,7 +52,7 @@ export async function createMeeting(deps: MeetingDeps, caller: string, request: 
     const roomId = requestedId ?? generateMeetingId();
     let created;
     try {
-      created = await meetingsRepo.insertMeeting(deps.db, { roomId, creatorId: caller, passwordHash, attendees, settings });
+      created = await meetingsRepo.insertMeeting(deps.db, { roomId, creatorId: caller, passwordHash, attendees, settings, createdByKeyId });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       created = null;

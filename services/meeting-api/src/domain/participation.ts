@@ -76,7 +76,7 @@ export function tokenFor(signer: TokenSigner, roomId: string, p: ParticipantReco
 }
 
 /** Appends and returns the log position after it (unchanged when there is nothing to append). */
-async function appendAndPosition(tx: Queryable, meetingId: number, seqBefore: number, events: NewMeetingEvent[]): Promise<LogPosition> {
+export async function appendAndPosition(tx: Queryable, meetingId: number, seqBefore: number, events: NewMeetingEvent[]): Promise<LogPosition> {
   const seqs = await appendEvents(tx, meetingId, events);
   return { meetingId, seq: seqs.length > 0 ? seqs[seqs.length - 1]! : seqBefore };
 }

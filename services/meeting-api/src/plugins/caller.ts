@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { MAX_EMAIL_LENGTH, type CallerKind, type SessionClaims } from 'meeting-types';
+import { API_KEY_PREFIX, MAX_EMAIL_LENGTH, type CallerKind, type SessionClaims } from 'meeting-types';
 import type { AuthConfig } from '../auth/auth-config';
 import { authErrors } from '../auth/auth-errors';
 import type { SessionService } from '../auth/sessions';
@@ -20,7 +20,14 @@ export interface Caller {
    * derived from one): cross-site request forgery applies. False for Bearer.
    */
   ambient: boolean;
+  /** An API key (`kind: 'app'`): its id; the identity is `app:<id>`. */
+  keyId?: string;
+  /** A join-link session (`kind: 'link'`): the link and the one meeting it may name. */
+  link?: { id: string; roomId: string; meetingId: number };
 }
+
+/** Resolves an API key secret (`mk_…`) to its key id, or throws 401. */
+export type IdentifyApiKey = (secret: string) => { id: string } | Promise<{ id: string }>;
 
 /**
  * The one seam that says who is calling: `Authorization: Bearer <session>`, then the
@@ -75,7 +82,7 @@ function bearerToken(header: string | undefined): string | undefined {
   return match ? match[1] : undefined;
 }
 
-export function createIdentifyCaller(config: AuthConfig, sessions: SessionService): IdentifyCaller {
+export function createIdentifyCaller(config: AuthConfig, sessions: SessionService, apiKeys?: IdentifyApiKey): IdentifyCaller {
   const toCaller = (claims: SessionClaims, ambient: boolean): Caller => ({
     id: claims.sub,
     name: claims.name,
@@ -83,6 +90,18 @@ export function createIdentifyCaller(config: AuthConfig, sessions: SessionServic
     sid: claims.sid,
     expiresAt: claims.exp,
     ambient,
+    ...(claims.lid !== undefined && claims.room !== undefined && claims.mid !== undefined
+      ? { link: { id: claims.lid, roomId: claims.room, meetingId: claims.mid } }
+      : {}),
+  });
+  const fromKey = (key: { id: string }): Caller => ({
+    id: `app:${key.id}`,
+    name: null,
+    kind: 'app',
+    sid: null,
+    expiresAt: null,
+    ambient: false,
+    keyId: key.id,
   });
   // Synchronous when the session was verified before (the hot path), a promise otherwise.
   const fromSession = (token: string, ambient: boolean): Caller | Promise<Caller> => {
@@ -104,6 +123,11 @@ export function createIdentifyCaller(config: AuthConfig, sessions: SessionServic
     if (authorization !== undefined && /^Bearer(\s|$)/i.test(authorization)) {
       const token = bearerToken(authorization);
       if (token === undefined) throw authErrors.invalidSession('the Authorization header must be "Bearer <session token>"');
+      // An API key is told apart from a session JWT by its prefix (a JWT starts with `eyJ`).
+      if (apiKeys !== undefined && token.startsWith(API_KEY_PREFIX)) {
+        const key = apiKeys(token);
+        return key instanceof Promise ? key.then(fromKey) : fromKey(key);
+      }
       return fromSession(token, false);
     }
     const cookieHeader = request.headers.cookie;

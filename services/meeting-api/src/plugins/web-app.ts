@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
-/** Client-side routes of the web app that a browser may load directly (a shared meeting link). */
-const CLIENT_ROUTES = ['/m/:meeting_id'];
+/** Client-side routes of the web app that a browser may load directly (a shared meeting link, a join link). */
+const CLIENT_ROUTES = ['/m/:meeting_id', '/j/:token'];
+/** The meeting pages another site may frame (EMBED_ORIGINS); every other page refuses any frame. */
+const EMBEDDABLE_ROUTES = new Set(['/m/:meeting_id', '/j/:token']);
 
-const CONTENT_SECURITY_POLICY = [
+const CONTENT_SECURITY_POLICY_DIRECTIVES = [
   "default-src 'self'",
   // The Media Server is another origin (its own port): any ws/wss address.
   "connect-src 'self' ws: wss:",
@@ -15,8 +17,14 @@ const CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+];
+const CONTENT_SECURITY_POLICY = [...CONTENT_SECURITY_POLICY_DIRECTIVES, "frame-ancestors 'none'"].join('; ');
+
+/** The policy of a meeting page: framed by the listed origins only (no X-Frame-Options, which cannot list them). */
+export function embeddablePolicy(embedOrigins: readonly string[]): string {
+  const ancestors = embedOrigins.length === 0 ? "'none'" : embedOrigins.join(' ');
+  return [...CONTENT_SECURITY_POLICY_DIRECTIVES, `frame-ancestors ${ancestors}`].join('; ');
+}
 
 /**
  * Serves the built web app (`apps/web/dist`) from this API's origin, so the
@@ -25,7 +33,7 @@ const CONTENT_SECURITY_POLICY = [
  * routes added later (`/docs`, `/metrics`, …) are never shadowed.
  * Returns false (and serves nothing) when the app has not been built.
  */
-export async function registerWebApp(app: FastifyInstance, dir: string): Promise<boolean> {
+export async function registerWebApp(app: FastifyInstance, dir: string, embedOrigins: readonly string[] = []): Promise<boolean> {
   if (!existsSync(join(dir, 'index.html'))) return false;
   await app.register(fastifyStatic, {
     root: dir,
@@ -43,8 +51,25 @@ export async function registerWebApp(app: FastifyInstance, dir: string): Promise
       }
     },
   });
+  const embeddable = embeddablePolicy(embedOrigins);
   for (const url of CLIENT_ROUTES) {
-    app.get(url, { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+    app.get(
+      url,
+      {
+        schema: { hide: true },
+        // After the static file's own headers: the meeting pages get the framing policy.
+        onSend: (_request, reply, payload, done) => {
+          if (EMBEDDABLE_ROUTES.has(url)) {
+            reply.raw.removeHeader('content-security-policy');
+            reply.header('content-security-policy', embeddable);
+            // A join link's token is in the path: never sent on as a referrer.
+            if (url === '/j/:token') reply.header('referrer-policy', 'no-referrer');
+          }
+          done(null, payload);
+        },
+      },
+      (_request, reply) => reply.sendFile('index.html'),
+    );
   }
   return true;
 }

@@ -6,6 +6,8 @@ export interface ClientConfigOptions {
   /** `MEDIA_SERVER_PUBLIC_URL`; unset → the request's host name with `mediaServerPort`. */
   mediaServerPublicUrl: string | undefined;
   mediaServerPort: number;
+  /** `EMBED_ORIGINS`. */
+  embedOrigins?: readonly string[];
 }
 
 /** `GET /api/v1/client-config`: public, what the web app needs before anyone signs in. */
@@ -13,7 +15,11 @@ export const clientConfigRoutes: FastifyPluginAsync<ClientConfigOptions> = async
   app.get(
     '/api/v1/client-config',
     { schema: { operationId: 'getClientConfig', tags: ['operations'], security: PUBLIC, response: { 200: APIResponseSchema(ClientConfigResponseSchema), ...errorResponses } } },
-    async (request) => ({ success: true as const, result: { media_server_url: mediaServerUrl(request, options) } }),
+    async (request) => ({ success: true as const, result: {
+        media_server_url: mediaServerUrl(request, options),
+        ...(options.embedOrigins?.length ? { embed_origins: [...options.embedOrigins] } : {}),
+      },
+    }),
   );
 };
 

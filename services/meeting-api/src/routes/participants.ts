@@ -10,6 +10,7 @@ import {
 } from 'meeting-types';
 import { getMyStatus, joinMeeting, leaveMeeting, listParticipants, waitForMyStatus } from '../domain/participation';
 import { errorResponses, SIGNED_IN } from './schemas';
+import { joinByLink } from '../apps/domain/join-links';
 import type { RoutePlugin } from './types';
 
 const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSchema), ...errorResponses };
@@ -24,10 +25,15 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
         request.body ??= {};
       },
     },
-    async (request) => ({
-      success: true as const,
-      result: await joinMeeting(deps, request.caller, request.params.meeting_id, request.body),
-    }),
+    async (request) => {
+      const link = request.identity.link;
+      // A join-link session joins as its link says (role, waiting room, display name).
+      if (link !== undefined && deps.joinLinks !== undefined) {
+        const grant = { linkId: link.id, roomId: link.roomId, meetingId: link.meetingId };
+        return { success: true as const, result: await joinByLink(deps.joinLinks, request.caller, grant, request.params.meeting_id) };
+      }
+      return { success: true as const, result: await joinMeeting(deps, request.caller, request.params.meeting_id, request.body) };
+    },
   );
 
   app.get(

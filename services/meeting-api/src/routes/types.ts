@@ -6,7 +6,8 @@ import type { ParticipationDeps } from '../domain/participation';
 import type { ApiMetrics } from '../metrics';
 
 /** `metrics` is how routes and their domain calls record sign-ins, event streams and the like. */
-export type RouteDeps = MeetingDeps & ParticipationDeps & { hub: EventHub; metrics: ApiMetrics };
+export type RouteDeps = MeetingDeps &
+  ParticipationDeps & { hub: EventHub; metrics: ApiMetrics; joinLinks?: import('../apps/domain/join-links').JoinLinkDeps };
 export type RoutePlugin = FastifyPluginAsync<{ deps: RouteDeps }, never, TypeBoxTypeProvider>;
 
 declare module 'fastify' {

@@ -8,6 +8,7 @@ import { InMeeting } from '../in-meeting/in-meeting';
 import { Lobby } from '../lobby/lobby';
 import { Outcome, type OutcomeKind } from '../outcome/outcome';
 import { PreJoin } from '../prejoin/prejoin';
+import { useFrameEvents } from '../../embed/use-frame-events';
 
 type View =
   | { name: 'loading' }
@@ -134,6 +135,8 @@ export function MeetingPage({ meetingId, identity, onSignedOut }: { meetingId: s
     }
     await refresh();
   };
+
+  useFrameEvents(view, meetingId, version, () => void leave());
 
   const again = () => {
     engaged.current = false;

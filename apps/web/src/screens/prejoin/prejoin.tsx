@@ -38,7 +38,8 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
     }
   };
 
-  const action = isHost || missing ? (info?.state === 'active' ? 'Rejoin as host' : 'Start the meeting') : 'Ask to join';
+  // A join link says what the join does (host, co-host or knock): one neutral button.
+  const action = identity.kind === 'link' ? 'Join the meeting' : isHost || missing ? (info?.state === 'active' ? 'Rejoin as host' : 'Start the meeting') : 'Ask to join';
   return (
     <Page title={`Join “${meetingId}”`}>
       {missing ? (
