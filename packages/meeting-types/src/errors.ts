@@ -44,6 +44,9 @@ export const ERROR_STATUS = {
   TOO_MANY_IDENTITY_CONNECTIONS: 429,
   // Live events (EXTENSIONS.md §B)
   TOKEN_REVOKED: 403,
+  // Apps and webhooks
+  NOT_ADMIN: 403,
+  INVALID_WEBHOOK_URL: 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -48,6 +48,7 @@ import { meetingRoutes } from './routes/meetings';
 import { participantRoutes } from './routes/participants';
 import { versionRoutes } from './routes/version';
 import { waitingRoomRoutes } from './routes/waiting-room';
+import { createWebhooks, webhookRoutes, type DeliveryOptions } from './webhooks';
 
 export interface AppDeps {
   db: Database;
@@ -68,6 +69,8 @@ export interface AppDeps {
   loggerInstance?: FastifyBaseLogger;
   /** Defaults to a fresh registry per app. */
   metrics?: ApiMetrics;
+  /** Webhook delivery timing (tests shorten the back-off); defaults in `webhooks/worker.ts`. */
+  webhookDelivery?: Partial<DeliveryOptions>;
 }
 
 /** The limits have defaults (`LIMIT_DEFAULTS`) so that a config built before they existed still works. */
@@ -87,6 +90,8 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'eventStreamsMax'
       | 'eventRetentionSecs'
       | 'trustProxy'
+      | 'adminEmails'
+      | 'webhookAllowPrivate'
     >
   > &
   Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> & {
@@ -203,6 +208,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     await hub.close();
   });
   startEventRetention(app, deps.db, config.eventRetentionSecs ?? EVENT_RETENTION_SECS);
+  const webhooks = createWebhooks({
+    db: deps.db,
+    log: app.log,
+    metrics,
+    adminEmails: config.adminEmails ?? [],
+    allowPrivate: config.webhookAllowPrivate ?? false,
+    delivery: deps.webhookDelivery,
+  });
+  app.addHook('onReady', () => webhooks.start());
+  app.addHook('preClose', () => webhooks.close());
 
   const routeDeps = {
     db,
@@ -279,6 +294,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
         { name: 'waiting room', description: 'Admit or reject people waiting' },
         { name: 'sign-in', description: 'OIDC and development sign-in, sessions, guests, logout' },
         { name: 'operations', description: 'Health, readiness, version and metrics' },
+        { name: 'webhooks', description: 'Webhook endpoints and their delivery log' },
       ],
       components: {
         securitySchemes: {
@@ -341,6 +357,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
         limits: { perCaller: config.eventStreamsPerCaller ?? 20, max: config.eventStreamsMax ?? 20_000 },
         keepAliveMs: deps.eventKeepAliveMs,
       });
+      await api.register(webhookRoutes, { deps: webhooks.routeDeps });
     },
     { prefix: '/api/v1' },
   );

@@ -63,6 +63,10 @@ export interface MeetingApiConfig {
   passwordFailuresPerMinute: number;
   /** `MAX_CONCURRENT_PASSWORD_HASHES` (4): Argon2 computations at once; more wait, and beyond a queue 503. */
   maxConcurrentPasswordHashes: number;
+  /** `ADMIN_EMAILS`: identities (comma-separated, compared exactly) that administer the service: API keys, webhooks. */
+  adminEmails: readonly string[];
+  /** `WEBHOOK_ALLOW_PRIVATE` (false): webhooks may target `http://`, private, loopback and link-local addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 /** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
@@ -112,6 +116,9 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const mediaServerPort = read.port('MEDIA_SERVER_PORT', 8080);
   const webAppDir = resolve(read.string('WEB_APP_DIR', DEFAULT_WEB_APP_DIR));
 
+  const adminEmails = (read.optionalString('ADMIN_EMAILS') ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  const webhookAllowPrivate = read.boolean('WEBHOOK_ALLOW_PRIVATE', false);
+
   const secret = read.jwtSecret(production, dataDir);
   const auth = readAuthConfig(read, env, production, secret.secret);
   read.done();
@@ -148,6 +155,8 @@ export function loadConfig(env: Env): MeetingApiConfig {
     maxWaitingPerMeeting,
     passwordFailuresPerMinute,
     maxConcurrentPasswordHashes,
+    adminEmails,
+    webhookAllowPrivate,
   };
 }
 
@@ -187,9 +196,14 @@ function isAddressOrCidr(item: string): boolean {
 }
 
 /** Settings that work but weaken security: logged as warnings at start-up. */
-export function startupWarnings(config: Pick<MeetingApiConfig, 'production' | 'auth'>): { message: string; fields?: Record<string, unknown> }[] {
+export function startupWarnings(
+  config: Pick<MeetingApiConfig, 'production' | 'auth'> & Partial<Pick<MeetingApiConfig, 'webhookAllowPrivate'>>,
+): { message: string; fields?: Record<string, unknown> }[] {
   const { auth, production } = config;
   const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+  if (config.webhookAllowPrivate) {
+    warnings.push({ message: 'WEBHOOK_ALLOW_PRIVATE=true: webhooks may target http://, private and loopback addresses (for tests and closed networks only)' });
+  }
   if (production && auth.emailCookieAuth) {
     warnings.push({ message: 'EMAIL_COOKIE_AUTH is on in production: anyone can claim any identity with an email cookie. Turn it off once sign-in works.' });
   }
