@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ClaimedDelivery, DeliveryOutcome } from './domain';
 import { webhookMessageId } from './domain';
@@ -74,6 +75,8 @@ export function createDeliveryWorker(deps: {
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const abort = new AbortController();
+  // One listener per attempt in flight.
+  setMaxListeners(options.maxConcurrency + 10, abort.signal);
   const running = new Set<Promise<void>>();
 
   function outcomeOf(c: ClaimedDelivery, statusCode: number | null, error: string | null, durationMs: number): DeliveryOutcome {
