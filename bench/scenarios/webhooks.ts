@@ -93,14 +93,15 @@ export async function webhooks(ctx: BenchContext): Promise<void> {
     const started = performance.now();
     on.push(await load(0));
     on.push(await load(0));
-    await setEnabled(false);
     const loadEnded = performance.now();
-    // Let the queue drain: nothing new for a second (bounded at 60 s).
-    let seen = -1;
-    while (seen !== received && performance.now() - loadEnded < 60_000) {
-      seen = received;
-      await new Promise((r) => setTimeout(r, 1000));
+    // Let the queue drain (the database's own count of pending deliveries), bounded at 120 s;
+    // only then disable the endpoint (a disabled endpoint's queued events are dropped).
+    while (performance.now() - loadEnded < 120_000) {
+      const metrics = await fetch(`${service.url}/metrics`).then((r) => r.text());
+      if (/^meeting_api_webhook_pending_deliveries 0$/m.test(metrics)) break;
+      await new Promise((r) => setTimeout(r, 250));
     }
+    await setEnabled(false);
     off.push(await load(0));
 
     const mean = (runs: HttpLoadResult[], key: 'rate' | 'p50_ms' | 'p99_ms') => round1(runs.reduce((sum, r) => sum + r[key], 0) / runs.length);
