@@ -89,11 +89,13 @@ export async function webhooks(ctx: BenchContext): Promise<void> {
     await setEnabled(false);
     off.push(await load(ctx.settings.warmupSec));
     await setEnabled(true);
+    const appendedBefore = await eventsAppended(service.url);
     const receivedBefore = received;
     const started = performance.now();
     on.push(await load(0));
     on.push(await load(0));
     const loadEnded = performance.now();
+    const appended = (await eventsAppended(service.url)) - appendedBefore;
     // Let the queue drain (the database's own count of pending deliveries), bounded at 120 s;
     // only then disable the endpoint (a disabled endpoint's queued events are dropped).
     while (performance.now() - loadEnded < 120_000) {
@@ -120,8 +122,6 @@ export async function webhooks(ctx: BenchContext): Promise<void> {
       ratio: ratio(rate, offEntry.rate),
       runs: on.map((r) => r.rate),
     });
-    // Each join (→ waiting) and each admit (→ admitted) is one event.
-    const appended = on.reduce((sum, r) => sum + (r.status_codes['200'] ?? 0), 0);
     const delivered = received - receivedBefore;
     const windowSec = Math.max(lastAt, loadEnded) / 1000 - started / 1000;
     ctx.record('webhook-delivery', {
@@ -141,4 +141,10 @@ export async function webhooks(ctx: BenchContext): Promise<void> {
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
   }
+}
+
+/** The API's own count of events appended to the log (`meeting_api_events_appended_total`). */
+async function eventsAppended(url: string): Promise<number> {
+  const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+  return Number(/^meeting_api_events_appended_total (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
 }
