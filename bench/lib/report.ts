@@ -32,6 +32,8 @@ export const TARGETS: Record<string, Target> = {
   'waiting-poll-50': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
   'waiting-poll-200': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
   list: { text: '≥0.8× pg-select', met: (e) => num(e.ratio) >= 0.8 },
+  'join-admit-webhooks': { text: '≥0.9× webhooks off, 0 err', met: (e) => num(e.ratio) >= 0.9 && e.errors === 0 },
+  'webhook-delivery': { text: 'keeps up: ≥0.95× appended, 0 lost', met: (e) => num(e.ratio) >= 0.95 && e.errors === 0 },
   embedded: { text: 'RSS ≤200 MB idle and under load, 0 err', met: (e) => num(e.rss_mb_max) <= 200 && num(e.rss_mb_restart) <= 200 && num(e.rss_mb_first_start) <= 200 && e.errors === 0 },
   'join-admit': { text: '≥0.5× pg-write, 0 err, consistent', met: (e) => num(e.ratio) >= 0.5 && e.errors === 0 && e.consistent === true },
   'relay-fanout': { text: '≥0.7× ws-broadcast, no loss/reorder', met: (e) => num(e.ratio) >= 0.7 && e.lost === 0 && e.reordered === 0 && e.stalled !== true },

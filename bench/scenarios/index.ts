@@ -10,6 +10,7 @@ import { metricsCost } from './metrics-cost';
 import { relayFanout, relayRooms } from './relay';
 import { statusPoll, waitingPoll } from './status-poll';
 import { statusPollSession } from './status-poll-session';
+import { webhooks } from './webhooks';
 
 export interface Scenario {
   name: string;
@@ -25,6 +26,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'status-poll-metrics', service: 'meeting-api', run: metricsCost },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
+  { name: 'webhooks', service: 'meeting-api', run: webhooks },
   { name: 'embedded', service: 'meeting-api', run: embedded },
   { name: 'admission-push', service: 'meeting-api', run: admissionPush },
   { name: 'event-streams', service: 'meeting-api', run: eventStreams },

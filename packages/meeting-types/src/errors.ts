@@ -49,6 +49,7 @@ export const ERROR_STATUS = {
   APPS_CANNOT_JOIN: 403,
   NOT_ALLOWED_FOR_LINK: 403,
   INVALID_LINK: 401,
+  INVALID_WEBHOOK_URL: 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -10,3 +10,4 @@ export * from './auth';
 export * from './events';
 export * from './operations';
 export * from './apps';
+export * from './webhooks';

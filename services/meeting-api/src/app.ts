@@ -49,6 +49,7 @@ import { meetingRoutes } from './routes/meetings';
 import { participantRoutes } from './routes/participants';
 import { versionRoutes } from './routes/version';
 import { waitingRoomRoutes } from './routes/waiting-room';
+import { createWebhooks, webhookRoutes, type DeliveryOptions } from './webhooks';
 
 export interface AppDeps {
   db: Database;
@@ -69,6 +70,8 @@ export interface AppDeps {
   loggerInstance?: FastifyBaseLogger;
   /** Defaults to a fresh registry per app. */
   metrics?: ApiMetrics;
+  /** Webhook delivery timing (tests shorten the back-off); defaults in `webhooks/worker.ts`. */
+  webhookDelivery?: Partial<DeliveryOptions>;
 }
 
 /** The limits have defaults (`LIMIT_DEFAULTS`) so that a config built before they existed still works. */
@@ -88,6 +91,8 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'eventStreamsMax'
       | 'eventRetentionSecs'
       | 'trustProxy'
+      | 'adminEmails'
+      | 'webhookAllowPrivate'
     >
   > &
   Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> &
@@ -225,6 +230,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     await hub.close();
   });
   startEventRetention(app, deps.db, config.eventRetentionSecs ?? EVENT_RETENTION_SECS);
+  const webhooks = createWebhooks({
+    db: deps.db,
+    log: app.log,
+    metrics,
+    adminEmails: config.adminEmails ?? [],
+    allowPrivate: config.webhookAllowPrivate ?? false,
+    delivery: deps.webhookDelivery,
+  });
+  app.addHook('onReady', () => webhooks.start());
+  app.addHook('preClose', () => webhooks.close());
 
   const routeDeps = {
     db,
@@ -348,6 +363,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
         limits: { perCaller: config.eventStreamsPerCaller ?? 20, max: config.eventStreamsMax ?? 20_000 },
         keepAliveMs: deps.eventKeepAliveMs,
       });
+      await api.register(webhookRoutes, { deps: webhooks.routeDeps });
     },
     { prefix: '/api/v1' },
   );

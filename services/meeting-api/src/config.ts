@@ -74,6 +74,8 @@ export interface MeetingApiConfig {
   embedOrigins: string[];
   /** `API_KEY_RATE_LIMIT_PER_MINUTE` (600): requests one API key may make a minute on one instance. */
   apiKeyRateLimitPerMinute: number;
+  /** `WEBHOOK_ALLOW_PRIVATE` (false): webhooks may target `http://`, private, loopback and link-local addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 /** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
@@ -127,6 +129,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const adminEmails = (read.optionalString('ADMIN_EMAILS') ?? '').split(',').map((e) => e.trim()).filter(Boolean);
   const embedOrigins = readOrigins('EMBED_ORIGINS', read.optionalString('EMBED_ORIGINS'), read.errors);
   const apiKeyRateLimitPerMinute = read.integer('API_KEY_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000);
+  const webhookAllowPrivate = read.boolean('WEBHOOK_ALLOW_PRIVATE', false);
 
   const secret = read.jwtSecret(production, dataDir);
   const auth = readAuthConfig(read, env, production, secret.secret);
@@ -168,6 +171,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     adminEmails,
     embedOrigins,
     apiKeyRateLimitPerMinute,
+    webhookAllowPrivate,
   };
 }
 
@@ -256,9 +260,14 @@ function isAddressOrCidr(item: string): boolean {
 }
 
 /** Settings that work but weaken security: logged as warnings at start-up. */
-export function startupWarnings(config: Pick<MeetingApiConfig, 'production' | 'auth'>): { message: string; fields?: Record<string, unknown> }[] {
+export function startupWarnings(
+  config: Pick<MeetingApiConfig, 'production' | 'auth'> & Partial<Pick<MeetingApiConfig, 'webhookAllowPrivate'>>,
+): { message: string; fields?: Record<string, unknown> }[] {
   const { auth, production } = config;
   const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+  if (config.webhookAllowPrivate) {
+    warnings.push({ message: 'WEBHOOK_ALLOW_PRIVATE=true: webhooks may target http://, private and loopback addresses (for tests and closed networks only)' });
+  }
   if (production && auth.emailCookieAuth) {
     warnings.push({ message: 'EMAIL_COOKIE_AUTH is on in production: anyone can claim any identity with an email cookie. Turn it off once sign-in works.' });
   }

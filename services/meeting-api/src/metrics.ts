@@ -7,7 +7,7 @@
  * Names and meanings are listed in the README ("Operating it"); the HTTP edge is in
  * `plugins/metrics.ts`.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database, Queryable } from './db/database';
 import { isUnavailableError, isUniqueViolation } from './db/errors';
 import { countMeetingsByState, countWaitingParticipants } from './db/stats-repo';
@@ -296,5 +296,65 @@ export function countingSigner(signer: TokenSigner, metrics: Pick<ApiMetrics, 't
       metrics.tokensMinted.inc();
       return token;
     },
+  };
+}
+
+/** Webhook delivery metrics (`webhooks/`): counters kept by the worker, the backlog read from the database at scrape time. */
+export interface WebhookMetrics {
+  delivered(lagSecs: number): void;
+  failed(): void;
+  retried(): void;
+}
+
+export function createWebhookMetrics(registry: Registry, pending: () => Promise<{ pending: number; oldestSecs: number }>): WebhookMetrics {
+  const delivered = new Counter({
+    name: `${PREFIX}webhook_deliveries_total`,
+    help: 'Webhook events answered 2xx by their endpoint (from this instance)',
+    registers: [registry],
+  });
+  const failed = new Counter({
+    name: `${PREFIX}webhook_failures_total`,
+    help: 'Webhook events given up after a day of failed attempts (from this instance)',
+    registers: [registry],
+  });
+  const retried = new Counter({
+    name: `${PREFIX}webhook_retries_total`,
+    help: 'Webhook attempts that were retries of a failed one (from this instance)',
+    registers: [registry],
+  });
+  const lag = new Histogram({
+    name: `${PREFIX}webhook_delivery_lag_seconds`,
+    help: 'Time from an event committed to its endpoint answering 2xx',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 60, 600, 3600, 86_400],
+    registers: [registry],
+  });
+  let last = { pending: 0, oldestSecs: 0 };
+  const refresh = async () => {
+    last = await pending().catch(() => last);
+  };
+  new Gauge({
+    name: `${PREFIX}webhook_pending_deliveries`,
+    help: 'Webhook deliveries not yet answered 2xx nor given up, from the database (the same on every instance)',
+    registers: [registry],
+    async collect() {
+      await refresh();
+      this.set(last.pending);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}webhook_oldest_pending_seconds`,
+    help: 'Age of the oldest undelivered webhook event: the delivery lag now (0 when none is pending)',
+    registers: [registry],
+    collect() {
+      this.set(last.oldestSecs);
+    },
+  });
+  return {
+    delivered: (lagSecs) => {
+      delivered.inc();
+      lag.observe(lagSecs);
+    },
+    failed: () => failed.inc(),
+    retried: () => retried.inc(),
   };
 }

@@ -20,6 +20,7 @@ export const TAGS = [
   { name: 'operations', description: 'Health, readiness, version, metrics and client configuration' },
   { name: 'api keys', description: 'Server credentials for your backend (admins manage them)' },
   { name: 'join links', description: 'Links that put your own users into a meeting with a role' },
+  { name: 'webhooks', description: 'Webhook endpoints and their delivery log' },
   { name: 'internal', description: 'Between the services (the Media Servers\' decision feed); not for clients' },
 ] as const;
 export type Tag = (typeof TAGS)[number]['name'];

@@ -1,0 +1,215 @@
+import type { Queryable } from '../../db/database';
+import type { Row } from '../../db/rows';
+import type { ClaimedDelivery, DeliveryOutcome, DeliveryRecord, EndpointRecord, NewEndpoint, WebhookStore } from '../domain';
+
+/** PostgreSQL channel the fan-out trigger notifies (on commit) when it queued deliveries. */
+export const DELIVERIES_CHANNEL = 'webhook_deliveries';
+
+const ENDPOINT_COLUMNS = `id, owner, key_id, url, events, description, disabled, floor(extract(epoch from created_at))::float8 AS created_at`;
+
+function toEndpoint(row: Row): EndpointRecord {
+  return {
+    id: row.id as string,
+    owner: row.owner as string,
+    keyId: (row.key_id as string | null) ?? null,
+    url: row.url as string,
+    events: (row.events as string[] | null) ?? null,
+    description: (row.description as string | null) ?? null,
+    disabled: row.disabled as boolean,
+    createdAt: row.created_at as number,
+  };
+}
+
+const epoch = (column: string, as = column) => `floor(extract(epoch from ${column}))::float8 AS ${as}`;
+const DELIVERY_COLUMNS = `d.id::float8 AS id, d.endpoint_id, d.meeting_id, d.seq::float8 AS seq, d.event_type, d.data->>'meeting_id' AS room_id,
+  d.status, d.attempts, d.last_status_code, d.last_error, d.last_duration_ms,
+  ${epoch('d.last_attempt_at', 'last_attempt_at')}, ${epoch('d.next_attempt_at', 'next_attempt_at')},
+  ${epoch('d.delivered_at', 'delivered_at')}, ${epoch('d.created_at', 'created_at')}`;
+
+function toDelivery(row: Row): DeliveryRecord {
+  return {
+    id: row.id as number,
+    endpointId: row.endpoint_id as string,
+    meetingInstance: row.meeting_id as number,
+    seq: row.seq as number,
+    eventType: row.event_type as string,
+    roomId: row.room_id as string,
+    status: row.status as DeliveryRecord['status'],
+    attempts: row.attempts as number,
+    lastStatusCode: (row.last_status_code as number | null) ?? null,
+    lastError: (row.last_error as string | null) ?? null,
+    lastDurationMs: (row.last_duration_ms as number | null) ?? null,
+    lastAttemptAt: (row.last_attempt_at as number | null) ?? null,
+    nextAttemptAt: (row.next_attempt_at as number | null) ?? null,
+    deliveredAt: (row.delivered_at as number | null) ?? null,
+    createdAt: row.created_at as number,
+  };
+}
+
+/** The webhook store on one database (either driver). */
+export function createWebhookStore(db: Queryable): WebhookStore {
+  return {
+    async insertEndpoint(e: NewEndpoint) {
+      const { rows } = await db.query<Row>(
+        `INSERT INTO webhook_endpoints (id, owner, key_id, url, events, description, secret)
+         VALUES ($1, $2, $3, $4, $5::text[], $6, $7) RETURNING ${ENDPOINT_COLUMNS}`,
+        [e.id, e.owner, e.keyId, e.url, e.events, e.description, e.secret],
+      );
+      return toEndpoint(rows[0]!);
+    },
+
+    async listEndpoints(keyId) {
+      const { rows } = await db.query<Row>(
+        `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE ($1::text IS NULL OR key_id = $1) ORDER BY created_at, id`,
+        [keyId],
+      );
+      return rows.map(toEndpoint);
+    },
+
+    async findEndpoint(id, keyId) {
+      const { rows } = await db.query<Row>(
+        `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND ($2::text IS NULL OR key_id = $2)`,
+        [id, keyId],
+      );
+      return rows[0] ? toEndpoint(rows[0]) : null;
+    },
+
+    async updateEndpoint(id, keyId, change) {
+      const { rows } = await db.query<Row>(
+        `UPDATE webhook_endpoints SET
+           url = CASE WHEN $3 THEN $4 ELSE url END,
+           events = CASE WHEN $5 THEN $6::text[] ELSE events END,
+           disabled = COALESCE($7, disabled),
+           updated_at = now()
+         WHERE id = $1 AND ($2::text IS NULL OR key_id = $2)
+         RETURNING ${ENDPOINT_COLUMNS}`,
+        [id, keyId, change.url !== undefined, change.url ?? null, change.events !== undefined, change.events ?? null, change.disabled ?? null],
+      );
+      return rows[0] ? toEndpoint(rows[0]) : null;
+    },
+
+    async deleteEndpoint(id, keyId) {
+      const { rowCount } = await db.query(`DELETE FROM webhook_endpoints WHERE id = $1 AND ($2::text IS NULL OR key_id = $2)`, [id, keyId]);
+      return rowCount > 0;
+    },
+
+    async listDeliveries(endpointId, after, limit) {
+      const { rows } = await db.query<Row>(
+        `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.endpoint_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3`,
+        [endpointId, after, limit],
+      );
+      return rows.map(toDelivery);
+    },
+
+    async retryDelivery(endpointId, deliveryId) {
+      // Pending again and due now; the give-up clock starts over. `attempts` keeps counting, so an
+      // attempt still in flight cannot record its outcome over the new one.
+      const { rows } = await db.query<Row>(
+        `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), locked_until = NULL,
+           first_attempt_at = NULL, delivered_at = NULL
+         WHERE d.id = $1 AND d.endpoint_id = $2
+         RETURNING ${DELIVERY_COLUMNS}`,
+        [deliveryId, endpointId],
+      );
+      return rows[0] ? toDelivery(rows[0]) : null;
+    },
+  };
+}
+
+/**
+ * Claims due deliveries for this instance: each the earliest pending event of its meeting for
+ * its endpoint (so a meeting's events go out one after the other, in order), at most
+ * `perEndpoint` per endpoint minus what this instance already has in flight there, `limit` in
+ * all. `FOR UPDATE SKIP LOCKED` plus the lease (`locked_until`) keep two instances from claiming
+ * the same attempt; a lease that runs out (its instance died) makes the row claimable again.
+ */
+export async function claimDeliveries(
+  db: Queryable,
+  opts: { limit: number; perEndpoint: number; inFlight: Record<string, number>; leaseMs: number },
+): Promise<ClaimedDelivery[]> {
+  const saturated = Object.entries(opts.inFlight).filter(([, n]) => n >= opts.perEndpoint).map(([id]) => id);
+  const { rows } = await db.query<Row>(
+    `WITH candidates AS (
+       SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
+       WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+         AND (d.locked_until IS NULL OR d.locked_until <= now())
+         AND d.endpoint_id <> ALL ($1::text[])
+         AND NOT EXISTS (
+           SELECT 1 FROM webhook_deliveries p
+           WHERE p.endpoint_id = d.endpoint_id AND p.meeting_id = d.meeting_id AND p.status = 'pending' AND p.seq < d.seq
+         )
+       ORDER BY d.next_attempt_at, d.id
+       LIMIT $2 * 4
+       FOR UPDATE OF d SKIP LOCKED
+     ), capped AS (
+       SELECT c.id FROM (
+         SELECT id, endpoint_id, next_attempt_at, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn FROM candidates
+       ) c
+       WHERE c.rn <= $3 - COALESCE(($4::jsonb ->> c.endpoint_id)::int, 0)
+       ORDER BY c.next_attempt_at, c.id
+       LIMIT $2
+     )
+     UPDATE webhook_deliveries d
+     SET locked_until = now() + make_interval(secs => $5::float8), attempts = d.attempts + 1,
+         first_attempt_at = COALESCE(d.first_attempt_at, now()), last_attempt_at = now()
+     FROM capped, webhook_endpoints w
+     WHERE d.id = capped.id AND w.id = d.endpoint_id
+     RETURNING d.id::float8 AS id, d.endpoint_id, d.meeting_id, d.seq::float8 AS seq, d.event_type, d.data,
+       floor(extract(epoch from d.occurred_at))::float8 AS occurred_at, d.attempts,
+       extract(epoch from d.first_attempt_at)::float8 * 1000 AS first_attempt_ms, w.url, w.secret, w.disabled`,
+    [saturated, opts.limit, opts.perEndpoint, JSON.stringify(opts.inFlight), opts.leaseMs / 1000],
+    'webhook-claim',
+  );
+  return rows.map((row) => ({
+    id: row.id as number,
+    endpointId: row.endpoint_id as string,
+    meetingInstance: row.meeting_id as number,
+    seq: row.seq as number,
+    eventType: row.event_type as string,
+    data: row.data as Record<string, unknown>,
+    occurredAt: row.occurred_at as number,
+    attempt: row.attempts as number,
+    firstAttemptMs: row.first_attempt_ms as number,
+    url: row.url as string,
+    secret: row.secret as string,
+    disabled: row.disabled as boolean,
+  }));
+}
+
+/**
+ * Records how an attempt went, if this instance still holds it (`attempts` unchanged: nobody
+ * re-claimed it after a lease ran out).
+ */
+export async function recordOutcome(db: Queryable, claimed: Pick<ClaimedDelivery, 'id' | 'attempt'>, outcome: DeliveryOutcome): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE webhook_deliveries SET
+       status = $3::text, locked_until = NULL,
+       next_attempt_at = CASE WHEN $3::text = 'pending' THEN now() + make_interval(secs => $4::float8) ELSE next_attempt_at END,
+       delivered_at = CASE WHEN $3::text = 'delivered' THEN now() ELSE delivered_at END,
+       last_status_code = $5::int, last_error = $6::text, last_duration_ms = $7::int
+     WHERE id = $1 AND attempts = $2`,
+    [claimed.id, claimed.attempt, outcome.status, (outcome.retryInMs ?? 0) / 1000, outcome.statusCode, outcome.error?.slice(0, 512) ?? null, outcome.durationMs],
+    'webhook-outcome',
+  );
+  return rowCount > 0;
+}
+
+/** Deliveries still to be answered, and the commit time of the oldest (for the lag gauge). */
+export async function pendingStats(db: Queryable): Promise<{ pending: number; oldestSecs: number }> {
+  const { rows } = await db.query<{ pending: number; oldest: number | null }>(
+    `SELECT count(*)::float8 AS pending, extract(epoch from now() - min(occurred_at))::float8 AS oldest
+     FROM webhook_deliveries WHERE status = 'pending'`,
+  );
+  return { pending: rows[0]?.pending ?? 0, oldestSecs: rows[0]?.oldest ?? 0 };
+}
+
+/** Drops answered and abandoned deliveries older than `olderThanSecs`; returns how many. */
+export async function deleteOldDeliveries(db: Queryable, olderThanSecs: number, batch = 10_000): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM webhook_deliveries WHERE id IN (
+       SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < now() - make_interval(secs => $1) LIMIT $2
+     )`,
+    [olderThanSecs, batch],
+  );
+  return rowCount;
+}
