@@ -5,7 +5,8 @@
  *
  *   npm run build:web && npx tsx scripts/web-screenshots.ts after
  *
- * The argument prefixes the file names (`after-call-3.png`).
+ * The argument prefixes the file names (`after-call-3.png`); WEB_APP_DIR serves another build of the app
+ * (an older one, for "before" shots).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,7 +66,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { api, media, base } = await startWebStack();
+  const { api, media, base } = await startWebStack(process.env.WEB_APP_DIR || undefined);
   const browser = await launchChromium({ fakeMedia: true });
   const meetingId = 'design-review';
   const hostClient = new MeetingClient({ baseUrl: base, headers: { cookie: 'email=hannah@example.com' } });

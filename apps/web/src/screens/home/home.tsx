@@ -36,6 +36,7 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const confirm = useConfirm();
+  const [deleting, setDeleting] = useState<string | null>(null);
 
   const load = useCallback(() => {
     api.listMeetings({ limit: PAGE_SIZE, offset }).then(
@@ -53,6 +54,7 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
 
   const remove = async (m: MeetingSummary) => {
     if (!(await confirm({ title: `Delete the meeting “${m.meeting_id}”?`, body: 'Its link stops working.', confirmLabel: 'Delete' }))) return;
+    setDeleting(m.meeting_id);
     try {
       await api.deleteMeeting(m.meeting_id);
       setNotice(`Deleted "${m.meeting_id}".`);
@@ -61,6 +63,7 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
     } catch (err) {
       setError(err);
     }
+    setDeleting(null);
   };
 
   return (
@@ -102,7 +105,14 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
                   <td>{m.state === 'active' ? m.participant_count : '—'}</td>
                   <td>{m.state === 'active' ? m.waiting_count : '—'}</td>
                   <td>
-                    <button type="button" className="danger secondary" onClick={() => remove(m)} aria-label={`Delete ${m.meeting_id}`}>
+                    <button
+                      type="button"
+                      className="danger secondary"
+                      onClick={() => remove(m)}
+                      aria-label={`Delete ${m.meeting_id}`}
+                      disabled={deleting === m.meeting_id}
+                      aria-busy={deleting === m.meeting_id || undefined}
+                    >
                       Delete
                     </button>
                   </td>
