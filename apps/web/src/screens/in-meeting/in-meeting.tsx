@@ -34,7 +34,8 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
   mode: LiveMode;
   getToken(): Promise<string | null>;
   onLeave(): void;
-  onChanged(): void;
+  /** Re-reads the meeting (resolves once the screen has the new state). */
+  onChanged(): void | Promise<void>;
   /** An error of the meeting page (leaving, a token) to show here. */
   pageError?: unknown;
   /** Screen sharing's control-bar button (see CallStage). */
@@ -100,19 +101,21 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
     async (key, action, done) => {
       setBusy((b) => new Set(b).add(key));
       setError(null);
+      let ok = false;
       try {
         await action();
-        setNotice(done);
+        ok = true;
       } catch (err) {
         setError(err);
-      } finally {
-        setBusy((b) => {
-          const next = new Set(b);
-          next.delete(key);
-          return next;
-        });
       }
-      onChanged();
+      // Busy until the screen shows the server's new state (a checkbox turns only then).
+      await Promise.resolve(onChanged()).catch(() => {});
+      if (ok) setNotice(done);
+      setBusy((b) => {
+        const next = new Set(b);
+        next.delete(key);
+        return next;
+      });
     },
     [onChanged],
   );
