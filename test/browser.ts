@@ -53,14 +53,14 @@ export async function launchChromium(options: { fakeMedia?: boolean } = {}): Pro
 }
 
 /** A Media Server and a Meeting API serving the built web app, both on free loopback ports. */
-export async function startWebStack(): Promise<{ api: TestApp; media: MediaServer; base: string }> {
-  ensureWebAppBuilt();
+export async function startWebStack(webAppDir = WEB_DIST): Promise<{ api: TestApp; media: MediaServer; base: string }> {
+  if (webAppDir === WEB_DIST) ensureWebAppBuilt();
   const media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {
     logger: pino({ level: 'silent' }),
   });
   const { port: mediaPort } = await media.listen();
   const api = await startTestApp({
-    config: { jwtSecret: TEST_SECRET, webAppDir: WEB_DIST, mediaServerPublicUrl: `ws://127.0.0.1:${mediaPort}` },
+    config: { jwtSecret: TEST_SECRET, webAppDir, mediaServerPublicUrl: `ws://127.0.0.1:${mediaPort}` },
   });
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const address = api.app.server.address();

@@ -85,7 +85,8 @@ test('in the web app: camera preview and device picker, then host and attendee s
   await alice.goto(`${base}/m/${meetingId}`);
   await signIn(alice, 'alice@example.com', 'Alice');
   await alice.getByRole('button', { name: 'Ask to join' }).click();
-  await host.getByRole('button', { name: 'Admit Alice' }).click();
+  // The host is in the call with the people panel closed: the knock comes as a toast.
+  await host.getByRole('region', { name: 'Knocks' }).getByRole('button', { name: 'Admit Alice' }).click();
   await alice.getByTestId('media-state').getByText('Connected to the call server.').waitFor();
 
   // Each sees the other's tile, named, with moving pixels.
@@ -101,12 +102,12 @@ test('in the web app: camera preview and device picker, then host and attendee s
   await screen(host, 'call-host-with-attendee');
 
   // Alice mutes: the host's tile of Alice says so.
-  await alice.getByRole('button', { name: 'Mute' }).click();
-  await alice.getByRole('button', { name: 'Unmute' }).waitFor();
+  await alice.getByRole('button', { name: 'Mute', exact: true }).click();
+  await alice.getByRole('button', { name: 'Unmute', exact: true }).waitFor();
   await host.locator('[data-testid="remote-tile"][data-identity="alice@example.com"]').getByText('muted').waitFor();
 
   // Alice leaves: her tile goes from the host's call.
-  await alice.getByRole('button', { name: 'Leave' }).click();
+  await alice.getByRole('button', { name: 'Leave', exact: true }).click();
   await until('Alice\'s tile is gone', () => host.locator('[data-testid="remote-tile"]').count(), (n) => n === 0);
 
   for (const p of pages) assert.deepEqual(p.problems, [], 'no console errors or uncaught exceptions');

@@ -1,5 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ErrorMessage } from './ui/components';
+import { ConfirmProvider } from './ui/confirm';
+import { usePageTitle } from './ui/page-title';
+import { nameFor } from './ui/people';
 import { currentIdentity, signOut, type Identity } from './identity';
 import { navigate, useRoute } from './router';
 import { Home } from './screens/home/home';
@@ -27,9 +30,6 @@ export function App() {
     if (loaded) tellParent('ready');
   }, [loaded]);
 
-  useEffect(() => {
-    document.title = route.name === 'meeting' ? `Meeting ${route.meetingId} · Meetings` : 'Meetings';
-  }, [route]);
 
   const onSignOut = async () => {
     try {
@@ -42,7 +42,7 @@ export function App() {
   };
 
   return (
-    <>
+    <ConfirmProvider>
       <header className="topbar">
         <a className="brand" href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
           Meetings
@@ -50,8 +50,8 @@ export function App() {
         {identity && (
           <div className="who">
             <span>
-              Signed in as <strong>{identity.name ?? identity.email}</strong>
-              {identity.kind === 'guest' && ' (guest)'}
+              Signed in as <strong title={identity.kind === 'guest' ? undefined : identity.email}>{nameFor(identity.email, identity.name)}</strong>
+              {identity.kind === 'guest' && <span className="badge guest">guest</span>}
             </span>
             <button type="button" className="secondary" onClick={onSignOut}>
               Sign out
@@ -64,12 +64,9 @@ export function App() {
         {identity === undefined ? (
           <p className="muted" role="status">Loading…</p>
         ) : route.name === 'not-found' ? (
-          <section className="page" aria-labelledby="page-title">
-            <h1 id="page-title">Page not found</h1>
-            <p>
-              There is nothing here. <a href="/">Go to your meetings</a>.
-            </p>
-          </section>
+          <NotFound />
+        ) : route.name === 'bad-meeting-id' ? (
+          <BadMeetingId meetingId={route.meetingId} />
         ) : route.name === 'link' ? (
           <LinkPage key={route.token} token={route.token} onSignedIn={setIdentity} />
         ) : identity === null ? (
@@ -80,6 +77,34 @@ export function App() {
           <Home identity={identity} onSignedOut={() => setIdentity(null)} />
         )}
       </main>
-    </>
+    </ConfirmProvider>
+  );
+}
+
+function NotFound() {
+  usePageTitle('Page not found');
+  return (
+    <section className="page" aria-labelledby="page-title">
+      <h1 id="page-title">Page not found</h1>
+      <p>
+        There is nothing here. <a href="/">Go to your meetings</a>.
+      </p>
+    </section>
+  );
+}
+
+/** A meeting link whose id the Meeting API would refuse: said at once, nothing is loaded. */
+function BadMeetingId({ meetingId }: { meetingId: string }) {
+  usePageTitle('Meeting link not valid');
+  return (
+    <section className="page" aria-labelledby="page-title">
+      <h1 id="page-title">This meeting link is not valid</h1>
+      <p role="alert">
+        “{meetingId.length > 60 ? `${meetingId.slice(0, 60)}…` : meetingId}” is not a meeting id: ids have 1–255 letters, digits, “-” or “_”. Check the link you were given.
+      </p>
+      <p>
+        <a href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>Go to your meetings</a>
+      </p>
+    </section>
   );
 }

@@ -5,10 +5,12 @@ import { ERROR_CODES } from 'meeting-types';
 import { meetingIdFromInput, parseRoute } from './router';
 import { humanMessage, MESSAGES } from './ui/messages';
 
-test('routes: / is home, /m/{id} a meeting (percent-decoded), anything else not found', () => {
+test('routes: / is home, /m/{id} a meeting (percent-decoded; an id the API refuses is said so at once), anything else not found', () => {
   assert.deepEqual(parseRoute('/'), { name: 'home' });
   assert.deepEqual(parseRoute('/m/standup-2024'), { name: 'meeting', meetingId: 'standup-2024' });
-  assert.deepEqual(parseRoute('/m/a%20b/'), { name: 'meeting', meetingId: 'a b' });
+  assert.deepEqual(parseRoute('/m/a_b-1/'), { name: 'meeting', meetingId: 'a_b-1' });
+  assert.deepEqual(parseRoute('/m/a%20b/'), { name: 'bad-meeting-id', meetingId: 'a b' });
+  assert.deepEqual(parseRoute(`/m/${'x'.repeat(256)}`), { name: 'bad-meeting-id', meetingId: 'x'.repeat(256) });
   assert.deepEqual(parseRoute('/m/%E0%A4%A'), { name: 'not-found' });
   assert.deepEqual(parseRoute('/m/a/b'), { name: 'not-found' });
   assert.deepEqual(parseRoute('/settings'), { name: 'not-found' });

@@ -1,6 +1,9 @@
 import { useEffect, useState } from 'react';
 
-export type Route = { name: 'home' } | { name: 'meeting'; meetingId: string } | { name: 'link'; token: string } | { name: 'not-found' };
+export type Route = { name: 'home' } | { name: 'meeting'; meetingId: string } | { name: 'bad-meeting-id'; meetingId: string } | { name: 'link'; token: string } | { name: 'not-found' };
+
+/** What the Meeting API accepts as a meeting id. */
+export const MEETING_ID_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
 
 export function parseRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '/index.html') return { name: 'home' };
@@ -9,7 +12,8 @@ export function parseRoute(pathname: string): Route {
   const m = /^\/m\/([^/]+)\/?$/.exec(pathname);
   if (m) {
     try {
-      return { name: 'meeting', meetingId: decodeURIComponent(m[1]!) };
+      const meetingId = decodeURIComponent(m[1]!);
+      return MEETING_ID_PATTERN.test(meetingId) ? { name: 'meeting', meetingId } : { name: 'bad-meeting-id', meetingId };
     } catch {
       return { name: 'not-found' };
     }
@@ -53,5 +57,5 @@ export function meetingIdFromInput(input: string): string | null {
     // Not a URL: an id.
   }
   const fromPath = parseRoute(text.startsWith('/') ? text : `/m/${text}`);
-  return fromPath.name === 'meeting' && /^[A-Za-z0-9_-]{1,255}$/.test(fromPath.meetingId) ? fromPath.meetingId : null;
+  return fromPath.name === 'meeting' ? fromPath.meetingId : null;
 }

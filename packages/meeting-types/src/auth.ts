@@ -11,8 +11,8 @@ export const SESSION_ALGORITHM = 'HS256';
 export const DEFAULT_SESSION_TTL_SECS = 604_800;
 /** Guest display names: 1–100 characters. */
 export const MAX_GUEST_NAME_LENGTH = 100;
-/** Guest identities: `guest-` and 16 lowercase hex digits. No other sign-in may produce one. */
-export const GUEST_IDENTITY_PATTERN = /^guest-[0-9a-f]{16}$/;
+/** Guest identities: `guest-` and 16 lowercase hex digits (defined with the permission rules). */
+export { GUEST_IDENTITY_PATTERN } from './permissions';
 
 /** How a stored session was created. */
 export const SESSION_KINDS = ['oidc', 'dev', 'guest', 'link'] as const;

@@ -1,21 +1,42 @@
-import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { Call, NoTokenError, type CallSnapshot, type ParticipantView } from 'media-client';
+import { Icon } from '../ui/icons';
+import { avatarColour, initials, isGuestIdentity, nameFor } from '../ui/people';
+import { applyChoices, joinChoices } from './join-choices';
 import { sharedLocalMedia } from './local-media';
-import { SelfView } from './self-view';
+import { bestGrid } from './tile-grid';
+import { useDeviceProblem } from './use-local-media';
 
 const EMPTY: CallSnapshot | null = null;
 
+/** What the Meeting API knows about a person in the call (their name as given, their role). */
+export interface KnownPerson {
+  name: string;
+  role?: 'host' | 'cohost' | 'attendee';
+}
+
 /**
- * The call: remote tiles, a self-view and the controls. A `Call` (packages/media-client) owns
- * the socket, camera, microphone, encoders, decoders and jitter buffers; this component only
- * renders its snapshot and calls its methods.
+ * The call: a stage that fills the screen, a tile per person (the self-view small once others
+ * are there) and the control bar. A `Call` (packages/media-client) owns the socket, camera,
+ * microphone, encoders, decoders and jitter buffers; this component only renders its snapshot
+ * and calls its methods.
  */
-export function CallStage({ mediaServerUrl, getToken, onServerClosed }: {
+export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName = 'You', people, controls, screenShareControl, panel }: {
   mediaServerUrl: string;
   /** A fresh room token (they expire: reconnects ask again); null when no longer admitted. */
   getToken(): Promise<string | null>;
   /** The call ended for good (left elsewhere, meeting ended, removed, no longer admitted). */
   onServerClosed(reason: string): void;
+  /** The name on the self-view. */
+  selfName?: string;
+  /** Names and roles from the Meeting API, by identity (a tile falls back to what the call server says). */
+  people?: ReadonlyMap<string, KnownPerson>;
+  /** More buttons for the control bar, after microphone, camera and screen sharing (people, leave, end). */
+  controls?: ReactNode;
+  /** The slot for screen sharing: a control-bar button given the running call (media-client does the sharing). */
+  screenShareControl?: (call: Call) => ReactNode;
+  /** A side panel beside the tiles (people and waiting room). */
+  panel?: ReactNode;
 }) {
   const [call, setCall] = useState<Call | null>(null);
   const tokenRef = useRef(getToken);
@@ -24,19 +45,26 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed }: {
   closedRef.current = onServerClosed;
 
   useEffect(() => {
+    const local = sharedLocalMedia();
     const c = new Call({
       mediaUrl: mediaServerUrl,
-      local: sharedLocalMedia(),
+      local,
       getToken: async () => {
         const token = await tokenRef.current();
         if (token === null) throw new NoTokenError('You are no longer admitted to this meeting.');
         return token;
       },
     });
+    // The microphone and camera as chosen before joining.
+    c.setAudioEnabled(joinChoices.audio);
+    c.setVideoEnabled(joinChoices.video);
     setCall(c);
-    void c.join().catch(() => {});
+    void c.join().then(() => applyChoices(local.stream), () => {});
     const off = c.subscribe(() => {
-      const reason = c.getSnapshot().endedReason;
+      const s = c.getSnapshot();
+      joinChoices.audio = s.audioEnabled;
+      joinChoices.video = s.videoEnabled;
+      const reason = s.endedReason;
       if (reason !== null && reason !== 'You left the call.') closedRef.current(reason);
     });
     return () => {
@@ -46,34 +74,67 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed }: {
   }, [mediaServerUrl]);
 
   const snap = useSyncExternalStore(call?.subscribe ?? noSubscribe, call?.getSnapshot ?? (() => EMPTY));
-  if (call === null || snap === null) {
-    return (
-      <section className="call-stage" aria-label="Call">
-        <p>Starting the call…</p>
-      </section>
-    );
-  }
+  const device = useDeviceProblem(sharedLocalMedia());
+  const others = snap?.participants ?? [];
+
   return (
-    <section className="call-stage" aria-labelledby="call-title">
-      <h2 id="call-title">Call</h2>
-      <p role="status" data-testid="media-state">
-        {connectionText(snap)}
-      </p>
-      {snap.localError !== null && <p className="muted">{snap.localError}</p>}
-      {snap.connection.status === 'open' && snap.participants.length === 0 && <p className="muted">Nobody else is in the call yet.</p>}
-      <div className="tiles" data-testid="tiles">
-        <SelfView stream={snap.localStream} label={`You${snap.audioEnabled ? '' : ' (muted)'}${snap.localSpeaking ? ' · speaking' : ''}`} />
-        {snap.participants.map((p) => (
-          <RemoteTile key={p.session} p={p} />
-        ))}
+    <section className="call-stage" aria-label="Call">
+      <div className="stage-main">
+        <div className="stage-area">
+          <div className="stage-status">
+            <p role="status" data-testid="media-state" className="connection-pill">
+              {snap === null ? 'Starting the call…' : connectionText(snap)}
+            </p>
+          </div>
+          {device.problem !== null && (
+            <div className="device-problem" role="alert">
+              <span>{device.problem}</span>
+              <button type="button" className="secondary small" onClick={device.retry} disabled={device.retrying} aria-busy={device.retrying || undefined}>
+                {device.retrying ? 'Trying…' : 'Try again'}
+              </button>
+            </div>
+          )}
+          <TileGrid count={others.length === 0 ? 1 : others.length}>
+            {others.length === 0 ? (
+              <SelfTile stream={snap?.localStream ?? null} name={selfName} audioOn={snap?.audioEnabled ?? joinChoices.audio} videoOn={snap?.videoEnabled ?? joinChoices.video} speaking={snap?.localSpeaking ?? false} alone />
+            ) : (
+              others.map((p) => <RemoteTile key={p.session} p={p} known={people?.get(p.identity)} />)
+            )}
+          </TileGrid>
+          {others.length > 0 && (
+            <div className="self-pip">
+              <SelfTile stream={snap?.localStream ?? null} name={selfName} audioOn={snap?.audioEnabled ?? true} videoOn={snap?.videoEnabled ?? true} speaking={snap?.localSpeaking ?? false} />
+            </div>
+          )}
+          {snap !== null && snap.connection.status === 'open' && others.length === 0 && (
+            <p className="stage-alone">Nobody else is in the call yet. Share the invite link to bring people in.</p>
+          )}
+        </div>
+        {panel}
       </div>
-      <div className="row call-controls">
-        <button type="button" className="secondary" aria-pressed={!snap.audioEnabled} onClick={() => call.setAudioEnabled(!snap.audioEnabled)}>
-          {snap.audioEnabled ? 'Mute' : 'Unmute'}
+      <div className="control-bar" role="group" aria-label="Call controls">
+        <button
+          type="button"
+          className={`control${snap?.audioEnabled === false ? ' off' : ''}`}
+          aria-pressed={snap ? !snap.audioEnabled : undefined}
+          disabled={call === null}
+          onClick={() => call?.setAudioEnabled(!call.getSnapshot().audioEnabled)}
+        >
+          <Icon name={snap?.audioEnabled === false ? 'micOff' : 'mic'} />
+          <span>{snap?.audioEnabled === false ? 'Unmute' : 'Mute'}</span>
         </button>
-        <button type="button" className="secondary" aria-pressed={!snap.videoEnabled} onClick={() => call.setVideoEnabled(!snap.videoEnabled)}>
-          {snap.videoEnabled ? 'Turn camera off' : 'Turn camera on'}
+        <button
+          type="button"
+          className={`control${snap?.videoEnabled === false ? ' off' : ''}`}
+          aria-pressed={snap ? !snap.videoEnabled : undefined}
+          disabled={call === null}
+          onClick={() => call?.setVideoEnabled(!call.getSnapshot().videoEnabled)}
+        >
+          <Icon name={snap?.videoEnabled === false ? 'camOff' : 'cam'} />
+          <span>{snap?.videoEnabled === false ? 'Start camera' : 'Stop camera'}</span>
         </button>
+        {call !== null && screenShareControl?.(call)}
+        {controls}
       </div>
     </section>
   );
@@ -97,8 +158,79 @@ function connectionText(s: CallSnapshot): string {
   }
 }
 
-/** One remote participant: the canvas their video is decoded to, their name and state. */
-function RemoteTile({ p }: { p: ParticipantView }) {
+/** Lays its tiles out as large as the area allows (1 to 25 and more), 16:9 each. */
+function TileGrid({ count, children }: { count: number; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState({ width: 0, height: 0 });
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el === null) return;
+    const measure = () => setSize({ width: el.clientWidth, height: el.clientHeight });
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  const { cols, tileWidth } = bestGrid(count, size.width, size.height);
+  return (
+    <div ref={ref} className="tile-grid-area">
+      <div
+        className="tiles"
+        data-testid="tiles"
+        style={tileWidth > 0 ? { gridTemplateColumns: `repeat(${cols}, ${tileWidth}px)` } : undefined}
+      >
+        {children}
+      </div>
+    </div>
+  );
+}
+
+function Avatar({ name, identity }: { name: string; identity: string }) {
+  return (
+    <div className="avatar" aria-hidden="true" style={{ background: avatarColour(identity) }}>
+      {initials(name)}
+    </div>
+  );
+}
+
+function TileBadges({ audioOn, videoOn }: { audioOn: boolean; videoOn: boolean }) {
+  return (
+    <>
+      {!audioOn && (
+        <span className="badge dark">
+          <Icon name="micOff" size={14} /> Muted
+        </span>
+      )}
+      {!videoOn && (
+        <span className="badge dark">
+          <Icon name="camOff" size={14} /> Camera off
+        </span>
+      )}
+    </>
+  );
+}
+
+/** The local camera, mirrored, never heard (muted). */
+function SelfTile({ stream, name, audioOn, videoOn, speaking, alone }: { stream: MediaStream | null; name: string; audioOn: boolean; videoOn: boolean; speaking: boolean; alone?: boolean }) {
+  const ref = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    if (ref.current !== null) ref.current.srcObject = stream;
+  }, [stream]);
+  const label = `${name} (you)`;
+  return (
+    <figure className={`tile self${speaking ? ' speaking' : ''}${alone ? '' : ' small'}`} aria-label={label}>
+      <video ref={ref} autoPlay muted playsInline aria-label={`Your camera${audioOn ? '' : ' (muted)'}`} data-testid="self-view" hidden={!videoOn || stream === null} />
+      {(!videoOn || stream === null) && <Avatar name={name} identity="self" />}
+      <figcaption>
+        <span className="tile-name">{label}</span>
+        <TileBadges audioOn={audioOn} videoOn={videoOn} />
+      </figcaption>
+    </figure>
+  );
+}
+
+/** One remote participant: the canvas their video is decoded to, their name, initials and state. */
+function RemoteTile({ p, known }: { p: ParticipantView; known: KnownPerson | undefined }) {
   const holder = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = holder.current;
@@ -106,14 +238,19 @@ function RemoteTile({ p }: { p: ParticipantView }) {
     el.appendChild(p.canvas);
     return () => p.canvas.remove();
   }, [p.canvas]);
+  const name = known?.name ?? nameFor(p.identity, p.displayName);
+  const role = known?.role ?? (p.isHost ? 'host' : undefined);
   return (
-    <figure className={`tile${p.speaking ? ' speaking' : ''}`} data-testid="remote-tile" data-identity={p.identity}>
-      <div ref={holder} className="tile-video" />
+    <figure className={`tile${p.speaking ? ' speaking' : ''}`} data-testid="remote-tile" data-identity={p.identity} aria-label={name}>
+      <div ref={holder} className="tile-video" hidden={!p.videoOn} />
+      {!p.videoOn && <Avatar name={name} identity={p.identity} />}
       <figcaption>
-        {p.displayName}
-        {p.isHost && <span className="badge">host</span>}
-        {!p.audioOn && <span className="badge">muted</span>}
-        {!p.videoOn && <span className="badge">camera off</span>}
+        <span className="tile-name">{name}</span>
+        {role === 'host' && <span className="badge dark">host</span>}
+        {role === 'cohost' && <span className="badge dark">co-host</span>}
+        {isGuestIdentity(p.identity) && <span className="badge dark">guest</span>}
+        <TileBadges audioOn={p.audioOn} videoOn={p.videoOn} />
+        {p.speaking && <span className="visually-hidden">speaking</span>}
       </figcaption>
     </figure>
   );

@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { listDevices, type DeviceList, type LocalMedia } from 'media-client';
 
 /** Re-renders when the capture changes (started, stopped, device switched). */
@@ -22,4 +22,81 @@ export function useDevices(ready: boolean): DeviceList {
     return () => navigator.mediaDevices.removeEventListener('devicechange', refresh);
   }, [ready]);
   return devices;
+}
+
+/**
+ * What is wrong with the camera or microphone, said plainly, and a retry that works: capture
+ * refused or missing (`local.error`), or a device that stopped mid-way (unplugged, permission
+ * withdrawn: its track ends). Retrying forgets the picked devices (the lost one may be gone).
+ */
+export function useDeviceProblem(local: LocalMedia): { problem: string | null; retrying: boolean; retry(): void } {
+  const { stream, error } = useLocalStream(local);
+  const [lost, setLost] = useState<string | null>(null);
+  const [retrying, setRetrying] = useState(false);
+
+  useEffect(() => {
+    setLost(null);
+    if (stream === null) return;
+    const offs = stream.getTracks().map((track) => {
+      const onEnded = () => setLost(track.kind === 'video' ? 'Your camera stopped working (unplugged, or access was withdrawn).' : 'Your microphone stopped working (unplugged, or access was withdrawn).');
+      track.addEventListener('ended', onEnded);
+      return () => track.removeEventListener('ended', onEnded);
+    });
+    return () => offs.forEach((off) => off());
+  }, [stream]);
+
+  const retry = useCallback(() => {
+    setRetrying(true);
+    local.options = { ...local.options, cameraId: undefined, microphoneId: undefined };
+    void local
+      .start()
+      .catch(() => {})
+      .finally(() => setRetrying(false));
+  }, [local]);
+
+  const problem = lost ?? error;
+  return { problem, retrying, retry };
+}
+
+/** The microphone's level, 0–1, about ten times a second (0 while muted or without audio). */
+export function useMicLevel(stream: MediaStream | null, enabled: boolean): number {
+  const [level, setLevel] = useState(0);
+  const track = stream?.getAudioTracks()[0] ?? null;
+  useEffect(() => {
+    if (track === null || !enabled) {
+      setLevel(0);
+      return;
+    }
+    let ctx: AudioContext;
+    try {
+      ctx = new AudioContext();
+    } catch {
+      return;
+    }
+    const source = ctx.createMediaStreamSource(new MediaStream([track]));
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 512;
+    source.connect(analyser);
+    const data = new Float32Array(analyser.fftSize);
+    // Browsers start audio suspended until the first click or key.
+    const resume = () => void ctx.resume().catch(() => {});
+    resume();
+    window.addEventListener('pointerdown', resume, { once: true });
+    window.addEventListener('keydown', resume, { once: true });
+    const timer = setInterval(() => {
+      analyser.getFloatTimeDomainData(data);
+      let sum = 0;
+      for (const v of data) sum += v * v;
+      const rms = Math.sqrt(sum / data.length);
+      setLevel(Math.min(1, Math.round(rms * 40) / 10));
+    }, 100);
+    return () => {
+      clearInterval(timer);
+      window.removeEventListener('pointerdown', resume);
+      window.removeEventListener('keydown', resume);
+      source.disconnect();
+      void ctx.close().catch(() => {});
+    };
+  }, [track, enabled]);
+  return level;
 }

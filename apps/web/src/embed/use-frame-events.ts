@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'react';
 import { api } from '../api';
 import { isFramed, onLeaveRequest, tellParent } from './frame-bridge';
 
-type ViewName = 'loading' | 'prejoin' | 'lobby' | 'in' | 'outcome';
+type ViewName = 'loading' | 'failed' | 'prejoin' | 'lobby' | 'in' | 'outcome';
 const OUTCOME_EVENTS = { ended: 'ended', deleted: 'ended', left: 'left', removed: 'removed', rejected: 'rejected', banned: 'rejected' } as const;
 
 /**

@@ -18,7 +18,7 @@ export function playKnockSound(): void {
     });
     setTimeout(() => void ctx.close().catch(() => {}), 800);
   } catch {
-    // No audio: the list and the notification still show the knock.
+    // No audio: the toast, the badge and the title still show the knock.
   }
 }
 
@@ -26,14 +26,36 @@ export function notificationsAvailable(): boolean {
   return typeof Notification !== 'undefined';
 }
 
-/** A browser notification, only once the person has allowed them. */
+const ASKED_KEY = 'meetings.notifications-asked';
+
+/**
+ * Asks once (per browser) whether knocks may show as desktop notifications: called when the
+ * host first opens the people panel or first sees a knock, never on page load.
+ */
+export function askNotificationsOnce(): void {
+  if (!notificationsAvailable() || Notification.permission !== 'default') return;
+  try {
+    if (localStorage.getItem(ASKED_KEY)) return;
+    localStorage.setItem(ASKED_KEY, '1');
+  } catch {
+    // Private mode: ask anyway, once per page.
+  }
+  void Promise.resolve(Notification.requestPermission()).catch(() => {});
+}
+
+/** A desktop notification for a knock, only while the tab is hidden and once the person has allowed them. */
 export function notifyKnock(names: string[], meetingId: string): void {
+  if (!document.hidden) return;
   if (!notificationsAvailable() || Notification.permission !== 'granted') return;
   try {
-    new Notification(names.length === 1 ? `${names[0]} is asking to join` : `${names.length} people are asking to join`, {
+    const n = new Notification(names.length === 1 ? `${names[0]} is asking to join` : `${names.length} people are asking to join`, {
       body: `Meeting “${meetingId}”`,
       tag: `knock-${meetingId}`,
     });
+    n.onclick = () => {
+      window.focus();
+      n.close();
+    };
   } catch {
     // Some browsers only allow notifications from a service worker.
   }

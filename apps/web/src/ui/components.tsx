@@ -36,12 +36,28 @@ export function Field({ label, hint, ...input }: FieldProps) {
   );
 }
 
-export function Checkbox({ label, checked, onChange, hint }: { label: string; checked: boolean; onChange(v: boolean): void; hint?: string }) {
+/** A checkbox; `busy` while the server has not answered its change (disabled, "Saving…"). */
+export function Checkbox({ label, checked, onChange, hint, busy }: { label: string; checked: boolean; onChange(v: boolean): void; hint?: string; busy?: boolean }) {
   const id = useId();
   return (
     <div className="checkbox">
-      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={hint ? `${id}-hint` : undefined} />
-      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="checkbox"
+        checked={checked}
+        disabled={busy}
+        aria-busy={busy || undefined}
+        onChange={(e) => onChange(e.target.checked)}
+        aria-describedby={hint ? `${id}-hint` : undefined}
+      />
+      <label htmlFor={id}>
+        {label}
+        {busy && (
+          <span className="saving" role="status">
+            <span className="spinner small" aria-hidden="true" /> Saving…
+          </span>
+        )}
+      </label>
       {hint && (
         <small id={`${id}-hint`} className="hint">
           {hint}

@@ -1,4 +1,4 @@
-import { GUEST_IDENTITY_PATTERN } from 'meeting-types';
+import { isGuestIdentity } from 'meeting-types/permissions';
 import { ApiError } from './errors';
 
 /**
@@ -6,9 +6,7 @@ import { ApiError } from './errors';
  * identity (`guest-<16 hex>`), which only `POST /api/v1/guest-session` hands out, so
  * the rules hold wherever an identity appears (caller, participant rows, targets).
  */
-export function isGuestIdentity(identity: string): boolean {
-  return GUEST_IDENTITY_PATTERN.test(identity);
-}
+export { isGuestIdentity };
 
 /** The part of a meeting the guest rules read: its id and its settings (column `meetings.allow_guests`). */
 export interface GuestRulesMeeting {

@@ -1,4 +1,4 @@
-import type { AdmitPolicy, ErrorCode, HostLeavePolicy, MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
+import type { ErrorCode, HostLeavePolicy, MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
 
 /**
  * The meeting and participant lifecycle as pure tables. The repositories derive
@@ -92,43 +92,18 @@ export function mayReceiveToken(status: ParticipantStatus, meetingState: Meeting
   return status === 'admitted' && meetingState === 'active';
 }
 
-/** The caller as the authorization rules see them: their row (if any) and whether they own the meeting. */
-export interface Actor {
-  status: ParticipantStatus | null;
-  role: ParticipantRole | null;
-  isOwner: boolean;
-}
-
-const isAdmittedAs = (actor: Actor, roles: readonly ParticipantRole[]) =>
-  actor.status === 'admitted' && actor.role !== null && roles.includes(actor.role);
-
 /**
- * Who may list the waiting room, admit, reject and admit-all: any admitted
- * participant (the seed's rule), or under `hosts` only the host and co-hosts.
+ * Who may do what (waiting room, settings, removal, roles): pure rules shared with the web
+ * app, which shows only the controls they allow.
  */
-export function mayManageWaitingRoom(actor: Actor, policy: AdmitPolicy = 'any_admitted'): boolean {
-  return policy === 'any_admitted' ? actor.status === 'admitted' : isAdmittedAs(actor, ['host', 'cohost']);
-}
-
-/** PATCH settings and `/end`: the owner, the host or a co-host. */
-export function mayControlMeeting(actor: Actor): boolean {
-  return actor.isOwner || isAdmittedAs(actor, ['host', 'cohost']);
-}
-
-/** `/remove` and `/unban`: the host or a co-host. */
-export function mayRemoveParticipants(actor: Actor): boolean {
-  return isAdmittedAs(actor, ['host', 'cohost']);
-}
-
-/** `/role` and `/transfer-host`: the host, or the owner. */
-export function mayAssignRoles(actor: Actor): boolean {
-  return actor.isOwner || isAdmittedAs(actor, ['host']);
-}
-
-/** Guests never hold the host or co-host role. */
-export function mayHoldRole(role: ParticipantRole, isGuest: boolean): boolean {
-  return role === 'attendee' || !isGuest;
-}
+export {
+  mayAssignRoles,
+  mayControlMeeting,
+  mayHoldRole,
+  mayManageWaitingRoom,
+  mayRemoveParticipants,
+  type Actor,
+} from 'meeting-types/permissions';
 
 /**
  * What an attendee's join does, settings considered, in the order a client

@@ -6,10 +6,13 @@ import { createMeetingFields } from '../../features';
 import type { Identity } from '../../identity';
 import { meetingIdFromInput, meetingPath, navigate } from '../../router';
 import { Checkbox, ErrorMessage, Field, Page, StatusMessage } from '../../ui/components';
+import { useConfirm } from '../../ui/confirm';
+import { usePageTitle } from '../../ui/page-title';
 
 const PAGE_SIZE = 10;
 
 export function Home({ identity, onSignedOut }: { identity: Identity; onSignedOut(): void }) {
+  usePageTitle(identity.kind === 'guest' ? 'Join a meeting' : 'Your meetings');
   return (
     <div className="stack">
       {identity.kind === 'guest' ? (
@@ -32,6 +35,8 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
   const [page, setPage] = useState<ListMeetingsResponse | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const confirm = useConfirm();
+  const [deleting, setDeleting] = useState<string | null>(null);
 
   const load = useCallback(() => {
     api.listMeetings({ limit: PAGE_SIZE, offset }).then(
@@ -48,7 +53,8 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
   useEffect(load, [load]);
 
   const remove = async (m: MeetingSummary) => {
-    if (!window.confirm(`Delete the meeting "${m.meeting_id}"? Its link stops working.`)) return;
+    if (!(await confirm({ title: `Delete the meeting “${m.meeting_id}”?`, body: 'Its link stops working.', confirmLabel: 'Delete' }))) return;
+    setDeleting(m.meeting_id);
     try {
       await api.deleteMeeting(m.meeting_id);
       setNotice(`Deleted "${m.meeting_id}".`);
@@ -57,6 +63,7 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
     } catch (err) {
       setError(err);
     }
+    setDeleting(null);
   };
 
   return (
@@ -98,7 +105,14 @@ function MyMeetings({ onSignedOut }: { onSignedOut(): void }) {
                   <td>{m.state === 'active' ? m.participant_count : '—'}</td>
                   <td>{m.state === 'active' ? m.waiting_count : '—'}</td>
                   <td>
-                    <button type="button" className="danger secondary" onClick={() => remove(m)} aria-label={`Delete ${m.meeting_id}`}>
+                    <button
+                      type="button"
+                      className="danger secondary"
+                      onClick={() => remove(m)}
+                      aria-label={`Delete ${m.meeting_id}`}
+                      disabled={deleting === m.meeting_id}
+                      aria-busy={deleting === m.meeting_id || undefined}
+                    >
                       Delete
                     </button>
                   </td>

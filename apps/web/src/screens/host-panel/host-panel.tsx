@@ -1,129 +1,259 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import type { MeetingInfo, Participant, UpdateMeetingRequest } from 'meeting-client';
+import { mayHoldRole } from 'meeting-types/permissions';
 import { api } from '../../api';
-import { notificationsAvailable, notifyKnock, playKnockSound } from '../../ui/alerts';
-import { Checkbox, ErrorMessage, Page, StatusMessage } from '../../ui/components';
+import { Checkbox, ErrorMessage, StatusMessage } from '../../ui/components';
+import { useConfirm } from '../../ui/confirm';
+import { Icon } from '../../ui/icons';
+import { avatarColour, initials, isGuestIdentity, personName } from '../../ui/people';
+import type { Abilities } from './abilities';
 
-/** The meeting controls (EXTENSIONS.md §C) exist on this server: the meeting carries its settings. */
+/** Runs a server action under a busy key; says what happened (or the error). */
+export type Act = (key: string, action: () => Promise<unknown>, done: string) => Promise<void>;
+
+/** The meeting controls exist on this server: the meeting carries its settings. */
 export function hasControls(info: MeetingInfo): boolean {
   return info.waiting_room_enabled !== undefined;
 }
 
-export function isHostLike(me: Participant): boolean {
-  return me.is_host || me.role === 'host' || me.role === 'cohost';
-}
-
-/** The seed lets any admitted participant manage the waiting room; `admit_policy: hosts` narrows it. */
-export function canManageWaitingRoom(info: MeetingInfo, me: Participant): boolean {
-  if (me.status !== 'admitted') return false;
-  return info.admit_policy === 'hosts' ? isHostLike(me) : true;
-}
-
-/** The host's panel: the live knock list with sound and notification, admit/reject/admit-all, settings, end. */
-export function HostPanel({ info, me, version, onChanged }: { info: MeetingInfo; me: Participant; version: number; onChanged(): void }) {
-  const [waiting, setWaiting] = useState<Participant[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [permission, setPermission] = useState(notificationsAvailable() ? Notification.permission : 'denied');
-  const known = useRef<Set<string> | null>(null);
-
+/**
+ * The people panel: who waits (admit, deny, ban, admit all), who is in the meeting (with the
+ * host's per-person actions) and the meeting settings. A side panel beside the call; a drawer
+ * on a phone.
+ */
+export function PeoplePanel({ info, me, myEmail, people, waiting, abilities, busy, act, notice, error, onClose }: {
+  info: MeetingInfo;
+  me: Participant;
+  myEmail: string;
+  people: Participant[] | null;
+  waiting: Participant[] | null;
+  abilities: Abilities;
+  busy: ReadonlySet<string>;
+  act: Act;
+  notice: string | null;
+  error: unknown;
+  onClose(): void;
+}) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    api.waiting(info.meeting_id).then(
-      (room) => {
-        const previous = known.current;
-        const fresh = previous === null ? [] : room.waiting.filter((p) => !previous.has(p.email));
-        known.current = new Set(room.waiting.map((p) => p.email));
-        setWaiting(room.waiting);
-        setError(null);
-        if (fresh.length > 0) {
-          playKnockSound();
-          notifyKnock(fresh.map((p) => p.display_name ?? p.email), info.meeting_id);
-        }
-      },
-      (err: unknown) => setError(err),
-    );
-  }, [info.meeting_id, version]);
-
-  const act = async (action: () => Promise<unknown>, done: string) => {
-    setError(null);
-    try {
-      await action();
-      setNotice(done);
-    } catch (err) {
-      setError(err);
-    }
-    onChanged();
-  };
-
-  const controls = hasControls(info) && isHostLike(me);
-  const banOn = controls;
-
+    headingRef.current?.focus();
+  }, []);
   return (
-    <Page title={isHostLike(me) ? 'Host controls' : 'Let people in'} wide level={2}>
-      <section aria-labelledby="knock-title">
-        <h3 id="knock-title">Waiting room{waiting ? ` (${waiting.length})` : ''}</h3>
+    <aside
+      className="side-panel"
+      id="people-panel"
+      aria-labelledby="people-panel-title"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+      }}
+    >
+      <div className="panel-head">
+        <h2 id="people-panel-title" ref={headingRef} tabIndex={-1}>
+          People
+        </h2>
+        <button type="button" className="icon-button" onClick={onClose} aria-label="Close the people panel">
+          <Icon name="close" />
+        </button>
+      </div>
+      <div className="panel-body">
         <ErrorMessage error={error} />
         {notice && <StatusMessage>{notice}</StatusMessage>}
-        {notificationsAvailable() && permission === 'default' && (
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => void Notification.requestPermission().then(setPermission, () => {})}
-          >
-            Notify me when someone knocks
-          </button>
-        )}
-        {waiting === null ? (
-          <p className="muted">Loading…</p>
-        ) : waiting.length === 0 ? (
-          <p className="muted">Nobody is waiting.</p>
-        ) : (
-          <>
-            <ul className="people" data-testid="waiting" aria-live="polite">
-              {waiting.map((p) => {
-                const who = p.display_name ?? p.email;
-                return (
-                  <li key={p.email}>
-                    <span>
-                      <strong>{who}</strong> is asking to join <span className="muted hide-narrow">{p.display_name ? `(${p.email})` : ''}</span>
-                    </span>
-                    <span className="row">
-                      <button type="button" onClick={() => act(() => api.admit(info.meeting_id, p.email), `Let ${who} in.`)} aria-label={`Admit ${who}`}>
-                        Admit
-                      </button>
-                      <button type="button" className="secondary" onClick={() => act(() => api.reject(info.meeting_id, p.email), `Declined ${who}.`)} aria-label={`Reject ${who}`}>
-                        Reject
-                      </button>
-                      {banOn && (
-                        <button
-                          type="button"
-                          className="danger secondary"
-                          onClick={() => act(() => api.reject(info.meeting_id, p.email, { ban: true }), `Banned ${who}.`)}
-                          aria-label={`Ban ${who}`}
-                        >
-                          Ban
-                        </button>
-                      )}
-                    </span>
-                  </li>
-                );
-              })}
+        {abilities.manageWaiting && <WaitingList info={info} waiting={waiting} abilities={abilities} busy={busy} act={act} />}
+        <section aria-labelledby="in-meeting-title">
+          <h3 id="in-meeting-title">In the meeting{people ? ` (${people.length})` : ''}</h3>
+          {people === null ? (
+            <p className="muted">Loading…</p>
+          ) : (
+            <ul className="people" data-testid="participants">
+              {people.map((p) => (
+                <PersonRow key={p.email} info={info} me={me} person={p} isMe={p.email === myEmail} abilities={abilities} busy={busy} act={act} />
+              ))}
             </ul>
-            {waiting.length > 1 && (
-              <button type="button" onClick={() => act(() => api.admitAll(info.meeting_id), 'Let everyone in.')}>
-                Admit all ({waiting.length})
-              </button>
-            )}
-          </>
-        )}
-      </section>
-      {controls && <Settings info={info} onChanged={onChanged} act={act} />}
-    </Page>
+          )}
+        </section>
+        {abilities.control && <Settings info={info} busy={busy} act={act} />}
+      </div>
+    </aside>
   );
 }
 
-function Settings({ info, act }: { info: MeetingInfo; onChanged(): void; act(a: () => Promise<unknown>, done: string): Promise<void> }) {
-  const patch = (p: UpdateMeetingRequest, done: string) => act(() => api.updateMeeting(info.meeting_id, p), done);
+function PersonLabel({ person, you }: { person: Participant; you?: boolean }) {
+  const name = personName(person);
+  const connected = (person as Participant & { connected?: boolean }).connected;
+  return (
+    <span className="person">
+      <span className="avatar small" aria-hidden="true" style={{ background: avatarColour(person.email) }}>
+        {initials(name)}
+      </span>
+      <span>
+        <span className="name">
+          {name}
+          {you && ' (you)'}
+        </span>
+        {person.is_host ? <span className="badge">host</span> : person.role === 'cohost' ? <span className="badge">co-host</span> : null}
+        {isGuestIdentity(person.email) && <span className="badge guest">guest</span>}
+        {connected !== undefined && <span className={connected ? 'badge live' : 'badge'}>{connected ? 'connected' : 'not connected'}</span>}
+      </span>
+    </span>
+  );
+}
+
+function WaitingList({ info, waiting, abilities, busy, act }: { info: MeetingInfo; waiting: Participant[] | null; abilities: Abilities; busy: ReadonlySet<string>; act: Act }) {
+  const confirm = useConfirm();
+  const id = info.meeting_id;
+  return (
+    <section aria-labelledby="knock-title">
+      <h3 id="knock-title">Waiting room{waiting ? ` (${waiting.length})` : ''}</h3>
+      {waiting === null ? (
+        <p className="muted">Loading…</p>
+      ) : waiting.length === 0 ? (
+        <p className="muted">Nobody is waiting.</p>
+      ) : (
+        <>
+          <ul className="people" data-testid="waiting">
+            {waiting.map((p) => {
+              const who = personName(p);
+              return (
+                <li key={p.email}>
+                  <PersonLabel person={p} />
+                  <span className="row actions">
+                    <BusyButton busy={busy} k={`admit:${p.email}`} onClick={() => act(`admit:${p.email}`, () => api.admit(id, p.email), `Let ${who} in.`)} label={`Admit ${who}`}>
+                      Admit
+                    </BusyButton>
+                    <BusyButton busy={busy} k={`deny:${p.email}`} className="secondary" onClick={() => act(`deny:${p.email}`, () => api.reject(id, p.email), `Declined ${who}.`)} label={`Deny ${who}`}>
+                      Deny
+                    </BusyButton>
+                    {abilities.remove && (
+                      <BusyButton
+                        busy={busy}
+                        k={`ban:${p.email}`}
+                        className="danger secondary"
+                        label={`Ban ${who}`}
+                        onClick={async () => {
+                          if (await confirm({ title: `Ban ${who}?`, body: 'They are turned away and cannot ask to join this meeting again.', confirmLabel: 'Ban' })) {
+                            await act(`ban:${p.email}`, () => api.reject(id, p.email, { ban: true }), `Banned ${who}.`);
+                          }
+                        }}
+                      >
+                        Ban
+                      </BusyButton>
+                    )}
+                  </span>
+                </li>
+              );
+            })}
+          </ul>
+          {waiting.length > 1 && (
+            <BusyButton busy={busy} k="admit-all" onClick={() => act('admit-all', () => api.admitAll(id), 'Let everyone in.')}>
+              Admit all ({waiting.length})
+            </BusyButton>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** A button that waits for the server: disabled and marked busy while its action runs. */
+export function BusyButton({ busy, k, label, className, onClick, children }: {
+  busy: ReadonlySet<string>;
+  k: string;
+  label?: string;
+  className?: string;
+  onClick(): void;
+  children: React.ReactNode;
+}) {
+  const running = busy.has(k);
+  return (
+    <button type="button" className={className} aria-label={label} aria-busy={running || undefined} disabled={running} onClick={onClick}>
+      {running && <span className="spinner small" aria-hidden="true" />}
+      {children}
+    </button>
+  );
+}
+
+function PersonRow({ info, me, person, isMe, abilities, busy, act }: {
+  info: MeetingInfo;
+  me: Participant;
+  person: Participant;
+  isMe: boolean;
+  abilities: Abilities;
+  busy: ReadonlySet<string>;
+  act: Act;
+}) {
+  const confirm = useConfirm();
+  const who = personName(person);
+  const id = info.meeting_id;
+  const guest = isGuestIdentity(person.email);
+  const manage = !isMe && !person.is_host && abilities.remove;
+  const roles = manage && abilities.assignRoles && me.is_host && mayHoldRole('cohost', guest);
+  return (
+    <li>
+      <PersonLabel person={person} you={isMe} />
+      {manage && (
+        <span className="row actions">
+          <BusyButton
+            busy={busy}
+            k={`remove:${person.email}`}
+            className="secondary"
+            label={`Remove ${who}`}
+            onClick={async () => {
+              if (await confirm({ title: `Remove ${who} from the meeting?`, body: 'They can ask to join again.', confirmLabel: 'Remove' })) {
+                await act(`remove:${person.email}`, () => api.remove(id, person.email), `Removed ${who}.`);
+              }
+            }}
+          >
+            Remove
+          </BusyButton>
+          <BusyButton
+            busy={busy}
+            k={`ban:${person.email}`}
+            className="danger secondary"
+            label={`Ban ${who}`}
+            onClick={async () => {
+              if (await confirm({ title: `Ban ${who}?`, body: 'They leave the meeting and cannot ask to join it again.', confirmLabel: 'Ban' })) {
+                await act(`ban:${person.email}`, () => api.remove(id, person.email, { ban: true }), `Banned ${who}.`);
+              }
+            }}
+          >
+            Ban
+          </BusyButton>
+          {roles && (
+            <>
+              <BusyButton
+                busy={busy}
+                k={`role:${person.email}`}
+                className="secondary"
+                label={person.role === 'cohost' ? `Make ${who} an attendee` : `Make ${who} a co-host`}
+                onClick={() =>
+                  act(`role:${person.email}`, () => api.setRole(id, person.email, person.role === 'cohost' ? 'attendee' : 'cohost'), person.role === 'cohost' ? `${who} is an attendee.` : `${who} is a co-host.`)
+                }
+              >
+                {person.role === 'cohost' ? 'Remove co-host' : 'Make co-host'}
+              </BusyButton>
+              <BusyButton
+                busy={busy}
+                k={`host:${person.email}`}
+                className="secondary"
+                label={`Make ${who} the host`}
+                onClick={async () => {
+                  if (await confirm({ title: `Make ${who} the host?`, body: 'You become a co-host.', confirmLabel: 'Make host', danger: false })) {
+                    await act(`host:${person.email}`, () => api.transferHost(id, person.email), `${who} is the host.`);
+                  }
+                }}
+              >
+                Make host
+              </BusyButton>
+            </>
+          )}
+        </span>
+      )}
+    </li>
+  );
+}
+
+function Settings({ info, busy, act }: { info: MeetingInfo; busy: ReadonlySet<string>; act: Act }) {
+  const patch = (key: string, p: UpdateMeetingRequest, done: string) => void act(`setting:${key}`, () => api.updateMeeting(info.meeting_id, p), done);
   return (
     <section aria-labelledby="settings-title">
       <h3 id="settings-title">Settings</h3>
@@ -131,87 +261,87 @@ function Settings({ info, act }: { info: MeetingInfo; onChanged(): void; act(a: 
         label="Waiting room"
         hint="Off: people who join are let in at once (guests still wait)."
         checked={info.waiting_room_enabled ?? true}
-        onChange={(v) => void patch({ waiting_room_enabled: v }, v ? 'Waiting room on.' : 'Waiting room off.')}
+        busy={busy.has('setting:waiting_room')}
+        onChange={(v) => patch('waiting_room', { waiting_room_enabled: v }, v ? 'Waiting room on.' : 'Waiting room off.')}
       />
-      <Checkbox label="Locked" hint="Nobody new can join." checked={info.locked ?? false} onChange={(v) => void patch({ locked: v }, v ? 'Meeting locked.' : 'Meeting unlocked.')} />
+      <Checkbox label="Locked" hint="Nobody new can join." checked={info.locked ?? false} busy={busy.has('setting:locked')} onChange={(v) => patch('locked', { locked: v }, v ? 'Meeting locked.' : 'Meeting unlocked.')} />
       <Checkbox
         label="Allow guests"
         checked={info.allow_guests ?? false}
-        onChange={(v) => void patch({ allow_guests: v }, v ? 'Guests may knock.' : 'Guests may not knock.')}
+        busy={busy.has('setting:guests')}
+        onChange={(v) => patch('guests', { allow_guests: v }, v ? 'Guests may knock.' : 'Guests may not knock.')}
       />
       <Checkbox
         label="Only hosts admit"
         hint="Off: anyone in the meeting can let people in."
         checked={info.admit_policy === 'hosts'}
-        onChange={(v) => void patch({ admit_policy: v ? 'hosts' : 'any_admitted' }, 'Saved.')}
+        busy={busy.has('setting:admit')}
+        onChange={(v) => patch('admit', { admit_policy: v ? 'hosts' : 'any_admitted' }, 'Saved.')}
       />
       <Checkbox
         label="Keep the meeting going when the host leaves"
         checked={info.host_leave_policy === 'transfer'}
-        onChange={(v) => void patch({ host_leave_policy: v ? 'transfer' : 'end_meeting' }, 'Saved.')}
+        busy={busy.has('setting:leave')}
+        onChange={(v) => patch('leave', { host_leave_policy: v ? 'transfer' : 'end_meeting' }, 'Saved.')}
       />
-      <button
-        type="button"
-        className="danger"
-        onClick={() => {
-          if (window.confirm('End the meeting for everyone?')) void act(() => api.endMeeting(info.meeting_id), 'Meeting ended.');
-        }}
-      >
-        End meeting for everyone
-      </button>
     </section>
   );
 }
 
-/** Per-participant actions for hosts and co-hosts: remove, ban, co-host, make host. */
-export function ParticipantControls({ info, me, person, onDone, onError }: {
+/**
+ * Knocks where the host is looking: a toast per person (Admit / Deny), Admit all when more
+ * than one waits. Shown while the people panel is closed (the panel lists them itself).
+ */
+export function KnockToasts({ info, waiting, total, busy, act, onOpenPanel, onDismiss }: {
   info: MeetingInfo;
-  me: Participant;
-  person: Participant;
-  onDone(): void;
-  onError(err: unknown): void;
+  /** The knocks to show (not hidden by the host). */
+  waiting: Participant[];
+  /** Everyone waiting. */
+  total: number;
+  busy: ReadonlySet<string>;
+  act: Act;
+  onOpenPanel(): void;
+  onDismiss(email: string): void;
 }) {
-  const who = person.display_name ?? person.email;
-  const run = async (action: () => Promise<unknown>) => {
-    try {
-      await action();
-    } catch (err) {
-      onError(err);
-    }
-    onDone();
-  };
   const id = info.meeting_id;
-  if (person.is_host) return null;
+  const shown = waiting.slice(0, 3);
   return (
-    <span className="row">
-      <button type="button" className="secondary" onClick={() => run(() => api.remove(id, person.email))} aria-label={`Remove ${who}`}>
-        Remove
-      </button>
-      <button type="button" className="danger secondary" onClick={() => run(() => api.remove(id, person.email, { ban: true }))} aria-label={`Ban ${who}`}>
-        Ban
-      </button>
-      {me.is_host && !person.email.startsWith('guest-') && (
-        <>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => run(() => api.setRole(id, person.email, person.role === 'cohost' ? 'attendee' : 'cohost'))}
-            aria-label={person.role === 'cohost' ? `Make ${who} an attendee` : `Make ${who} a co-host`}
-          >
-            {person.role === 'cohost' ? 'Remove co-host' : 'Make co-host'}
-          </button>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => {
-              if (window.confirm(`Make ${who} the host? You become a co-host.`)) void run(() => api.transferHost(id, person.email));
-            }}
-            aria-label={`Make ${who} the host`}
-          >
-            Make host
-          </button>
-        </>
+    <div className="toasts" role="region" aria-label="Knocks">
+      {shown.map((p) => {
+        const who = personName(p);
+        return (
+          <div key={p.email} className="toast" role="status" data-testid="knock-toast">
+            <p className="toast-text">
+              <strong>{who}</strong>
+              {isGuestIdentity(p.email) && <span className="badge guest">guest</span>} is asking to join
+            </p>
+            <div className="row">
+              <BusyButton busy={busy} k={`admit:${p.email}`} label={`Admit ${who}`} onClick={() => act(`admit:${p.email}`, () => api.admit(id, p.email), `Let ${who} in.`)}>
+                Admit
+              </BusyButton>
+              <BusyButton busy={busy} k={`deny:${p.email}`} className="secondary" label={`Deny ${who}`} onClick={() => act(`deny:${p.email}`, () => api.reject(id, p.email), `Declined ${who}.`)}>
+                Deny
+              </BusyButton>
+              <button type="button" className="icon-button" aria-label={`Hide the knock of ${who}`} onClick={() => onDismiss(p.email)}>
+                <Icon name="close" />
+              </button>
+            </div>
+          </div>
+        );
+      })}
+      {total > 1 && (
+        <div className="toast summary">
+          <p className="toast-text">{total} people are waiting</p>
+          <div className="row">
+            <BusyButton busy={busy} k="admit-all" onClick={() => act('admit-all', () => api.admitAll(id), 'Let everyone in.')}>
+              Admit all ({total})
+            </BusyButton>
+            <button type="button" className="secondary" onClick={onOpenPanel}>
+              See everyone
+            </button>
+          </div>
+        </div>
       )}
-    </span>
+    </div>
   );
 }

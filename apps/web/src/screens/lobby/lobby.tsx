@@ -1,19 +1,34 @@
+import { useState } from 'react';
 import type { MeetingInfo } from 'meeting-client';
 import type { LiveMode } from '../../live/meeting-live';
 import { Page } from '../../ui/components';
+import { usePageTitle } from '../../ui/page-title';
+import { nameFor } from '../../ui/people';
 
 /** The waiting room, from the waiter's side. */
-export function Lobby({ info, mode, onCancel }: { info: MeetingInfo; mode: LiveMode; onCancel(): void }) {
+export function Lobby({ info, mode, onCancel }: { info: MeetingInfo; mode: LiveMode; onCancel(): Promise<void> | void }) {
+  const [busy, setBusy] = useState(false);
+  usePageTitle(`Waiting to join “${info.meeting_id}”`);
   return (
     <Page title="Waiting for the host to let you in" announce>
       <div className="waiting-row">
         <div className="spinner" aria-hidden="true" />
         <p role="status">
-          You asked to join <strong>{info.meeting_id}</strong>, hosted by {info.host_display_name ?? info.host}. This page updates by itself.
+          You asked to join <strong>{info.meeting_id}</strong>, hosted by {nameFor(info.host, info.host_display_name)}. This page updates by itself.
         </p>
       </div>
       <p className="hint">{liveHint(mode)}</p>
-      <button type="button" className="secondary" onClick={onCancel}>
+      <button
+        type="button"
+        className="secondary"
+        disabled={busy}
+        aria-busy={busy || undefined}
+        onClick={() => {
+          setBusy(true);
+          void Promise.resolve(onCancel()).finally(() => setBusy(false));
+        }}
+      >
+        {busy && <span className="spinner small" aria-hidden="true" />}
         Stop waiting
       </button>
     </Page>

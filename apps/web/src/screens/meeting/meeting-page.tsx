@@ -3,7 +3,8 @@ import { MeetingApiError, type MeetingInfo, type Participant } from 'meeting-cli
 import { api } from '../../api';
 import type { Identity } from '../../identity';
 import { MeetingLive, type LiveMode } from '../../live/meeting-live';
-import { ErrorMessage } from '../../ui/components';
+import { ErrorMessage, Page } from '../../ui/components';
+import { usePageTitle } from '../../ui/page-title';
 import { InMeeting } from '../in-meeting/in-meeting';
 import { Lobby } from '../lobby/lobby';
 import { Outcome, type OutcomeKind } from '../outcome/outcome';
@@ -12,6 +13,7 @@ import { useFrameEvents } from '../../embed/use-frame-events';
 
 type View =
   | { name: 'loading' }
+  | { name: 'failed' }
   | { name: 'prejoin' }
   | { name: 'lobby' }
   | { name: 'in' }
@@ -72,6 +74,8 @@ export function MeetingPage({ meetingId, identity, onSignedOut }: { meetingId: s
         onSignedOut();
       } else {
         setError(err);
+        // Nothing shown yet: stop "Loading…" and say why, with a way to try again.
+        setView((v) => (v.name === 'loading' ? { name: 'failed' } : v));
       }
     }
     setVersion((v) => v + 1);
@@ -144,14 +148,26 @@ export function MeetingPage({ meetingId, identity, onSignedOut }: { meetingId: s
     setView({ name: 'prejoin' });
   };
 
+  usePageTitle(view.name === 'loading' ? `Meeting “${meetingId}”` : view.name === 'failed' ? 'Meeting unavailable' : null);
+
   return (
     <>
-      <ErrorMessage error={error} />
+      {view.name !== 'in' && view.name !== 'failed' && <ErrorMessage error={error} />}
       {view.name === 'loading' && <p className="muted" role="status">Loading the meeting…</p>}
+      {view.name === 'failed' && (
+        <Page title="The meeting could not be loaded">
+          <ErrorMessage error={error} />
+          <div className="row">
+            <button type="button" onClick={() => { setView({ name: 'loading' }); void refresh(); }}>
+              Try again
+            </button>
+          </div>
+        </Page>
+      )}
       {view.name === 'prejoin' && <PreJoin meetingId={meetingId} info={info} missing={missing} identity={identity} onJoined={onJoined} />}
       {view.name === 'lobby' && info && <Lobby info={info} mode={mode} onCancel={leave} />}
       {view.name === 'in' && info && info.your_status && (
-        <InMeeting info={info} me={info.your_status} identity={identity} version={version} mode={mode} getToken={getToken} onLeave={leave} onChanged={refresh} />
+        <InMeeting info={info} me={info.your_status} identity={identity} version={version} mode={mode} getToken={getToken} onLeave={leave} onChanged={refresh} pageError={error} />
       )}
       {view.name === 'outcome' && <Outcome kind={view.kind} meetingId={meetingId} onAgain={again} />}
     </>

@@ -1,5 +1,6 @@
 import { navigate } from '../../router';
 import { Page } from '../../ui/components';
+import { usePageTitle } from '../../ui/page-title';
 
 export type OutcomeKind = 'rejected' | 'banned' | 'removed' | 'ended' | 'left' | 'deleted';
 
@@ -15,6 +16,7 @@ const TEXT: Record<OutcomeKind, { title: string; body: string; again?: string }>
 /** How a visit ended, said plainly. */
 export function Outcome({ kind, meetingId, onAgain }: { kind: OutcomeKind; meetingId: string; onAgain(): void }) {
   const text = TEXT[kind];
+  usePageTitle(text.title);
   return (
     <Page title={text.title} announce>
       <p role="status" data-outcome={kind}>

@@ -4,9 +4,11 @@ import { api } from '../../api';
 import { CameraPreview } from '../../call/camera-preview';
 import { saveDisplayName, savedDisplayName, type Identity } from '../../identity';
 import { meetingLink } from '../../router';
-import { ErrorMessage, Field, Page } from '../../ui/components';
+import { ErrorMessage, Field } from '../../ui/components';
+import { usePageTitle } from '../../ui/page-title';
+import { nameFor } from '../../ui/people';
 
-/** Before joining: the name others will see, and the password when the meeting has one. */
+/** Before joining: the camera and microphone, the name others will see, and the password when the meeting has one. */
 export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
   meetingId: string;
   info: MeetingInfo | null;
@@ -38,17 +40,21 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
     }
   };
 
+  usePageTitle(`Join “${meetingId}”`);
   // A join link says what the join does (host, co-host or knock): one neutral button.
   const action = identity.kind === 'link' ? 'Join the meeting' : isHost || missing ? (info?.state === 'active' ? 'Rejoin as host' : 'Start the meeting') : 'Ask to join';
   return (
-    <Page title={`Join “${meetingId}”`}>
+    <section className="page prejoin" aria-labelledby="prejoin-title">
+      <CameraPreview name={name.trim()} />
+      <div className="prejoin-form">
+      <h1 id="prejoin-title">Join “{meetingId}”</h1>
       {missing ? (
         <p>There is no meeting with this id yet. Starting it makes you its host.</p>
       ) : isHost ? (
         <p>You are the host. {info?.state === 'active' ? 'The meeting is live.' : 'Starting it lets people knock.'}</p>
       ) : (
         <p>
-          Hosted by <strong>{info?.host_display_name ?? info?.host}</strong>.{' '}
+          Hosted by <strong>{info ? nameFor(info.host, info.host_display_name) : ''}</strong>.{' '}
           {info?.state === 'active'
             ? 'The host will be asked to let you in.'
             : 'The host has not started this meeting yet; this page updates when they do.'}
@@ -62,7 +68,6 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
           </div>
         </div>
       )}
-      <CameraPreview />
       <form onSubmit={submit}>
         <Field label="Your name" name="display-name" autoComplete="name" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
         {needsPassword && (
@@ -82,6 +87,7 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
           {action}
         </button>
       </form>
-    </Page>
+      </div>
+    </section>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Field, ErrorMessage, Page } from '../../ui/components';
+import { usePageTitle } from '../../ui/page-title';
 import {
   oidcLoginUrl,
   savedDisplayName,
@@ -45,6 +46,7 @@ export function SignIn({ onSignedIn, meetingId }: { onSignedIn(identity: Identit
 
   const returnTo = window.location.pathname + window.location.search;
   const title = meetingId ? 'Sign in to join the meeting' : 'Sign in';
+  usePageTitle(title);
 
   return (
     <Page title={title}>
