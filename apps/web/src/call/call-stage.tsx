@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { Call, NoTokenError, type CallSnapshot, type ParticipantView } from 'media-client';
+import { Call, NoTokenError, unsupportedFeatures, type CallSnapshot, type ParticipantView } from 'media-client';
 import { sharedLocalMedia } from './local-media';
 import { SelfView } from './self-view';
 
 const EMPTY: CallSnapshot | null = null;
+/** What this browser cannot do in the call (WebKit without WebCodecs, say), told plainly; feature detection only. */
+const UNSUPPORTED = unsupportedFeatures();
 
 /**
  * The call: remote tiles, a self-view and the controls. A `Call` (packages/media-client) owns
@@ -60,6 +62,14 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed }: {
         {connectionText(snap)}
       </p>
       {snap.localError !== null && <p className="muted">{snap.localError}</p>}
+      {UNSUPPORTED.length > 0 && (
+        <div role="alert" data-testid="browser-unsupported">
+          {UNSUPPORTED.map((line) => (
+            <p key={line}>{line}</p>
+          ))}
+          <p>Use a current Chromium-based browser or Firefox for the call.</p>
+        </div>
+      )}
       {snap.connection.status === 'open' && snap.participants.length === 0 && <p className="muted">Nobody else is in the call yet.</p>}
       <div className="tiles" data-testid="tiles">
         <SelfView stream={snap.localStream} label={`You${snap.audioEnabled ? '' : ' (muted)'}${snap.localSpeaking ? ' · speaking' : ''}`} />
