@@ -324,7 +324,7 @@ async function threePageCall(label: string, mediaUrls: [string, string, string],
   }
 }
 
-describe('a call in Chromium through the Media Server', () => {
+describe('a call in Chromium and Firefox through the Media Server', () => {
   test('three pages on one Media Server see and hear each other; mute, camera off and leave reach the others; the end of the meeting stops the call', async (t) => {
     const media = await startMedia(false);
     await threePageCall('one-server', [media, media, media], (m) => t.diagnostic(m));
