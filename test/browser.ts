@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { pino } from 'pino';
+import puppeteer, { type Browser as PuppeteerBrowser } from 'puppeteer-core';
 import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
@@ -36,6 +37,33 @@ export const FAKE_MEDIA_FLAGS = [
   '--use-fake-ui-for-media-stream',
   '--autoplay-policy=no-user-gesture-required',
 ];
+
+export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+
+/** Firefox's fake camera (a colour-cycling picture) and microphone (a tone), granted without a prompt. */
+export const FIREFOX_FAKE_MEDIA_PREFS: Record<string, unknown> = {
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'media.autoplay.default': 0,
+  'media.autoplay.block-webaudio': false,
+  // getDisplayMedia without the picker (the fake device answers it too).
+  'media.getdisplaymedia.enabled': true,
+};
+
+/**
+ * Headless Firefox (Debian's firefox-esr) through puppeteer-core over WebDriver BiDi. Playwright
+ * drives only its own patched Firefox builds, so Firefox gets this second driver.
+ */
+export async function launchFirefox(options: { fakeMedia?: boolean } = {}): Promise<PuppeteerBrowser> {
+  assert.ok(existsSync(FIREFOX), `Firefox not found at ${FIREFOX} (apt-get install firefox-esr, or set FIREFOX_PATH)`);
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    timeout: 120_000,
+    extraPrefsFirefox: options.fakeMedia ? FIREFOX_FAKE_MEDIA_PREFS : {},
+  });
+}
 
 /** Builds the web app when `npm run build` has not (running this file alone). */
 export function ensureWebAppBuilt(): void {

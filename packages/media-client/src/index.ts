@@ -5,3 +5,4 @@ export { MediaSender, DEFAULT_SENDER_OPTIONS, type SenderOptions, type SenderSta
 export { RemoteParticipant, type RemoteStats } from './remote-participant';
 export { LatencyStats, wallClockMs } from './latency';
 export { VideoGate, DEFAULT_LIMITS, type BackpressureLimits } from './backpressure';
+export { captureSupport, unsupportedFeatures, readVideo, readAudio, type CaptureSupport, type FrameReader } from './capture';

@@ -1,6 +1,7 @@
 /// <reference path="./dom-extra.d.ts" />
 import { encodePayload, PayloadType, StateFlag } from 'meeting-types/media-protocol';
 import { DEFAULT_LIMITS, VideoGate, type BackpressureLimits } from './backpressure';
+import { readAudio, readVideo, type FrameReader } from './capture';
 import { wallClockMs } from './latency';
 import type { MediaSocket } from './media-socket';
 
@@ -42,7 +43,7 @@ export interface SenderStats {
 
 /**
  * Encodes the local camera (VP8) and microphone (Opus) with WebCodecs and sends each chunk
- * as one `videocall.v1` payload. Reads raw frames with `MediaStreamTrackProcessor`, paces
+ * as one `videocall.v1` payload. Reads raw frames through `capture.ts` (`MediaStreamTrackProcessor` where it exists), paces
  * video to the frame rate, forces keyframes on a timer and on request, and applies
  * back-pressure on the socket's `bufferedAmount` (video dropped before audio).
  */
@@ -56,8 +57,8 @@ export class MediaSender {
   private readonly gate: VideoGate;
   private videoEncoder: VideoEncoder | null = null;
   private audioEncoder: AudioEncoder | null = null;
-  private videoReader: ReadableStreamDefaultReader<VideoFrame> | null = null;
-  private audioReader: ReadableStreamDefaultReader<AudioData> | null = null;
+  private videoReader: FrameReader<VideoFrame> | null = null;
+  private audioReader: FrameReader<AudioData> | null = null;
   private seq = 0;
   private lastKeyAt = 0;
   private keyRequested = true;
@@ -166,7 +167,7 @@ export class MediaSender {
   }
 
   private async pumpVideo(track: MediaStreamTrack): Promise<void> {
-    const reader = new MediaStreamTrackProcessor<VideoFrame>({ track }).readable.getReader();
+    const reader = readVideo(track, this.opts.frameRate);
     this.videoReader = reader;
     const minGapMs = 1000 / this.opts.frameRate - 2;
     for (;;) {
@@ -203,7 +204,7 @@ export class MediaSender {
   }
 
   private async pumpAudio(track: MediaStreamTrack): Promise<void> {
-    const reader = new MediaStreamTrackProcessor<AudioData>({ track }).readable.getReader();
+    const reader = readAudio(track);
     this.audioReader = reader;
     for (;;) {
       const { value: data, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));

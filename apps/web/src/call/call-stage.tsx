@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
-import { Call, NoTokenError, type CallSnapshot, type ParticipantView } from 'media-client';
+import { Call, NoTokenError, unsupportedFeatures, type CallSnapshot, type ParticipantView } from 'media-client';
 import { Icon } from '../ui/icons';
 import { avatarColour, initials, isGuestIdentity, nameFor } from '../ui/people';
 import { applyChoices, joinChoices } from './join-choices';
@@ -8,6 +8,8 @@ import { bestGrid } from './tile-grid';
 import { useDeviceProblem } from './use-local-media';
 
 const EMPTY: CallSnapshot | null = null;
+/** What this browser cannot do in the call (WebKit without WebCodecs, say), told plainly; feature detection only. */
+const UNSUPPORTED = unsupportedFeatures();
 
 /** What the Meeting API knows about a person in the call (their name as given, their role). */
 export interface KnownPerson {
@@ -86,6 +88,14 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName =
               {snap === null ? 'Starting the call…' : connectionText(snap)}
             </p>
           </div>
+          {UNSUPPORTED.length > 0 && (
+            <div className="device-problem" role="alert" data-testid="browser-unsupported">
+              {UNSUPPORTED.map((line) => (
+                <p key={line}>{line}</p>
+              ))}
+              <p>Use a current Chromium-based browser or Firefox for the call.</p>
+            </div>
+          )}
           {device.problem !== null && (
             <div className="device-problem" role="alert">
               <span>{device.problem}</span>
