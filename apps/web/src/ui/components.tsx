@@ -36,11 +36,28 @@ export function Field({ label, hint, ...input }: FieldProps) {
   );
 }
 
-export function Checkbox({ label, checked, onChange, hint }: { label: string; checked: boolean; onChange(v: boolean): void; hint?: string }) {
+export function Checkbox({ label, checked, onChange, hint, disabled, busy }: {
+  label: string;
+  checked: boolean;
+  onChange(v: boolean): void;
+  hint?: string;
+  /** No changes accepted (a change is being saved). */
+  disabled?: boolean;
+  /** This box's change is being saved. */
+  busy?: boolean;
+}) {
   const id = useId();
   return (
     <div className="checkbox">
-      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} aria-describedby={hint ? `${id}-hint` : undefined} />
+      <input
+        id={id}
+        type="checkbox"
+        checked={checked}
+        disabled={disabled}
+        aria-busy={busy || undefined}
+        onChange={(e) => onChange(e.target.checked)}
+        aria-describedby={hint ? `${id}-hint` : undefined}
+      />
       <label htmlFor={id}>{label}</label>
       {hint && (
         <small id={`${id}-hint`} className="hint">

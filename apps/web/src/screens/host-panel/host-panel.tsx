@@ -117,38 +117,87 @@ export function HostPanel({ info, me, version, onChanged }: { info: MeetingInfo;
           </>
         )}
       </section>
-      {controls && <Settings info={info} onChanged={onChanged} act={act} />}
+      {controls && <Settings info={info} onChanged={onChanged} act={act} setNotice={setNotice} setError={setError} />}
     </Page>
   );
 }
 
-function Settings({ info, act }: { info: MeetingInfo; onChanged(): void; act(a: () => Promise<unknown>, done: string): Promise<void> }) {
-  const patch = (p: UpdateMeetingRequest, done: string) => act(() => api.updateMeeting(info.meeting_id, p), done);
+type SettingKey = 'waiting_room_enabled' | 'locked' | 'allow_guests' | 'admit_policy' | 'host_leave_policy';
+const SETTING_KEYS: readonly SettingKey[] = ['waiting_room_enabled', 'locked', 'allow_guests', 'admit_policy', 'host_leave_policy'];
+
+/**
+ * The meeting settings. The boxes and the message that confirms a change come from the same
+ * state: while a change is saved every box is disabled (the changed one busy); when the server
+ * answers, its answer sets the boxes and the message in one render. The answer is shown until
+ * the meeting info of the screen has caught up with it (or has moved on twice: another host's change).
+ */
+function Settings({ info, onChanged, act, setNotice, setError }: {
+  info: MeetingInfo;
+  onChanged(): void;
+  act(a: () => Promise<unknown>, done: string): Promise<void>;
+  setNotice(notice: string): void;
+  setError(err: unknown): void;
+}) {
+  const [busy, setBusy] = useState<SettingKey | null>(null);
+  const [answered, setAnswered] = useState<{ info: MeetingInfo; against: MeetingInfo; newer: number } | null>(null);
+  useEffect(() => {
+    setAnswered((a) => {
+      if (a === null || info === a.against) return a;
+      if (SETTING_KEYS.every((k) => info[k] === a.info[k])) return null;
+      return a.newer >= 1 ? null : { ...a, against: info, newer: a.newer + 1 };
+    });
+  }, [info]);
+  const shown = answered?.info ?? info;
+  const patch = async (key: SettingKey, p: UpdateMeetingRequest, done: string) => {
+    setBusy(key);
+    setError(null);
+    try {
+      const updated = await api.updateMeeting(info.meeting_id, p);
+      // In one synchronous block: one render shows the boxes and the message together.
+      setAnswered({ info: updated, against: info, newer: 0 });
+      setNotice(done);
+    } catch (err) {
+      setError(err);
+    }
+    setBusy(null);
+    onChanged();
+  };
+  const box = (key: SettingKey) => ({ disabled: busy !== null, busy: busy === key });
   return (
     <section aria-labelledby="settings-title">
       <h3 id="settings-title">Settings</h3>
       <Checkbox
         label="Waiting room"
         hint="Off: people who join are let in at once (guests still wait)."
-        checked={info.waiting_room_enabled ?? true}
-        onChange={(v) => void patch({ waiting_room_enabled: v }, v ? 'Waiting room on.' : 'Waiting room off.')}
+        checked={shown.waiting_room_enabled ?? true}
+        {...box('waiting_room_enabled')}
+        onChange={(v) => void patch('waiting_room_enabled', { waiting_room_enabled: v }, v ? 'Waiting room on.' : 'Waiting room off.')}
       />
-      <Checkbox label="Locked" hint="Nobody new can join." checked={info.locked ?? false} onChange={(v) => void patch({ locked: v }, v ? 'Meeting locked.' : 'Meeting unlocked.')} />
+      <Checkbox
+        label="Locked"
+        hint="Nobody new can join."
+        checked={shown.locked ?? false}
+        {...box('locked')}
+        onChange={(v) => void patch('locked', { locked: v }, v ? 'Meeting locked.' : 'Meeting unlocked.')}
+      />
       <Checkbox
         label="Allow guests"
-        checked={info.allow_guests ?? false}
-        onChange={(v) => void patch({ allow_guests: v }, v ? 'Guests may knock.' : 'Guests may not knock.')}
+        checked={shown.allow_guests ?? false}
+        {...box('allow_guests')}
+        onChange={(v) => void patch('allow_guests', { allow_guests: v }, v ? 'Guests may knock.' : 'Guests may not knock.')}
       />
       <Checkbox
         label="Only hosts admit"
         hint="Off: anyone in the meeting can let people in."
-        checked={info.admit_policy === 'hosts'}
-        onChange={(v) => void patch({ admit_policy: v ? 'hosts' : 'any_admitted' }, 'Saved.')}
+        checked={shown.admit_policy === 'hosts'}
+        {...box('admit_policy')}
+        onChange={(v) => void patch('admit_policy', { admit_policy: v ? 'hosts' : 'any_admitted' }, 'Saved.')}
       />
       <Checkbox
         label="Keep the meeting going when the host leaves"
-        checked={info.host_leave_policy === 'transfer'}
-        onChange={(v) => void patch({ host_leave_policy: v ? 'transfer' : 'end_meeting' }, 'Saved.')}
+        checked={shown.host_leave_policy === 'transfer'}
+        {...box('host_leave_policy')}
+        onChange={(v) => void patch('host_leave_policy', { host_leave_policy: v ? 'transfer' : 'end_meeting' }, 'Saved.')}
       />
       <button
         type="button"
