@@ -7,6 +7,7 @@
  *
  * Used by the database-cut test and by bench/tools/pg-restart.ts.
  */
+import { performance } from 'node:perf_hooks';
 import { signFeedCredential } from 'service-runtime';
 import { openSse, type SseStream } from './sse-client';
 
@@ -36,6 +37,9 @@ export interface LoadReport {
   streamSeqs: number[];
   streamProblems: string[];
   feedSnapshots: number;
+  /** performance.now() of the first and the last 503 (undefined: none). */
+  firstUnavailableAt: number | undefined;
+  lastUnavailableAt: number | undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,6 +61,8 @@ export class CutLoad {
     streamSeqs: [],
     streamProblems: [],
     feedSnapshots: 0,
+    firstUnavailableAt: undefined,
+    lastUnavailableAt: undefined,
   };
   private running = false;
   private readonly loops: Promise<void>[] = [];
@@ -102,6 +108,8 @@ export class CutLoad {
     }
     if (status === 503 && body?.success === false && body?.result?.code === 'SERVICE_UNAVAILABLE') {
       r.unavailable++;
+      r.lastUnavailableAt = performance.now();
+      r.firstUnavailableAt ??= r.lastUnavailableAt;
       return { status, body };
     }
     r.unexpected.push(`${what}: ${status} ${JSON.stringify(body).slice(0, 160)}`);
