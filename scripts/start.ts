@@ -70,16 +70,48 @@ if (nats === undefined) delete childEnv.NATS_URL;
 else childEnv.NATS_URL = nats.url;
 const width = Math.max(...services.map((s) => s.name.length));
 
-function prefixLines(from: Readable, to: Writable, label: string): void {
-  createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => to.write(`${label}${line}\n`));
+/**
+ * The last line a service printed that says what went wrong: a log line at level error or
+ * fatal (its message, and its error's), or a stderr line naming an error (`Error: …`, as Node
+ * prints an uncaught exception). Kept per service for the launcher's closing line.
+ */
+const lastErrorLine = new Map<string, string>();
+
+function errorLineOf(line: string): string | undefined {
+  const text = line.trim();
+  if (text.startsWith('{')) {
+    try {
+      const entry = JSON.parse(text) as { level?: unknown; msg?: unknown; err?: { message?: unknown } };
+      if (typeof entry.level === 'number' && entry.level >= 50) {
+        const cause = typeof entry.err?.message === 'string' && entry.err.message !== entry.msg ? `: ${entry.err.message}` : '';
+        return `${String(entry.msg ?? '')}${cause}`;
+      }
+    } catch {
+      // Not a JSON log line.
+    }
+    return undefined;
+  }
+  // Pretty log lines carry their level's name; Node's own crash output an `XxxError: message` line.
+  // eslint-disable-next-line no-control-regex
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
+  if (/\b(ERROR|FATAL)\b/.test(plain) || /^([A-Z]\w*)?Error\b.*:/.test(plain) || /^Error\b/.test(plain)) return plain;
+  return undefined;
+}
+
+function forwardLines(from: Readable, to: Writable, label: string, service: string): void {
+  createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => {
+    to.write(`${label}${line}\n`);
+    const error = errorLineOf(line);
+    if (error !== undefined && error !== '') lastErrorLine.set(service, error.length > 300 ? `${error.slice(0, 300)}…` : error);
+  });
 }
 
 const children: ChildProcess[] = services.map(({ name, entry, colour: code, flags }) => {
-  if (!pretty) return spawn(process.execPath, [...flags, entry], { env: childEnv, stdio: 'inherit' });
+  // Piped even when not pretty (lines pass through unchanged), so the launcher can name the cause when one dies.
   const child = spawn(process.execPath, [...flags, entry], { env: childEnv, stdio: ['inherit', 'pipe', 'pipe'] });
-  const label = colour ? `\x1b[${code}m${name.padEnd(width)} │\x1b[0m ` : `${name.padEnd(width)} │ `;
-  prefixLines(child.stdout, process.stdout, label);
-  prefixLines(child.stderr, process.stderr, label);
+  const label = !pretty ? '' : colour ? `\x1b[${code}m${name.padEnd(width)} │\x1b[0m ` : `${name.padEnd(width)} │ `;
+  forwardLines(child.stdout!, process.stdout, label, name);
+  forwardLines(child.stderr!, process.stderr, label, name);
   return child;
 });
 
@@ -111,19 +143,36 @@ console.log(
 );
 
 let exiting = false;
+/** Why the launcher is stopping: the first service that exited on its own. */
+let cause: { name: string; how: string } | undefined;
 function stopAll(signal: NodeJS.Signals) {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
 }
 
+const closed = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
+
 children.forEach((child, i) => {
-  child.on('exit', (code, signal) => {
+  // 'close', not 'exit': the child's output has been read to its end, so its last error line is known.
+  child.on('close', (code, signal) => {
+    const name = services[i]!.name;
     if (!exiting) {
       exiting = true;
-      console.error(`${services[i]!.name} exited (${signal ?? `code ${code}`}); stopping the other service`);
+      cause = { name, how: signal ? `killed by ${signal}` : `exit code ${code}` };
+      console.error(`${name} exited (${signal ?? `code ${code}`}); stopping the other service`);
       process.exitCode = code ?? 1;
       stopAll('SIGTERM');
     }
-    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit();
+    if (children.every(closed)) {
+      if (cause !== undefined) {
+        // The very last line: which service stopped everything, how, and the last error it printed.
+        const last = lastErrorLine.get(cause.name);
+        console.error(
+          `npm start stopped because ${cause.name} exited (${cause.how})${last ? `; its last error: ${last}` : '; it printed no error'}. ` +
+            `In production run each service under its own supervisor (see docs/operations.md).`,
+        );
+      }
+      process.exit();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -99,4 +100,37 @@ test('when one service dies the launcher stops the other and exits non-zero', as
   assert.notEqual(code, 0);
   await waitFor('the other child to exit', async () => (children.every((pid) => !alive(pid)) ? true : undefined), 10_000);
   assert.match(run.output(), /exited .*stopping the other service/);
+  // The last line names the cause.
+  const lines = run.output().trim().split('\n');
+  assert.match(lines[lines.length - 1]!, /^npm start stopped because media-server exited \(killed by SIGKILL\); it printed no error\./);
+});
+
+test('a service that fails is named on the last line with its exit code and the last error it printed', async () => {
+  // The Media Server's port is taken: it logs why and exits 1; the API is stopped with it.
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const mediaPort = (blocker.address() as net.AddressInfo).port;
+  try {
+    let output = '';
+    const launcher = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      env: {
+        ...process.env,
+        ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: mkdtempSync(join(tmpdir(), 'launcher-')) }),
+        JWT_SECRET: SECRET,
+        MEETING_API_PORT: String(await freePort()),
+        MEDIA_SERVER_PORT: String(mediaPort),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    launcher.stdout!.on('data', (d) => (output += d));
+    launcher.stderr!.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => launcher.once('exit', (c) => resolve(c)));
+    assert.equal(code, 1, output);
+    const lines = output.trim().split('\n');
+    assert.match(lines[lines.length - 1]!, /^npm start stopped because media-server exited \(exit code 1\); its last error: cannot listen \(MEDIA_SERVER_PORT \/ HOST\): .*EADDRINUSE/, output);
+    assert.match(lines[lines.length - 1]!, /docs\/operations\.md/);
+  } finally {
+    blocker.close();
+  }
 });

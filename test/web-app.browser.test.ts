@@ -188,10 +188,12 @@ test('host and attendees in the browser: sign in, create, share, knock, admit, r
 
   if (controls && landed.signIn) {
     await step('guests: the host allows guests; a guest knocks without an account and is let in', async () => {
-      // The box shows the server's setting: it turns on once the PATCH has answered.
+      // The box shows the server's setting: it turns on once the PATCH has answered, in the same
+      // render as the message that confirms it (so the moment the message is there, the box is on).
       await host.getByLabel('Allow guests').click();
       await host.getByText('Guests may knock.').waitFor();
       assert.equal(await host.getByLabel('Allow guests').isChecked(), true);
+      assert.equal(await host.getByLabel('Allow guests').isEnabled(), true, 'no longer busy');
       const guest = await open({ phone: true });
       await guest.goto(link);
       await guest.getByLabel('Your name').fill('Gina Guest');

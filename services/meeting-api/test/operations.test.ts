@@ -366,8 +366,10 @@ class ServerProcess {
 
   /** Resolves with the URL the server logs once it listens. */
   async url(): Promise<string> {
+    // A guard against a hang, not a timing assertion: a first start on PGlite creates the
+    // database (initdb), which takes minutes on a loaded machine.
     return within(
-      60_000,
+      240_000,
       'server start-up',
       (async () => {
         for (;;) {
@@ -597,12 +599,36 @@ describe('shutdown under a stalled client (real process)', () => {
   });
 
   /** A POST that announces 60,000 bytes and sends one: the attack that used to keep the API from stopping. */
+  /**
+   * An upload whose body never comes, returned once the server is handling it: the request asks
+   * `Expect: 100-continue`, and the server's `100 Continue` says it has parsed the headers. (A
+   * request whose headers are still unread is an idle connection to the server, which a shutdown
+   * closes at once: the tests below would depend on who is faster.)
+   */
   async function stallUpload(base: string): Promise<net.Socket> {
     const { port } = new URL(base);
     const socket = net.connect(Number(port), '127.0.0.1');
     socket.on('error', () => {});
     await new Promise<void>((r) => socket.once('connect', () => r()));
-    socket.write('POST /api/v1/meetings HTTP/1.1\r\nHost: x\r\nCookie: email=s@x.io\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{');
+    socket.write(
+      'POST /api/v1/meetings HTTP/1.1\r\nHost: x\r\nCookie: email=s@x.io\r\nContent-Type: application/json\r\nContent-Length: 60000\r\nExpect: 100-continue\r\n\r\n',
+    );
+    let head = '';
+    await within(
+      30_000,
+      'the server to take the upload (100 Continue)',
+      new Promise<void>((resolve, reject) => {
+        const onData = (d: Buffer) => {
+          head += d.toString('latin1');
+          if (!head.includes('\r\n\r\n')) return;
+          socket.off('data', onData);
+          if (/^HTTP\/1\.1 100 /.test(head)) resolve();
+          else reject(new Error(`expected 100 Continue, got ${JSON.stringify(head.slice(0, 200))}`));
+        };
+        socket.on('data', onData);
+      }),
+    );
+    socket.write('{');
     return socket;
   }
 

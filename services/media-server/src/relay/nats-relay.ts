@@ -126,7 +126,7 @@ export class NatsRelay implements Relay {
     private readonly options: NatsRelayOptions = DEFAULT_NATS_RELAY_OPTIONS,
   ) {
     this.instanceId = instanceId;
-    void this.watchStatus();
+    this.watchStatus().catch((err: unknown) => this.logger.warn({ err }, 'nats status watch ended'));
   }
 
   /** Frames not sent to NATS because it was unreachable or refused them. */
@@ -212,7 +212,11 @@ export class NatsRelay implements Relay {
         const h = headers();
         h.set(H_INSTANCE, this.instanceId);
         h.set(H_PRESENCE, 'here');
-        msg.respond(undefined, { headers: h });
+        try {
+          msg.respond(undefined, { headers: h });
+        } catch {
+          // The connection is closing or gone: the announcing instance learns of us on its next announce.
+        }
       }
     } else if (kind === 'leave') {
       set.delete(origin);

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database, Queryable, QueryResult } from './database';
-import { translateDbError } from './errors';
+import { isUnavailableError, translateDbError } from './errors';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -34,8 +34,21 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     idleTimeoutMillis: 30_000,
     keepAlive: true,
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', (err) => options.logger?.warn({ err: { message: err.message } }, 'idle database connection lost'));
+  // An idle client losing its connection must not crash the process; the pool replaces it
+  // (the client's own listener below has logged it).
+  pool.on('error', () => {});
+  // A checked-out client has no listener of the pool's (pg-pool removes it while the client is
+  // lent out), and a connection that dies then emits 'error' with nobody listening: an uncaught
+  // exception. Every client the pool creates gets its own listener for its whole life; the query
+  // in flight still fails (and the caller answers 503), and the client is marked broken so it
+  // is discarded when released instead of going back to the pool.
+  const brokenClients = new WeakSet<pg.PoolClient>();
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      brokenClients.add(client);
+      options.logger?.warn({ err: { message: err.message } }, 'database connection lost');
+    });
+  });
 
   return {
     kind: 'postgres',
@@ -54,14 +67,20 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
+        if (brokenClients.has(client) || isUnavailableError(err)) {
+          // The connection is gone (or going): nothing to roll back on it; the server already did.
           broken = true;
+        } else {
+          try {
+            await client.query('ROLLBACK');
+          } catch {
+            broken = true;
+          }
         }
         throw translateDbError(err);
       } finally {
-        client.release(broken);
+        // A broken client is destroyed, never handed to the next caller.
+        client.release(broken || brokenClients.has(client) ? true : undefined);
       }
     },
     listen(channel, onNotify, onReconnect) {
