@@ -38,6 +38,12 @@ export interface MediaServerConfig {
   maxConnectionsPerIdentity: number;
   /** `MEDIA_UPGRADE_RATE_PER_MINUTE` (0 = off): upgrade attempts per client address and minute; more → 429. */
   upgradeRatePerMinute: number;
+  /** `MEDIA_SENDER_BYTES_PER_SEC` (1 MiB, 0 = off): bytes a sender may relay per second; beyond, its socket is not read until the debt refills. */
+  senderBytesPerSec: number;
+  /** `MEDIA_SENDER_BURST_BYTES` (1 MiB): bytes a sender may send at once above its rate (at least one largest frame). */
+  senderBurstBytes: number;
+  /** `MEDIA_SENDER_FRAMES_PER_SEC` (1000, 0 = off): frames a sender may relay per second (burst: one second's worth). */
+  senderFramesPerSec: number;
   /** `MEDIA_NATS_MAX_PENDING_BYTES` (16 MiB): bytes waiting to go to NATS above which frames for other instances are dropped. */
   natsMaxPendingBytes: number;
   /** `MEDIA_HEARTBEAT_SECS` (30) × 1000: ping interval; a peer that misses one pong is dropped. */
@@ -69,6 +75,9 @@ export function loadConfig(env: Env): MediaServerConfig {
   const maxTotalBufferedBytes = read.integer('MEDIA_MAX_TOTAL_BUFFERED_BYTES', 256 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024);
   const maxConnectionsPerIdentity = read.integer('MEDIA_MAX_CONNECTIONS_PER_IDENTITY', 4, 1, 1000);
   const upgradeRatePerMinute = read.integer('MEDIA_UPGRADE_RATE_PER_MINUTE', 0, 0, 1_000_000);
+  const senderBytesPerSec = read.integer('MEDIA_SENDER_BYTES_PER_SEC', 1024 * 1024, 0, 1024 * 1024 * 1024);
+  const senderBurstBytes = read.integer('MEDIA_SENDER_BURST_BYTES', MAX_FRAME_BYTES, MAX_FRAME_BYTES, 1024 * 1024 * 1024);
+  const senderFramesPerSec = read.integer('MEDIA_SENDER_FRAMES_PER_SEC', 1000, 0, 1_000_000);
   const natsMaxPendingBytes = read.integer('MEDIA_NATS_MAX_PENDING_BYTES', 16 * 1024 * 1024, 2 * 1024 * 1024, 4 * 1024 * 1024 * 1024);
   const heartbeatSecs = read.integer('MEDIA_HEARTBEAT_SECS', 30, 1, 3600);
   const meetingApiUrl = read.url('MEETING_API_URL', ['http:', 'https:']);
@@ -94,6 +103,9 @@ export function loadConfig(env: Env): MediaServerConfig {
     maxTotalBufferedBytes,
     maxConnectionsPerIdentity,
     upgradeRatePerMinute,
+    senderBytesPerSec,
+    senderBurstBytes,
+    senderFramesPerSec,
     natsMaxPendingBytes,
     heartbeatMs: heartbeatSecs * 1000,
     maxFrameBytes: MAX_FRAME_BYTES,

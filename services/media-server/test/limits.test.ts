@@ -117,3 +117,39 @@ describe('per-address upgrade rate limit', () => {
     assert.equal(code(bad), 'RATE_LIMITED', 'refused before the token check');
   });
 });
+
+describe('per-sender budget', () => {
+  test('one participant sending 1 MiB frames as fast as it can is slowed down itself; a receiver that fell behind for a moment is not cut', async () => {
+    const MiB = 1024 * 1024;
+    const srv = await server({ maxBufferedBytes: 2 * MiB, senderBytesPerSec: 4 * MiB, senderBurstBytes: MiB });
+    const receiver = await join(srv, 'flood', 'host@example.com');
+    const sender = await join(srv, 'flood', 'guest@example.com');
+    receiver.socket.pause();
+    const frame = randomFrame(MiB, 3);
+    const count = 16;
+    for (let i = 0; i < count; i++) sender.send(frame, true);
+    // Without a sender budget all 16 MiB go to the paused receiver at once and it is cut with 1013.
+    await until(
+      () => (srv.app.stats().senderThrottles ?? 0) > 0 || srv.app.stats().slowConsumerDisconnects > 0,
+      'the sender throttled or the receiver cut',
+    );
+    assert.equal(srv.app.stats().slowConsumerDisconnects, 0, 'the receiver was cut for the sender');
+    receiver.socket.resume();
+    await until(() => receiver.payloads().length === count, 'every frame delivered', 60_000);
+    assert.ok(receiver.payloads().every((f) => f.data.equals(frame)));
+    assert.equal(srv.app.stats().slowConsumerDisconnects, 0);
+    assert.equal(receiver.ws.readyState, receiver.ws.OPEN);
+    assert.equal(sender.ws.readyState, sender.ws.OPEN, 'the sender is throttled, not closed');
+    assert.ok(srv.app.stats().senderThrottles >= 1);
+  });
+
+  test('the default budget covers a call (1 KiB frames at 100 Hz from each of 4 senders) without throttling', async () => {
+    const srv = await server();
+    const members = [];
+    for (let i = 0; i < 4; i++) members.push(await join(srv, 'call', `p${i}@example.com`));
+    const frame = randomFrame(1024, 1);
+    for (let k = 0; k < 100; k++) for (const m of members) m.send(frame, true);
+    await until(() => members.every((m) => m.payloads().length === 300), 'all delivered');
+    assert.equal(srv.app.stats().senderThrottles, 0);
+  });
+});

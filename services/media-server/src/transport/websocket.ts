@@ -10,6 +10,7 @@ import type { Relay } from '../relay/relay';
 import { MEDIA_SUBPROTOCOL } from 'meeting-types';
 import { CLOSE_SHUTDOWN, CLOSE_UNSUPPORTED_DATA } from './close-codes';
 import { AddressRateLimiter } from './rate-limit';
+import { SenderBudget, type SenderBudgetOptions } from './sender-budget';
 import { parseTarget, rejectUpgrade, routeOf, sendError, sendJson, TOKEN_REQUIRED_MESSAGE } from './http';
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -22,6 +23,8 @@ export interface TransportOptions {
   maxConnectionsPerIdentity: number;
   /** Upgrade attempts per client address and minute; 0 = no limit. */
   upgradeRatePerMinute: number;
+  /** Per-sender byte and frame budget: a sender over it is paused (never its receivers cut for it). */
+  senderBudget: SenderBudgetOptions;
   /** Serve `GET /metrics` (`METRICS`). */
   metrics: boolean;
   /** The body of `GET /version`, serialized once. */
@@ -42,7 +45,7 @@ export interface Transport {
   readonly server: Server;
   /** Graceful: stop accepting, close every client with 1001, then the relay. Idempotent. */
   close(): Promise<void>;
-  readonly counters: { identityRefusals: number; rateLimited: number };
+  readonly counters: { identityRefusals: number; rateLimited: number; senderThrottles: number };
 }
 
 
@@ -55,7 +58,11 @@ export function createTransport(parts: TransportParts): Transport {
   /** Handshakes past the checks but not yet upgraded: they count against the limit. */
   let pendingJoins = 0;
   let closing: Promise<void> | undefined;
-  const counters = { identityRefusals: 0, rateLimited: 0 };
+  const counters = { identityRefusals: 0, rateLimited: 0, senderThrottles: 0 };
+  const budgeted = options.senderBudget.bytesPerSec > 0 || options.senderBudget.framesPerSec > 0;
+  const budgets = new WeakMap<WebSocket, SenderBudget>();
+  /** Senders paused until their debt refills. */
+  const paused = new WeakSet<WebSocket>();
   const limiter = options.upgradeRatePerMinute > 0 ? new AddressRateLimiter(options.upgradeRatePerMinute) : undefined;
 
   const wss = new WebSocketServer({
@@ -80,6 +87,20 @@ export function createTransport(parts: TransportParts): Transport {
     metrics.bytes.in += buf.length;
     membership.deliverToRoom(m.room, buf, isBinary, m, m.stamp);
     relay.publish(m.room, buf, isBinary, m.id, m);
+    const budget = budgets.get(this);
+    if (budget === undefined) return;
+    const wait = budget.spend(buf.length);
+    if (wait > 0 && !paused.has(this)) {
+      // The sender pays its debt in time: not read meanwhile, so TCP slows it down, not its receivers.
+      counters.senderThrottles++;
+      paused.add(this);
+      this.pause();
+      const ws = this;
+      setTimeout(() => {
+        paused.delete(ws);
+        ws.resume();
+      }, Math.ceil(wait)).unref();
+    }
   }
 
   function onPong(this: WebSocket): void {
@@ -196,6 +217,7 @@ export function createTransport(parts: TransportParts): Transport {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       membership.attach(m, ws);
+      if (budgeted) budgets.set(ws, new SenderBudget(options.senderBudget));
       ws.on('message', onMessage);
       ws.on('pong', onPong);
       ws.on('error', onError);
