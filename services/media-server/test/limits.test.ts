@@ -145,7 +145,7 @@ describe('per-sender budget', () => {
 
   test('the default budget covers a call (1 KiB frames at 100 Hz from each of 4 senders) without throttling', async () => {
     const srv = await server();
-    const members = [];
+    const members: Client[] = [];
     for (let i = 0; i < 4; i++) members.push(await join(srv, 'call', `p${i}@example.com`));
     const frame = randomFrame(1024, 1);
     for (let k = 0; k < 100; k++) for (const m of members) m.send(frame, true);
