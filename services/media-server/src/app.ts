@@ -117,6 +117,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
       maxConnections: config.maxConnections,
       maxFrameBytes: config.maxFrameBytes,
       maxConnectionsPerIdentity: config.maxConnectionsPerIdentity,
+      maxConnectionsPerIdentityTotal: config.maxConnectionsPerIdentityTotal,
       upgradeRatePerMinute: config.upgradeRatePerMinute,
       senderBudget: { bytesPerSec: config.senderBytesPerSec, burstBytes: config.senderBurstBytes, framesPerSec: config.senderFramesPerSec },
       metrics: config.metrics,

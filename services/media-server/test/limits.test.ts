@@ -98,6 +98,31 @@ describe('connections per identity', () => {
   });
 });
 
+describe('connections per identity across rooms', () => {
+  test('one identity spreading sockets over many rooms is capped by MEDIA_MAX_CONNECTIONS_PER_IDENTITY_TOTAL (32 by default); others still get in', async () => {
+    const srv = await server();
+    let opened = 0;
+    let refusal: Awaited<ReturnType<typeof refusedHandshake>> | undefined;
+    for (let i = 0; i < 40 && refusal === undefined; i++) {
+      const token = await mintToken({ room: `spread-${i}`, sub: 'mallory@example.com' });
+      try {
+        clients.push(await connect(srv.ws, token, `s${i}`));
+        opened++;
+      } catch {
+        refusal = await refusedHandshake(`${srv.ws}/lobby?token=${token}`);
+      }
+    }
+    assert.equal(opened, 32, 'sockets of one identity across rooms');
+    assert.equal(refusal?.status, 429);
+    assert.equal(code(refusal!), 'TOO_MANY_IDENTITY_CONNECTIONS');
+    assert.match(message(refusal!), /32 connections on this Media Server/);
+    await join(srv, 'spread-0', 'alice@example.com');
+    await clients[0]!.close();
+    await until(() => srv.app.stats().connections === 32, 'slot freed');
+    await join(srv, 'spread-99', 'mallory@example.com');
+  });
+});
+
 describe('per-address upgrade rate limit', () => {
   test('off by default: many upgrades from one address all succeed', async () => {
     const srv = await server();

@@ -31,6 +31,7 @@ import { documentOperations } from './docs/openapi-docs';
 import { parseMeetingId } from './domain/meeting-id';
 import { createCallerStatusReader, createOwnedMeetingsReader } from './db/meetings-repo';
 import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/passwords';
+import { KeyedRateLimiter } from './domain/rate-window';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics } from './metrics';
 import { createIdentifyCaller, type Caller, type IdentifyCaller } from './plugins/caller';
@@ -81,6 +82,7 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'maxWaitingPerMeeting'
       | 'passwordFailuresPerMinute'
       | 'maxConcurrentPasswordHashes'
+      | 'meetingCreatesPerMinute'
       | 'metrics'
       | 'gitCommit'
       | 'eventStreamsPerCaller'
@@ -211,6 +213,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     signer: countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics),
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),
+    creations: new KeyedRateLimiter(limits.meetingCreatesPerMinute),
     hub,
     metrics,
   };

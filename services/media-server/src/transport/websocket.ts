@@ -21,6 +21,8 @@ export interface TransportOptions {
   maxFrameBytes: number;
   /** Sockets per token subject and room (pending handshakes included). */
   maxConnectionsPerIdentity: number;
+  /** Sockets per token subject across all rooms of this instance (pending handshakes included). */
+  maxConnectionsPerIdentityTotal: number;
   /** Upgrade attempts per client address and minute; 0 = no limit. */
   upgradeRatePerMinute: number;
   /** Per-sender byte and frame budget: a sender over it is paused (never its receivers cut for it). */
@@ -195,6 +197,16 @@ export function createTransport(parts: TransportParts): Transport {
         socket,
         'TOO_MANY_IDENTITY_CONNECTIONS',
         `This identity already has ${options.maxConnectionsPerIdentity} connections to this room (MEDIA_MAX_CONNECTIONS_PER_IDENTITY); close one first`,
+      );
+    }
+
+    if (membership.connectionsOfIdentity(claims.sub) >= options.maxConnectionsPerIdentityTotal) {
+      counters.identityRefusals++;
+      logger.info({ identity: claims.sub, limit: options.maxConnectionsPerIdentityTotal }, 'connection refused: identity limit across rooms');
+      return rejectUpgrade(
+        socket,
+        'TOO_MANY_IDENTITY_CONNECTIONS',
+        `This identity already has ${options.maxConnectionsPerIdentityTotal} connections on this Media Server (MEDIA_MAX_CONNECTIONS_PER_IDENTITY_TOTAL); close one first`,
       );
     }
 

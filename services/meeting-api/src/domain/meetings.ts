@@ -18,6 +18,7 @@ import { meetingEvent } from './events';
 import { assertMayCreate } from './guests';
 import { generateMeetingId, parseMeetingId } from './meeting-id';
 import type { PasswordHasher } from './passwords';
+import type { KeyedRateLimiter } from './rate-window';
 import type { MeetingSettingsRecord } from '../db/rows';
 import { createdMeetingView, meetingInfoView, meetingSummaryView } from './views';
 
@@ -26,12 +27,22 @@ export interface MeetingDeps {
   hasher: PasswordHasher;
   /** Meeting lists (coalesced into shared statements under load on PostgreSQL). */
   listReads: meetingsRepo.OwnedMeetingsReader;
+  /** Meetings one identity may create a minute (`MEETING_CREATES_PER_MINUTE`); absent → no limit. */
+  creations?: KeyedRateLimiter;
+}
+
+/** Counts one meeting creation by `caller`; over its budget → 429 RATE_LIMITED. */
+export function countCreation(creations: KeyedRateLimiter | undefined, caller: string): void {
+  if (creations === undefined) return;
+  const retryAfter = creations.take(caller);
+  if (retryAfter > 0) throw errors.rateLimited(`meetings created (at most ${creations.perMinute} a minute)`, retryAfter);
 }
 
 const GENERATED_ID_ATTEMPTS = 5;
 
 export async function createMeeting(deps: MeetingDeps, caller: string, request: CreateMeetingRequest): Promise<CreateMeetingResponse> {
   assertMayCreate(caller);
+  countCreation(deps.creations, caller);
   const requestedId = request.meeting_id == null ? undefined : parseMeetingId(request.meeting_id);
   const attendees = request.attendees ?? [];
   if (attendees.length > MAX_ATTENDEES) throw errors.tooManyAttendees(attendees.length);

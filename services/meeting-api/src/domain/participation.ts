@@ -33,6 +33,8 @@ import type { EventHub } from './event-hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
+import { countCreation } from './meetings';
+import type { KeyedRateLimiter } from './rate-window';
 
 export interface ParticipationLimits {
   /** People in one waiting room; a join beyond → 409 WAITING_ROOM_FULL. */
@@ -50,6 +52,8 @@ export interface ParticipationDeps {
   limits?: ParticipationLimits;
   /** Status polls (coalesced into shared statements under load on PostgreSQL). */
   statusReads: meetingsRepo.CallerStatusReader;
+  /** Meetings one identity may create a minute (a join that creates one counts). */
+  creations?: KeyedRateLimiter;
 }
 
 const readCallerStatus = (deps: ParticipationDeps, roomId: string, email: string) => deps.statusReads.read({ roomId, email });
@@ -119,6 +123,7 @@ export async function joinMeeting(
 
     if (!meeting) {
       assertMayCreate(caller);
+      if (attempt === 0) countCreation(deps.creations, caller);
       const host = await deps.db.transaction(async (tx) => {
         const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
         if (!created) return null;
