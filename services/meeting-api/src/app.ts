@@ -24,7 +24,7 @@ import { createOriginCheck, isStateChanging } from './auth/csrf';
 import { createOidcSignIn } from './auth/oidc';
 import { authRoutes, guestSessionRoutes } from './auth/routes';
 import { createSessionService, type SessionService } from './auth/sessions';
-import { LIMIT_DEFAULTS, type MeetingApiConfig } from './config';
+import { LIMIT_DEFAULTS, SECURITY_DEFAULTS, type MeetingApiConfig, type SecurityConfig } from './config';
 import { errors } from './domain/errors';
 import type { Database } from './db/database';
 import { documentOperations } from './docs/openapi-docs';
@@ -82,7 +82,6 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'maxWaitingPerMeeting'
       | 'passwordFailuresPerMinute'
       | 'maxConcurrentPasswordHashes'
-      | 'meetingCreatesPerMinute'
       | 'metrics'
       | 'gitCommit'
       | 'eventStreamsPerCaller'
@@ -94,6 +93,8 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
   Partial<Pick<MeetingApiConfig, 'mediaServerPublicUrl' | 'mediaServerPort' | 'webAppDir'>> & {
     /** Sign-in settings; development defaults (email cookie on, dev sign-in) when absent. */
     auth?: AuthConfig;
+    /** Limits against one caller harming others; `SECURITY_DEFAULTS` for what is absent. */
+    security?: Partial<SecurityConfig>;
     /** `NODE_ENV=production`: no development sign-in. */
     production?: boolean;
   };
@@ -127,6 +128,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   const identifyCaller = deps.identifyCaller ?? createIdentifyCaller(authConfig, sessions);
   const originCheck = createOriginCheck(config.corsOrigins);
   const limits = { ...LIMIT_DEFAULTS, ...definedOnly(config) };
+  const security: SecurityConfig = { ...SECURITY_DEFAULTS, ...definedOnly(config.security ?? {}) };
   const metrics = deps.metrics ?? createApiMetrics(deps.db);
   const db = instrumentDatabase(deps.db, metrics);
   const app = Fastify({
@@ -213,7 +215,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     signer: countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics),
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),
-    creations: new KeyedRateLimiter(limits.meetingCreatesPerMinute),
+    creations: new KeyedRateLimiter(security.meetingCreatesPerMinute),
     hub,
     metrics,
   };

@@ -61,11 +61,21 @@ export interface MeetingApiConfig {
   maxWaitingPerMeeting: number;
   /** `PASSWORD_FAILURES_PER_MINUTE` (10): wrong meeting passwords per meeting and caller a minute before 429. */
   passwordFailuresPerMinute: number;
-  /** `MEETING_CREATES_PER_MINUTE` (30): meetings one identity may create a minute on one instance (POST /meetings and creating joins); more → 429. */
-  meetingCreatesPerMinute: number;
   /** `MAX_CONCURRENT_PASSWORD_HASHES` (4): Argon2 computations at once; more wait, and beyond a queue 503. */
   maxConcurrentPasswordHashes: number;
+  /** Limits against one caller harming others (docs/security.md). */
+  security: SecurityConfig;
 }
+
+/** Limits against one participant, guest or app harming others (docs/security.md). */
+export interface SecurityConfig {
+  /** `MEETING_CREATES_PER_MINUTE` (30): meetings one identity may create a minute on one instance (POST /meetings and creating joins); more → 429. */
+  meetingCreatesPerMinute: number;
+}
+
+export const SECURITY_DEFAULTS: SecurityConfig = {
+  meetingCreatesPerMinute: 30,
+};
 
 /** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
 export const LIMIT_DEFAULTS = {
@@ -75,7 +85,6 @@ export const LIMIT_DEFAULTS = {
   maxWaitingPerMeeting: 1000,
   passwordFailuresPerMinute: 10,
   maxConcurrentPasswordHashes: 4,
-  meetingCreatesPerMinute: 30,
 } as const;
 
 /** `apps/web/dist` of this repository, from `src/` (tsx) or `dist/` (the bundle) alike. */
@@ -106,7 +115,9 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const maxWaitingPerMeeting = read.integer('MAX_WAITING_PER_MEETING', LIMIT_DEFAULTS.maxWaitingPerMeeting, 1, 100_000);
   const passwordFailuresPerMinute = read.integer('PASSWORD_FAILURES_PER_MINUTE', LIMIT_DEFAULTS.passwordFailuresPerMinute, 1, 10_000);
   const maxConcurrentPasswordHashes = read.integer('MAX_CONCURRENT_PASSWORD_HASHES', LIMIT_DEFAULTS.maxConcurrentPasswordHashes, 1, 256);
-  const meetingCreatesPerMinute = read.integer('MEETING_CREATES_PER_MINUTE', LIMIT_DEFAULTS.meetingCreatesPerMinute, 1, 1_000_000);
+  const security: SecurityConfig = {
+    meetingCreatesPerMinute: read.integer('MEETING_CREATES_PER_MINUTE', SECURITY_DEFAULTS.meetingCreatesPerMinute, 1, 1_000_000),
+  };
   const corsRaw = read.optionalString('CORS_ORIGINS');
   const corsOrigins =
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
@@ -152,7 +163,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     maxWaitingPerMeeting,
     passwordFailuresPerMinute,
     maxConcurrentPasswordHashes,
-    meetingCreatesPerMinute,
+    security,
   };
 }
 
