@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppConfig } from '../src/app';
-import { api, call, createTestDatabase, expectError, testConfig, type TestDatabase } from './helpers';
+import { api, call, createTestDatabase, expectError, hostStarts, testConfig, type TestDatabase } from './helpers';
+import { openSse, type SseStream } from './sse-client';
 
 let database: TestDatabase;
 const apps: FastifyInstance[] = [];
@@ -19,6 +20,79 @@ async function appWith(config: Partial<AppConfig> = {}): Promise<FastifyInstance
   await app.ready();
   apps.push(app);
   return app;
+}
+
+/** A listening app (real HTTP, for event streams). */
+async function listening(config: Partial<AppConfig> = {}): Promise<{ app: FastifyInstance; base: string }> {
+  const app = await buildApp({ ...testConfig, ...config }, { db: database.db, logger: false, eventKeepAliveMs: 200 });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  apps.push(app);
+  return { app, base };
+}
+const streams: SseStream[] = [];
+after(() => {
+  for (const s of streams) s.close();
+});
+async function sse(base: string, path: string, as: string): Promise<SseStream> {
+  const s = await openSse(base, path, { as });
+  streams.push(s);
+  return s;
+}
+const HOST = 'host@example.com';
+
+describe('event streams follow the viewer', () => {
+  test('after POST /end an attendee\'s open stream no longer shows the next session\'s waiting room', async () => {
+    const { app, base } = await listening();
+    await hostStarts(app, 'sec-end');
+    await call(app, 'POST', api('sec-end', '/join'), { as: 'att@x.io', body: {} });
+    await call(app, 'POST', api('sec-end', '/admit'), { as: HOST, body: { email: 'att@x.io' } });
+    const stream = await sse(base, api('sec-end', '/events'), 'att@x.io');
+    assert.equal(stream.status, 200);
+    assert.equal((await call(app, 'POST', api('sec-end', '/end'), { as: HOST })).status, 200);
+    // The next session: the host is back, a stranger knocks and is rejected.
+    await hostStarts(app, 'sec-end');
+    await call(app, 'POST', api('sec-end', '/join'), { as: 'next@x.io', body: {} });
+    await call(app, 'POST', api('sec-end', '/reject'), { as: HOST, body: { email: 'next@x.io' } });
+    // A last meeting event as a barrier: everything before it has been delivered or filtered.
+    await call(app, 'POST', api('sec-end', '/end'), { as: HOST });
+    await waitUntil(() => stream.events.filter((e) => e.event === 'meeting.ended').length === 2, 'the second meeting.ended');
+    const seen = stream.events.map((e) => e.event);
+    assert.deepEqual(
+      seen.filter((e) => e.startsWith('participant.')),
+      [],
+      `the former attendee saw ${seen.join(', ')}`,
+    );
+  });
+
+  test('a banned person cannot open an event stream (403 PARTICIPANT_BANNED); the owner and others still can', async () => {
+    const { app, base } = await listening();
+    await hostStarts(app, 'sec-ban');
+    await call(app, 'POST', api('sec-ban', '/join'), { as: 'bad@x.io', body: {} });
+    await call(app, 'POST', api('sec-ban', '/admit'), { as: HOST, body: { email: 'bad@x.io' } });
+    const before = await sse(base, api('sec-ban', '/events'), 'bad@x.io');
+    assert.equal(before.status, 200);
+    assert.equal((await call(app, 'POST', api('sec-ban', '/remove'), { as: HOST, body: { email: 'bad@x.io', ban: true } })).status, 200);
+    await before.ended;
+    const after = await sse(base, api('sec-ban', '/events'), 'bad@x.io');
+    assert.equal(after.status, 403);
+    assert.equal(after.body.result.code, 'PARTICIPANT_BANNED');
+    // Rejected with a ban from the waiting room: the same.
+    await call(app, 'POST', api('sec-ban', '/join'), { as: 'knock@x.io', body: {} });
+    await call(app, 'POST', api('sec-ban', '/reject'), { as: HOST, body: { email: 'knock@x.io', ban: true } });
+    assert.equal((await sse(base, api('sec-ban', '/events'), 'knock@x.io')).status, 403);
+    assert.equal((await sse(base, api('sec-ban', '/events'), HOST)).status, 200);
+    // Unbanned: may follow the meeting again.
+    await call(app, 'POST', api('sec-ban', '/unban'), { as: HOST, body: { email: 'bad@x.io' } });
+    assert.equal((await sse(base, api('sec-ban', '/events'), 'bad@x.io')).status, 200);
+  });
+});
+
+async function waitUntil(cond: () => boolean, label: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${label}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 describe('meeting creation per identity', () => {
