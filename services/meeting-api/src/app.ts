@@ -37,6 +37,7 @@ import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics }
 import { createIdentifyCaller, type Caller, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
 import { metricsRoute, timeRequests } from './plugins/metrics';
+import { limitMeetingLookups } from './plugins/lookup-limit';
 import { controlRoutes } from './routes/controls';
 import { registerWebApp } from './plugins/web-app';
 import { clientConfigRoutes } from './routes/client-config';
@@ -337,6 +338,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
           done(err as Error);
         }
       });
+      limitMeetingLookups(api, { perCaller: security.meetingIdMissesPerMinute, perAddress: security.meetingIdMissesPerAddressPerMinute });
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });
       await api.register(waitingRoomRoutes, { deps: routeDeps });

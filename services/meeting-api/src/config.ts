@@ -69,12 +69,18 @@ export interface MeetingApiConfig {
 
 /** Limits against one participant, guest or app harming others (docs/security.md). */
 export interface SecurityConfig {
-  /** `MEETING_CREATES_PER_MINUTE` (30): meetings one identity may create a minute on one instance (POST /meetings and creating joins); more → 429. */
+  /** `MEETING_CREATES_PER_MINUTE` (120): meetings one identity may create a minute on one instance (POST /meetings and creating joins); more → 429. */
   meetingCreatesPerMinute: number;
+  /** `MEETING_ID_MISSES_PER_MINUTE` (60): meeting-id lookups answered 404 per caller a minute; beyond, id routes answer 429. */
+  meetingIdMissesPerMinute: number;
+  /** `MEETING_ID_MISSES_PER_ADDRESS_PER_MINUTE` (300): the same per client address. */
+  meetingIdMissesPerAddressPerMinute: number;
 }
 
 export const SECURITY_DEFAULTS: SecurityConfig = {
-  meetingCreatesPerMinute: 30,
+  meetingCreatesPerMinute: 120,
+  meetingIdMissesPerMinute: 60,
+  meetingIdMissesPerAddressPerMinute: 300,
 };
 
 /** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
@@ -117,6 +123,13 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const maxConcurrentPasswordHashes = read.integer('MAX_CONCURRENT_PASSWORD_HASHES', LIMIT_DEFAULTS.maxConcurrentPasswordHashes, 1, 256);
   const security: SecurityConfig = {
     meetingCreatesPerMinute: read.integer('MEETING_CREATES_PER_MINUTE', SECURITY_DEFAULTS.meetingCreatesPerMinute, 1, 1_000_000),
+    meetingIdMissesPerMinute: read.integer('MEETING_ID_MISSES_PER_MINUTE', SECURITY_DEFAULTS.meetingIdMissesPerMinute, 1, 1_000_000),
+    meetingIdMissesPerAddressPerMinute: read.integer(
+      'MEETING_ID_MISSES_PER_ADDRESS_PER_MINUTE',
+      SECURITY_DEFAULTS.meetingIdMissesPerAddressPerMinute,
+      1,
+      1_000_000,
+    ),
   };
   const corsRaw = read.optionalString('CORS_ORIGINS');
   const corsOrigins =

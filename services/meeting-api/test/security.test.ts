@@ -96,8 +96,8 @@ async function waitUntil(cond: () => boolean, label: string, ms = 10_000): Promi
 }
 
 describe('meeting creation per identity', () => {
-  test('one identity creating meetings in a loop gets 429 RATE_LIMITED past MEETING_CREATES_PER_MINUTE (30); creating joins count; others are unaffected', async () => {
-    const app = await appWith();
+  test('one identity creating meetings in a loop gets 429 RATE_LIMITED past MEETING_CREATES_PER_MINUTE; creating joins count; others are unaffected', async () => {
+    const app = await appWith({ security: { meetingCreatesPerMinute: 30 } });
     let created = 0;
     let refused: Awaited<ReturnType<typeof call>> | undefined;
     for (let i = 0; i < 40 && refused === undefined; i++) {
@@ -116,5 +116,60 @@ describe('meeting creation per identity', () => {
     // Joining existing meetings is not creating.
     assert.equal((await call(app, 'POST', api('spam-0', '/join'), { as: 'spammer@x.io', body: {} })).status, 200);
     assert.equal((await call(app, 'POST', '/api/v1/meetings', { as: 'someone-else@x.io', body: { meeting_id: 'other-1' } })).status, 201);
+  });
+});
+
+describe('who may see who is in a meeting', () => {
+  test('a guest and a stranger cannot list participants of a password-protected, guests-off meeting; the owner and admitted people can', async () => {
+    const app = await appWith();
+    await call(app, 'POST', '/api/v1/meetings', { as: HOST, body: { meeting_id: 'sec-list', password: 'pw' } });
+    await hostStarts(app, 'sec-list', HOST, { display_name: 'Alice' });
+    await call(app, 'POST', api('sec-list', '/join'), { as: 'bob@x.io', body: { password: 'pw' } });
+    await call(app, 'POST', api('sec-list', '/admit'), { as: HOST, body: { email: 'bob@x.io' } });
+    const guest = await call(app, 'POST', '/api/v1/guest-session', { body: { display_name: 'Gus' } });
+    assert.equal(guest.status, 200);
+    const asGuest = { authorization: `Bearer ${guest.body.result.session_token}` };
+    const guestList = await call(app, 'GET', api('sec-list', '/participants'), { headers: asGuest });
+    expectError(guestList, 404, 'NOT_IN_MEETING');
+    assert.doesNotMatch(guestList.raw.body, /@x\.io|example\.com/);
+    expectError(await call(app, 'GET', api('sec-list', '/participants'), { as: 'stranger@x.io' }), 404, 'NOT_IN_MEETING');
+    // Waiting is not being in.
+    await call(app, 'POST', api('sec-list', '/join'), { as: 'wait@x.io', body: { password: 'pw' } });
+    expectError(await call(app, 'GET', api('sec-list', '/participants'), { as: 'wait@x.io' }), 404, 'NOT_IN_MEETING');
+    for (const who of [HOST, 'bob@x.io']) {
+      const list = await call(app, 'GET', api('sec-list', '/participants'), { as: who });
+      assert.deepEqual(list.body.result.map((p: { email: string }) => p.email), [HOST, 'bob@x.io']);
+    }
+  });
+
+  test("GET /meetings/{id} gives the owner's email only to the owner, those admitted and people waiting; strangers and guests get an empty host", async () => {
+    const app = await appWith();
+    await hostStarts(app, 'sec-info', HOST, { display_name: 'Alice' });
+    const stranger = await call(app, 'GET', api('sec-info'), { as: 'stranger@x.io' });
+    assert.equal(stranger.status, 200);
+    assert.equal(stranger.body.result.host, '');
+    assert.equal(stranger.body.result.host_display_name, 'Alice', 'the pre-join screen still names the host');
+    const guest = await call(app, 'POST', '/api/v1/guest-session', { body: { display_name: 'Gus' } });
+    const asGuest = { authorization: `Bearer ${guest.body.result.session_token}` };
+    assert.equal((await call(app, 'GET', api('sec-info'), { headers: asGuest })).body.result.host, '');
+    await call(app, 'POST', api('sec-info', '/join'), { as: 'bob@x.io', body: {} });
+    assert.equal((await call(app, 'GET', api('sec-info'), { as: 'bob@x.io' })).body.result.host, HOST, 'waiting, as in the original contract');
+    assert.equal((await call(app, 'GET', api('sec-info'), { as: HOST })).body.result.host, HOST);
+  });
+
+  test('probing meeting ids: past MEETING_ID_MISSES_PER_MINUTE misses a caller gets 429; per address too; meetings one is in still answer for others', async () => {
+    const app = await appWith({ security: { meetingIdMissesPerMinute: 20, meetingIdMissesPerAddressPerMinute: 50 } });
+    await hostStarts(app, 'sec-real');
+    const codes: number[] = [];
+    for (let i = 0; i < 30; i++) codes.push((await call(app, 'GET', api(`probe-${i}`), { as: 'prober@x.io' })).status);
+    assert.deepEqual(codes.slice(0, 20), Array(20).fill(404));
+    assert.deepEqual(codes.slice(20), Array(10).fill(429));
+    const limited = await call(app, 'GET', api('sec-real'), { as: 'prober@x.io' });
+    expectError(limited, 429, 'RATE_LIMITED');
+    assert.match(String(limited.raw.headers['retry-after']), /^\d+$/);
+    // Another identity from the same address: its own budget until the address's is spent.
+    assert.equal((await call(app, 'GET', api('sec-real'), { as: HOST })).status, 200);
+    for (let i = 0; i < 30; i++) await call(app, 'GET', api(`probe2-${i}`), { as: `p${i}@x.io` });
+    expectError(await call(app, 'GET', api('sec-real'), { as: HOST }), 429, 'RATE_LIMITED');
   });
 });

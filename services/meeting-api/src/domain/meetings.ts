@@ -15,7 +15,7 @@ import { appendEvents } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import { errors } from './errors';
 import { meetingEvent } from './events';
-import { assertMayCreate } from './guests';
+import { assertMayCreate, isGuestIdentity } from './guests';
 import { generateMeetingId, parseMeetingId } from './meeting-id';
 import type { PasswordHasher } from './passwords';
 import type { KeyedRateLimiter } from './rate-window';
@@ -69,7 +69,18 @@ export async function getMeeting(deps: MeetingDeps, caller: string, rawId: strin
   const roomId = parseMeetingId(rawId);
   const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
-  return meetingInfoView(found.meeting, found.caller);
+  const info = meetingInfoView(found.meeting, found.caller);
+  return mayKnowHost(found.meeting, caller, found.caller) ? info : { ...info, host: '' };
+}
+
+/**
+ * The owner's email is for the owner, those admitted, and signed-in people waiting to be let in
+ * (who knocked, so the host sees them too); strangers probing ids and guests get an empty `host`.
+ */
+export function mayKnowHost(meeting: { creatorId: string }, caller: string, row: { status: string } | null): boolean {
+  if (meeting.creatorId === caller) return true;
+  if (row?.status === 'admitted') return true;
+  return row?.status === 'waiting' && !isGuestIdentity(caller);
 }
 
 /** The defaults reproduce MEETING_API.md; `null` means "not given". */

@@ -406,12 +406,16 @@ export async function admitAll(deps: ParticipationDeps, caller: string, rawId: s
 
 export async function listParticipants(
   deps: ParticipationDeps,
+  caller: string,
   rawId: string,
   query?: ParticipantListQuery,
 ): Promise<ParticipantListResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
-  if (!meeting) throw errors.meetingNotFound(roomId);
+  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  const meeting = found.meeting;
+  // Who is in (emails, names, roles) is for the owner and those admitted, nobody else.
+  if (meeting.creatorId !== caller && found.caller?.status !== 'admitted') throw errors.notInMeeting(roomId);
   const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id, participantPage(query));
   return admitted.map((p) => participantView(p));
 }

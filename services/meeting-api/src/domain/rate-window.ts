@@ -26,6 +26,14 @@ export class KeyedRateLimiter {
     return Math.max(1, Math.ceil((w.start + 60_000 - now) / 1000));
   }
 
+  /** Without counting: 0 if `key` may go on, else the seconds until its window ends. */
+  over(key: string): number {
+    const w = this.windows.get(key);
+    const now = this.now();
+    if (w === undefined || now - w.start >= 60_000 || w.count < this.perMinute) return 0;
+    return Math.max(1, Math.ceil((w.start + 60_000 - now) / 1000));
+  }
+
   private prune(now: number): void {
     for (const [k, w] of this.windows) if (now - w.start >= 60_000) this.windows.delete(k);
     if (this.windows.size >= this.maxKeys) {

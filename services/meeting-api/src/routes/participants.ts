@@ -57,6 +57,6 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
         response: { 200: APIResponseSchema(ParticipantListResponseSchema), ...errorResponses },
       },
     },
-    async (request) => ({ success: true as const, result: await listParticipants(deps, request.params.meeting_id, request.query) }),
+    async (request) => ({ success: true as const, result: await listParticipants(deps, request.caller, request.params.meeting_id, request.query) }),
   );
 };
