@@ -34,7 +34,7 @@ import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/pa
 import { KeyedRateLimiter } from './domain/rate-window';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics } from './metrics';
-import { createIdentifyCaller, type Caller, type IdentifyCaller } from './plugins/caller';
+import { createIdentifyCaller, normalizeTargetEmails, type Caller, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
 import { metricsRoute, timeRequests } from './plugins/metrics';
 import { limitMeetingLookups } from './plugins/lookup-limit';
@@ -338,6 +338,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
           done(err as Error);
         }
       });
+      normalizeTargetEmails(api);
       limitMeetingLookups(api, { perCaller: security.meetingIdMissesPerMinute, perAddress: security.meetingIdMissesPerAddressPerMinute });
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });

@@ -173,3 +173,42 @@ describe('who may see who is in a meeting', () => {
     expectError(await call(app, 'GET', api('sec-real'), { as: HOST }), 429, 'RATE_LIMITED');
   });
 });
+
+describe('identities and display names are checked and normalised at the edge', () => {
+  const cookie = (email: string) => ({ cookie: `email=${encodeURIComponent(email)}` });
+  test('a banned identity cannot come back as Alice@Example.COM, with a zero-width space, or with a Cyrillic letter', async () => {
+    const app = await appWith();
+    await hostStarts(app, 'sec-ident');
+    await call(app, 'POST', api('sec-ident', '/join'), { as: 'alice@example.com', body: {} });
+    await call(app, 'POST', api('sec-ident', '/reject'), { as: HOST, body: { email: 'alice@example.com', ban: true } });
+    const cased = await call(app, 'POST', api('sec-ident', '/join'), { headers: cookie('alice@Example.COM'), body: {} });
+    expectError(cased, 403, 'PARTICIPANT_BANNED');
+    const padded = await call(app, 'POST', api('sec-ident', '/join'), { headers: cookie(' alice@example.com'), body: {} });
+    expectError(padded, 403, 'PARTICIPANT_BANNED');
+    for (const variant of ['alice@example.com\u200b', '\u202ealice@example.com', 'alice@ex\u0430mple.com', '\u0430lice@example.com']) {
+      expectError(await call(app, 'POST', api('sec-ident', '/join'), { headers: cookie(variant), body: {} }), 400, 'INVALID_REQUEST');
+    }
+    // NFC: a decomposed é is the same person as a composed one.
+    await call(app, 'POST', api('sec-ident', '/join'), { headers: cookie('jose\u0301@example.com'), body: {} });
+    const waiting = await call(app, 'GET', api('sec-ident', '/waiting'), { as: HOST });
+    assert.deepEqual(waiting.body.result.waiting.map((p: { email: string }) => p.email), ['jos\u00e9@example.com']);
+    // A target is normalised the same way: banning BOB@EXAMPLE.ORG bans bob@example.org's spelling.
+    await call(app, 'POST', api('sec-ident', '/join'), { as: 'BOB@example.org', body: {} });
+    assert.equal((await call(app, 'POST', api('sec-ident', '/reject'), { as: HOST, body: { email: 'BOB@EXAMPLE.ORG', ban: true } })).status, 200);
+    expectError(await call(app, 'POST', api('sec-ident', '/join'), { headers: cookie('BOB@Example.Org'), body: {} }), 403, 'PARTICIPANT_BANNED');
+  });
+
+  test('display_name with control, bidi or zero-width characters is refused on join, guest session and dev sign-in alike', async () => {
+    const app = await appWith();
+    await hostStarts(app, 'sec-name');
+    for (const bad of ['Eve\u202eliam', 'Eve\u200b', 'Eve\u0007', 'Eve\u2066x\u2069']) {
+      expectError(await call(app, 'POST', api('sec-name', '/join'), { as: 'eve@x.io', body: { display_name: bad } }), 400, 'INVALID_REQUEST');
+      expectError(await call(app, 'POST', '/api/v1/guest-session', { body: { display_name: bad } }), 400, 'INVALID_REQUEST');
+      expectError(await call(app, 'POST', '/login/dev', { body: { email: 'eve@x.io', display_name: bad } }), 400, 'INVALID_REQUEST');
+    }
+    // Emoji sequences (zero-width joiner) and accents stay fine.
+    const ok = await call(app, 'POST', api('sec-name', '/join'), { as: 'eve@x.io', body: { display_name: 'Eve \u{1F469}\u200D\u{1F4BB} Jose\u0301' } });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.result.display_name, 'Eve \u{1F469}\u200D\u{1F4BB} Jos\u00e9');
+  });
+});

@@ -33,6 +33,7 @@ import type { EventHub } from './event-hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
+import { checkDisplayName } from './identity';
 import { countCreation } from './meetings';
 import type { KeyedRateLimiter } from './rate-window';
 
@@ -116,7 +117,7 @@ export async function joinMeeting(
   request: JoinMeetingRequest,
 ): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
-  const displayName = request.display_name ?? null;
+  const displayName = request.display_name == null ? null : checkDisplayName(request.display_name);
 
   for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
     const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
