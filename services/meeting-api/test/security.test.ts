@@ -212,3 +212,25 @@ describe('identities and display names are checked and normalised at the edge', 
     assert.equal(ok.body.result.display_name, 'Eve \u{1F469}\u200D\u{1F4BB} Jos\u00e9');
   });
 });
+
+describe('logout', () => {
+  test('GET /logout from another site (Sec-Fetch-Site: cross-site) revokes nothing: 403 CSRF_REJECTED; from the same origin or a non-browser client it still signs out', async () => {
+    const app = await appWith();
+    const signIn = async () => {
+      const r = await call(app, 'POST', '/login/dev', { body: { email: 'victim@x.io' } });
+      assert.equal(r.status, 200);
+      const setCookie = String(r.raw.headers['set-cookie']);
+      return setCookie.slice(0, setCookie.indexOf(';'));
+    };
+    const session = await signIn();
+    const whoAmI = () => call(app, 'GET', '/profile', { headers: { cookie: session } });
+    assert.equal((await whoAmI()).status, 200);
+    const forged = await call(app, 'GET', '/logout', { headers: { cookie: session, 'sec-fetch-site': 'cross-site' } });
+    expectError(forged, 403, 'CSRF_REJECTED');
+    assert.equal((await whoAmI()).status, 200, 'the session survived the cross-site link');
+    assert.equal((await call(app, 'GET', '/logout', { headers: { cookie: session, 'sec-fetch-site': 'same-origin' } })).status, 200);
+    assert.equal((await whoAmI()).status, 401);
+    const again = await signIn();
+    assert.equal((await call(app, 'GET', '/logout', { headers: { cookie: again } })).status, 200, 'a client without Sec-Fetch-Site');
+  });
+});

@@ -246,7 +246,19 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     },
     logout,
   );
-  app.get('/logout', { schema: { summary: 'Same as POST /logout, for videocall-rs clients', ...logoutSchema } }, logout);
+  app.get(
+    '/logout',
+    {
+      schema: { summary: 'Same as POST /logout, for videocall-rs clients; refused when a browser says it comes from another site', ...logoutSchema },
+      // A GET can be a cross-site link or image: browsers say so in Sec-Fetch-Site, and such a request revokes nothing.
+      onRequest: (request, _reply, done) => {
+        const site = request.headers['sec-fetch-site'];
+        if (site === 'cross-site' || site === 'same-site') return done(authErrors.crossSiteLogout());
+        done();
+      },
+    },
+    logout,
+  );
 };
 
 /** `POST /api/v1/guest-session`: registered under /api/v1 but before (outside) the caller hook. */
