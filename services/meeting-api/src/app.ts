@@ -217,6 +217,10 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),
     creations: new KeyedRateLimiter(security.meetingCreatesPerMinute),
+    passwordGuards: {
+      byAddress: new KeyedRateLimiter(security.passwordFailuresPerAddressPerMinute),
+      byMeeting: new KeyedRateLimiter(security.passwordFailuresPerMeetingPerMinute),
+    },
     hub,
     metrics,
   };

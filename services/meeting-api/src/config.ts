@@ -75,12 +75,18 @@ export interface SecurityConfig {
   meetingIdMissesPerMinute: number;
   /** `MEETING_ID_MISSES_PER_ADDRESS_PER_MINUTE` (300): the same per client address. */
   meetingIdMissesPerAddressPerMinute: number;
+  /** `PASSWORD_FAILURES_PER_ADDRESS_PER_MINUTE` (30): wrong meeting passwords from one client address a minute, any meeting or caller; more → 429. */
+  passwordFailuresPerAddressPerMinute: number;
+  /** `PASSWORD_FAILURES_PER_MEETING_PER_MINUTE` (60): wrong passwords for one meeting a minute, all callers; more → 429. */
+  passwordFailuresPerMeetingPerMinute: number;
 }
 
 export const SECURITY_DEFAULTS: SecurityConfig = {
   meetingCreatesPerMinute: 120,
   meetingIdMissesPerMinute: 60,
   meetingIdMissesPerAddressPerMinute: 300,
+  passwordFailuresPerAddressPerMinute: 30,
+  passwordFailuresPerMeetingPerMinute: 60,
 };
 
 /** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
@@ -127,6 +133,18 @@ export function loadConfig(env: Env): MeetingApiConfig {
     meetingIdMissesPerAddressPerMinute: read.integer(
       'MEETING_ID_MISSES_PER_ADDRESS_PER_MINUTE',
       SECURITY_DEFAULTS.meetingIdMissesPerAddressPerMinute,
+      1,
+      1_000_000,
+    ),
+    passwordFailuresPerAddressPerMinute: read.integer(
+      'PASSWORD_FAILURES_PER_ADDRESS_PER_MINUTE',
+      SECURITY_DEFAULTS.passwordFailuresPerAddressPerMinute,
+      1,
+      1_000_000,
+    ),
+    passwordFailuresPerMeetingPerMinute: read.integer(
+      'PASSWORD_FAILURES_PER_MEETING_PER_MINUTE',
+      SECURITY_DEFAULTS.passwordFailuresPerMeetingPerMinute,
       1,
       1_000_000,
     ),

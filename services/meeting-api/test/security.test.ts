@@ -234,3 +234,30 @@ describe('logout', () => {
     assert.equal((await call(app, 'GET', '/logout', { headers: { cookie: again } })).status, 200, 'a client without Sec-Fetch-Site');
   });
 });
+
+describe('password guesses', () => {
+  test('many identities from one address get 429 past PASSWORD_FAILURES_PER_ADDRESS_PER_MINUTE; many addresses on one meeting past the per-meeting budget', async () => {
+    const app = await appWith({ security: { passwordFailuresPerAddressPerMinute: 12, passwordFailuresPerMeetingPerMinute: 20 } });
+    await call(app, 'POST', '/api/v1/meetings', { as: HOST, body: { meeting_id: 'sec-pw', password: 'right', allow_guests: true } });
+    await call(app, 'POST', '/api/v1/meetings', { as: HOST, body: { meeting_id: 'sec-pw2', password: 'right' } });
+    await hostStarts(app, 'sec-pw');
+    await hostStarts(app, 'sec-pw2');
+    // 10 guest sessions from one address, 2 guesses each (each under its own per-caller budget of 10).
+    const statuses: number[] = [];
+    for (let g = 0; g < 10; g++) {
+      const guest = await call(app, 'POST', '/api/v1/guest-session', { body: { display_name: `G${g}` } });
+      const headers = { authorization: `Bearer ${guest.body.result.session_token}` };
+      for (let k = 0; k < 2; k++) statuses.push((await call(app, 'POST', api('sec-pw', '/join'), { headers, body: { password: `g${g}-${k}` } })).status);
+    }
+    assert.equal(statuses.filter((s) => s === 403).length, 12, `statuses ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 8);
+    // Spread over many addresses (X-Forwarded-For from a trusted proxy), one meeting: its own budget.
+    const proxied = await appWith({ trustProxy: 1, security: { passwordFailuresPerAddressPerMinute: 5, passwordFailuresPerMeetingPerMinute: 20 } });
+    const codes: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      codes.push((await call(proxied, 'POST', api('sec-pw2', '/join'), { as: `p${i}@x.io`, headers: { 'x-forwarded-for': `10.0.0.${i}` }, body: { password: 'nope' } })).status);
+    }
+    assert.deepEqual(codes.slice(0, 20), Array(20).fill(403));
+    assert.deepEqual(codes.slice(20), Array(5).fill(429));
+  });
+});
