@@ -118,6 +118,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
       maxFrameBytes: config.maxFrameBytes,
       maxConnectionsPerIdentity: config.maxConnectionsPerIdentity,
       maxConnectionsPerIdentityTotal: config.maxConnectionsPerIdentityTotal,
+      headersTimeoutMs: config.headersTimeoutMs ?? 10_000,
       upgradeRatePerMinute: config.upgradeRatePerMinute,
       senderBudget: { bytesPerSec: config.senderBytesPerSec, burstBytes: config.senderBurstBytes, framesPerSec: config.senderFramesPerSec },
       metrics: config.metrics,

@@ -38,6 +38,8 @@ export interface MediaServerConfig {
   maxConnectionsPerIdentity: number;
   /** `MEDIA_MAX_CONNECTIONS_PER_IDENTITY_TOTAL` (32): open WebSockets per token subject across all rooms of the instance; more → 429. */
   maxConnectionsPerIdentityTotal: number;
+  /** `MEDIA_HEADERS_TIMEOUT_SECS` (10) × 1000: a request's headers must arrive whole within this, else the socket is closed. */
+  headersTimeoutMs: number;
   /** `MEDIA_UPGRADE_RATE_PER_MINUTE` (0 = off): upgrade attempts per client address and minute; more → 429. */
   upgradeRatePerMinute: number;
   /** `MEDIA_SENDER_BYTES_PER_SEC` (1 MiB, 0 = off): bytes a sender may relay per second; beyond, its socket is not read until the debt refills. */
@@ -77,6 +79,7 @@ export function loadConfig(env: Env): MediaServerConfig {
   const maxTotalBufferedBytes = read.integer('MEDIA_MAX_TOTAL_BUFFERED_BYTES', 256 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024);
   const maxConnectionsPerIdentity = read.integer('MEDIA_MAX_CONNECTIONS_PER_IDENTITY', 4, 1, 1000);
   const maxConnectionsPerIdentityTotal = read.integer('MEDIA_MAX_CONNECTIONS_PER_IDENTITY_TOTAL', 32, 1, 1_000_000);
+  const headersTimeoutSecs = read.integer('MEDIA_HEADERS_TIMEOUT_SECS', 10, 1, 600);
   const upgradeRatePerMinute = read.integer('MEDIA_UPGRADE_RATE_PER_MINUTE', 0, 0, 1_000_000);
   const senderBytesPerSec = read.integer('MEDIA_SENDER_BYTES_PER_SEC', 1024 * 1024, 0, 1024 * 1024 * 1024);
   const senderBurstBytes = read.integer('MEDIA_SENDER_BURST_BYTES', MAX_FRAME_BYTES, MAX_FRAME_BYTES, 1024 * 1024 * 1024);
@@ -106,6 +109,7 @@ export function loadConfig(env: Env): MediaServerConfig {
     maxTotalBufferedBytes,
     maxConnectionsPerIdentity,
     maxConnectionsPerIdentityTotal,
+    headersTimeoutMs: headersTimeoutSecs * 1000,
     upgradeRatePerMinute,
     senderBytesPerSec,
     senderBurstBytes,

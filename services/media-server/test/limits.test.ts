@@ -178,3 +178,23 @@ describe('per-sender budget', () => {
     assert.equal(srv.app.stats().senderThrottles, 0);
   });
 });
+
+describe('header deadline', () => {
+  test('a client that never finishes its request headers is disconnected after MEDIA_HEADERS_TIMEOUT_SECS', async () => {
+    const { connect: tcp } = await import('node:net');
+    const srv = await server({ headersTimeoutMs: 1000 });
+    const socket = tcp(srv.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a');
+    // Without a header deadline of its own the server would hold this socket for minutes.
+    await new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error('socket still open after 20 s')), 20_000);
+      socket.once('close', () => {
+        clearTimeout(guard);
+        resolve();
+      });
+    });
+  });
+});

@@ -23,6 +23,8 @@ export interface TransportOptions {
   maxConnectionsPerIdentity: number;
   /** Sockets per token subject across all rooms of this instance (pending handshakes included). */
   maxConnectionsPerIdentityTotal: number;
+  /** Request headers must arrive whole within this; partial ones are cut (checked every second). */
+  headersTimeoutMs: number;
   /** Upgrade attempts per client address and minute; 0 = no limit. */
   upgradeRatePerMinute: number;
   /** Per-sender byte and frame budget: a sender over it is paused (never its receivers cut for it). */
@@ -282,7 +284,14 @@ export function createTransport(parts: TransportParts): Transport {
     sendError(res, 'NOT_FOUND', `Route ${req.method} ${path.slice(0, 100)} not found`);
   }
 
-  const server = createServer(handleRequest);
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: Math.max(options.headersTimeoutMs, 30_000),
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+    },
+    handleRequest,
+  );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     handleUpgrade(req, socket, head).catch((err: unknown) => {
       logger.error({ err }, 'upgrade failed');
