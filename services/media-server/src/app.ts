@@ -44,6 +44,8 @@ export interface MediaServerStats {
   identityRefusals: number;
   /** Upgrades refused by MEDIA_UPGRADE_RATE_PER_MINUTE. */
   rateLimited: number;
+  /** Times a sender went over its byte or frame budget and was paused (MEDIA_SENDER_*). */
+  senderThrottles: number;
   /** Unsent bytes of all receivers now (O(connections) to compute). */
   bufferedBytes: number;
 }
@@ -115,7 +117,10 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
       maxConnections: config.maxConnections,
       maxFrameBytes: config.maxFrameBytes,
       maxConnectionsPerIdentity: config.maxConnectionsPerIdentity,
+      maxConnectionsPerIdentityTotal: config.maxConnectionsPerIdentityTotal,
+      headersTimeoutMs: config.headersTimeoutMs ?? 10_000,
       upgradeRatePerMinute: config.upgradeRatePerMinute,
+      senderBudget: { bytesPerSec: config.senderBytesPerSec, burstBytes: config.senderBurstBytes, framesPerSec: config.senderFramesPerSec },
       metrics: config.metrics,
       versionBody: JSON.stringify({ success: true, result: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit) }),
     },

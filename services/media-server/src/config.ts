@@ -36,8 +36,18 @@ export interface MediaServerConfig {
   maxTotalBufferedBytes: number;
   /** `MEDIA_MAX_CONNECTIONS_PER_IDENTITY` (4): open WebSockets per token subject and room; more → 429 before upgrade. */
   maxConnectionsPerIdentity: number;
+  /** `MEDIA_MAX_CONNECTIONS_PER_IDENTITY_TOTAL` (32): open WebSockets per token subject across all rooms of the instance; more → 429. */
+  maxConnectionsPerIdentityTotal: number;
+  /** `MEDIA_HEADERS_TIMEOUT_SECS` (10) × 1000: a request's headers must arrive whole within this, else the socket is closed. */
+  headersTimeoutMs: number;
   /** `MEDIA_UPGRADE_RATE_PER_MINUTE` (0 = off): upgrade attempts per client address and minute; more → 429. */
   upgradeRatePerMinute: number;
+  /** `MEDIA_SENDER_BYTES_PER_SEC` (1 MiB, 0 = off): bytes a sender may relay per second; beyond, its socket is not read until the debt refills. */
+  senderBytesPerSec: number;
+  /** `MEDIA_SENDER_BURST_BYTES` (1 MiB): bytes a sender may send at once above its rate (at least one largest frame). */
+  senderBurstBytes: number;
+  /** `MEDIA_SENDER_FRAMES_PER_SEC` (1000, 0 = off): frames a sender may relay per second (burst: one second's worth). */
+  senderFramesPerSec: number;
   /** `MEDIA_NATS_MAX_PENDING_BYTES` (16 MiB): bytes waiting to go to NATS above which frames for other instances are dropped. */
   natsMaxPendingBytes: number;
   /** `MEDIA_HEARTBEAT_SECS` (30) × 1000: ping interval; a peer that misses one pong is dropped. */
@@ -68,7 +78,12 @@ export function loadConfig(env: Env): MediaServerConfig {
   const maxBufferedBytes = read.integer('MEDIA_MAX_BUFFERED_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
   const maxTotalBufferedBytes = read.integer('MEDIA_MAX_TOTAL_BUFFERED_BYTES', 256 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024);
   const maxConnectionsPerIdentity = read.integer('MEDIA_MAX_CONNECTIONS_PER_IDENTITY', 4, 1, 1000);
+  const maxConnectionsPerIdentityTotal = read.integer('MEDIA_MAX_CONNECTIONS_PER_IDENTITY_TOTAL', 32, 1, 1_000_000);
+  const headersTimeoutSecs = read.integer('MEDIA_HEADERS_TIMEOUT_SECS', 10, 1, 600);
   const upgradeRatePerMinute = read.integer('MEDIA_UPGRADE_RATE_PER_MINUTE', 0, 0, 1_000_000);
+  const senderBytesPerSec = read.integer('MEDIA_SENDER_BYTES_PER_SEC', 1024 * 1024, 0, 1024 * 1024 * 1024);
+  const senderBurstBytes = read.integer('MEDIA_SENDER_BURST_BYTES', MAX_FRAME_BYTES, MAX_FRAME_BYTES, 1024 * 1024 * 1024);
+  const senderFramesPerSec = read.integer('MEDIA_SENDER_FRAMES_PER_SEC', 1000, 0, 1_000_000);
   const natsMaxPendingBytes = read.integer('MEDIA_NATS_MAX_PENDING_BYTES', 16 * 1024 * 1024, 2 * 1024 * 1024, 4 * 1024 * 1024 * 1024);
   const heartbeatSecs = read.integer('MEDIA_HEARTBEAT_SECS', 30, 1, 3600);
   const meetingApiUrl = read.url('MEETING_API_URL', ['http:', 'https:']);
@@ -93,7 +108,12 @@ export function loadConfig(env: Env): MediaServerConfig {
     maxBufferedBytes,
     maxTotalBufferedBytes,
     maxConnectionsPerIdentity,
+    maxConnectionsPerIdentityTotal,
+    headersTimeoutMs: headersTimeoutSecs * 1000,
     upgradeRatePerMinute,
+    senderBytesPerSec,
+    senderBurstBytes,
+    senderFramesPerSec,
     natsMaxPendingBytes,
     heartbeatMs: heartbeatSecs * 1000,
     maxFrameBytes: MAX_FRAME_BYTES,

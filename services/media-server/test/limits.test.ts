@@ -98,6 +98,31 @@ describe('connections per identity', () => {
   });
 });
 
+describe('connections per identity across rooms', () => {
+  test('one identity spreading sockets over many rooms is capped by MEDIA_MAX_CONNECTIONS_PER_IDENTITY_TOTAL (32 by default); others still get in', async () => {
+    const srv = await server();
+    let opened = 0;
+    let refusal: Awaited<ReturnType<typeof refusedHandshake>> | undefined;
+    for (let i = 0; i < 40 && refusal === undefined; i++) {
+      const token = await mintToken({ room: `spread-${i}`, sub: 'mallory@example.com' });
+      try {
+        clients.push(await connect(srv.ws, token, `s${i}`));
+        opened++;
+      } catch {
+        refusal = await refusedHandshake(`${srv.ws}/lobby?token=${token}`);
+      }
+    }
+    assert.equal(opened, 32, 'sockets of one identity across rooms');
+    assert.equal(refusal?.status, 429);
+    assert.equal(code(refusal!), 'TOO_MANY_IDENTITY_CONNECTIONS');
+    assert.match(message(refusal!), /32 connections on this Media Server/);
+    await join(srv, 'spread-0', 'alice@example.com');
+    await clients[0]!.close();
+    await until(() => srv.app.stats().connections === 32, 'slot freed');
+    await join(srv, 'spread-99', 'mallory@example.com');
+  });
+});
+
 describe('per-address upgrade rate limit', () => {
   test('off by default: many upgrades from one address all succeed', async () => {
     const srv = await server();
@@ -115,5 +140,61 @@ describe('per-address upgrade rate limit', () => {
     assert.ok(Number(r.retryAfter) >= 1 && Number(r.retryAfter) <= 60);
     const bad = await refusedHandshake(`${srv.ws}/lobby?token=not-a-token`);
     assert.equal(code(bad), 'RATE_LIMITED', 'refused before the token check');
+  });
+});
+
+describe('per-sender budget', () => {
+  test('one participant sending 1 MiB frames as fast as it can is slowed down itself; a receiver that fell behind for a moment is not cut', async () => {
+    const MiB = 1024 * 1024;
+    const srv = await server({ maxBufferedBytes: 2 * MiB, senderBytesPerSec: 4 * MiB, senderBurstBytes: MiB });
+    const receiver = await join(srv, 'flood', 'host@example.com');
+    const sender = await join(srv, 'flood', 'guest@example.com');
+    receiver.socket.pause();
+    const frame = randomFrame(MiB, 3);
+    const count = 16;
+    for (let i = 0; i < count; i++) sender.send(frame, true);
+    // Without a sender budget all 16 MiB go to the paused receiver at once and it is cut with 1013.
+    await until(
+      () => (srv.app.stats().senderThrottles ?? 0) > 0 || srv.app.stats().slowConsumerDisconnects > 0,
+      'the sender throttled or the receiver cut',
+    );
+    assert.equal(srv.app.stats().slowConsumerDisconnects, 0, 'the receiver was cut for the sender');
+    receiver.socket.resume();
+    await until(() => receiver.payloads().length === count, 'every frame delivered', 60_000);
+    assert.ok(receiver.payloads().every((f) => f.data.equals(frame)));
+    assert.equal(srv.app.stats().slowConsumerDisconnects, 0);
+    assert.equal(receiver.ws.readyState, receiver.ws.OPEN);
+    assert.equal(sender.ws.readyState, sender.ws.OPEN, 'the sender is throttled, not closed');
+    assert.ok(srv.app.stats().senderThrottles >= 1);
+  });
+
+  test('the default budget covers a call (1 KiB frames at 100 Hz from each of 4 senders) without throttling', async () => {
+    const srv = await server();
+    const members: Client[] = [];
+    for (let i = 0; i < 4; i++) members.push(await join(srv, 'call', `p${i}@example.com`));
+    const frame = randomFrame(1024, 1);
+    for (let k = 0; k < 100; k++) for (const m of members) m.send(frame, true);
+    await until(() => members.every((m) => m.payloads().length === 300), 'all delivered');
+    assert.equal(srv.app.stats().senderThrottles, 0);
+  });
+});
+
+describe('header deadline', () => {
+  test('a client that never finishes its request headers is disconnected after MEDIA_HEADERS_TIMEOUT_SECS', async () => {
+    const { connect: tcp } = await import('node:net');
+    const srv = await server({ headersTimeoutMs: 1000 });
+    const socket = tcp(srv.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a');
+    // Without a header deadline of its own the server would hold this socket for minutes.
+    await new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error('socket still open after 20 s')), 20_000);
+      socket.once('close', () => {
+        clearTimeout(guard);
+        resolve();
+      });
+    });
   });
 });

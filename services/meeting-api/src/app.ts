@@ -25,18 +25,20 @@ import { createOidcSignIn } from './auth/oidc';
 import { authRoutes, guestSessionRoutes } from './auth/routes';
 import { createApps } from './apps';
 import { createSessionService, type SessionService } from './auth/sessions';
-import { defaultPublicUrl, LIMIT_DEFAULTS, type MeetingApiConfig } from './config';
+import { defaultPublicUrl, LIMIT_DEFAULTS, SECURITY_DEFAULTS, type MeetingApiConfig, type SecurityConfig } from './config';
 import { errors } from './domain/errors';
 import type { Database } from './db/database';
 import { documentOperations, openapiBase } from './docs/openapi-docs';
 import { parseMeetingId } from './domain/meeting-id';
 import { createCallerStatusReader, createOwnedMeetingsReader } from './db/meetings-repo';
 import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/passwords';
+import { KeyedRateLimiter } from './domain/rate-window';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics } from './metrics';
-import { createIdentifyCaller, type Caller, type IdentifyCaller } from './plugins/caller';
+import { createIdentifyCaller, normalizeTargetEmails, type Caller, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
 import { metricsRoute, timeRequests } from './plugins/metrics';
+import { limitMeetingLookups } from './plugins/lookup-limit';
 import { controlRoutes } from './routes/controls';
 import { registerWebApp } from './plugins/web-app';
 import { clientConfigRoutes } from './routes/client-config';
@@ -101,6 +103,8 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
     apiKeyCacheMs?: number;
     /** Sign-in settings; development defaults (email cookie on, dev sign-in) when absent. */
     auth?: AuthConfig;
+    /** Limits against one caller harming others; `SECURITY_DEFAULTS` for what is absent. */
+    security?: Partial<SecurityConfig>;
     /** `NODE_ENV=production`: no development sign-in. */
     production?: boolean;
   };
@@ -132,6 +136,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   const authConfig = config.auth ?? defaultAuthConfig(config.jwtSecret);
   const sessions = deps.sessions ?? createSessionService({ db: deps.db, config: authConfig, now: deps.now });
   const limits = { ...LIMIT_DEFAULTS, ...definedOnly(config) };
+  const security: SecurityConfig = { ...SECURITY_DEFAULTS, ...definedOnly(config.security ?? {}) };
   const metrics = deps.metrics ?? createApiMetrics(deps.db);
   const db = instrumentDatabase(deps.db, metrics);
   const signer = countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics);
@@ -248,6 +253,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     signer,
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),
+    creations: new KeyedRateLimiter(security.meetingCreatesPerMinute),
+    passwordGuards: {
+      byAddress: new KeyedRateLimiter(security.passwordFailuresPerAddressPerMinute),
+      byMeeting: new KeyedRateLimiter(security.passwordFailuresPerMeetingPerMinute),
+    },
     hub,
     metrics,
     joinLinks: apps.joinLinks,
@@ -354,6 +364,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       // API keys and join-link sessions: where they may go (after the caller is known).
       api.addHook('onRequest', apps.scope);
       await apps.register(api);
+      normalizeTargetEmails(api);
+      limitMeetingLookups(api, { perCaller: security.meetingIdMissesPerMinute, perAddress: security.meetingIdMissesPerAddressPerMinute });
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });
       await api.register(waitingRoomRoutes, { deps: routeDeps });

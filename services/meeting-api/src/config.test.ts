@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { ConfigError } from 'service-runtime';
-import { loadConfig, startupWarnings } from './config';
+import { loadConfig, SECURITY_DEFAULTS, startupWarnings } from './config';
 
 const SECRET = 'a-config-test-secret-of-at-least-32-bytes';
 const dirs: string[] = [];
@@ -32,9 +32,10 @@ function configError(env: Record<string, string>): ConfigError {
 
 describe('loadConfig defaults', () => {
   test('an environment with only JWT_SECRET gives the documented defaults', () => {
-    const { auth, ...config } = loadConfig({ JWT_SECRET: SECRET });
+    const { auth, security, ...config } = loadConfig({ JWT_SECRET: SECRET });
     // Sign-in settings: the development defaults (tested in auth/auth-config.test.ts).
     assert.deepEqual(auth, defaultAuthConfig(SECRET));
+    assert.deepEqual(security, SECURITY_DEFAULTS);
     assert.deepEqual(config, {
       port: 8081,
       host: '127.0.0.1',

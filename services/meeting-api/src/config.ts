@@ -76,7 +76,31 @@ export interface MeetingApiConfig {
   apiKeyRateLimitPerMinute: number;
   /** `WEBHOOK_ALLOW_PRIVATE` (false): webhooks may target `http://`, private, loopback and link-local addresses. */
   webhookAllowPrivate: boolean;
+  /** Limits against one caller harming others (docs/security.md). */
+  security: SecurityConfig;
 }
+
+/** Limits against one participant, guest or app harming others (docs/security.md). */
+export interface SecurityConfig {
+  /** `MEETING_CREATES_PER_MINUTE` (120): meetings one identity may create a minute on one instance (POST /meetings and creating joins); more → 429. */
+  meetingCreatesPerMinute: number;
+  /** `MEETING_ID_MISSES_PER_MINUTE` (60): meeting-id lookups answered 404 per caller a minute; beyond, id routes answer 429. */
+  meetingIdMissesPerMinute: number;
+  /** `MEETING_ID_MISSES_PER_ADDRESS_PER_MINUTE` (300): the same per client address. */
+  meetingIdMissesPerAddressPerMinute: number;
+  /** `PASSWORD_FAILURES_PER_ADDRESS_PER_MINUTE` (30): wrong meeting passwords from one client address a minute, any meeting or caller; more → 429. */
+  passwordFailuresPerAddressPerMinute: number;
+  /** `PASSWORD_FAILURES_PER_MEETING_PER_MINUTE` (60): wrong passwords for one meeting a minute, all callers; more → 429. */
+  passwordFailuresPerMeetingPerMinute: number;
+}
+
+export const SECURITY_DEFAULTS: SecurityConfig = {
+  meetingCreatesPerMinute: 120,
+  meetingIdMissesPerMinute: 60,
+  meetingIdMissesPerAddressPerMinute: 300,
+  passwordFailuresPerAddressPerMinute: 30,
+  passwordFailuresPerMeetingPerMinute: 60,
+};
 
 /** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
 export const LIMIT_DEFAULTS = {
@@ -116,6 +140,28 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const maxWaitingPerMeeting = read.integer('MAX_WAITING_PER_MEETING', LIMIT_DEFAULTS.maxWaitingPerMeeting, 1, 100_000);
   const passwordFailuresPerMinute = read.integer('PASSWORD_FAILURES_PER_MINUTE', LIMIT_DEFAULTS.passwordFailuresPerMinute, 1, 10_000);
   const maxConcurrentPasswordHashes = read.integer('MAX_CONCURRENT_PASSWORD_HASHES', LIMIT_DEFAULTS.maxConcurrentPasswordHashes, 1, 256);
+  const security: SecurityConfig = {
+    meetingCreatesPerMinute: read.integer('MEETING_CREATES_PER_MINUTE', SECURITY_DEFAULTS.meetingCreatesPerMinute, 1, 1_000_000),
+    meetingIdMissesPerMinute: read.integer('MEETING_ID_MISSES_PER_MINUTE', SECURITY_DEFAULTS.meetingIdMissesPerMinute, 1, 1_000_000),
+    meetingIdMissesPerAddressPerMinute: read.integer(
+      'MEETING_ID_MISSES_PER_ADDRESS_PER_MINUTE',
+      SECURITY_DEFAULTS.meetingIdMissesPerAddressPerMinute,
+      1,
+      1_000_000,
+    ),
+    passwordFailuresPerAddressPerMinute: read.integer(
+      'PASSWORD_FAILURES_PER_ADDRESS_PER_MINUTE',
+      SECURITY_DEFAULTS.passwordFailuresPerAddressPerMinute,
+      1,
+      1_000_000,
+    ),
+    passwordFailuresPerMeetingPerMinute: read.integer(
+      'PASSWORD_FAILURES_PER_MEETING_PER_MINUTE',
+      SECURITY_DEFAULTS.passwordFailuresPerMeetingPerMinute,
+      1,
+      1_000_000,
+    ),
+  };
   const corsRaw = read.optionalString('CORS_ORIGINS');
   const corsOrigins =
     corsRaw === undefined ? undefined : corsRaw.trim() === '*' ? true : corsRaw.split(',').map((o) => o.trim()).filter(Boolean);
@@ -172,6 +218,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     embedOrigins,
     apiKeyRateLimitPerMinute,
     webhookAllowPrivate,
+    security,
   };
 }
 

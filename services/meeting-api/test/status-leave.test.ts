@@ -120,14 +120,15 @@ describe('POST /leave', () => {
 });
 
 describe('GET /participants', () => {
-  test('a bare array of admitted participants ordered by admitted_at, tokens null, for any authenticated caller', async () => {
+  test('a bare array of admitted participants ordered by admitted_at, tokens null, for the owner and admitted participants', async () => {
     await hostStarts(t.app, 'pt-1', HOST, { display_name: 'Alice' });
     await join('pt-1', 'bob@x.io', { display_name: 'Bob' });
     await join('pt-1', 'carl@x.io');
     await join('pt-1', 'dora@x.io');
     await admit('pt-1', 'carl@x.io');
     await admit('pt-1', 'bob@x.io');
-    const res = await call(t.app, 'GET', api('pt-1', '/participants'), { as: 'outsider@x.io' });
+    expectError(await call(t.app, 'GET', api('pt-1', '/participants'), { as: 'outsider@x.io' }), 404, 'NOT_IN_MEETING');
+    const res = await call(t.app, 'GET', api('pt-1', '/participants'), { as: 'carl@x.io' });
     assert.equal(res.status, 200);
     assert.ok(Array.isArray(res.body.result));
     assert.deepEqual(res.body.result.map((p: { email: string }) => p.email), [HOST, 'carl@x.io', 'bob@x.io']);

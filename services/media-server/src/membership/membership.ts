@@ -84,6 +84,8 @@ export class Membership {
   private readonly stamps = new Map<string, Buffer>();
   /** Members (pending ones included) per room and identity, for the per-identity limit. */
   private readonly perIdentity = new Map<string, number>();
+  /** Members (pending ones included) per identity across every room of this instance. */
+  private readonly perIdentityTotal = new Map<string, number>();
   /**
    * An upper bound of the unsent bytes of all receivers: the exact sum at the last count plus
    * everything sent since (draining only lowers it). Counting exactly is O(members), so it is
@@ -149,12 +151,18 @@ export class Membership {
     if (this.rooms.join(room, m)) this.relay.join(room);
     const key = identityKey(room, identity);
     this.perIdentity.set(key, (this.perIdentity.get(key) ?? 0) + 1);
+    this.perIdentityTotal.set(identity, (this.perIdentityTotal.get(identity) ?? 0) + 1);
     return m;
   }
 
   /** Members of `room` holding `identity`, including handshakes in progress. */
   connectionsOf(room: string, identity: string): number {
     return this.perIdentity.get(identityKey(room, identity)) ?? 0;
+  }
+
+  /** Members holding `identity` in any room of this instance, including handshakes in progress. */
+  connectionsOfIdentity(identity: string): number {
+    return this.perIdentityTotal.get(identity) ?? 0;
   }
 
   /** The handshake completed: `m` now has its socket; presence announces it. */
@@ -284,6 +292,9 @@ export class Membership {
     const n = (this.perIdentity.get(key) ?? 1) - 1;
     if (n > 0) this.perIdentity.set(key, n);
     else this.perIdentity.delete(key);
+    const total = (this.perIdentityTotal.get(m.identity) ?? 1) - 1;
+    if (total > 0) this.perIdentityTotal.set(m.identity, total);
+    else this.perIdentityTotal.delete(m.identity);
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Relay } from '../relay/relay';
 import { MEDIA_SUBPROTOCOL } from 'meeting-types';
 import { CLOSE_SHUTDOWN, CLOSE_UNSUPPORTED_DATA } from './close-codes';
 import { AddressRateLimiter } from './rate-limit';
+import { SenderBudget, type SenderBudgetOptions } from './sender-budget';
 import { parseTarget, rejectUpgrade, routeOf, sendError, sendJson, TOKEN_REQUIRED_MESSAGE } from './http';
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -20,8 +21,14 @@ export interface TransportOptions {
   maxFrameBytes: number;
   /** Sockets per token subject and room (pending handshakes included). */
   maxConnectionsPerIdentity: number;
+  /** Sockets per token subject across all rooms of this instance (pending handshakes included). */
+  maxConnectionsPerIdentityTotal: number;
+  /** Request headers must arrive whole within this; partial ones are cut (checked every second). */
+  headersTimeoutMs: number;
   /** Upgrade attempts per client address and minute; 0 = no limit. */
   upgradeRatePerMinute: number;
+  /** Per-sender byte and frame budget: a sender over it is paused (never its receivers cut for it). */
+  senderBudget: SenderBudgetOptions;
   /** Serve `GET /metrics` (`METRICS`). */
   metrics: boolean;
   /** The body of `GET /version`, serialized once. */
@@ -42,7 +49,7 @@ export interface Transport {
   readonly server: Server;
   /** Graceful: stop accepting, close every client with 1001, then the relay. Idempotent. */
   close(): Promise<void>;
-  readonly counters: { identityRefusals: number; rateLimited: number };
+  readonly counters: { identityRefusals: number; rateLimited: number; senderThrottles: number };
 }
 
 
@@ -55,7 +62,11 @@ export function createTransport(parts: TransportParts): Transport {
   /** Handshakes past the checks but not yet upgraded: they count against the limit. */
   let pendingJoins = 0;
   let closing: Promise<void> | undefined;
-  const counters = { identityRefusals: 0, rateLimited: 0 };
+  const counters = { identityRefusals: 0, rateLimited: 0, senderThrottles: 0 };
+  const budgeted = options.senderBudget.bytesPerSec > 0 || options.senderBudget.framesPerSec > 0;
+  const budgets = new WeakMap<WebSocket, SenderBudget>();
+  /** Senders paused until their debt refills. */
+  const paused = new WeakSet<WebSocket>();
   const limiter = options.upgradeRatePerMinute > 0 ? new AddressRateLimiter(options.upgradeRatePerMinute) : undefined;
 
   const wss = new WebSocketServer({
@@ -80,6 +91,20 @@ export function createTransport(parts: TransportParts): Transport {
     metrics.bytes.in += buf.length;
     membership.deliverToRoom(m.room, buf, isBinary, m, m.stamp);
     relay.publish(m.room, buf, isBinary, m.id, m);
+    const budget = budgets.get(this);
+    if (budget === undefined) return;
+    const wait = budget.spend(buf.length);
+    if (wait > 0 && !paused.has(this)) {
+      // The sender pays its debt in time: not read meanwhile, so TCP slows it down, not its receivers.
+      counters.senderThrottles++;
+      paused.add(this);
+      this.pause();
+      const ws = this;
+      setTimeout(() => {
+        paused.delete(ws);
+        ws.resume();
+      }, Math.ceil(wait)).unref();
+    }
   }
 
   function onPong(this: WebSocket): void {
@@ -177,6 +202,16 @@ export function createTransport(parts: TransportParts): Transport {
       );
     }
 
+    if (membership.connectionsOfIdentity(claims.sub) >= options.maxConnectionsPerIdentityTotal) {
+      counters.identityRefusals++;
+      logger.info({ identity: claims.sub, limit: options.maxConnectionsPerIdentityTotal }, 'connection refused: identity limit across rooms');
+      return rejectUpgrade(
+        socket,
+        'TOO_MANY_IDENTITY_CONNECTIONS',
+        `This identity already has ${options.maxConnectionsPerIdentityTotal} connections on this Media Server (MEDIA_MAX_CONNECTIONS_PER_IDENTITY_TOTAL); close one first`,
+      );
+    }
+
     // Join (and subscribe) before answering 101, so the client misses no frame sent after its handshake.
     const m = membership.reserve(
       claims.room,
@@ -196,6 +231,7 @@ export function createTransport(parts: TransportParts): Transport {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       membership.attach(m, ws);
+      if (budgeted) budgets.set(ws, new SenderBudget(options.senderBudget));
       ws.on('message', onMessage);
       ws.on('pong', onPong);
       ws.on('error', onError);
@@ -248,7 +284,14 @@ export function createTransport(parts: TransportParts): Transport {
     sendError(res, 'NOT_FOUND', `Route ${req.method} ${path.slice(0, 100)} not found`);
   }
 
-  const server = createServer(handleRequest);
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: Math.max(options.headersTimeoutMs, 30_000),
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+    },
+    handleRequest,
+  );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     handleUpgrade(req, socket, head).catch((err: unknown) => {
       logger.error({ err }, 'upgrade failed');

@@ -5,6 +5,8 @@ export const authErrors = {
   /** A present session that is not valid: never treated as anonymous, never falls through. */
   invalidSession: (why: string) => new ApiError('UNAUTHORIZED', `Invalid session (${why}). Sign in again at /login.`),
   unauthenticated: () => new ApiError('UNAUTHORIZED', 'Authentication required. Sign in at /login.'),
+  crossSiteLogout: () =>
+    new ApiError('CSRF_REJECTED', 'Cross-site request refused: sign out with POST /logout from this site'),
   csrfRejected: () =>
     new ApiError('CSRF_REJECTED', 'Cross-site request refused: the Origin header is neither this API nor a listed CORS origin'),
   loginFailed: (why: string) => new ApiError('LOGIN_FAILED', `Sign-in failed: ${why}. Start again at /login.`),

@@ -1,3 +1,4 @@
+import { normalizeIdentity } from '../domain/identity';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { Database } from '../db/database';
@@ -159,7 +160,7 @@ export function createOidcSignIn({ db, sessions, config, now = Date.now }: OidcD
         if (err instanceof ApiError) throw err;
         throw authErrors.loginFailed(describeOidcError(err));
       }
-      const email = typeof claims.email === 'string' ? claims.email.trim() : '';
+      const email = typeof claims.email === 'string' ? (normalizeIdentity(claims.email) ?? '') : '';
       if (email === '' || email.length > 255 || !email.includes('@')) throw authErrors.loginFailed('the ID token has no email claim');
       if (claims.email_verified !== true && !config.allowUnverifiedEmail) throw authErrors.emailNotVerified();
       const name = typeof claims.name === 'string' && claims.name.trim() !== '' ? claims.name.trim().slice(0, 255) : null;

@@ -1,3 +1,4 @@
+import { checkDisplayName, normalizeIdentity } from '../domain/identity';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -183,15 +184,17 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
       },
     },
     async (request, reply) => {
-      const email = request.body.email.trim();
-      if (!EMAIL_SHAPE.test(email) || CONTROL_CHARACTERS.test(email)) {
+      const trimmed = request.body.email.trim();
+      const email = normalizeIdentity(trimmed);
+      if (email === null || !EMAIL_SHAPE.test(email) || CONTROL_CHARACTERS.test(email)) {
         throw errors.invalidRequest('email must look like name@domain');
       }
-      const displayName = request.body.display_name?.trim() || null;
+      const given = request.body.display_name?.trim() || null;
       // Like the guest route: the name reaches other people's screens and the logs.
-      if (displayName !== null && CONTROL_CHARACTERS.test(displayName)) {
+      if (given !== null && CONTROL_CHARACTERS.test(given)) {
         throw errors.invalidRequest('display_name must not contain control characters');
       }
+      const displayName = given === null ? null : checkDisplayName(given);
       const issued = await sessions.issue(email, displayName, 'dev');
       setSessionCookie(reply, issued);
       reply.header('cache-control', 'no-store');
@@ -252,7 +255,19 @@ export const authRoutes: AuthPlugin = async (app, { deps }) => {
     },
     logout,
   );
-  app.get('/logout', { schema: { operationId: 'logoutWithGet', summary: 'Same as POST /logout, for videocall-rs clients', ...logoutSchema } }, logout);
+  app.get(
+    '/logout',
+    {
+      schema: { operationId: 'logoutWithGet', summary: 'Same as POST /logout, for videocall-rs clients; refused when a browser says it comes from another site', ...logoutSchema },
+      // A GET can be a cross-site link or image: browsers say so in Sec-Fetch-Site, and such a request revokes nothing.
+      onRequest: (request, _reply, done) => {
+        const site = request.headers['sec-fetch-site'];
+        if (site === 'cross-site' || site === 'same-site') return done(authErrors.crossSiteLogout());
+        done();
+      },
+    },
+    logout,
+  );
 };
 
 /** `POST /api/v1/guest-session`: registered under /api/v1 but before (outside) the caller hook. */
@@ -280,10 +295,11 @@ export const guestSessionRoutes: AuthPlugin = async (app, { deps }) => {
       },
     },
     async (request, reply) => {
-      const name = request.body.display_name.trim();
-      if (name === '' || CONTROL_CHARACTERS.test(name)) {
+      const trimmed = request.body.display_name.trim();
+      if (trimmed === '' || CONTROL_CHARACTERS.test(trimmed)) {
         throw errors.invalidRequest('display_name must be 1–100 characters, not blank, without control characters');
       }
+      const name = checkDisplayName(trimmed);
       const identity = `guest-${randomBytes(8).toString('hex')}`;
       const issued = await sessions.issue(identity, name, 'guest');
       reply.setCookie(config.sessionCookieName, issued.token, {

@@ -53,6 +53,16 @@ export function endsStream(viewer: Viewer, event: StoredMeetingEvent): boolean {
   return event.type === 'participant.rejected' && participant?.banned === true;
 }
 
+/**
+ * The meeting ended: everyone admitted or waiting left it (in one statement, without an event
+ * of their own), so the viewer sees from now on what someone who left sees, until their own
+ * next event (a join in the next session) says otherwise.
+ */
+export function endViewerSession(viewer: Viewer): void {
+  if (viewer.status === 'admitted' || viewer.status === 'waiting') viewer.status = 'left';
+  if (viewer.role !== undefined && viewer.role !== null && viewer.role !== 'host') viewer.role = 'attendee';
+}
+
 export interface StreamStart {
   meetingId: number;
   roomId: string;
@@ -76,6 +86,8 @@ export async function openEventStream(
   const snap = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
   if (!snap) throw errors.meetingNotFound(roomId);
   if (!snap.caller && snap.meeting.creatorId !== caller) throw errors.notInMeeting(roomId);
+  // A banned person learns nothing more about the meeting.
+  if (snap.caller?.banned === true && snap.meeting.creatorId !== caller) throw errors.participantBanned(roomId);
   const snapSeq = snap.meeting.eventSeq;
   if (resumeAfter !== undefined && resumeAfter > snapSeq) {
     throw errors.invalidRequest(`Last-Event-ID / after ${resumeAfter} is ahead of this meeting's log (last event ${snapSeq})`);
@@ -115,6 +127,7 @@ export async function openEventStream(
         viewer.status = participant.status;
         viewer.role = participant.role;
       }
+      if (event.type === 'meeting.ended') endViewerSession(viewer);
       const meeting = (event.payload as { meeting?: EventMeeting }).meeting;
       if (meeting?.admit_policy !== undefined) viewer.admitPolicy = meeting.admit_policy;
       if (!mayView(viewer, event)) continue;

@@ -15,9 +15,10 @@ import { appendEvents } from '../db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import { errors } from './errors';
 import { meetingEvent } from './events';
-import { assertMayCreate } from './guests';
+import { assertMayCreate, isGuestIdentity } from './guests';
 import { generateMeetingId, parseMeetingId } from './meeting-id';
 import type { PasswordHasher } from './passwords';
+import type { KeyedRateLimiter } from './rate-window';
 import type { MeetingSettingsRecord } from '../db/rows';
 import { createdMeetingView, meetingInfoView, meetingSummaryView } from './views';
 
@@ -26,6 +27,15 @@ export interface MeetingDeps {
   hasher: PasswordHasher;
   /** Meeting lists (coalesced into shared statements under load on PostgreSQL). */
   listReads: meetingsRepo.OwnedMeetingsReader;
+  /** Meetings one identity may create a minute (`MEETING_CREATES_PER_MINUTE`); absent → no limit. */
+  creations?: KeyedRateLimiter;
+}
+
+/** Counts one meeting creation by `caller`; over its budget → 429 RATE_LIMITED. */
+export function countCreation(creations: KeyedRateLimiter | undefined, caller: string): void {
+  if (creations === undefined) return;
+  const retryAfter = creations.take(caller);
+  if (retryAfter > 0) throw errors.rateLimited(`meetings created (at most ${creations.perMinute} a minute)`, retryAfter);
 }
 
 const GENERATED_ID_ATTEMPTS = 5;
@@ -41,6 +51,7 @@ export async function createMeeting(
   createdByKeyId: string | null = null,
 ): Promise<CreateMeetingResponse> {
   assertMayCreate(caller);
+  countCreation(deps.creations, caller);
   const requestedId = request.meeting_id == null ? undefined : parseMeetingId(request.meeting_id);
   const attendees = request.attendees ?? [];
   if (attendees.length > MAX_ATTENDEES) throw errors.tooManyAttendees(attendees.length);
@@ -67,7 +78,18 @@ export async function getMeeting(deps: MeetingDeps, caller: string, rawId: strin
   const roomId = parseMeetingId(rawId);
   const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
-  return meetingInfoView(found.meeting, found.caller);
+  const info = meetingInfoView(found.meeting, found.caller);
+  return mayKnowHost(found.meeting, caller, found.caller) ? info : { ...info, host: '' };
+}
+
+/**
+ * The owner's email is for the owner, those admitted, and signed-in people waiting to be let in
+ * (who knocked, so the host sees them too); strangers probing ids and guests get an empty `host`.
+ */
+export function mayKnowHost(meeting: { creatorId: string }, caller: string, row: { status: string } | null): boolean {
+  if (meeting.creatorId === caller) return true;
+  if (row?.status === 'admitted') return true;
+  return row?.status === 'waiting' && !isGuestIdentity(caller);
 }
 
 /** The defaults reproduce MEETING_API.md; `null` means "not given". */

@@ -33,6 +33,9 @@ import type { EventHub } from './event-hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
+import { checkDisplayName } from './identity';
+import { countCreation } from './meetings';
+import type { KeyedRateLimiter } from './rate-window';
 
 export interface ParticipationLimits {
   /** People in one waiting room; a join beyond → 409 WAITING_ROOM_FULL. */
@@ -50,6 +53,8 @@ export interface ParticipationDeps {
   limits?: ParticipationLimits;
   /** Status polls (coalesced into shared statements under load on PostgreSQL). */
   statusReads: meetingsRepo.CallerStatusReader;
+  /** Meetings one identity may create a minute (a join that creates one counts). */
+  creations?: KeyedRateLimiter;
 }
 
 const readCallerStatus = (deps: ParticipationDeps, roomId: string, email: string) => deps.statusReads.read({ roomId, email });
@@ -112,13 +117,14 @@ export async function joinMeeting(
   request: JoinMeetingRequest,
 ): Promise<ParticipantStatusResponse> {
   const roomId = parseMeetingId(rawId);
-  const displayName = request.display_name ?? null;
+  const displayName = request.display_name == null ? null : checkDisplayName(request.display_name);
 
   for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
     const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
 
     if (!meeting) {
       assertMayCreate(caller);
+      if (attempt === 0) countCreation(deps.creations, caller);
       const host = await deps.db.transaction(async (tx) => {
         const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
         if (!created) return null;
@@ -401,12 +407,16 @@ export async function admitAll(deps: ParticipationDeps, caller: string, rawId: s
 
 export async function listParticipants(
   deps: ParticipationDeps,
+  caller: string,
   rawId: string,
   query?: ParticipantListQuery,
 ): Promise<ParticipantListResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
-  if (!meeting) throw errors.meetingNotFound(roomId);
+  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  if (!found) throw errors.meetingNotFound(roomId);
+  const meeting = found.meeting;
+  // Who is in (emails, names, roles) is for the owner and those admitted, nobody else.
+  if (meeting.creatorId !== caller && found.caller?.status !== 'admitted') throw errors.notInMeeting(roomId);
   const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id, participantPage(query));
   return admitted.map((p) => participantView(p));
 }

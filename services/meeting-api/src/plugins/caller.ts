@@ -1,9 +1,10 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { API_KEY_PREFIX, MAX_EMAIL_LENGTH, type CallerKind, type SessionClaims } from 'meeting-types';
 import type { AuthConfig } from '../auth/auth-config';
 import { authErrors } from '../auth/auth-errors';
 import type { SessionService } from '../auth/sessions';
 import { errors } from '../domain/errors';
+import { requireIdentity } from '../domain/identity';
 
 /** Who is calling, as the `IdentifyCaller` seam resolved it. Routes use `id`; the sign-in zone the rest. */
 export interface Caller {
@@ -69,11 +70,12 @@ export function identifyByEmailCookie(request: FastifyRequest): string {
   return checkIdentity(email, 'The email cookie');
 }
 
+/** Checked and normalised once, here at the edge: every later comparison sees one spelling. */
 function checkIdentity(value: string, what: string): string {
   if (value.length > MAX_EMAIL_LENGTH || CONTROL_CHARACTERS.test(value)) {
     throw errors.invalidRequest(`${what} must be at most ${MAX_EMAIL_LENGTH} characters, without control characters`);
   }
-  return value;
+  return requireIdentity(value, what);
 }
 
 function bearerToken(header: string | undefined): string | undefined {
@@ -141,4 +143,22 @@ export function createIdentifyCaller(config: AuthConfig, sessions: SessionServic
     }
     throw config.emailCookieAuth ? errors.unauthorized() : authErrors.unauthenticated();
   };
+}
+
+/**
+ * A control's target (`{"email": …}` of admit, reject, remove, unban, role, transfer) gets the
+ * same normalisation as the caller, so a ban hits every spelling of an identity.
+ */
+export function normalizeTargetEmails(api: FastifyInstance): void {
+  api.addHook('preHandler', (request, _reply, done) => {
+    const body = request.body as { email?: unknown } | null | undefined;
+    if (body !== null && typeof body === 'object' && typeof body.email === 'string') {
+      try {
+        body.email = requireIdentity(body.email, 'email');
+      } catch (err) {
+        return done(err as Error);
+      }
+    }
+    done();
+  });
 }

@@ -9,6 +9,7 @@ import {
   StatusQuerySchema,
 } from 'meeting-types';
 import { getMyStatus, joinMeeting, leaveMeeting, listParticipants, waitForMyStatus } from '../domain/participation';
+import { ApiError, errors } from '../domain/errors';
 import { errorResponses, SIGNED_IN } from './schemas';
 import { joinByLink } from '../apps/domain/join-links';
 import type { RoutePlugin } from './types';
@@ -32,7 +33,22 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
         const grant = { linkId: link.id, roomId: link.roomId, meetingId: link.meetingId };
         return { success: true as const, result: await joinByLink(deps.joinLinks, request.caller, grant, request.params.meeting_id) };
       }
-      return { success: true as const, result: await joinMeeting(deps, request.caller, request.params.meeting_id, request.body) };
+      const guards = deps.passwordGuards;
+      if (guards === undefined) return { success: true as const, result: await joinMeeting(deps, request.caller, request.params.meeting_id, request.body) };
+      // Wrong passwords are also budgeted per client address and per meeting, so many identities
+      // (guest sessions are free) from one place, or spread over many, cannot guess on and on.
+      const meetingKey = request.params.meeting_id.toLowerCase();
+      const wait = Math.max(guards.byAddress.over(request.ip), guards.byMeeting.over(meetingKey));
+      if (wait > 0) throw errors.rateLimited(`wrong passwords for meeting '${request.params.meeting_id}' or from this address`, wait);
+      try {
+        return { success: true as const, result: await joinMeeting(deps, request.caller, request.params.meeting_id, request.body) };
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'INVALID_PASSWORD') {
+          guards.byAddress.take(request.ip);
+          guards.byMeeting.take(meetingKey);
+        }
+        throw err;
+      }
     },
   );
 
@@ -66,6 +82,6 @@ export const participantRoutes: RoutePlugin = async (app, { deps }) => {
         response: { 200: APIResponseSchema(ParticipantListResponseSchema), ...errorResponses },
       },
     },
-    async (request) => ({ success: true as const, result: await listParticipants(deps, request.params.meeting_id, request.query) }),
+    async (request) => ({ success: true as const, result: await listParticipants(deps, request.caller, request.params.meeting_id, request.query) }),
   );
 };

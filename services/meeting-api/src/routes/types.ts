@@ -4,10 +4,17 @@ import type { EventHub } from '../domain/event-hub';
 import type { MeetingDeps } from '../domain/meetings';
 import type { ParticipationDeps } from '../domain/participation';
 import type { ApiMetrics } from '../metrics';
+import type { KeyedRateLimiter } from '../domain/rate-window';
 
 /** `metrics` is how routes and their domain calls record sign-ins, event streams and the like. */
 export type RouteDeps = MeetingDeps &
-  ParticipationDeps & { hub: EventHub; metrics: ApiMetrics; joinLinks?: import('../apps/domain/join-links').JoinLinkDeps };
+  ParticipationDeps & {
+    hub: EventHub;
+    metrics: ApiMetrics;
+    joinLinks?: import('../apps/domain/join-links').JoinLinkDeps;
+    /** Wrong meeting passwords per client address and per meeting (all callers), beside the per-caller count. */
+    passwordGuards?: { byAddress: KeyedRateLimiter; byMeeting: KeyedRateLimiter };
+  };
 export type RoutePlugin = FastifyPluginAsync<{ deps: RouteDeps }, never, TypeBoxTypeProvider>;
 
 declare module 'fastify' {
