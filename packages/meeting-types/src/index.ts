@@ -9,3 +9,4 @@ export * from './media-protocol';
 export * from './auth';
 export * from './events';
 export * from './operations';
+export * from './presence';

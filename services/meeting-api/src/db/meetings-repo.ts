@@ -39,8 +39,8 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
   const s = meeting.settings;
   const { rows } = await db.query<Row>(
     `INSERT INTO meetings AS m (room_id, creator_id, state, password_hash, attendees,
-       waiting_room_enabled, admit_policy, host_leave_policy, locked, max_participants, allow_guests)
-     VALUES ($1, $2, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10)
+       waiting_room_enabled, admit_policy, host_leave_policy, locked, max_participants, allow_guests, early_knock)
+     VALUES ($1, $2, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (room_id) WHERE deleted_at IS NULL DO NOTHING
      RETURNING ${MEETING}`,
     [
@@ -54,6 +54,7 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
       s.locked,
       s.maxParticipants,
       s.allowGuests,
+      s.earlyKnock,
     ],
   );
   return rows[0] ? toMeeting(rows[0]) : null;
@@ -95,6 +96,7 @@ const SETTINGS_COLUMNS: Record<keyof SettingsChange, string> = {
   locked: 'locked',
   maxParticipants: 'max_participants',
   allowGuests: 'allow_guests',
+  earlyKnock: 'early_knock',
   passwordHash: 'password_hash',
 };
 

@@ -182,8 +182,8 @@ async function joinAsAttendee(
   password: string | null | undefined,
 ): Promise<ParticipantStatusResponse | null> {
   const roomId = seen.roomId;
-  const allowed = meetingTransition(seen.state, 'attendee-join');
-  if (!allowed.ok) throw errors.meetingNotActive(roomId);
+  const allowed = meetingTransition(seen.state, seen.settings.earlyKnock ? 'early-knock' : 'attendee-join');
+  if (!allowed.ok && !meetingTransition(seen.state, 'attendee-join').ok) throw errors.meetingNotActive(roomId);
   const limits = deps.limits ?? DEFAULT_PARTICIPATION_LIMITS;
   // The slow hash check runs before the transaction, so no lock is held meanwhile.
   if (seen.passwordHash !== null) {
@@ -215,6 +215,7 @@ async function joinAsAttendee(
       isGuest: isGuestIdentity(caller),
       admittedCount: s.waitingRoomEnabled ? 0 : await participantsRepo.countAdmitted(tx, meeting.id),
       maxParticipants: s.maxParticipants,
+      earlyKnock: s.earlyKnock,
     });
     if (!decision.ok) throw refusal(decision.error, roomId, caller);
     // The meeting row is locked, so the waiting-room count in the join is exact under concurrency.
