@@ -34,7 +34,7 @@ export type PresenceChange = Static<typeof PresenceChangeSchema>;
 export const PRESENCE_LEASE_MIN_SECS = 1;
 export const PRESENCE_LEASE_MAX_SECS = 25;
 /** Most entries one report carries (a larger instance sends several). */
-export const PRESENCE_REPORT_MAX_ENTRIES = 20_000;
+export const PRESENCE_REPORT_MAX_ENTRIES = 100_000;
 
 export const PresenceReportSchema = Type.Object(
   {

@@ -42,6 +42,8 @@ import { clientConfigRoutes } from './routes/client-config';
 import { createEventHub, type EventHub } from './domain/event-hub';
 import { startEventRetention } from './domain/event-retention';
 import { decisionFeedRoutes } from './routes/decision-feed';
+import { startPresenceSweeper } from './presence/presence';
+import { presenceRoutes } from './presence/presence-routes';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
@@ -68,6 +70,8 @@ export interface AppDeps {
   loggerInstance?: FastifyBaseLogger;
   /** Defaults to a fresh registry per app. */
   metrics?: ApiMetrics;
+  /** How often the presence sweep runs (Media Server leases, auto-leave); 1000 ms. */
+  presenceSweepMs?: number;
 }
 
 /** The limits have defaults (`LIMIT_DEFAULTS`) so that a config built before they existed still works. */
@@ -86,6 +90,7 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'eventStreamsPerCaller'
       | 'eventStreamsMax'
       | 'eventRetentionSecs'
+      | 'autoLeaveAfterSecs'
       | 'trustProxy'
     >
   > &
@@ -203,6 +208,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     await hub.close();
   });
   startEventRetention(app, deps.db, config.eventRetentionSecs ?? EVENT_RETENTION_SECS);
+  const presenceSweeper = startPresenceSweeper(
+    { db },
+    { autoLeaveAfterSecs: config.autoLeaveAfterSecs ?? 60, intervalMs: deps.presenceSweepMs ?? 1000, logger: app.log },
+  );
+  app.addHook('preClose', async () => presenceSweeper.stop());
 
   const routeDeps = {
     db,
@@ -279,12 +289,14 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
         { name: 'waiting room', description: 'Admit or reject people waiting' },
         { name: 'sign-in', description: 'OIDC and development sign-in, sessions, guests, logout' },
         { name: 'operations', description: 'Health, readiness, version and metrics' },
+        { name: 'internal', description: 'Between the services: Media Server presence reports' },
       ],
       components: {
         securitySchemes: {
           sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session', description: 'The session cookie set by sign-in (SESSION_COOKIE_NAME)' },
           bearerSession: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The session_token of /login/dev or /api/v1/guest-session' },
           emailCookie: { type: 'apiKey', in: 'cookie', name: 'email', description: 'Development only (EMAIL_COOKIE_AUTH=on)' },
+          feedCredential: { type: 'http', scheme: 'bearer', description: 'Internal (Media Servers): `<exp>.<HMAC>` with a key derived from JWT_SECRET' },
         },
       },
     },
@@ -351,6 +363,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     tokenTtlSecs: config.tokenTtlSecs,
     keepAliveMs: deps.eventKeepAliveMs,
   });
+  await app.register(presenceRoutes, { deps: { db }, jwtSecret: config.jwtSecret });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(clientConfigRoutes, {
     mediaServerPublicUrl: config.mediaServerPublicUrl,

@@ -339,3 +339,13 @@ export async function listOwnedMeetings(db: Queryable, owner: string, limit: num
   const meetings = rows.filter((row) => row.room_id != null).map(toMeetingSummary);
   return { total, meetings };
 }
+
+/** `lockLiveMeeting` by the meeting row's id (a token's `mid`). */
+export async function lockLiveMeetingById(tx: Queryable, meetingId: number): Promise<LiveMeeting | null> {
+  const { rows } = await tx.query<Row>(
+    `SELECT ${MEETING_REF}, m.password_hash FROM meetings m WHERE m.id = $1 AND m.deleted_at IS NULL FOR UPDATE`,
+    [meetingId],
+  );
+  const row = rows[0];
+  return row ? { ...toMeetingRef(row), passwordHash: (row.password_hash as string | null) ?? null } : null;
+}
