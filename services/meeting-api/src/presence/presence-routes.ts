@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { PresenceReportResponseSchema, PresenceReportSchema, type PresenceReport } from 'meeting-types';
+import { APIResponseSchema, PresenceReportResponseSchema, PresenceReportSchema, type PresenceReport } from 'meeting-types';
 import { feedCredentialVerifier } from 'service-runtime';
 import { ApiError } from '../domain/errors';
 import { errorResponses } from '../routes/schemas';
@@ -36,9 +36,9 @@ export const presenceRoutes: FastifyPluginAsync<PresenceRouteOptions> = async (a
           'Authenticated with `Authorization: Bearer <exp>.<HMAC>` (key derived from JWT_SECRET), as the decision feed. ' +
           "First-connection-opened and last-connection-closed changes in order; renews the instance's lease.",
         body: PresenceReportSchema,
-        response: { 200: PresenceReportResponseSchema, ...errorResponses },
+        response: { 200: APIResponseSchema(PresenceReportResponseSchema), ...errorResponses },
       },
     },
-    async (request) => applyReport(options.deps, request.body),
+    async (request) => ({ success: true as const, result: await applyReport(options.deps, request.body) }),
   );
 };
