@@ -10,12 +10,14 @@ const EMPTY: CallSnapshot | null = null;
  * the socket, camera, microphone, encoders, decoders and jitter buffers; this component only
  * renders its snapshot and calls its methods.
  */
-export function CallStage({ mediaServerUrl, getToken, onServerClosed }: {
+export function CallStage({ mediaServerUrl, getToken, onServerClosed, hosts }: {
   mediaServerUrl: string;
   /** A fresh room token (they expire: reconnects ask again); null when no longer admitted. */
   getToken(): Promise<string | null>;
   /** The call ended for good (left elsewhere, meeting ended, removed, no longer admitted). */
   onServerClosed(reason: string): void;
+  /** Who holds the host role now (from the participant list); else the role in each person's token. */
+  hosts?: ReadonlySet<string>;
 }) {
   const [call, setCall] = useState<Call | null>(null);
   const tokenRef = useRef(getToken);
@@ -64,7 +66,7 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed }: {
       <div className="tiles" data-testid="tiles">
         <SelfView stream={snap.localStream} label={`You${snap.audioEnabled ? '' : ' (muted)'}${snap.localSpeaking ? ' · speaking' : ''}`} />
         {snap.participants.map((p) => (
-          <RemoteTile key={p.session} p={p} />
+          <RemoteTile key={p.session} p={p} isHost={hosts ? hosts.has(p.identity) : p.isHost} />
         ))}
       </div>
       <div className="row call-controls">
@@ -98,7 +100,7 @@ function connectionText(s: CallSnapshot): string {
 }
 
 /** One remote participant: the canvas their video is decoded to, their name and state. */
-function RemoteTile({ p }: { p: ParticipantView }) {
+function RemoteTile({ p, isHost }: { p: ParticipantView; isHost: boolean }) {
   const holder = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = holder.current;
@@ -111,7 +113,7 @@ function RemoteTile({ p }: { p: ParticipantView }) {
       <div ref={holder} className="tile-video" />
       <figcaption>
         {p.displayName}
-        {p.isHost && <span className="badge">host</span>}
+        {isHost && <span className="badge">host</span>}
         {!p.audioOn && <span className="badge">muted</span>}
         {!p.videoOn && <span className="badge">camera off</span>}
       </figcaption>

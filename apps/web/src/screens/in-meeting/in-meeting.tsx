@@ -58,6 +58,8 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
   };
 
   const hostLeaving = me.is_host && info.host_leave_policy !== 'transfer';
+  // Roles as the API says now (a token's is_host is from when it was minted).
+  const hosts = people === null ? undefined : new Set(people.filter((p) => p.is_host).map((p) => p.email));
 
   return (
     <div className="stack">
@@ -83,7 +85,7 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
         <ErrorMessage error={error} />
         <div className="meeting-layout">
           {mediaUrl ? (
-            <CallStage mediaServerUrl={mediaUrl} getToken={getToken} onServerClosed={onChanged} />
+            <CallStage mediaServerUrl={mediaUrl} getToken={getToken} onServerClosed={onChanged} hosts={hosts} />
           ) : (
             <section className="call-stage" aria-label="Call">
               <p>Preparing the call…</p>
@@ -96,13 +98,16 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
             ) : (
               <ul className="people" data-testid="participants">
                 {people.map((p) => (
-                  <li key={p.email}>
+                  <li key={p.email} data-email={p.email} data-connected={p.connected ? 'true' : 'false'}>
                     <span>
                       <span className="name">
                         {p.display_name ?? p.email}
                         {p.email === identity.email && ' (you)'}
                       </span>
                       {p.is_host ? <span className="badge">host</span> : p.role === 'cohost' ? <span className="badge">co-host</span> : null}
+                      <span className={`badge${p.connected ? ' live' : ''}`} data-testid="presence" title={p.connected ? 'Connected to the call' : 'Not connected to the call'}>
+                        {p.connected ? 'in the call' : 'not connected'}
+                      </span>
                     </span>
                     {hasControls(info) && isHostLike(me) && p.email !== identity.email && (
                       <ParticipantControls info={info} me={me} person={p} onDone={onChanged} onError={setError} />

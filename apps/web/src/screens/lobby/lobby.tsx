@@ -5,11 +5,12 @@ import { Page } from '../../ui/components';
 /** The waiting room, from the waiter's side. */
 export function Lobby({ info, mode, onCancel }: { info: MeetingInfo; mode: LiveMode; onCancel(): void }) {
   return (
-    <Page title="Waiting for the host to let you in" announce>
+    <Page title={info.state === 'active' ? 'Waiting for the host to let you in' : 'Waiting for the host'} announce>
       <div className="waiting-row">
         <div className="spinner" aria-hidden="true" />
         <p role="status">
-          You asked to join <strong>{info.meeting_id}</strong>, hosted by {info.host_display_name ?? info.host}. This page updates by itself.
+          You asked to join <strong>{info.meeting_id}</strong>, hosted by {info.host_display_name ?? info.host}.
+          {info.state === 'active' ? '' : ' The meeting has not started yet: the host will see you waiting when they start it.'} This page updates by itself.
         </p>
       </div>
       <p className="hint">{liveHint(mode)}</p>
