@@ -150,6 +150,12 @@ function Settings({ info, act }: { info: MeetingInfo; onChanged(): void; act(a: 
         checked={info.host_leave_policy === 'transfer'}
         onChange={(v) => void patch({ host_leave_policy: v ? 'transfer' : 'end_meeting' }, 'Saved.')}
       />
+      <Checkbox
+        label="Let people wait for me before I start"
+        hint="Off: people who come before the meeting starts are asked to come back (the page knocks for them once it starts)."
+        checked={info.early_knock ?? false}
+        onChange={(v) => void patch({ early_knock: v }, v ? 'People may wait before the meeting starts.' : 'Saved.')}
+      />
       <button
         type="button"
         className="danger"
