@@ -164,7 +164,7 @@ export function decideAttendeeJoin(c: JoinContext): JoinDecision {
     // Knocking before the host: waiting whatever the waiting-room setting; bans and the lock still apply.
     if (!c.earlyKnock || !meetingTransition(c.meetingState, 'early-knock').ok) return meeting;
     if (c.banned) return { ok: false, error: 'PARTICIPANT_BANNED' };
-    if (c.locked && c.current !== 'waiting') return { ok: false, error: 'MEETING_LOCKED' };
+    if (c.locked) return { ok: false, error: 'MEETING_LOCKED' };
     return { ok: true, event: 'early-knock' };
   }
   if (c.banned) return { ok: false, error: 'PARTICIPANT_BANNED' };
