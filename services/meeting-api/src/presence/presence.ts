@@ -82,13 +82,22 @@ function keyOf(meetingId: number, email: string): string {
 }
 
 /** Connections of instances that are gone (lease ran out, or they said they stop) are settled as closed. */
-export async function settleOrphans(deps: PresenceDeps): Promise<number> {
+export async function settleOrphans(deps: PresenceDeps, onError?: (err: unknown) => void): Promise<number> {
   let settled = 0;
   for (;;) {
     const orphans = await presenceRepo.listOrphans(deps.db, SWEEP_BATCH);
-    for (const o of orphans) await connectionClosed(deps, o.instance, o.meetingId, o.email, true);
-    settled += orphans.length;
-    if (orphans.length < SWEEP_BATCH) return settled;
+    let failed = 0;
+    for (const o of orphans) {
+      try {
+        await connectionClosed(deps, o.instance, o.meetingId, o.email, true);
+      } catch (err) {
+        // One row that fails never holds up the others; it is tried again next round.
+        failed++;
+        onError?.(err);
+      }
+    }
+    settled += orphans.length - failed;
+    if (orphans.length < SWEEP_BATCH || failed === orphans.length) return settled;
   }
 }
 
@@ -128,12 +137,17 @@ export function startPresenceSweeper(
     try {
       const expired = await presenceRepo.expireInstances(deps.db);
       if (expired.length > 0) options.logger.warn({ instances: expired }, 'media server instances stopped reporting: their connections are counted as gone');
-      await settleOrphans(deps);
+      const rowFailed = (err: unknown) => options.logger.warn({ err: { message: (err as Error).message } }, 'presence sweep: one row failed; retrying next round');
+      await settleOrphans(deps, rowFailed);
       if (options.autoLeaveAfterSecs > 0) {
         const candidates = await presenceRepo.listAutoLeaveCandidates(deps.db, options.autoLeaveAfterSecs, SWEEP_BATCH);
         for (const c of candidates) {
-          if (await autoLeave(deps, c.meetingId, c.email, options.autoLeaveAfterSecs)) {
-            options.logger.info({ meeting: c.meetingId, participant: c.email }, 'auto-leave: no media connection for AUTO_LEAVE_AFTER_SECS');
+          try {
+            if (await autoLeave(deps, c.meetingId, c.email, options.autoLeaveAfterSecs)) {
+              options.logger.info({ meeting: c.meetingId, participant: c.email }, 'auto-leave: no media connection for AUTO_LEAVE_AFTER_SECS');
+            }
+          } catch (err) {
+            rowFailed(err);
           }
         }
       }
