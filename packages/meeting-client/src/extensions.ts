@@ -14,6 +14,8 @@ export interface MeetingSettings {
   locked: boolean;
   max_participants: number | null;
   allow_guests: boolean;
+  /** Non-hosts may wait (`waiting`) before the host starts the meeting. */
+  early_knock: boolean;
 }
 
 /** `PATCH /api/v1/meetings/{id}`: any subset of the settings, plus the password (null removes it). */

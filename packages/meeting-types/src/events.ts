@@ -14,6 +14,8 @@ export const MEETING_EVENT_TYPES = [
   'participant.left',
   'participant.removed',
   'participant.role_changed',
+  'participant.connected',
+  'participant.disconnected',
 ] as const;
 export const MeetingEventTypeSchema = StringEnum(MEETING_EVENT_TYPES, { description: 'Meeting event type' });
 export type MeetingEventType = Static<typeof MeetingEventTypeSchema>;
@@ -34,6 +36,8 @@ const eventBase = <T extends string>(type: T) => ({
   occurred_at: UnixSeconds,
   /** Identity of whoever caused the change; `null` when the service did. */
   actor: Nullable(Type.String()),
+  /** Why the service made the change when `actor` is null (`disconnected`: auto-leave after a lost connection). */
+  reason: Type.Optional(Type.String()),
 });
 
 function meetingEvent<T extends MeetingLevelEventType, P extends Record<string, TSchema>>(type: T, payload: P) {
@@ -59,6 +63,10 @@ export const ParticipantRejectedEventSchema = participantEvent('participant.reje
 export const ParticipantLeftEventSchema = participantEvent('participant.left');
 export const ParticipantRemovedEventSchema = participantEvent('participant.removed');
 export const ParticipantRoleChangedEventSchema = participantEvent('participant.role_changed');
+/** The participant's first media connection opened (on any Media Server). */
+export const ParticipantConnectedEventSchema = participantEvent('participant.connected');
+/** The participant's last media connection closed, or its Media Server stopped answering. */
+export const ParticipantDisconnectedEventSchema = participantEvent('participant.disconnected');
 
 /** One event of `GET /api/v1/meetings/{id}/events` (the SSE `data:` line). */
 export const MeetingEventSchema = Type.Union(
@@ -73,6 +81,8 @@ export const MeetingEventSchema = Type.Union(
     ParticipantLeftEventSchema,
     ParticipantRemovedEventSchema,
     ParticipantRoleChangedEventSchema,
+    ParticipantConnectedEventSchema,
+    ParticipantDisconnectedEventSchema,
   ],
   { title: 'MeetingEvent' },
 );

@@ -11,3 +11,4 @@ export * from './events';
 export * from './operations';
 export * from './apps';
 export * from './webhooks';
+export * from './presence';

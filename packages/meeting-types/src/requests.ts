@@ -40,6 +40,8 @@ function createSettingsFields() {
     max_participants: Type.Optional(Nullable(MaxParticipantsSchema)),
     /** Default `false`: whether guests may knock. */
     allow_guests: Type.Optional(Nullable(Type.Boolean())),
+    /** Default `false`: non-hosts may knock (enter `waiting`) before the host starts the meeting. */
+    early_knock: Type.Optional(Nullable(Type.Boolean())),
   };
 }
 
@@ -56,6 +58,7 @@ export const UpdateMeetingRequestSchema = Type.Object(
     locked: Type.Optional(Type.Boolean()),
     max_participants: Type.Optional(Nullable(MaxParticipantsSchema)),
     allow_guests: Type.Optional(Type.Boolean()),
+    early_knock: Type.Optional(Type.Boolean()),
     /** Set (hashed with Argon2id) or remove (`null` or `""`); never returned. */
     password: Type.Optional(Nullable(Type.String({ maxLength: MAX_PASSWORD_LENGTH }))),
   },

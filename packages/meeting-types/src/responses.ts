@@ -11,6 +11,8 @@ const settingsFields = {
   /** `null`: no cap. */
   max_participants: Nullable(Type.Integer()),
   allow_guests: Type.Boolean(),
+  /** Non-hosts joining an idle or ended meeting wait for the host instead of `MEETING_NOT_ACTIVE`. */
+  early_knock: Type.Boolean(),
 };
 
 export const MeetingSettingsSchema = Type.Object(settingsFields, { title: 'MeetingSettings' });
@@ -32,6 +34,8 @@ export const ParticipantStatusResponseSchema = Type.Object(
     admitted_at: Nullable(UnixSeconds),
     /** Only to its owner (join as host, or status while admitted in an active meeting); `null` elsewhere. */
     room_token: Nullable(Type.String()),
+    /** At least one live media connection now, as the Media Servers report it. */
+    connected: Type.Boolean(),
   },
   { title: 'ParticipantStatusResponse' },
 );

@@ -12,11 +12,13 @@ import { createMediaMetrics, type MediaMetrics } from './metrics';
 import { createLocalRelay } from './relay/local-relay';
 import type { Relay } from './relay/relay';
 import { createTransport } from './transport/websocket';
+import type { PresenceReporter } from './presence/presence-reporter';
 
 export { loadConfig, type MediaServerConfig } from './config';
 export type { Relay } from './relay/relay';
 export type { Enforcement } from './enforcement/enforcement';
 export { createFeedEnforcement } from './enforcement/feed-enforcement';
+export { createPresenceReporter, type PresenceReporter } from './presence/presence-reporter';
 export { createLocalRelay, LocalHub } from './relay/local-relay';
 export { connectNatsRelay, NatsRelay } from './relay/nats-relay';
 export {
@@ -73,6 +75,8 @@ export interface MediaServerDeps {
   metrics?: MediaMetrics;
   /** Defaults to the NATS relay's id, else a random one. */
   instanceId?: string;
+  /** Defaults to none: the Meeting API is not told who is connected. */
+  presence?: PresenceReporter;
 }
 
 /**
@@ -110,6 +114,7 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
   );
   membership.startHeartbeat();
   membership.startPresence();
+  membership.presence = deps.presence;
   enforcement.start(membership);
 
   const transport = createTransport({
@@ -152,8 +157,9 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
         });
       });
     },
-    close() {
-      return transport.close();
+    async close() {
+      await transport.close();
+      await deps.presence?.close();
     },
     metrics,
     instanceId,

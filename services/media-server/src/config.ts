@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { PRESENCE_LEASE_MAX_SECS, PRESENCE_LEASE_MIN_SECS } from 'meeting-types';
 import { EnvReader, LOG_FORMATS, LOG_LEVELS, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
 
 
@@ -60,6 +61,12 @@ export interface MediaServerConfig {
    * Unset → no enforcement beyond the token (`npm start` sets it).
    */
   meetingApiUrl: string | undefined;
+  /**
+   * `MEDIA_PRESENCE_LEASE_SECS` (15, 1–25): with MEETING_API_URL, this instance reports who is
+   * connected and renews a lease this long every third of it; if it stops (killed), the API
+   * counts its connections as gone when the lease runs out.
+   */
+  presenceLeaseSecs: number;
 }
 
 /** Parses and validates the environment; throws a ConfigError naming every bad variable. */
@@ -87,6 +94,7 @@ export function loadConfig(env: Env): MediaServerConfig {
   const natsMaxPendingBytes = read.integer('MEDIA_NATS_MAX_PENDING_BYTES', 16 * 1024 * 1024, 2 * 1024 * 1024, 4 * 1024 * 1024 * 1024);
   const heartbeatSecs = read.integer('MEDIA_HEARTBEAT_SECS', 30, 1, 3600);
   const meetingApiUrl = read.url('MEETING_API_URL', ['http:', 'https:']);
+  const presenceLeaseSecs = read.integer('MEDIA_PRESENCE_LEASE_SECS', 15, PRESENCE_LEASE_MIN_SECS, PRESENCE_LEASE_MAX_SECS);
 
   const secret = read.jwtSecret(production, dataDir);
   read.done();
@@ -118,5 +126,6 @@ export function loadConfig(env: Env): MediaServerConfig {
     heartbeatMs: heartbeatSecs * 1000,
     maxFrameBytes: MAX_FRAME_BYTES,
     meetingApiUrl,
+    presenceLeaseSecs,
   };
 }

@@ -3,6 +3,7 @@ import { ConfigError, createLogger } from 'service-runtime';
 import { buildMediaServer, SERVICE_NAME } from './app';
 import { loadConfig, type MediaServerConfig } from './config';
 import { createFeedEnforcement } from './enforcement/feed-enforcement';
+import { createPresenceReporter, type PresenceReporter } from './presence/presence-reporter';
 import { createLocalRelay } from './relay/local-relay';
 import { connectNatsRelay, redactUrl } from './relay/nats-relay';
 import type { Relay } from './relay/relay';
@@ -50,12 +51,20 @@ if (config.natsUrl !== undefined) {
 }
 
 let enforcement;
+let presence: PresenceReporter | undefined;
 if (config.meetingApiUrl !== undefined) {
   enforcement = createFeedEnforcement({ apiUrl: config.meetingApiUrl, jwtSecret: config.jwtSecret, logger });
+  presence = createPresenceReporter({
+    apiUrl: config.meetingApiUrl,
+    jwtSecret: config.jwtSecret,
+    instanceId,
+    leaseSecs: config.presenceLeaseSecs,
+    logger,
+  });
 } else {
   logger.warn('MEETING_API_URL unset: meeting decisions (ended, left, removed) are not enforced on live connections');
 }
-const app = buildMediaServer(config, { logger, relay, enforcement, instanceId });
+const app = buildMediaServer(config, { logger, relay, enforcement, instanceId, presence });
 try {
   await app.listen();
 } catch (err) {

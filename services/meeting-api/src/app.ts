@@ -45,6 +45,8 @@ import { clientConfigRoutes } from './routes/client-config';
 import { createEventHub, type EventHub } from './domain/event-hub';
 import { startEventRetention } from './domain/event-retention';
 import { decisionFeedRoutes } from './routes/decision-feed';
+import { startPresenceSweeper } from './presence/presence';
+import { presenceRoutes } from './presence/presence-routes';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
@@ -74,6 +76,8 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** Webhook delivery timing (tests shorten the back-off); defaults in `webhooks/worker.ts`. */
   webhookDelivery?: Partial<DeliveryOptions>;
+  /** How often the presence sweep runs (Media Server leases, auto-leave); 1000 ms. */
+  presenceSweepMs?: number;
 }
 
 /** The limits have defaults (`LIMIT_DEFAULTS`) so that a config built before they existed still works. */
@@ -92,6 +96,7 @@ export type AppConfig = Pick<MeetingApiConfig, 'jwtSecret' | 'tokenTtlSecs' | 'l
       | 'eventStreamsPerCaller'
       | 'eventStreamsMax'
       | 'eventRetentionSecs'
+      | 'autoLeaveAfterSecs'
       | 'trustProxy'
       | 'adminEmails'
       | 'webhookAllowPrivate'
@@ -245,6 +250,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   });
   app.addHook('onReady', () => webhooks.start());
   app.addHook('preClose', () => webhooks.close());
+  const presenceSweeper = startPresenceSweeper(
+    { db },
+    { autoLeaveAfterSecs: config.autoLeaveAfterSecs ?? 60, intervalMs: deps.presenceSweepMs ?? 1000, logger: app.log },
+  );
+  app.addHook('preClose', async () => presenceSweeper.stop());
 
   const routeDeps = {
     db,
@@ -386,6 +396,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     tokenTtlSecs: config.tokenTtlSecs,
     keepAliveMs: deps.eventKeepAliveMs,
   });
+  await app.register(presenceRoutes, { deps: { db }, jwtSecret: config.jwtSecret });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(clientConfigRoutes, {
     mediaServerPublicUrl: config.mediaServerPublicUrl,

@@ -60,6 +60,7 @@ describe('loadConfig defaults', () => {
       eventStreamsPerCaller: 20,
       eventStreamsMax: 20_000,
       eventRetentionSecs: 86_400,
+      autoLeaveAfterSecs: 60,
       trustProxy: false,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,

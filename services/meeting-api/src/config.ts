@@ -47,6 +47,11 @@ export interface MeetingApiConfig {
   /** Events are kept this long after their meeting ends or is deleted (`EVENT_RETENTION_SECS`, ≥ 24 h). */
   eventRetentionSecs: number;
   /**
+   * `AUTO_LEAVE_AFTER_SECS` (60; 0 = off): an admitted participant who connected to a Media Server
+   * since their latest admission and has had no media connection for this long leaves, as with `/leave`.
+   */
+  autoLeaveAfterSecs: number;
+  /**
    * `TRUST_PROXY`: which hops may set X-Forwarded-For/-Proto/-Host (client address for rate
    * limits, own origin for the CSRF check and the OIDC callback). `false` (unset): none; a
    * number: that many hops in front of the API; else a list of proxy addresses/CIDRs. Never `true`.
@@ -133,6 +138,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const eventStreamsPerCaller = read.integer('EVENT_STREAMS_PER_CALLER', 20, 1, 100_000);
   const eventStreamsMax = read.integer('EVENT_STREAMS_MAX', 20_000, 1, 1_000_000);
   const eventRetentionSecs = read.integer('EVENT_RETENTION_SECS', 86_400, 86_400, 365 * 86_400);
+  const autoLeaveAfterSecs = read.integer('AUTO_LEAVE_AFTER_SECS', 60, 0, 365 * 86_400);
   const requestTimeoutSecs = read.integer('REQUEST_TIMEOUT_SECS', LIMIT_DEFAULTS.requestTimeoutMs / 1000, 1, 3600);
   const keepAliveTimeoutSecs = read.integer('KEEP_ALIVE_TIMEOUT_SECS', LIMIT_DEFAULTS.keepAliveTimeoutMs / 1000, 1, 600);
   const maxConnections = read.integer('MAX_CONNECTIONS', LIMIT_DEFAULTS.maxConnections, 1, 1_000_000);
@@ -205,6 +211,7 @@ export function loadConfig(env: Env): MeetingApiConfig {
     eventStreamsPerCaller,
     eventStreamsMax,
     eventRetentionSecs,
+    autoLeaveAfterSecs,
     trustProxy,
     auth,
     requestTimeoutMs: requestTimeoutSecs * 1000,

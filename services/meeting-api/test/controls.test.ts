@@ -45,6 +45,7 @@ describe('settings', () => {
     locked: true,
     max_participants: 25,
     allow_guests: true,
+    early_knock: true,
   };
 
   test('given on create, they come back in the create response, the meeting info and the list summary', async () => {

@@ -176,10 +176,11 @@ export const DEFAULT_SETTINGS = {
   locked: false,
   max_participants: null,
   allow_guests: false,
+  early_knock: false,
 } as const;
 export const SETTINGS_FIELDS = Object.keys(DEFAULT_SETTINGS);
 /** The participant fields EXTENSIONS.md §C adds, with their values for a plain attendee. */
-export const ATTENDEE_ROLE = { role: 'attendee', banned: false } as const;
+export const ATTENDEE_ROLE = { role: 'attendee', banned: false, connected: false } as const;
 export const ROLE_FIELDS = Object.keys(ATTENDEE_ROLE);
 
 /**

@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { encodeLeave, encodeMediaHeader, encodePresence, MEDIA_SUBPROTOCOL, type PresenceMember } from 'meeting-types';
 import type { FrameOrigin, MemberEvent, Relay } from '../relay/relay';
 import { RemoteRoster } from './presence';
+import type { PresenceSink } from '../presence/presence-reporter';
 import { Rooms } from './rooms';
 import type { EnforcementCloseReason, MediaMetrics } from '../metrics';
 import { CLOSE_LEFT, CLOSE_MEETING_ENDED, CLOSE_REMOVED, CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
@@ -49,6 +50,8 @@ export interface Member {
   readonly grant: { mid: number | undefined; esq: number | undefined };
   /** Cut before its handshake completed: closed with this as soon as it has a socket. */
   pendingClose?: { code: number; reason: string };
+  /** Counted as a live connection by the presence reports (until it leaves its room). */
+  reported?: boolean;
 }
 
 export interface MembershipOptions {
@@ -93,6 +96,8 @@ export class Membership {
    */
   private bufferedBound = 0;
   readonly counters = { slowConsumerDisconnects: 0, heartbeatDisconnects: 0, budgetDisconnects: 0 };
+  /** Told when a connection starts and stops counting (the Meeting API's presence); none by default. */
+  presence: PresenceSink | undefined;
 
   constructor(
     private readonly options: MembershipOptions,
@@ -176,6 +181,8 @@ export class Membership {
       return;
     }
     this.announce(m);
+    m.reported = true;
+    this.presence?.opened(m);
   }
 
   private presenceOf(m: Member): PresenceMember {
@@ -279,6 +286,7 @@ export class Membership {
   removeFromRoom(m: Member): void {
     if (m.gone) return;
     m.gone = true;
+    if (m.reported) this.presence?.closed(m);
     const wasLast = this.rooms.leave(m.room, m);
     if (m.announced) {
       this.tellRoom(m.room, encodeLeave(m.session));

@@ -41,8 +41,8 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
   const s = meeting.settings;
   const { rows } = await db.query<Row>(
     `INSERT INTO meetings AS m (room_id, creator_id, state, password_hash, attendees,
-       waiting_room_enabled, admit_policy, host_leave_policy, locked, max_participants, allow_guests, created_by_key_id)
-     VALUES ($1, $2, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11)
+       waiting_room_enabled, admit_policy, host_leave_policy, locked, max_participants, allow_guests, created_by_key_id, early_knock)
+     VALUES ($1, $2, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12)
      ON CONFLICT (room_id) WHERE deleted_at IS NULL DO NOTHING
      RETURNING ${MEETING}`,
     [
@@ -57,6 +57,7 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
       s.maxParticipants,
       s.allowGuests,
       meeting.createdByKeyId ?? null,
+      s.earlyKnock,
     ],
   );
   return rows[0] ? toMeeting(rows[0]) : null;
@@ -98,6 +99,7 @@ const SETTINGS_COLUMNS: Record<keyof SettingsChange, string> = {
   locked: 'locked',
   maxParticipants: 'max_participants',
   allowGuests: 'allow_guests',
+  earlyKnock: 'early_knock',
   passwordHash: 'password_hash',
 };
 
@@ -333,4 +335,14 @@ export async function listOwnedMeetings(db: Queryable, owner: string, limit: num
   const total = (rows[0]?.total as number | undefined) ?? 0;
   const meetings = rows.filter((row) => row.room_id != null).map(toMeetingSummary);
   return { total, meetings };
+}
+
+/** `lockLiveMeeting` by the meeting row's id (a token's `mid`). */
+export async function lockLiveMeetingById(tx: Queryable, meetingId: number): Promise<LiveMeeting | null> {
+  const { rows } = await tx.query<Row>(
+    `SELECT ${MEETING_REF}, m.password_hash FROM meetings m WHERE m.id = $1 AND m.deleted_at IS NULL FOR UPDATE`,
+    [meetingId],
+  );
+  const row = rows[0];
+  return row ? { ...toMeetingRef(row), passwordHash: (row.password_hash as string | null) ?? null } : null;
 }

@@ -39,6 +39,10 @@ const ADMIT_HOST_FROM_M = `
      RETURNING ${PARTICIPANT}, p.meeting_id`;
 
 const ATTENDEE_JOINABLE_STATES = Object.keys(MEETING_TRANSITIONS['attendee-join']) as MeetingState[];
+const EARLY_KNOCK_STATES = Object.keys(MEETING_TRANSITIONS['early-knock']) as MeetingState[];
+/** Knocking early, whoever was in before is an attendee in the queue (the owner takes the host role on arrival). */
+const EARLY_KNOCK_RESETS = `
+       role = 'attendee', is_host = false,`;
 
 /** Statuses whose join does not add a new person to the waiting room (they stay where they are). */
 const JOIN_KEEPS_PLACE = (Object.entries(PARTICIPANT_TRANSITIONS.join) as [string, ParticipantStatus][])
@@ -116,9 +120,10 @@ export async function joinAsAttendee(
   email: string,
   displayName: string | null,
   waitingBelow: number,
-  event: 'join' | 'direct-join' = 'join',
+  event: 'join' | 'direct-join' | 'early-knock' = 'join',
 ): Promise<ParticipantRecord | null> {
   const firstStatus = PARTICIPANT_TRANSITIONS[event].none!;
+  const early = event === 'early-knock';
   // The waiting-room cap only bounds those who would wait.
   const cap = firstStatus === 'waiting' ? waitingBelow : null;
   const { rows } = await db.query<Row>(
@@ -131,13 +136,13 @@ export async function joinAsAttendee(
      ON CONFLICT (meeting_id, email) DO UPDATE SET
        status = ${nextStatusSql(event, 'p.status')},
        display_name = COALESCE(EXCLUDED.display_name, p.display_name),
-       joined_at = CASE WHEN p.status IN (${REENTRY_STATUSES}) THEN now() ELSE p.joined_at END,
-       admitted_at = CASE WHEN p.status = 'admitted' THEN p.admitted_at ${firstStatus === 'admitted' ? 'ELSE now()' : 'ELSE NULL'} END,
+       joined_at = CASE WHEN p.status IN (${REENTRY_STATUSES}${early ? ", 'admitted'" : ''}) THEN now() ELSE p.joined_at END,${early ? EARLY_KNOCK_RESETS : ''}
+       admitted_at = ${early ? 'NULL' : `CASE WHEN p.status = 'admitted' THEN p.admitted_at ${firstStatus === 'admitted' ? 'ELSE now()' : 'ELSE NULL'} END`},
        left_at = NULL,
        updated_at = now()
      WHERE NOT p.banned
      RETURNING ${PARTICIPANT}`,
-    [meetingId, email, displayName, ATTENDEE_JOINABLE_STATES, cap, JOIN_KEEPS_PLACE],
+    [meetingId, email, displayName, early ? EARLY_KNOCK_STATES : ATTENDEE_JOINABLE_STATES, cap, early ? ['waiting'] : JOIN_KEEPS_PLACE],
     `${event}-as-attendee`,
   );
   return rows[0] ? toParticipant(rows[0]) : null;

@@ -8,6 +8,7 @@ export interface MeetingSettingsRecord {
   locked: boolean;
   maxParticipants: number | null;
   allowGuests: boolean;
+  earlyKnock: boolean;
 }
 
 /** A meeting as the domain sees it; timestamps in Unix seconds. */
@@ -47,6 +48,8 @@ export interface ParticipantRecord {
   banned: boolean;
   joinedAt: number;
   admittedAt: number | null;
+  /** At least one live media connection now. */
+  connected: boolean;
 }
 
 /** A meeting as the owner's list shows it. */
@@ -65,7 +68,7 @@ export interface MeetingSummaryRecord {
 }
 
 const settingsColumns = (alias: string) =>
-  ['waiting_room_enabled', 'admit_policy', 'host_leave_policy', 'locked', 'max_participants', 'allow_guests'].map(
+  ['waiting_room_enabled', 'admit_policy', 'host_leave_policy', 'locked', 'max_participants', 'allow_guests', 'early_knock'].map(
     (column) => `${alias}.${column}`,
   );
 
@@ -77,6 +80,7 @@ function toSettings(row: Row): MeetingSettingsRecord {
     locked: row.locked as boolean,
     maxParticipants: (row.max_participants as number | null) ?? null,
     allowGuests: row.allow_guests as boolean,
+    earlyKnock: row.early_knock as boolean,
   };
 }
 
@@ -136,6 +140,7 @@ export function participantColumns(alias: string, prefix = ''): string {
     `${alias}.banned AS ${prefix}banned`,
     epoch(`${alias}.joined_at`, `${prefix}joined_at`),
     epoch(`${alias}.admitted_at`, `${prefix}admitted_at`),
+    `${alias}.connected AS ${prefix}connected`,
   ].join(', ');
 }
 
@@ -196,5 +201,6 @@ export function toParticipant(row: Row, prefix = ''): ParticipantRecord {
     banned: row[`${prefix}banned`] as boolean,
     joinedAt: row[`${prefix}joined_at`] as number,
     admittedAt: (row[`${prefix}admitted_at`] as number | null) ?? null,
+    connected: (row[`${prefix}connected`] as boolean | null) ?? false,
   };
 }

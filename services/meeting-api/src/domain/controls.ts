@@ -81,6 +81,7 @@ export async function updateMeeting(
       locked: body.locked,
       maxParticipants: body.max_participants,
       allowGuests: body.allow_guests,
+      earlyKnock: body.early_knock,
       passwordHash,
     });
     const events: NewMeetingEvent[] = [meetingEvent('meeting.updated', caller, updated)];

@@ -28,7 +28,14 @@ export interface Viewer {
   admitPolicy?: AdmitPolicy;
 }
 
-const SEEN_BY_ADMITTED = new Set<MeetingEventType>(['participant.admitted', 'participant.left', 'participant.removed', 'participant.role_changed']);
+const SEEN_BY_ADMITTED = new Set<MeetingEventType>([
+  'participant.admitted',
+  'participant.left',
+  'participant.removed',
+  'participant.role_changed',
+  'participant.connected',
+  'participant.disconnected',
+]);
 const SEEN_BY_MANAGERS = new Set<MeetingEventType>(['participant.waiting', 'participant.rejected']);
 
 /**
@@ -145,6 +152,7 @@ export async function openEventStream(
             banned: participant.banned,
             joinedAt: participant.joined_at,
             admittedAt: participant.admitted_at,
+            connected: participant.connected ?? false,
           };
           const token = tokenFor(deps.signer, roomId, record, { meetingId, seq: live ? event.seq : snapSeq });
           payload = { ...payload, participant: { ...participant, room_token: token } };

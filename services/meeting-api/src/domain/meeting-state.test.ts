@@ -200,6 +200,11 @@ describe('attendee join decisions', () => {
     ['waiting room off, full', { waitingRoomEnabled: false, admittedCount: 4, maxParticipants: 4 }, 'join'],
     ['waiting room off, one seat left', { waitingRoomEnabled: false, admittedCount: 3, maxParticipants: 4 }, 'direct-join'],
     ['waiting room off, guest', { waitingRoomEnabled: false, isGuest: true }, 'join'],
+    ['early knock, idle meeting', { meetingState: 'idle', earlyKnock: true }, 'early-knock'],
+    ['early knock, ended meeting, waiting room off, once admitted', { meetingState: 'ended', earlyKnock: true, waitingRoomEnabled: false, current: 'admitted' }, 'early-knock'],
+    ['early knock, idle, banned', { meetingState: 'idle', earlyKnock: true, banned: true }, 'PARTICIPANT_BANNED'],
+    ['early knock, idle, locked', { meetingState: 'idle', earlyKnock: true, locked: true }, 'MEETING_LOCKED'],
+    ['early knock, active meeting: the usual rules', { earlyKnock: true, waitingRoomEnabled: false }, 'direct-join'],
   ];
   for (const [label, change, expected] of table) {
     test(`${label} → ${expected}`, () => {

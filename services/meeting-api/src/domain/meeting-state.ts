@@ -9,13 +9,14 @@ import type { ErrorCode, HostLeavePolicy, MeetingState, ParticipantRole, Partici
 export type ParticipantEvent =
   | 'join'
   | 'direct-join'
+  | 'early-knock'
   | 'host-join'
   | 'admit'
   | 'reject'
   | 'leave'
   | 'remove'
   | 'end-for-all';
-export type MeetingEvent = 'host-join' | 'attendee-join' | 'end' | 'end-for-all';
+export type MeetingEvent = 'host-join' | 'attendee-join' | 'early-knock' | 'end' | 'end-for-all';
 
 type Outcome<S> = { ok: true; next: S } | { ok: false; error: ErrorCode };
 
@@ -25,6 +26,8 @@ export const PARTICIPANT_TRANSITIONS: Record<ParticipantEvent, Partial<Record<Pa
   join: { none: 'waiting', waiting: 'waiting', admitted: 'admitted', rejected: 'waiting', left: 'waiting', removed: 'waiting' },
   // Waiting room off (and room left under `max_participants`): admitted at once.
   'direct-join': { none: 'admitted', waiting: 'admitted', admitted: 'admitted', rejected: 'admitted', left: 'admitted', removed: 'admitted' },
+  // `early_knock` on, meeting idle or ended: everyone but the owner waits for the host (nobody stays admitted).
+  'early-knock': { none: 'waiting', waiting: 'waiting', admitted: 'waiting', rejected: 'waiting', left: 'waiting', removed: 'waiting' },
   'host-join': { none: 'admitted', waiting: 'admitted', admitted: 'admitted', rejected: 'admitted', left: 'admitted', removed: 'admitted' },
   admit: { waiting: 'admitted' },
   reject: { waiting: 'rejected' },
@@ -37,6 +40,7 @@ export const PARTICIPANT_TRANSITIONS: Record<ParticipantEvent, Partial<Record<Pa
 const PARTICIPANT_REFUSAL: Record<ParticipantEvent, ErrorCode> = {
   join: 'INVALID_REQUEST',
   'direct-join': 'INVALID_REQUEST',
+  'early-knock': 'INVALID_REQUEST',
   'host-join': 'INVALID_REQUEST',
   admit: 'PARTICIPANT_NOT_FOUND',
   reject: 'PARTICIPANT_NOT_FOUND',
@@ -62,6 +66,8 @@ export const MEETING_TRANSITIONS: Record<MeetingEvent, Partial<Record<MeetingSta
   'host-join': { idle: 'active', active: 'active', ended: 'active' },
   // Attendees can only enter a meeting whose host is there.
   'attendee-join': { active: 'active' },
+  // `early_knock` on: attendees may knock before the host starts it (the meeting does not change).
+  'early-knock': { idle: 'idle', ended: 'ended' },
   end: { active: 'ended' },
   // `POST /end` is idempotent: an ended meeting stays ended, an idle one was never started.
   'end-for-all': { active: 'ended', ended: 'ended', idle: 'idle' },
@@ -70,6 +76,7 @@ export const MEETING_TRANSITIONS: Record<MeetingEvent, Partial<Record<MeetingSta
 const MEETING_REFUSAL: Record<MeetingEvent, ErrorCode> = {
   'host-join': 'INVALID_REQUEST',
   'attendee-join': 'MEETING_NOT_ACTIVE',
+  'early-knock': 'MEETING_NOT_ACTIVE',
   end: 'MEETING_NOT_ACTIVE',
   'end-for-all': 'MEETING_NOT_ACTIVE',
 };
@@ -111,7 +118,7 @@ export {
  * then admission at once (waiting room off, not a guest, room left) or the
  * waiting room. (Whether a guest may knock at all is `guests.ts`'s rule.)
  */
-export type JoinDecision = { ok: true; event: 'join' | 'direct-join' } | { ok: false; error: ErrorCode };
+export type JoinDecision = { ok: true; event: 'join' | 'direct-join' | 'early-knock' } | { ok: false; error: ErrorCode };
 
 export interface JoinContext {
   meetingState: MeetingState;
@@ -122,11 +129,19 @@ export interface JoinContext {
   isGuest: boolean;
   admittedCount: number;
   maxParticipants: number | null;
+  /** The `early_knock` setting (absent: off). */
+  earlyKnock?: boolean;
 }
 
 export function decideAttendeeJoin(c: JoinContext): JoinDecision {
   const meeting = meetingTransition(c.meetingState, 'attendee-join');
-  if (!meeting.ok) return meeting;
+  if (!meeting.ok) {
+    // Knocking before the host: waiting whatever the waiting-room setting; bans and the lock still apply.
+    if (!c.earlyKnock || !meetingTransition(c.meetingState, 'early-knock').ok) return meeting;
+    if (c.banned) return { ok: false, error: 'PARTICIPANT_BANNED' };
+    if (c.locked) return { ok: false, error: 'MEETING_LOCKED' };
+    return { ok: true, event: 'early-knock' };
+  }
   if (c.banned) return { ok: false, error: 'PARTICIPANT_BANNED' };
   if (c.current === 'admitted') return { ok: true, event: 'join' };
   if (c.locked) return { ok: false, error: 'MEETING_LOCKED' };

@@ -100,6 +100,7 @@ export const DEFAULT_SETTINGS: MeetingSettingsRecord = {
   locked: false,
   maxParticipants: null,
   allowGuests: false,
+  earlyKnock: false,
 };
 
 export function settingsFromCreate(request: CreateMeetingRequest): MeetingSettingsRecord {
@@ -111,6 +112,7 @@ export function settingsFromCreate(request: CreateMeetingRequest): MeetingSettin
     locked: request.locked ?? d.locked,
     maxParticipants: request.max_participants ?? d.maxParticipants,
     allowGuests: request.allow_guests ?? d.allowGuests,
+    earlyKnock: request.early_knock ?? d.earlyKnock,
   };
 }
 

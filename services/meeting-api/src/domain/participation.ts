@@ -188,8 +188,8 @@ async function joinAsAttendee(
   password: string | null | undefined,
 ): Promise<ParticipantStatusResponse | null> {
   const roomId = seen.roomId;
-  const allowed = meetingTransition(seen.state, 'attendee-join');
-  if (!allowed.ok) throw errors.meetingNotActive(roomId);
+  const allowed = meetingTransition(seen.state, seen.settings.earlyKnock ? 'early-knock' : 'attendee-join');
+  if (!allowed.ok && !meetingTransition(seen.state, 'attendee-join').ok) throw errors.meetingNotActive(roomId);
   const limits = deps.limits ?? DEFAULT_PARTICIPATION_LIMITS;
   // The slow hash check runs before the transaction, so no lock is held meanwhile.
   if (seen.passwordHash !== null) {
@@ -221,6 +221,7 @@ async function joinAsAttendee(
       isGuest: isGuestIdentity(caller),
       admittedCount: s.waitingRoomEnabled ? 0 : await participantsRepo.countAdmitted(tx, meeting.id),
       maxParticipants: s.maxParticipants,
+      earlyKnock: s.earlyKnock,
     });
     if (!decision.ok) throw refusal(decision.error, roomId, caller);
     // The meeting row is locked, so the waiting-room count in the join is exact under concurrency.
@@ -306,26 +307,44 @@ export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawI
   return deps.db.transaction(async (tx) => {
     const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
     if (!meeting) throw errors.meetingNotFound(roomId);
-    let left = await participantsRepo.transitionParticipant(tx, meeting.id, caller, 'leave');
+    const left = await leaveLocked(tx, meeting, caller, caller);
     if (!left) throw errors.notInMeeting(roomId);
-    const wasHost = left.role === 'host';
-    const policy = meeting.settings.hostLeavePolicy;
-    const events: NewMeetingEvent[] = [];
-    let successor: ParticipantRecord | null = null;
-    if (wasHost && policy === 'transfer') {
-      left = (await participantsRepo.setRole(tx, meeting.id, caller, 'attendee')) ?? left;
-      successor = await handHostRoleOn(tx, meeting.id);
-    }
-    events.push(participantEvent('participant.left', caller, left));
-    if (successor) events.push(participantEvent('participant.role_changed', caller, successor));
-    const remaining = await participantsRepo.countAdmitted(tx, meeting.id);
-    if (meeting.state === 'active' && meetingEndsAfterLeave(wasHost, remaining, policy)) {
-      await meetingsRepo.endMeeting(tx, meeting.id);
-      events.push(meetingEvent('meeting.ended', caller, { ...meeting, state: 'ended' }));
-    }
-    await appendEvents(tx, meeting.id, events);
     return participantView(left);
   });
+}
+
+/**
+ * `/leave` inside a transaction that holds the meeting row's lock: the participant leaves,
+ * the host role is handed on under `transfer`, the meeting ends under its rules, and the
+ * events are appended (revoking the leaver's tokens). `actor` null with a `reason` when the
+ * service does it (auto-leave). `null` when `email` is not admitted or waiting.
+ */
+export async function leaveLocked(
+  tx: Queryable,
+  meeting: meetingsRepo.LiveMeeting,
+  email: string,
+  actor: string | null,
+  reason?: string,
+): Promise<ParticipantRecord | null> {
+  let left = await participantsRepo.transitionParticipant(tx, meeting.id, email, 'leave');
+  if (!left) return null;
+  const wasHost = left.role === 'host';
+  const policy = meeting.settings.hostLeavePolicy;
+  const events: NewMeetingEvent[] = [];
+  let successor: ParticipantRecord | null = null;
+  if (wasHost && policy === 'transfer') {
+    left = (await participantsRepo.setRole(tx, meeting.id, email, 'attendee')) ?? left;
+    successor = await handHostRoleOn(tx, meeting.id);
+  }
+  events.push(participantEvent('participant.left', actor, left));
+  if (successor) events.push(participantEvent('participant.role_changed', actor, successor));
+  const remaining = await participantsRepo.countAdmitted(tx, meeting.id);
+  if (meeting.state === 'active' && meetingEndsAfterLeave(wasHost, remaining, policy)) {
+    await meetingsRepo.endMeeting(tx, meeting.id);
+    events.push(meetingEvent('meeting.ended', actor, { ...meeting, state: 'ended' }));
+  }
+  await appendEvents(tx, meeting.id, reason === undefined ? events : events.map((e) => ({ ...e, payload: { ...e.payload, reason } })));
+  return left;
 }
 
 /** `transfer`: the co-host admitted longest ago, else the attendee admitted longest ago, becomes host. */

@@ -20,6 +20,7 @@ export function participantView(p: ParticipantRecord, roomToken: string | null =
     joined_at: p.joinedAt,
     admitted_at: p.admittedAt,
     room_token: roomToken,
+    connected: p.connected,
   };
 }
 
@@ -58,6 +59,7 @@ export function settingsView(s: MeetingSettingsRecord): MeetingSettings {
     locked: s.locked,
     max_participants: s.maxParticipants,
     allow_guests: s.allowGuests,
+    early_knock: s.earlyKnock,
   };
 }
 

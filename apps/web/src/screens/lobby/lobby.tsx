@@ -10,11 +10,12 @@ export function Lobby({ info, mode, onCancel }: { info: MeetingInfo; mode: LiveM
   const [busy, setBusy] = useState(false);
   usePageTitle(`Waiting to join “${info.meeting_id}”`);
   return (
-    <Page title="Waiting for the host to let you in" announce>
+    <Page title={info.state === 'active' ? 'Waiting for the host to let you in' : 'Waiting for the host'} announce>
       <div className="waiting-row">
         <div className="spinner" aria-hidden="true" />
         <p role="status">
-          You asked to join <strong>{info.meeting_id}</strong>, hosted by {nameFor(info.host, info.host_display_name)}. This page updates by itself.
+          You asked to join <strong>{info.meeting_id}</strong>, hosted by {nameFor(info.host, info.host_display_name)}.
+          {info.state === 'active' ? '' : ' The meeting has not started yet: the host will see you waiting when they start it.'} This page updates by itself.
         </p>
       </div>
       <p className="hint">{liveHint(mode)}</p>

@@ -42,12 +42,13 @@ export function MeetingPage({ meetingId, identity, onSignedOut }: { meetingId: s
     if (me?.banned) return { name: 'outcome', kind: 'banned' };
     if (engaged.current) {
       if (leftOnPurpose.current) return { name: 'outcome', kind: 'left' };
-      if (meeting.state === 'ended') return { name: 'outcome', kind: 'ended' };
+      // With early knock, people waiting for the host to come back keep waiting.
+      if (meeting.state === 'ended' && !(me?.status === 'waiting' && meeting.early_knock)) return { name: 'outcome', kind: 'ended' };
       if (me?.status === 'rejected') return { name: 'outcome', kind: 'rejected' };
       if (me?.status === 'removed') return { name: 'outcome', kind: 'removed' };
       if (me?.status === 'left') return { name: 'outcome', kind: meeting.state === 'active' ? 'left' : 'ended' };
     }
-    if (me?.status === 'waiting' && meeting.state === 'active') {
+    if (me?.status === 'waiting' && (meeting.state === 'active' || meeting.early_knock)) {
       engaged.current = true;
       return { name: 'lobby' };
     }

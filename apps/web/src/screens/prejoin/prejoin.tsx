@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import type { MeetingInfo, Participant } from 'meeting-client';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { MeetingApiError, type MeetingInfo, type Participant } from 'meeting-client';
 import { api } from '../../api';
 import { CameraPreview } from '../../call/camera-preview';
 import { saveDisplayName, savedDisplayName, type Identity } from '../../identity';
@@ -22,9 +22,11 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
   const [error, setError] = useState<unknown>(null);
   const isHost = info?.host === identity.email;
   const needsPassword = info?.has_password === true && !isHost;
+  const notStarted = !isHost && !missing && info !== null && info.state !== 'active';
+  // Early knock off and the host not there yet: knock by ourselves as soon as the meeting starts.
+  const [knockWhenStarted, setKnockWhenStarted] = useState(false);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const join = async () => {
     setBusy(true);
     setError(null);
     try {
@@ -35,14 +37,50 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
       });
       onJoined(me);
     } catch (err) {
-      setError(err);
       setBusy(false);
+      // The host ended it again just before we knocked: keep waiting for them.
+      if (err instanceof MeetingApiError && err.code === 'MEETING_NOT_ACTIVE' && !info?.early_knock) setKnockWhenStarted(true);
+      else setError(err);
     }
   };
+  const joinRef = useRef(join);
+  joinRef.current = join;
 
   usePageTitle(`Join “${meetingId}”`);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (notStarted && !info?.early_knock) {
+      setError(null);
+      setKnockWhenStarted(true);
+      return;
+    }
+    void join();
+  };
+
+  // The meeting page looks at the meeting every few seconds while it has not started.
+  useEffect(() => {
+    if (info?.state !== 'active') return;
+    // A "not started" error from before is stale now.
+    setError((e: unknown) => (e instanceof MeetingApiError && e.code === 'MEETING_NOT_ACTIVE' ? null : e));
+    if (knockWhenStarted) {
+      setKnockWhenStarted(false);
+      void joinRef.current();
+    }
+  }, [info?.state, knockWhenStarted]);
+
   // A join link says what the join does (host, co-host or knock): one neutral button.
-  const action = identity.kind === 'link' ? 'Join the meeting' : isHost || missing ? (info?.state === 'active' ? 'Rejoin as host' : 'Start the meeting') : 'Ask to join';
+  const action =
+    identity.kind === 'link'
+      ? 'Join the meeting'
+      : isHost || missing
+      ? info?.state === 'active'
+        ? 'Rejoin as host'
+        : 'Start the meeting'
+      : notStarted
+        ? info?.early_knock
+          ? 'Wait for the host'
+          : 'Join when the host starts'
+        : 'Ask to join';
   return (
     <section className="page prejoin" aria-labelledby="prejoin-title">
       <CameraPreview name={name.trim()} />
@@ -57,7 +95,9 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
           Hosted by <strong>{info ? nameFor(info.host, info.host_display_name) : ''}</strong>.{' '}
           {info?.state === 'active'
             ? 'The host will be asked to let you in.'
-            : 'The host has not started this meeting yet; this page updates when they do.'}
+            : info?.early_knock
+              ? 'The host has not started this meeting yet; you can wait for them in the queue.'
+              : 'The host has not started this meeting yet; this page updates when they do.'}
         </p>
       )}
       {isHost && (
@@ -83,9 +123,20 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
           />
         )}
         <ErrorMessage error={error} />
-        <button type="submit" disabled={busy}>
-          {action}
-        </button>
+        {knockWhenStarted ? (
+          <div className="row">
+            <p role="status" data-testid="knock-when-started">
+              You will ask to join as soon as the host starts the meeting.
+            </p>
+            <button type="button" className="secondary" onClick={() => setKnockWhenStarted(false)}>
+              Cancel
+            </button>
+          </div>
+        ) : (
+          <button type="submit" disabled={busy}>
+            {action}
+          </button>
+        )}
       </form>
       </div>
     </section>
