@@ -30,6 +30,7 @@ import type { Database } from './db/database';
 import { documentOperations, openapiBase } from './docs/openapi-docs';
 import { parseMeetingId } from './domain/meeting-id';
 import { createCallerStatusReader, createOwnedMeetingsReader } from './db/meetings-repo';
+import { createWaitingRoomReader } from './db/waiting-room-reads';
 import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/passwords';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
 import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics } from './metrics';
@@ -211,6 +212,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     signer: countingSigner(deps.signer ?? createTokenSigner(config.jwtSecret, config.tokenTtlSecs), metrics),
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),
+    waitingReads: createWaitingRoomReader(db),
     hub,
     metrics,
   };
