@@ -34,6 +34,8 @@ export const TARGETS: Record<string, Target> = {
   'waiting-list-3': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
   'waiting-list-100': { text: '≥0.9× pg-select', met: (e) => num(e.ratio) >= 0.9 },
   list: { text: '≥0.8× pg-select', met: (e) => num(e.ratio) >= 0.8 },
+  'town-hall-wait': { text: '≥0.8× spread knocks, all tokens ≤250ms, 0 lost/twice', met: (e) => num(e.ratio) >= 0.8 && e.within_target === true && e.lost === 0 && e.twice === 0 },
+  'town-hall-events': { text: '≥0.8× spread knocks, all tokens ≤250ms, 0 lost/twice', met: (e) => num(e.ratio) >= 0.8 && e.within_target === true && e.lost === 0 && e.twice === 0 },
   embedded: { text: 'RSS ≤200 MB idle and under load, 0 err', met: (e) => num(e.rss_mb_max) <= 200 && num(e.rss_mb_restart) <= 200 && num(e.rss_mb_first_start) <= 200 && e.errors === 0 },
   'join-admit': { text: '≥0.5× pg-write, 0 err, consistent', met: (e) => num(e.ratio) >= 0.5 && e.errors === 0 && e.consistent === true },
   'relay-fanout': { text: '≥0.7× ws-broadcast, no loss/reorder', met: (e) => num(e.ratio) >= 0.7 && e.lost === 0 && e.reordered === 0 && e.stalled !== true },

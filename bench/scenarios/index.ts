@@ -10,6 +10,7 @@ import { metricsCost } from './metrics-cost';
 import { relayFanout, relayRooms } from './relay';
 import { statusPoll, waitingStatusPoll } from './status-poll';
 import { statusPollSession } from './status-poll-session';
+import { townHall } from './town-hall';
 import { waitingList } from './waiting-list';
 
 export interface Scenario {
@@ -27,6 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'status-poll-metrics', service: 'meeting-api', run: metricsCost },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
+  { name: 'town-hall', service: 'meeting-api', run: townHall },
   { name: 'embedded', service: 'meeting-api', run: embedded },
   { name: 'admission-push', service: 'meeting-api', run: admissionPush },
   { name: 'event-streams', service: 'meeting-api', run: eventStreams },
