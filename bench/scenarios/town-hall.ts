@@ -130,6 +130,7 @@ export async function townHall(ctx: BenchContext): Promise<void> {
       twice,
       within_target: after.length === PEOPLE && maxMs <= TARGET_MS,
       max_waiting_per_meeting: MAX_WAITING,
+      rounds: PEOPLE,
     });
   }
 }
