@@ -1,5 +1,5 @@
 // Limit (a): one indexed SELECT by primary key per request through a pool the API's size.
-// No auth, no token: the one-database-round-trip bound for status-poll, waiting-poll and list.
+// No auth, no token: the one-database-round-trip bound for status-poll, waiting-status-poll, waiting-list and list.
 import Fastify from 'fastify';
 import pg from 'pg';
 import { exitOnSignals, exitWithParent, readLimitEnv } from './limit-env';

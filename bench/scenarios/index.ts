@@ -8,9 +8,11 @@ import { list } from './list';
 import { admissionPush, enforcement, eventStreams } from './live-events';
 import { metricsCost } from './metrics-cost';
 import { relayFanout, relayRooms } from './relay';
-import { statusPoll, waitingPoll } from './status-poll';
+import { statusPoll, waitingStatusPoll } from './status-poll';
 import { statusPollSession } from './status-poll-session';
 import { webhooks } from './webhooks';
+import { townHall } from './town-hall';
+import { waitingList } from './waiting-list';
 
 export interface Scenario {
   name: string;
@@ -21,12 +23,14 @@ export interface Scenario {
 /** In run order: API first, then the relay, idle last because it restarts the Media Server. */
 export const SCENARIOS: readonly Scenario[] = [
   { name: 'status-poll', service: 'meeting-api', run: statusPoll },
-  { name: 'waiting-poll', service: 'meeting-api', run: waitingPoll },
+  { name: 'waiting-status-poll', service: 'meeting-api', run: waitingStatusPoll },
+  { name: 'waiting-list', service: 'meeting-api', run: waitingList },
   { name: 'status-poll-session', service: 'meeting-api', run: statusPollSession },
   { name: 'status-poll-metrics', service: 'meeting-api', run: metricsCost },
   { name: 'join-admit', service: 'meeting-api', run: joinAdmit },
   { name: 'list', service: 'meeting-api', run: list },
   { name: 'webhooks', service: 'meeting-api', run: webhooks },
+  { name: 'town-hall', service: 'meeting-api', run: townHall },
   { name: 'embedded', service: 'meeting-api', run: embedded },
   { name: 'admission-push', service: 'meeting-api', run: admissionPush },
   { name: 'event-streams', service: 'meeting-api', run: eventStreams },

@@ -18,12 +18,12 @@ export async function statusPoll(ctx: BenchContext): Promise<void> {
   }
 }
 
-/** Waiting attendees polling: no token, the cheapest read the API serves. */
-export async function waitingPoll(ctx: BenchContext): Promise<void> {
+/** Waiting attendees polling their own `/status`: no token, the cheapest read the API serves. (The host's list is `waiting-list`.) */
+export async function waitingStatusPoll(ctx: BenchContext): Promise<void> {
   const f = await pollFixture(ctx);
   await checkStatus(ctx, f, f.waiting(0), false);
   for (const connections of POLL_CONNECTIONS) {
-    await runApiLoad(ctx, `waiting-poll-${connections}`, {
+    await runApiLoad(ctx, `waiting-status-poll-${connections}`, {
       connections,
       limit: `pg-select-${connections}`,
       requests: [rotatingGet(f.meetings, (i) => ({ path: `/api/v1/meetings/${f.meetingId(i)}/status`, email: f.waiting(i) }))],

@@ -111,7 +111,7 @@ try {
     }
     if (only.includes('waiting')) {
       const target = (i: number) => ({ path: `/api/v1/meetings/${polls.meetingId(i)}/status`, email: polls.waiting(i) });
-      await measure(`waiting-poll-${c}`, api.url, api.pid, [rotatingGet(polls.meetings, target)], c, secs);
+      await measure(`waiting-status-poll-${c}`, api.url, api.pid, [rotatingGet(polls.meetings, target)], c, secs);
     }
     if (only.includes('list')) {
       await measure(`list-${c}`, api.url, api.pid, [rotatingGet(1, () => ({ path: '/api/v1/meetings?limit=20', email: list.owner }))], c, secs);

@@ -31,6 +31,7 @@ import type { Database } from './db/database';
 import { documentOperations, openapiBase } from './docs/openapi-docs';
 import { parseMeetingId } from './domain/meeting-id';
 import { createCallerStatusReader, createOwnedMeetingsReader } from './db/meetings-repo';
+import { createWaitingRoomReader } from './db/waiting-room-reads';
 import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/passwords';
 import { KeyedRateLimiter } from './domain/rate-window';
 import { createTokenSigner, type TokenSigner } from './domain/token-signer';
@@ -268,6 +269,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       byAddress: new KeyedRateLimiter(security.passwordFailuresPerAddressPerMinute),
       byMeeting: new KeyedRateLimiter(security.passwordFailuresPerMeetingPerMinute),
     },
+    waitingReads: createWaitingRoomReader(db),
     hub,
     metrics,
     joinLinks: apps.joinLinks,

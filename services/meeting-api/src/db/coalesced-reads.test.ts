@@ -79,3 +79,15 @@ test('a readMany that throws synchronously rejects its reads instead of escaping
   await assert.rejects(reader.read(1), /bad statement/);
   await assert.rejects(reader.read(2), /bad statement/, 'the slot was released');
 });
+
+test('with keyOf, equal keys in one batch are read once and share the answer', async () => {
+  const s = manualStatements();
+  const reader = createCoalescedReader({ readMany: s.readMany, maxInFlight: 1, maxBatch: 10, keyOf: (k: number) => String(k) });
+  const reads = [1, 2, 2, 3, 2, 3].map((k) => reader.read(k));
+  assert.deepEqual(s.batches, [[1]]);
+  s.finish[0]!();
+  await reads[0];
+  assert.deepEqual(s.batches, [[1], [2, 3]], 'each distinct key once, in first-asked order');
+  s.finish[1]!();
+  assert.deepEqual(await Promise.all(reads), ['v1', 'v2', 'v2', 'v3', 'v2', 'v3']);
+});

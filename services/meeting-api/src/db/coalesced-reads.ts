@@ -23,6 +23,11 @@ export interface CoalescingOptions<K, V> {
   maxInFlight: number;
   /** Largest batch (a longer queue leaves in several statements). */
   maxBatch: number;
+  /**
+   * When given, reads of equal keys (same string) in one batch are asked for once and share
+   * the answer (which callers must then treat as read-only).
+   */
+  keyOf?: (key: K) => string;
 }
 
 interface Pending<K, V> {
@@ -45,8 +50,9 @@ export function createCoalescedReader<K, V>(opts: CoalescingOptions<K, V>): Coal
         dispatch();
         batch.forEach(answer);
       };
-      new Promise<V[]>((resolve) => resolve(opts.readMany(batch.map((p) => p.key)))).then(
-        (values) => settle((p, i) => p.resolve(values[i]!)),
+      const { keys, slotOf } = distinctKeys(batch, opts.keyOf);
+      new Promise<V[]>((resolve) => resolve(opts.readMany(keys))).then(
+        (values) => settle((p, i) => p.resolve(values[slotOf[i]!]!)),
         (err: unknown) => settle((p) => p.reject(err)),
       );
     }
@@ -60,4 +66,21 @@ export function createCoalescedReader<K, V>(opts: CoalescingOptions<K, V>): Coal
       });
     },
   };
+}
+
+/** The keys to read for a batch and, per pending read, the index of its answer. */
+function distinctKeys<K, V>(batch: readonly Pending<K, V>[], keyOf: ((key: K) => string) | undefined) {
+  if (!keyOf) return { keys: batch.map((p) => p.key), slotOf: batch.map((_, i) => i) };
+  const keys: K[] = [];
+  const seen = new Map<string, number>();
+  const slotOf = batch.map((p) => {
+    const k = keyOf(p.key);
+    let slot = seen.get(k);
+    if (slot === undefined) {
+      slot = keys.push(p.key) - 1;
+      seen.set(k, slot);
+    }
+    return slot;
+  });
+  return { keys, slotOf };
 }

@@ -287,7 +287,13 @@ export type OwnedMeetingsReader = CoalescedReader<OwnedMeetingsKey, OwnedMeeting
 /** Meeting lists, coalesced like status polls (`createCallerStatusReader`). */
 export function createOwnedMeetingsReader(db: Database): OwnedMeetingsReader {
   if (!coalesces(db)) return { read: (k) => listOwnedMeetings(db, k.owner, k.limit, k.offset) };
-  return createCoalescedReader({ readMany: (keys) => listOwnedMeetingsMany(db, keys), maxInFlight: 1, maxBatch: OWNED_MEETINGS_MAX_BATCH });
+  return createCoalescedReader({
+    readMany: (keys) => listOwnedMeetingsMany(db, keys),
+    maxInFlight: 1,
+    maxBatch: OWNED_MEETINGS_MAX_BATCH,
+    // The same page asked for several times in one batch (an owner's tabs, a dashboard) is read once.
+    keyOf: (k) => `${k.limit}:${k.offset}:${k.owner}`,
+  });
 }
 
 /** Up to 100 rows per page (LIST_MAX_LIMIT): at most ~3,200 rows per statement. */

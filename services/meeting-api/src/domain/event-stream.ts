@@ -158,15 +158,7 @@ export async function openEventStream(
           payload = { ...payload, participant: { ...participant, room_token: token } };
         }
       }
-      const data = JSON.stringify({
-        seq: event.seq,
-        type: event.type,
-        meeting_id: roomId,
-        occurred_at: event.occurredAt,
-        actor: event.actor,
-        ...payload,
-      });
-      frames += `id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`;
+      frames += payload === event.payload ? sharedFrame(event, roomId) : frameOf(event, roomId, payload);
       if (endsStream(viewer, event)) {
         end = true;
         break;
@@ -175,4 +167,32 @@ export async function openEventStream(
     return { frames, end };
   };
   return { meetingId, roomId, afterSeq, render };
+}
+
+function frameOf(event: StoredMeetingEvent, roomId: string, payload: object): string {
+  const data = JSON.stringify({
+    seq: event.seq,
+    type: event.type,
+    meeting_id: roomId,
+    occurred_at: event.occurredAt,
+    actor: event.actor,
+    ...payload,
+  });
+  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`;
+}
+
+/**
+ * The frame of an event as everyone allowed to see it gets it (no token in it): rendered once
+ * per event object and shared by every stream the hub hands that object to. After an admit-all
+ * of 1,000 people, each of the 1,000 streams is sent the others' admissions: without this the
+ * same frames were serialised up to a million times.
+ */
+const sharedFrames = new WeakMap<StoredMeetingEvent, { roomId: string; frame: string }>();
+
+function sharedFrame(event: StoredMeetingEvent, roomId: string): string {
+  const cached = sharedFrames.get(event);
+  if (cached?.roomId === roomId) return cached.frame;
+  const frame = frameOf(event, roomId, event.payload as object);
+  sharedFrames.set(event, { roomId, frame });
+  return frame;
 }

@@ -14,6 +14,7 @@ import * as meetingsRepo from '../db/meetings-repo';
 import * as passwordFailuresRepo from '../db/password-failures-repo';
 import * as participantsRepo from '../db/participants-repo';
 import type { ParticipantRecord } from '../db/rows';
+import type { WaitingRoomReader } from '../db/waiting-room-reads';
 import { ApiError, errors } from './errors';
 import { meetingEvent, participantEvent } from './events';
 import { assertGuestMayJoin, assertMayCreate, isGuestIdentity } from './guests';
@@ -55,6 +56,8 @@ export interface ParticipationDeps {
   statusReads: meetingsRepo.CallerStatusReader;
   /** Meetings one identity may create a minute (a join that creates one counts). */
   creations?: KeyedRateLimiter;
+  /** The host's waiting-room list (one statement; coalesced under load on PostgreSQL). */
+  waitingReads: WaitingRoomReader;
 }
 
 const readCallerStatus = (deps: ParticipationDeps, roomId: string, email: string) => deps.statusReads.read({ roomId, email });
@@ -372,13 +375,12 @@ export async function getWaitingRoom(
   query?: ParticipantListQuery,
 ): Promise<WaitingRoomResponse> {
   const roomId = parseMeetingId(rawId);
-  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  const found = await deps.waitingReads.read({ roomId, email: caller, page: participantPage(query) });
   if (!found) throw errors.meetingNotFound(roomId);
   if (!mayManageWaitingRoom(actorOf(found.meeting, caller, found.caller), found.meeting.settings.admitPolicy)) {
     throw errors.notHost(roomId);
   }
-  const waiting = await participantsRepo.listWaiting(deps.db, found.meeting.id, participantPage(query));
-  return { meeting_id: roomId, waiting: waiting.map((p) => participantView(p)) };
+  return { meeting_id: roomId, waiting: found.waiting.map((p) => participantView(p)) };
 }
 
 /**
