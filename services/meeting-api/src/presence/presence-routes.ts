@@ -30,7 +30,7 @@ export const presenceRoutes: FastifyPluginAsync<PresenceRouteOptions> = async (a
       schema: {
         operationId: 'reportPresence',
         tags: ['internal'],
-        security: [{ feedCredential: [] }],
+        security: [{ decisionFeed: [] }],
         summary: "Internal: a Media Server's presence report",
         description:
           'Authenticated with `Authorization: Bearer <exp>.<HMAC>` (key derived from JWT_SECRET), as the decision feed. ' +
