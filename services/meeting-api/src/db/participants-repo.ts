@@ -272,18 +272,6 @@ export interface Page {
   offset: number;
 }
 
-export async function listWaiting(db: Queryable, meetingId: number, page: Page = { limit: null, offset: 0 }): Promise<ParticipantRecord[]> {
-  const { rows } = await db.query<Row>(
-    `SELECT ${PARTICIPANT} FROM meeting_participants p
-     WHERE p.meeting_id = $1 AND p.status = 'waiting'
-     ORDER BY p.joined_at, p.email
-     LIMIT $2 OFFSET $3`,
-    [meetingId, page.limit, page.offset],
-    'list-waiting',
-  );
-  return rows.map((row) => toParticipant(row));
-}
-
 export async function listAdmitted(db: Queryable, meetingId: number, page: Page = { limit: null, offset: 0 }): Promise<ParticipantRecord[]> {
   const { rows } = await db.query<Row>(
     `SELECT ${PARTICIPANT} FROM meeting_participants p

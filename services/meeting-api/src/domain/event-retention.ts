@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../db/database';
 import { deleteExpiredEvents } from '../db/events-repo';
+import { deleteOldDeliveries } from '../webhooks/db/webhooks-repo';
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
  * Retention inside the service: hourly (and once shortly after start), drops the logs of
- * meetings ended or deleted more than `retentionSecs` ago, in batches. Several instances
+ * meetings ended or deleted more than `retentionSecs` ago, and webhook deliveries answered or
+ * given up that long ago, in batches. Several instances
  * may run it at once: deleting the same rows twice is harmless.
  */
 export function startEventRetention(app: FastifyInstance, db: Database, retentionSecs: number): void {
@@ -19,7 +21,11 @@ export function startEventRetention(app: FastifyInstance, db: Database, retentio
       for (let n = await deleteExpiredEvents(db, retentionSecs); n > 0; n = await deleteExpiredEvents(db, retentionSecs)) {
         dropped += n;
       }
-      if (dropped > 0) app.log.info({ dropped }, 'event retention: dropped expired meeting events');
+      let deliveries = 0;
+      for (let n = await deleteOldDeliveries(db, retentionSecs); n > 0; n = await deleteOldDeliveries(db, retentionSecs)) {
+        deliveries += n;
+      }
+      if (dropped > 0 || deliveries > 0) app.log.info({ dropped, deliveries }, 'event retention: dropped expired meeting events and webhook deliveries');
     } catch (err) {
       app.log.warn({ err: { message: (err as Error).message } }, 'event retention failed; retrying later');
     } finally {

@@ -174,4 +174,4 @@ export function createDeliveryWorker(deps: {
   };
 }
 
-export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;
+type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;

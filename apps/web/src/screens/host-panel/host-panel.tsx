@@ -11,11 +11,6 @@ import type { Abilities } from './abilities';
 /** Runs a server action under a busy key; says what happened (or the error). */
 export type Act = (key: string, action: () => Promise<unknown>, done: string) => Promise<void>;
 
-/** The meeting controls exist on this server: the meeting carries its settings. */
-export function hasControls(info: MeetingInfo): boolean {
-  return info.waiting_room_enabled !== undefined;
-}
-
 /**
  * The people panel: who waits (admit, deny, ban, admit all), who is in the meeting (with the
  * host's per-person actions) and the meeting settings. A side panel beside the call; a drawer

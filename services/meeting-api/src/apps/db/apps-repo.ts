@@ -101,10 +101,6 @@ export async function listKeyMeetings(db: Queryable, keyId: string, limit: numbe
   return { total, meetings: rows.filter((row) => row.room_id != null).map(toMeetingSummary) };
 }
 
-export async function setMeetingCreatedByKey(tx: Queryable, roomId: string, keyId: string): Promise<void> {
-  await tx.query('UPDATE meetings SET created_by_key_id = $2 WHERE room_id = $1 AND deleted_at IS NULL', [roomId, keyId]);
-}
-
 export interface JoinLinkRecord {
   id: string;
   meetingId: number;
@@ -164,10 +160,6 @@ export async function revokeJoinLink(tx: Queryable, meetingId: number, id: strin
 export async function listLinkSessions(db: Queryable, linkId: string): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>('SELECT id FROM sessions WHERE link_id = $1', [linkId]);
   return rows.map((r) => r.id);
-}
-
-export async function attachSessionToLink(db: Queryable, sessionId: string, linkId: string): Promise<void> {
-  await db.query('UPDATE sessions SET link_id = $2 WHERE id = $1', [sessionId, linkId]);
 }
 
 const PARTICIPANT = participantColumns('p');

@@ -54,7 +54,6 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
-export const appIdentity = (keyId: string) => `${APP_IDENTITY_PREFIX}${keyId}`;
 
 export function keyView(k: ApiKeyRecord): ApiKey {
   return { id: k.id, name: k.name, created_at: k.createdAt, last_used_at: k.lastUsedAt };
