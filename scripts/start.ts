@@ -92,7 +92,6 @@ function errorLineOf(line: string): string | undefined {
     return undefined;
   }
   // Pretty log lines carry their level's name; Node's own crash output an `XxxError: message` line.
-  // eslint-disable-next-line no-control-regex
   const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
   if (/\b(ERROR|FATAL)\b/.test(plain) || /^([A-Z]\w*)?Error\b.*:/.test(plain) || /^Error\b/.test(plain)) return plain;
   return undefined;

@@ -95,7 +95,7 @@ export async function townHall(ctx: BenchContext): Promise<void> {
             }
           },
         });
-        closers.push(stream.close);
+        closers.push(() => stream.close());
       }
     };
     const one = await knock(api, () => id, who, hold);

@@ -162,7 +162,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     onError: (err) => appLog?.warn({ err }, 'could not record an API key\'s last use'),
     now: deps.now,
   });
-  const identifyCaller = deps.identifyCaller ?? createIdentifyCaller(authConfig, sessions, apps.apiKeys.identify);
+  const identifyCaller = deps.identifyCaller ?? createIdentifyCaller(authConfig, sessions, (secret) => apps.apiKeys.identify(secret));
   const originCheck = createOriginCheck(config.corsOrigins);
   const app = Fastify({
     ...(deps.loggerInstance !== undefined ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? loggerOptions(config.logLevel) }),

@@ -121,9 +121,7 @@ async function runCutScenario(options: { base: string; dbName: string; db: Datab
       assert.deepEqual(load.report.unexpected, []);
       await sleep(20);
     }
-    const baselineStart = performance.now();
     assert.ok(await load.probe('baseline'), 'every kind of request succeeds before the cuts');
-    const baselineMs = performance.now() - baselineStart;
     const before503 = load.report.unavailable;
     const { cuts, killed, lastCutAt } = await cutConnections(options.dbName, 3_000, 150, load);
     options.alive();

@@ -178,7 +178,7 @@ describe('delivery', () => {
     await someEvents(t, 'wh-order');
     const log = await logOf(t, 'wh-order');
     assert.ok(log.length >= 4, `events: ${JSON.stringify(log)}`);
-    await r.waitFor((x) => delivered(r, 'wh-order').length === log.length, 'every event answered 2xx');
+    await r.waitFor(() => delivered(r, 'wh-order').length === log.length, 'every event answered 2xx');
 
     const instance = await meetingPk(t, 'wh-order');
     // Every request verified with the standardwebhooks library, as a receiver does.
@@ -231,7 +231,7 @@ describe('delivery', () => {
     const endpoint = await createEndpoint(t, r);
     await someEvents(t, 'wh-giveup');
     const log = await logOf(t, 'wh-giveup');
-    await r.waitFor((x) => delivered(r, 'wh-giveup').length === log.length - 1, 'every later event');
+    await r.waitFor(() => delivered(r, 'wh-giveup').length === log.length - 1, 'every later event');
     const ok = delivered(r, 'wh-giveup');
     assert.deepEqual(ok.map((x) => x.verified!.data.seq), log.slice(1).map((e) => e.seq));
     const page = await call(t.app, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`, { as: ADMIN });
@@ -245,7 +245,7 @@ describe('delivery', () => {
     const retried = await call(t.app, 'POST', `/api/v1/webhooks/${endpoint.id}/deliveries/${failed.id}/retry`, { as: ADMIN });
     assert.equal(retried.status, 200);
     assert.equal(retried.body.result.status, 'pending');
-    await r.waitFor((x) => delivered(r, 'wh-giveup').length === log.length, 'the retried event');
+    await r.waitFor(() => delivered(r, 'wh-giveup').length === log.length, 'the retried event');
     expectError(await call(t.app, 'POST', `/api/v1/webhooks/${endpoint.id}/deliveries/999999/retry`, { as: ADMIN }), 404, 'NOT_FOUND');
     await call(t.app, 'PATCH', `/api/v1/webhooks/${endpoint.id}`, { as: ADMIN, body: { disabled: true } });
   });

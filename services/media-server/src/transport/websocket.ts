@@ -97,9 +97,9 @@ export function createTransport(parts: TransportParts): Transport {
     if (wait > 0 && !paused.has(this)) {
       // The sender pays its debt in time: not read meanwhile, so TCP slows it down, not its receivers.
       counters.senderThrottles++;
-      paused.add(this);
-      this.pause();
-      const ws = this;
+      const ws: WebSocket = this as WebSocket;
+      paused.add(ws);
+      ws.pause();
       setTimeout(() => {
         paused.delete(ws);
         ws.resume();

@@ -174,4 +174,3 @@ export function createDeliveryWorker(deps: {
   };
 }
 
-type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;

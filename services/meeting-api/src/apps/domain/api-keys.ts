@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { API_KEY_PREFIX, APP_IDENTITY_PREFIX, type ApiKey, type CreatedApiKey } from 'meeting-types';
+import { API_KEY_PREFIX, type ApiKey, type CreatedApiKey } from 'meeting-types';
 import { errors } from '../../domain/errors';
 import { appsErrors } from './apps-errors';
 
@@ -59,7 +59,6 @@ export function keyView(k: ApiKeyRecord): ApiKey {
   return { id: k.id, name: k.name, created_at: k.createdAt, last_used_at: k.lastUsedAt };
 }
 
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 export function createApiKeyService(store: ApiKeyStore, options: ApiKeyServiceOptions = {}): ApiKeyService {

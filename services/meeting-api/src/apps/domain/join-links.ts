@@ -47,9 +47,7 @@ export interface JoinLinkDeps {
 }
 
 // Control, bidi and zero-width characters: an identity must read as what it is.
-// eslint-disable-next-line no-control-regex
 const UNSAFE_IDENTITY_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** The identity a link names: 1–255 characters, none unsafe, not a reserved prefix. */

@@ -16,7 +16,6 @@ import {
 } from 'meeting-types';
 import type { AuthConfig } from '../../auth/auth-config';
 import type { SessionService } from '../../auth/sessions';
-import { errors } from '../../domain/errors';
 import type { Caller } from '../../plugins/caller';
 import { errorResponses } from '../../routes/schemas';
 import { appsErrors } from '../domain/apps-errors';
