@@ -72,6 +72,7 @@ describe('loadConfig defaults', () => {
       adminEmails: [],
       embedOrigins: [],
       apiKeyRateLimitPerMinute: 600,
+      webhookAllowPrivate: false,
     });
   });
 

@@ -50,8 +50,8 @@ const ALWAYS: ErrorCode[] = ['HEADERS_TOO_LARGE', 'SERVICE_UNAVAILABLE', 'INTERN
 
 const T = 1_735_689_600; // 2025-01-01T00:00:00Z
 const TOKEN = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSIsInJvb20iOiJzdGFuZHVwLTIwMjQi…';
-const host = { email: 'host@example.com', display_name: 'Host', status: 'admitted', is_host: true, role: 'host', banned: false, joined_at: T, admitted_at: T, room_token: null };
-const aliceWaiting = { email: 'alice@example.com', display_name: 'Alice', status: 'waiting', is_host: false, role: 'attendee', banned: false, joined_at: T + 60, admitted_at: null, room_token: null };
+const host = { email: 'host@example.com', display_name: 'Host', status: 'admitted', is_host: true, role: 'host', banned: false, connected: true, joined_at: T, admitted_at: T, room_token: null };
+const aliceWaiting = { email: 'alice@example.com', display_name: 'Alice', status: 'waiting', is_host: false, role: 'attendee', banned: false, connected: false, joined_at: T + 60, admitted_at: null, room_token: null };
 /** The settings every meeting answer carries (their defaults reproduce the original contract). */
 const settings = { waiting_room_enabled: true, admit_policy: 'any_admitted', host_leave_policy: 'end_meeting', locked: false, max_participants: null, allow_guests: false, early_knock: false };
 const aliceAdmitted = { ...aliceWaiting, status: 'admitted', admitted_at: T + 90 };
@@ -73,6 +73,8 @@ export const EVENT_EXAMPLES: Record<string, Json> = {
   }),
   'participant.removed': event(7, 'participant.removed', 'host@example.com', { participant: { ...aliceAdmitted, status: 'removed' } }),
   'participant.left': event(8, 'participant.left', 'alice@example.com', { participant: { ...aliceAdmitted, status: 'left' } }),
+  'participant.connected': event(8, 'participant.connected', null, { participant: { ...aliceAdmitted, connected: true, room_token: null } }),
+  'participant.disconnected': event(9, 'participant.disconnected', null, { participant: { ...aliceAdmitted, connected: false, room_token: null } }),
   'meeting.ended': event(9, 'meeting.ended', 'host@example.com', { meeting: { ...eventMeeting, state: 'ended' } }),
   'meeting.deleted': event(10, 'meeting.deleted', 'host@example.com', {}),
 };
