@@ -127,6 +127,10 @@ export async function openPage(browser: Browser, options: { phone?: boolean } = 
     const url = msg.location().url ?? '';
     const text = msg.text();
     const path = new URL(url || 'about:blank').pathname;
+    // Chromium's MediaStreamTrackProcessor drops the frames still queued in its stream when the app
+    // cancels the reader (camera switched, lost or retried) and reports them as garbage-collected;
+    // every frame the app itself reads, encodes or decodes is closed (media-client).
+    if (text.startsWith('A VideoFrame was garbage collected without being closed')) return;
     if (text.startsWith('Failed to load resource')) {
       if (EXPECTED_PROBES.some((re) => re.test(path))) return;
       if (expected.some((e) => e.path.test(path) && text.includes(`status of ${e.status} `))) return;

@@ -86,6 +86,8 @@ test('an attendee who closes the tab shows as not connected, then leaves the hos
   await alice.page.getByRole('button', { name: 'Ask to join' }).click();
   await host.page.getByRole('button', { name: 'Admit Alice' }).click();
   await alice.page.getByTestId('media-state').getByText('Connected to the call server.').waitFor();
+  // Who is in is listed in the people panel.
+  await host.page.getByRole('button', { name: /^People/ }).click();
 
   const aliceRow = host.page.locator('[data-testid="participants"] li[data-email="alice@example.com"]');
   const hostRow = host.page.locator('[data-testid="participants"] li[data-email="hannah@example.com"]');
@@ -105,7 +107,7 @@ test('an attendee who closes the tab shows as not connected, then leaves the hos
   const gone = Date.now() - closedAt;
   console.log(`# tab closed → shown not connected: ${shownDisconnected} ms; → gone from the host's list: ${gone} ms (window ${AUTO_LEAVE_SECS} s)`);
   assert.ok(gone >= AUTO_LEAVE_SECS * 1000, 'not before the window');
-  await host.page.getByRole('heading', { name: 'Participants (1)' }).waitFor();
+  await host.page.getByRole('heading', { name: 'In the meeting (1)' }).waitFor();
   await screen(host.page, 'presence-ghost-gone');
   assert.equal(await hostRow.getAttribute('data-connected'), 'true', 'the host is still in');
 

@@ -163,14 +163,17 @@ export class RemoteParticipant {
       this.videoSentAt.delete(frame.timestamp);
     }
     this.stats.videoFramesDecoded++;
-    if (!this.closed && this.videoOn && this.ctx2d !== null) {
-      if (this.canvas.width !== frame.displayWidth || this.canvas.height !== frame.displayHeight) {
-        this.canvas.width = frame.displayWidth;
-        this.canvas.height = frame.displayHeight;
+    try {
+      if (!this.closed && this.videoOn && this.ctx2d !== null) {
+        if (this.canvas.width !== frame.displayWidth || this.canvas.height !== frame.displayHeight) {
+          this.canvas.width = frame.displayWidth;
+          this.canvas.height = frame.displayHeight;
+        }
+        this.ctx2d.drawImage(frame, 0, 0);
       }
-      this.ctx2d.drawImage(frame, 0, 0);
+    } finally {
+      frame.close();
     }
-    frame.close();
   }
 
   private onAudio(p: MediaPayload): void {

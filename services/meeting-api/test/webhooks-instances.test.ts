@@ -120,8 +120,10 @@ test('an instance stopped mid-delivery: another instance on the same database de
 test('two instances deliver a burst of 1,000 events: each exactly once, in order per meeting', async () => {
   const r = await startReceiver();
   receivers.push(r);
-  const a = await instance();
-  const b = await instance();
+  // A claim outlives any attempt here, so a second send could only be a double claim, never a
+  // retry of an attempt whose lease ran out on a loaded machine (which at-least-once allows).
+  const a = await instance({ leaseMs: 120_000 });
+  const b = await instance({ leaseMs: 120_000 });
   await endpointFor(a.app, r);
   const meetings: number[] = [];
   for (let m = 0; m < 20; m++) meetings.push(await newMeeting(a.app, `burst-${m}`));

@@ -35,6 +35,7 @@ export const MESSAGES: Record<string, string> = {
   APPS_CANNOT_JOIN: 'An app cannot join a meeting itself; it invites people with join links.',
   NOT_ALLOWED_FOR_LINK: 'Your join link only lets you into its own meeting.',
   INVALID_LINK: 'This join link has expired or was revoked. Ask whoever sent it for a new one.',
+  INVALID_WEBHOOK_URL: 'That webhook address is not allowed: it must be https:// and reach a public address.',
   INVALID_TOKEN: 'Your access to the call expired. Rejoin to continue.',
   TOO_MANY_CONNECTIONS: 'The call server is full. Please try again later.',
   TOO_MANY_IDENTITY_CONNECTIONS: 'You are connected to calls from too many tabs or devices. Close one and try again.',

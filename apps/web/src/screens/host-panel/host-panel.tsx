@@ -183,7 +183,7 @@ function PersonRow({ info, me, person, isMe, abilities, busy, act }: {
   const manage = !isMe && !person.is_host && abilities.remove;
   const roles = manage && abilities.assignRoles && me.is_host && mayHoldRole('cohost', guest);
   return (
-    <li>
+    <li data-email={person.email} data-connected={(person as Participant & { connected?: boolean }).connected === undefined ? undefined : String((person as Participant & { connected?: boolean }).connected)}>
       <PersonLabel person={person} you={isMe} />
       {manage && (
         <span className="row actions">

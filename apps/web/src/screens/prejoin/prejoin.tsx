@@ -49,7 +49,8 @@ export function PreJoin({ meetingId, info, missing, identity, onJoined }: {
   usePageTitle(`Join “${meetingId}”`);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (notStarted && !info?.early_knock) {
+    // A join link decides what the join does (a host link starts the meeting): it never waits here.
+    if (notStarted && !info?.early_knock && identity.kind !== 'link') {
       setError(null);
       setKnockWhenStarted(true);
       return;
