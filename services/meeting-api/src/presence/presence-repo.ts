@@ -79,7 +79,7 @@ export async function removePresence(tx: Queryable, instance: string, meetingId:
     `DELETE FROM media_presence WHERE instance = $1 AND meeting_id = $2 AND email = $3
      ${orphanOnly ? 'AND NOT EXISTS (SELECT 1 FROM media_instances i WHERE i.id = $1)' : ''}`,
     [instance, meetingId, email],
-    'presence-remove',
+    orphanOnly ? 'presence-remove-orphan' : 'presence-remove',
   );
   return rowCount > 0;
 }
