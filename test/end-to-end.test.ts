@@ -36,7 +36,7 @@ after(async () => {
   await api.close();
 });
 
-/** The typed client, as a given user (the seed's email cookie). */
+/** The typed client, as a given user (the videocall-rs meeting API's email cookie). */
 const as = (email: string) => new MeetingClient({ baseUrl: apiBase, headers: { cookie: `email=${email}` } });
 
 /** Opens a lobby connection; resolves with the socket once open, or the HTTP status it was refused with. */

@@ -7,7 +7,7 @@ import { connect, freePort, refusedHandshake, silentLogger, startServer, type Cl
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
 
 /**
- * Decisions reach live media connections (EXTENSIONS.md §B): real Meeting API over HTTP,
+ * Decisions reach live media connections (the live-events extension): real Meeting API over HTTP,
  * real Media Servers following its decision feed, real WebSocket clients.
  */
 let api: TestApp;

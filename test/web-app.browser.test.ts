@@ -17,7 +17,7 @@ let media: MediaServer;
 let base: string;
 let browser: Browser;
 const pages: WatchedPage[] = [];
-/** Which parts of EXTENSIONS.md this API has (they land in parallel): the test covers what is there. */
+/** Which parts of the extensions this API has (they land in parallel): the test covers what is there. */
 const landed = { events: false, signIn: false };
 
 before(async () => {

@@ -46,7 +46,7 @@ export const TARGETS: Record<string, Target> = {
   'admission-push-2-instances': { text: 'p99≤20ms, 0 lost', met: (e) => e.p99_ms <= 20 && e.lost === 0 },
   'event-streams': { text: '≤20 KB/stream', met: (e) => num(e.kb_per_stream) <= 20 && e.errors === 0 },
   'enforcement': { text: 'p99≤100ms, 0 lost', met: (e) => e.p99_ms <= 100 && e.errors === 0 },
-  // Issue 15: the bounds under attack (growth of the Media Server's RSS; the budget plus allocator slack).
+  // The bounds under attack (growth of the Media Server's RSS; the budget plus allocator slack).
   'abuse-backlog: defaults (2 MiB, 256 MiB total)': { text: 'growth ≤ 320 MB', met: (e) => num(e.growth_mb) <= 320 },
   'abuse-backlog: 8 MiB per receiver, 64 MiB total': { text: 'growth ≤ 128 MB', met: (e) => num(e.growth_mb) <= 128 },
   'abuse-one-token': { text: '4 sockets, others get in', met: (e) => e.opened === 4 && e.other_identity_gets_in === true },

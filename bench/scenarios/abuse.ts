@@ -10,7 +10,7 @@ import type { BenchContext } from './context';
 import { email } from './fixtures';
 
 /**
- * The attacks of issue 15, each run against real services with the limits as shipped and, where
+ * The attacks of an earlier round, each run against real services with the limits as shipped and, where
  * a setting can recreate the old behaviour, without them. What is recorded is the Media Server's
  * RSS (max while under attack, minus before) or what the attacker got; `rate` is 0 (these are
  * bounds, not throughput). Not part of the default targets.

@@ -183,7 +183,7 @@ export class BenchContext {
   }
 
   private serviceEnv(): Record<string, string> {
-    // The seed's email cookie stays the reference load (off by default in production since sign-in).
+    // The videocall-rs meeting API's email cookie stays the reference load (off by default in production since sign-in).
     return { JWT_SECRET: this.jwtSecret, LOG_LEVEL: 'warn', NODE_ENV: 'production', EMAIL_COOKIE_AUTH: 'on', MEETING_CREATES_PER_MINUTE: '1000000' };
   }
 }

@@ -38,7 +38,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'relay-fanout', service: 'media-server', run: relayFanout },
   { name: 'relay-rooms', service: 'media-server', run: relayRooms },
   { name: 'idle-connections', service: 'media-server', run: idleConnections },
-  // Issue 15's attacks: memory bounds under abuse (several Media Servers, NATS, the API).
+  // The attacks: memory bounds under abuse (several Media Servers, NATS, the API).
   { name: 'abuse', service: 'media-server', run: abuse },
   // Last: it restarts PostgreSQL, under everything else.
   { name: 'chaos', service: 'meeting-api', run: chaos },

@@ -27,7 +27,7 @@ function startApi(ctx: BenchContext, name: string, extraEnv: Record<string, stri
       JWT_SECRET: ctx.jwtSecret,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
-      // The scenarios authenticate with the seed's email cookie, as the rest of the bench does
+      // The scenarios authenticate with the videocall-rs meeting API's email cookie, as the rest of the bench does
       // (off by default in production since sign-in).
       EMAIL_COOKIE_AUTH: 'on',
       DATABASE_URL: ctx.db.url,

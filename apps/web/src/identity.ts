@@ -2,7 +2,7 @@ import { MeetingApiError, type SessionInfo } from 'meeting-client';
 import { api } from './api';
 import { clearLinkSession } from './link-session';
 
-/** Who is using the app: from `GET /session`, or (on an API without sign-in routes) the seed's `email` cookie. */
+/** Who is using the app: from `GET /session`, or (on an API without sign-in routes) the videocall-rs meeting API's `email` cookie. */
 export type Identity = Pick<SessionInfo, 'email' | 'name' | 'kind'>;
 
 /** What this API offers for signing in, found by asking it (so the app works before and after sign-in lands). */
@@ -11,7 +11,7 @@ export interface SignInOptions {
   oidc: boolean;
   /** `POST /login/dev` exists (development). */
   devLogin: boolean;
-  /** No sign-in routes at all: the development form sets the seed's `email` cookie (EMAIL_COOKIE_AUTH). */
+  /** No sign-in routes at all: the development form sets the videocall-rs meeting API's `email` cookie (EMAIL_COOKIE_AUTH). */
   emailCookie: boolean;
   /** `POST /api/v1/guest-session` exists. */
   guest: boolean;
@@ -55,7 +55,7 @@ export async function signInOptions(): Promise<SignInOptions> {
   return { oidc, devLogin, emailCookie: sessionRoutes === false, guest: sessionRoutes === true };
 }
 
-/** Signs in with the development form: a dev session, or the seed's email cookie on an older API. */
+/** Signs in with the development form: a dev session, or the videocall-rs meeting API's email cookie on an older API. */
 export async function signInForDevelopment(email: string, displayName: string, options: SignInOptions): Promise<Identity> {
   saveDisplayName(displayName);
   if (options.devLogin) {

@@ -7,7 +7,7 @@ import {
 import { Emitter } from './emitter';
 
 /**
- * Close codes after which reconnecting is wrong: a host decision (`EXTENSIONS.md` §B).
+ * Close codes after which reconnecting is wrong: a host decision (`the extensions` the live-events extension).
  * The message is what the user is told.
  */
 export const ENFORCEMENT_CLOSE_REASONS: Readonly<Record<number, string>> = {

@@ -106,7 +106,7 @@ export class MeetingClient {
     return this.call('listParticipants', { meeting_id: id });
   }
 
-  // Meeting controls (EXTENSIONS.md §C)
+  // Meeting controls (the meeting-controls extension)
   updateMeeting(id: string, patch: UpdateMeetingRequest): Promise<MeetingInfo> {
     return this.call('updateMeeting', { meeting_id: id }, patch);
   }
@@ -129,7 +129,7 @@ export class MeetingClient {
     return this.call('transferHost', { meeting_id: id }, { email });
   }
 
-  // Live events (EXTENSIONS.md §B)
+  // Live events (the live-events extension)
   /** `streamMeetingEvents`: opens the meeting's event stream; resumes with `Last-Event-ID` after a drop. */
   events(id: string, handlers: EventStreamHandlers, options: { after?: number } = {}): EventStream {
     return openEventStream({
@@ -141,7 +141,7 @@ export class MeetingClient {
     });
   }
 
-  // Sign-in (EXTENSIONS.md §A)
+  // Sign-in (the sign-in extension)
   /** `getSession`. */
   session(): Promise<SessionInfo> {
     return this.call('getSession');

@@ -20,12 +20,12 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
-  // Sign-in and cross-site safety (EXTENSIONS.md §A)
+  // Sign-in and cross-site safety (the sign-in extension)
   CSRF_REJECTED: 403,
   GUESTS_NOT_ALLOWED: 403,
   GUESTS_CANNOT_CREATE: 403,
   EMAIL_NOT_VERIFIED: 403,
-  // Meeting controls (EXTENSIONS.md §C)
+  // Meeting controls (the meeting-controls extension)
   PARTICIPANT_BANNED: 403,
   MEETING_LOCKED: 403,
   CANNOT_REMOVE_HOST: 403,
@@ -42,7 +42,7 @@ export const ERROR_STATUS = {
   TOKEN_REQUIRED: 410,
   TOO_MANY_CONNECTIONS: 503,
   TOO_MANY_IDENTITY_CONNECTIONS: 429,
-  // Live events (EXTENSIONS.md §B)
+  // Live events (the live-events extension)
   TOKEN_REVOKED: 403,
   // API keys and join links
   NOT_ADMIN: 403,

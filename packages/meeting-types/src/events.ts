@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { Nullable, StringEnum, UnixSeconds } from './common';
 import { MeetingInfoResponseSchema, ParticipantStatusResponseSchema } from './responses';
 
-/** Every event type of the meeting log (EXTENSIONS.md §B), in the order the table lists them. */
+/** Every event type of the meeting log (the live-events extension), in the order the table lists them. */
 export const MEETING_EVENT_TYPES = [
   'meeting.activated',
   'meeting.updated',
@@ -113,7 +113,7 @@ export const EVENT_STREAM_KEEPALIVE_SECS = 15;
 /** Events are kept at least this long after their meeting ends or is deleted. */
 export const EVENT_RETENTION_SECS = 24 * 60 * 60;
 
-/** The events the Media Server enforces on live connections (EXTENSIONS.md §B). */
+/** The events the Media Server enforces on live connections (the live-events extension). */
 export const ENFORCED_EVENT_TYPES = [
   'meeting.ended',
   'meeting.deleted',

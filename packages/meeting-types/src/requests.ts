@@ -25,7 +25,7 @@ export const MAX_MAX_PARTICIPANTS = 1000;
 /** A capacity: admitted participants, host included. */
 const MaxParticipantsSchema = Type.Integer({ minimum: MIN_MAX_PARTICIPANTS, maximum: MAX_MAX_PARTICIPANTS });
 
-/** The meeting settings of EXTENSIONS.md §C as request fields; on create `null` means "not given" (the default). */
+/** The meeting settings of the meeting-controls extension as request fields; on create `null` means "not given" (the default). */
 function createSettingsFields() {
   return {
     /** Default `true`. Off: non-guest attendees who join are admitted at once (up to `max_participants`). */
@@ -147,7 +147,7 @@ export const ListMeetingsQuerySchema = Type.Object(
 );
 export type ListMeetingsQuery = Static<typeof ListMeetingsQuerySchema>;
 
-/** `GET /meetings/{id}/status?wait=<0–60>`: hold the answer while the caller is waiting (EXTENSIONS.md §B). */
+/** `GET /meetings/{id}/status?wait=<0–60>`: hold the answer while the caller is waiting (the live-events extension). */
 export const StatusQuerySchema = Type.Object(
   { wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, description: 'Seconds to hold the answer while the caller is waiting' })) },
   { additionalProperties: true },

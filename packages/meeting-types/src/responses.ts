@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { Nullable, UnixSeconds } from './common';
 import { AdmitPolicySchema, HostLeavePolicySchema, MeetingStateSchema, ParticipantRoleSchema, ParticipantStatusSchema } from './states';
 
-/** The meeting settings (EXTENSIONS.md §C) as every meeting response carries them. */
+/** The meeting settings (the meeting-controls extension) as every meeting response carries them. */
 const settingsFields = {
   waiting_room_enabled: Type.Boolean(),
   admit_policy: AdmitPolicySchema,

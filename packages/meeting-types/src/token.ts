@@ -38,7 +38,7 @@ export const RoomAccessTokenClaimsSchema = Type.Object(
     mid: Type.Optional(Type.Integer({ minimum: 1 })),
     /**
      * The meeting log position (`seq`) this token reflects: a decision recorded at a later
-     * position (left, rejected, removed, meeting ended or deleted) revokes it (EXTENSIONS.md §B).
+     * position (left, rejected, removed, meeting ended or deleted) revokes it (the live-events extension).
      */
     esq: Type.Optional(Type.Integer({ minimum: 0 })),
   },

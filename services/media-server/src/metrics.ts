@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 const PREFIX = 'media_server_';
 
-/** Why enforcement closed a live connection (close codes 4001, 4003, 4000 of EXTENSIONS §B). */
+/** Why enforcement closed a live connection (close codes 4001, 4003, 4000 of EXTENSIONS the live-events extension). */
 export type EnforcementCloseReason = 'meeting_ended' | 'removed' | 'left';
 /** Why a `/lobby` upgrade was refused after its token was read. */
 export type TokenRefusalReason =

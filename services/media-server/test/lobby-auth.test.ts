@@ -102,7 +102,7 @@ describe('GET /lobby token checks (before the upgrade)', () => {
     ['a malformed room (wildcard)', () => mintToken({ room: '>' }), /malformed claims/],
     ['no exp', () => mintToken({ omit: ['exp'] }), /malformed claims/],
     ['a non-boolean is_host', () => mintToken({ extra: { is_host: 'yes' } }), /malformed claims/],
-    // Sessions of the Meeting API (EXTENSIONS.md §A) never open the lobby: another key, and no room grant.
+    // Sessions of the Meeting API (the sign-in extension) never open the lobby: another key, and no room grant.
     ['a Meeting API session JWT (session key derived from the same secret)', () => sessionJwt(deriveSessionKey(SECRET)), /bad signature/],
     ['session claims signed with the room-token key itself', () => sessionJwt(new TextEncoder().encode(SECRET)), /malformed claims/],
     ['a garbage string', async () => 'not-a-jwt', /malformed token/],

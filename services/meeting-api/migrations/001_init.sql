@@ -1,4 +1,4 @@
--- Meetings and their participants (MEETING_API.md "Database Schema").
+-- Meetings and their participants (the videocall-rs meeting API "Database Schema").
 CREATE TABLE meetings (
   id                SERIAL PRIMARY KEY,
   room_id           VARCHAR(255) NOT NULL,

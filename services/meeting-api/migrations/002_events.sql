@@ -1,4 +1,4 @@
--- The ordered, replayable log of meeting events (EXTENSIONS.md §B).
+-- The ordered, replayable log of meeting events (the live-events extension).
 -- `event_seq` is the per-meeting counter: appending bumps it under the meeting
 -- row's lock in the same transaction as the change, so `seq` has no gaps and
 -- is assigned in commit order even with several API instances.

@@ -1,4 +1,4 @@
--- Sign-in sessions (EXTENSIONS.md §A). A session JWT names its row by `sid`;
+-- Sign-in sessions (the sign-in extension). A session JWT names its row by `sid`;
 -- logout sets revoked_at, which every API instance picks up (see src/auth/revocations.ts).
 CREATE TABLE sessions (
   id          VARCHAR(64)  PRIMARY KEY,

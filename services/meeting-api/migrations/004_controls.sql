@@ -1,5 +1,5 @@
--- Meeting controls (EXTENSIONS.md §C): settings on meetings, roles and bans on participants.
--- Every default reproduces MEETING_API.md.
+-- Meeting controls (the meeting-controls extension): settings on meetings, roles and bans on participants.
+-- Every default reproduces the videocall-rs meeting API.
 ALTER TABLE meetings
   ADD COLUMN waiting_room_enabled BOOLEAN     NOT NULL DEFAULT true,
   ADD COLUMN admit_policy         VARCHAR(20) NOT NULL DEFAULT 'any_admitted'
@@ -18,7 +18,7 @@ ALTER TABLE meeting_participants
 
 UPDATE meeting_participants SET role = 'host' WHERE is_host;
 
--- `is_host` stays (the seed's column and field) and is exactly "role is host".
+-- `is_host` stays (the videocall-rs meeting API's column and field) and is exactly "role is host".
 ALTER TABLE meeting_participants
   ADD CONSTRAINT meeting_participants_is_host_role_check CHECK (is_host = (role = 'host'));
 

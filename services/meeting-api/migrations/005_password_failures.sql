@@ -1,4 +1,4 @@
--- Wrong meeting passwords per meeting and caller in a one-minute window (issue 15): guesses beyond
+-- Wrong meeting passwords per meeting and caller in a one-minute window: guesses beyond
 -- PASSWORD_FAILURES_PER_MINUTE are refused with 429 before any Argon2 work. Kept in the database so
 -- that several API instances share one count.
 CREATE TABLE password_failures (

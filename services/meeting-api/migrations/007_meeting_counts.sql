@@ -1,4 +1,4 @@
--- Issue 13: the meetings list reads its counts from the meeting row instead of counting
+-- The meetings list reads its counts from the meeting row instead of counting
 -- participants per request. The counts are kept by the database itself, in the same
 -- statement (and so the same transaction) as every change of a participant row, whatever
 -- code path made it: statement-level triggers add up the change per meeting, so an

@@ -57,7 +57,7 @@ export interface MeetingApiConfig {
    * number: that many hops in front of the API; else a list of proxy addresses/CIDRs. Never `true`.
    */
   trustProxy: false | number | string[];
-  /** Sign-in: sessions, OIDC, cookies, the email cookie's switch (EXTENSIONS.md §A). */
+  /** Sign-in: sessions, OIDC, cookies, the email cookie's switch (the sign-in extension). */
   auth: AuthConfig;
   /** `REQUEST_TIMEOUT_SECS` (30) × 1000: a request must arrive whole within this (408), and a socket idle this long is closed. */
   requestTimeoutMs: number;

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { listEventsAfter } from '../src/db/events-repo';
 import { api, call, expectError, startTestApp, type TestApp } from './helpers';
 
-/** Each meeting control appends its EXTENSIONS.md §B events in the transaction of its change, and nothing when refused. */
+/** Each meeting control appends its the live-events extension events in the transaction of its change, and nothing when refused. */
 let t: TestApp;
 let app: FastifyInstance;
 before(async () => {

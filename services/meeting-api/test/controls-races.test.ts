@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { api, call, meetingsWithWrongCounts, expectError, startTestApp, type TestApp } from './helpers';
 
 /**
- * Meeting controls racing each other (EXTENSIONS.md §C): every check and change
+ * Meeting controls racing each other (the meeting-controls extension): every check and change
  * runs in one transaction behind the meeting row's lock. On PostgreSQL these
  * requests really run concurrently in separate pool sessions. Each test asserts
  * once; `npm run test:races` repeats the file (20 runs in a row by default).

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { api, call, DEFAULT_SETTINGS, expectError, startTestApp, summaryOf, verifyRoomToken, type TestApp } from './helpers';
 
-/** EXTENSIONS.md §C, row by row, through the HTTP layer. */
+/** the meeting-controls extension, row by row, through the HTTP layer. */
 let t: TestApp;
 let app: FastifyInstance;
 before(async () => {
@@ -13,7 +13,7 @@ before(async () => {
 after(() => t.close());
 
 const OWNER = 'owner@example.com';
-/** Guest identities as the sign-in work issues them (EXTENSIONS.md §A). */
+/** Guest identities as the sign-in work issues them (the sign-in extension). */
 const GUEST = 'guest-0123456789abcdef';
 
 const join = (id: string, as: string, body?: unknown) => call(app, 'POST', api(id, '/join'), { as, body });
@@ -436,7 +436,7 @@ describe('POST /reject with ban, POST /unban', () => {
     expectError(await post('ban', '/unban', OWNER, { email: 'nobody@x.io' }), 404, 'PARTICIPANT_NOT_FOUND');
   });
 
-  test('reject without ban (the seed) does not ban', async () => {
+  test('reject without ban (as in videocall-rs) does not ban', async () => {
     await meeting('noban', { waiting: ['w@x.io'] });
     assert.equal((await post('noban', '/reject', OWNER, { email: 'w@x.io' })).body.result.banned, false);
     assert.equal((await join('noban', 'w@x.io')).body.result.status, 'waiting');

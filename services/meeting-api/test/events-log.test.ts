@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { appendEvents, listEventsAfter } from '../src/db/events-repo';
 import { api, call, DEFAULT_SETTINGS, hostStarts, startTestApp, type TestApp } from './helpers';
 
-/** The ordered log (EXTENSIONS.md §B): every change appends its events in its own transaction, seq gapless. */
+/** The ordered log (the live-events extension): every change appends its events in its own transaction, seq gapless. */
 let t: TestApp;
 before(async () => {
   t = await startTestApp();

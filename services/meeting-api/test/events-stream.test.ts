@@ -8,7 +8,7 @@ import { createPostgresDatabase } from '../src/db/postgres';
 import { api, call, createTestDatabase, expectError, hostStarts, testConfig, verifyRoomToken, type TestDatabase } from './helpers';
 import { openSse, type SseStream } from './sse-client';
 
-/** GET /api/v1/meetings/{id}/events and GET /status?wait=N (EXTENSIONS.md §B), over real HTTP. */
+/** GET /api/v1/meetings/{id}/events and GET /status?wait=N (the live-events extension), over real HTTP. */
 const HOST = 'host@example.com';
 let database: TestDatabase;
 let app: FastifyInstance;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { api, call, DEFAULT_SETTINGS, startTestApp, verifyRoomToken, type TestApp } from './helpers';
 
-/** The usage flows of MEETING_API.md, step by step. */
+/** The usage flows of the videocall-rs meeting API, step by step. */
 let t: TestApp;
 before(async () => {
   t = await startTestApp();

@@ -168,7 +168,7 @@ export async function summaryOf(app: FastifyInstance, id: string, owner = 'host@
   return (list.body.result.meetings as Array<Record<string, unknown>>).find((m) => m.meeting_id === id);
 }
 
-/** The meeting settings (EXTENSIONS.md §C) with the defaults that reproduce MEETING_API.md. */
+/** The meeting settings (the meeting-controls extension) with the defaults that reproduce the videocall-rs meeting API. */
 export const DEFAULT_SETTINGS = {
   waiting_room_enabled: true,
   admit_policy: 'any_admitted',
@@ -179,7 +179,7 @@ export const DEFAULT_SETTINGS = {
   early_knock: false,
 } as const;
 export const SETTINGS_FIELDS = Object.keys(DEFAULT_SETTINGS);
-/** The participant fields EXTENSIONS.md §C adds, with their values for a plain attendee. */
+/** The participant fields the meeting-controls extension adds, with their values for a plain attendee. */
 export const ATTENDEE_ROLE = { role: 'attendee', banned: false, connected: false } as const;
 export const ROLE_FIELDS = Object.keys(ATTENDEE_ROLE);
 

@@ -127,8 +127,8 @@ describe('development sign-in', () => {
   });
 
   test('GET /session with the email cookie says kind email-cookie; without credentials 401', async () => {
-    const res = await call(t.app, 'GET', '/session', { as: 'seed@example.com' });
-    assert.deepEqual(res.body.result, { email: 'seed@example.com', name: null, kind: 'email-cookie', expires_at: null });
+    const res = await call(t.app, 'GET', '/session', { as: 'cookie@example.com' });
+    assert.deepEqual(res.body.result, { email: 'cookie@example.com', name: null, kind: 'email-cookie', expires_at: null });
     expectError(await call(t.app, 'GET', '/session'), 401, 'UNAUTHORIZED');
     expectError(await call(t.app, 'GET', '/profile'), 401, 'UNAUTHORIZED');
   });

@@ -18,7 +18,7 @@ const LONG_POLL_SECS = 25;
 
 /**
  * Keeps a meeting page current with whatever the server offers, best first:
- * Server-Sent Events (EXTENSIONS.md §B), else the status long-poll while waiting,
+ * Server-Sent Events (the live-events extension), else the status long-poll while waiting,
  * else polling. No React here: screens subscribe and re-render.
  */
 export class MeetingLive {

@@ -2,9 +2,9 @@ import { hkdfSync } from 'node:crypto';
 import { DEFAULT_SESSION_TTL_SECS } from 'meeting-types';
 import type { Env, EnvReader } from 'service-runtime';
 
-/** Sign-in settings (EXTENSIONS.md §A), validated once at start-up with the rest of the config. */
+/** Sign-in settings (the sign-in extension), validated once at start-up with the rest of the config. */
 export interface AuthConfig {
-  /** The seed's `email` cookie is accepted (EMAIL_COOKIE_AUTH). */
+  /** The videocall-rs meeting API's `email` cookie is accepted (EMAIL_COOKIE_AUTH). */
   emailCookieAuth: boolean;
   /** HS256 key of session JWTs: SESSION_SECRET, else HKDF-SHA256 of JWT_SECRET. Never the room-token key. */
   sessionKey: Uint8Array;
@@ -114,7 +114,7 @@ export function readAuthConfig(read: EnvReader, env: Env, production: boolean, j
 
   const sessionCookieName = read.string('SESSION_COOKIE_NAME', 'session').trim();
   if (!COOKIE_NAME.test(sessionCookieName)) read.errors.push('SESSION_COOKIE_NAME must be a cookie name (letters, digits, !#$%&\'*+-.^_`|~)');
-  else if (sessionCookieName === 'email') read.errors.push('SESSION_COOKIE_NAME cannot be "email" (the seed\'s identity cookie)');
+  else if (sessionCookieName === 'email') read.errors.push('SESSION_COOKIE_NAME cannot be "email" (the development identity cookie)');
 
   const cookieSecure = readBoolean(read, env, 'COOKIE_SECURE', production);
   const cookieDomain = read.optionalString('COOKIE_DOMAIN')?.trim();

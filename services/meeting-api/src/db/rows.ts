@@ -1,6 +1,6 @@
 import type { AdmitPolicy, HostLeavePolicy, MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
 
-/** The meeting settings of EXTENSIONS.md §C. */
+/** The meeting settings of the meeting-controls extension. */
 export interface MeetingSettingsRecord {
   waitingRoomEnabled: boolean;
   admitPolicy: AdmitPolicy;

@@ -30,7 +30,7 @@ import { actorOf, type ParticipationDeps } from './participation';
 import { meetingInfoView, participantView } from './views';
 
 /**
- * Meeting controls (EXTENSIONS.md §C). Each runs in one transaction that first
+ * Meeting controls (the meeting-controls extension). Each runs in one transaction that first
  * locks the meeting row: every check (roles, capacity, bans) and every change
  * hold together, so racing controls see each other.
  */
@@ -109,7 +109,7 @@ export async function endMeetingForAll(deps: ControlDeps, caller: string, rawId:
       await meetingsRepo.endMeeting(tx, meeting.id);
       ends = true;
     } else if (meeting.state === 'ended') {
-      // Ended by the host leaving (the seed keeps the others' rows): now everyone is out.
+      // Ended by the host leaving (the videocall-rs meeting API keeps the others' rows): now everyone is out.
       await participantsRepo.endForAll(tx, meeting.id);
     }
     const after = await meetingsRepo.readMeeting(tx, meeting.id);

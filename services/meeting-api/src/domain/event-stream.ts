@@ -39,7 +39,7 @@ const SEEN_BY_ADMITTED = new Set<MeetingEventType>([
 const SEEN_BY_MANAGERS = new Set<MeetingEventType>(['participant.waiting', 'participant.rejected']);
 
 /**
- * §B: everyone sees `meeting.*` and their own `participant.*`; admitted participants
+ * the live-events extension: everyone sees `meeting.*` and their own `participant.*`; admitted participants
  * also see others' admitted/left/removed/role_changed; those who may manage the
  * waiting room also see everyone's waiting/rejected.
  */

@@ -2,7 +2,7 @@ import { isGuestIdentity } from 'meeting-types/permissions';
 import { ApiError } from './errors';
 
 /**
- * The guest rules of EXTENSIONS.md §A, in one place. A guest is recognised by its
+ * The guest rules of the sign-in extension, in one place. A guest is recognised by its
  * identity (`guest-<16 hex>`), which only `POST /api/v1/guest-session` hands out, so
  * the rules hold wherever an identity appears (caller, participant rows, targets).
  */

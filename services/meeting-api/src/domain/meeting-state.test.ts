@@ -137,7 +137,7 @@ describe('meeting lifecycle', () => {
 const actor = (status: Actor['status'], role: Actor['role'] = 'attendee', isOwner = false): Actor => ({ status, role, isOwner });
 
 describe('who may do what', () => {
-  test('any_admitted: every admitted participant manages the waiting room (the seed rule)', () => {
+  test('any_admitted: every admitted participant manages the waiting room (the videocall-rs rule)', () => {
     assert.equal(mayManageWaitingRoom(actor('admitted')), true);
     for (const s of ['waiting', 'rejected', 'left', 'removed', null] as const) {
       assert.equal(mayManageWaitingRoom(actor(s, s === null ? null : 'attendee')), false);

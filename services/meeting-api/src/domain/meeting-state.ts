@@ -87,7 +87,7 @@ export function meetingTransition(current: MeetingState, event: MeetingEvent): O
 }
 
 /**
- * The meeting ends when the host leaves under `end_meeting` (the seed's rule),
+ * The meeting ends when the host leaves under `end_meeting` (the videocall-rs meeting API's rule),
  * or when nobody admitted remains.
  */
 export function meetingEndsAfterLeave(leaverIsHost: boolean, admittedRemaining: number, policy: HostLeavePolicy = 'end_meeting'): boolean {

@@ -92,7 +92,7 @@ export function mayKnowHost(meeting: { creatorId: string }, caller: string, row:
   return row?.status === 'waiting' && !isGuestIdentity(caller);
 }
 
-/** The defaults reproduce MEETING_API.md; `null` means "not given". */
+/** The defaults reproduce the videocall-rs meeting API; `null` means "not given". */
 export const DEFAULT_SETTINGS: MeetingSettingsRecord = {
   waitingRoomEnabled: true,
   admitPolicy: 'any_admitted',

@@ -32,7 +32,7 @@ export type IdentifyApiKey = (secret: string) => { id: string } | Promise<{ id: 
 
 /**
  * The one seam that says who is calling: `Authorization: Bearer <session>`, then the
- * session cookie, then (only while EMAIL_COOKIE_AUTH is on) the seed's `email` cookie.
+ * session cookie, then (only while EMAIL_COOKIE_AUTH is on) the videocall-rs meeting API's `email` cookie.
  * A present but bad session is 401 and never falls through to the next source.
  */
 export type IdentifyCaller = (request: FastifyRequest) => Caller | Promise<Caller>;
@@ -63,7 +63,7 @@ export function emailFromCookieHeader(header: string | undefined): string | unde
   return cookieFromHeader(header, 'email');
 }
 
-/** The seed's rule: the `email` cookie is the caller (development only; see EMAIL_COOKIE_AUTH). */
+/** The videocall-rs meeting API's rule: the `email` cookie is the caller (development only; see EMAIL_COOKIE_AUTH). */
 export function identifyByEmailCookie(request: FastifyRequest): string {
   const email = emailFromCookieHeader(request.headers.cookie);
   if (email === undefined) throw errors.unauthorized();

@@ -12,7 +12,7 @@ import type { RoutePlugin } from './types';
 
 const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSchema), ...errorResponses };
 
-/** Roles, removal and bans (EXTENSIONS.md §C). `PATCH` and `/end` live with the meeting routes. */
+/** Roles, removal and bans (the meeting-controls extension). `PATCH` and `/end` live with the meeting routes. */
 export const controlRoutes: RoutePlugin = async (app, { deps }) => {
   app.post(
     '/meetings/:meeting_id/remove',
