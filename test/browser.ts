@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { pino } from 'pino';
 import puppeteer, { type Browser as PuppeteerBrowser } from 'puppeteer-core';
 import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
@@ -163,4 +163,35 @@ export async function screen(page: Page, name: string): Promise<void> {
   shotNumber += 1;
   await page.screenshot({ path: join(shotFolder, `${String(shotNumber).padStart(2, '0')}-${name}.png`), fullPage: true });
   await checkAccessibility(page, name);
+}
+
+/** The development sign-in form: email and display name. */
+export async function signIn(page: Page, email: string, name: string): Promise<void> {
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Display name (optional)').fill(name);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A hash of the pixels of the remote tile of `identity`, sampled in the page or frame. */
+export function tilePixels(target: Page | Frame, identity: string): Promise<string | null> {
+  // A string: this file has no DOM types.
+  return target.evaluate<string | null>(`(() => {
+    const canvas = document.querySelector('[data-testid="remote-tile"][data-identity="${identity}"] canvas');
+    if (canvas === null) return null;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < data.length; i += 7) h = Math.imul(h ^ data[i], 16777619);
+    return canvas.width + 'x' + canvas.height + ':' + (h >>> 0);
+  })()`);
+}
+
+/** Polls `probe` until `ok` holds (every 250 ms, at most `ms`); the error names the last value seen. */
+export async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${label}; last seen ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -16,7 +16,7 @@ import { loadConfig as loadMediaConfig } from '../services/media-server/src/conf
 import { createFeedEnforcement } from '../services/media-server/src/enforcement/feed-enforcement';
 import { call as apiCall, startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
 import type { Browser as PuppeteerBrowser } from 'puppeteer-core';
-import { CHROMIUM, CHROMIUM_FLAGS, FAKE_MEDIA_FLAGS, launchFirefox } from './browser';
+import { CHROMIUM, CHROMIUM_FLAGS, FAKE_MEDIA_FLAGS, launchFirefox, until } from './browser';
 
 /**
  * A real call in Chromium with its fake camera (a moving pattern) and fake microphone (a tone):
@@ -194,16 +194,6 @@ function remotes(o: Opened): Promise<RemoteInfo[]> {
       };
     });
   });
-}
-
-async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${label}; last seen ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const byName = (list: RemoteInfo[], name: string) => list.find((r) => r.name === name);

@@ -10,7 +10,7 @@ import { startExample } from '../examples/embed/server';
 import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { call, startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
-import { CHROMIUM, CHROMIUM_FLAGS, ensureWebAppBuilt, FAKE_MEDIA_FLAGS, openPage, SHOTS, WEB_DIST, type WatchedPage } from './browser';
+import { CHROMIUM, CHROMIUM_FLAGS, ensureWebAppBuilt, FAKE_MEDIA_FLAGS, openPage, SHOTS, WEB_DIST, type WatchedPage, until, tilePixels } from './browser';
 
 /**
  * The meeting inside a customer's page. The example customer site runs on origin A
@@ -89,16 +89,6 @@ after(async () => {
   await api?.close();
 });
 
-async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${label}; last seen ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** The meeting app's frame inside the customer page (once it reached the meeting page). */
 async function meetingFrame(page: Page): Promise<Frame> {
   return until(
@@ -110,17 +100,6 @@ async function meetingFrame(page: Page): Promise<Frame> {
 
 function events(page: Page): Promise<string[]> {
   return page.evaluate<string[]>('window.meetingEvents.map((e) => e.type)');
-}
-
-function tilePixels(frame: Frame, identity: string): Promise<string | null> {
-  return frame.evaluate<string | null>(`(() => {
-    const canvas = document.querySelector('[data-testid="remote-tile"][data-identity="${identity}"] canvas');
-    if (canvas === null) return null;
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    let h = 2166136261;
-    for (let i = 0; i < data.length; i += 7) h = Math.imul(h ^ data[i], 16777619);
-    return canvas.width + 'x' + canvas.height + ':' + (h >>> 0);
-  })()`);
 }
 
 test('the customer page embeds the meeting from another origin: knock, admit, video both ways, events in order, no third-party cookie needed', async () => {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { createFeedEnforcement } from '../services/media-server/src/enforcement/feed-enforcement';
 import { createPresenceReporter } from '../services/media-server/src/presence/presence-reporter';
 import { freePort } from '../services/media-server/test/helpers';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
-import { ensureWebAppBuilt, launchChromium, openPage, screen, screenshotsIn, WEB_DIST, type WatchedPage } from './browser';
+import { ensureWebAppBuilt, launchChromium, openPage, screen, screenshotsIn, WEB_DIST, type WatchedPage, signIn } from './browser';
 
 /**
  * Presence in the web app: an attendee who closes the tab (no Leave) shows as not connected
@@ -51,12 +51,6 @@ async function open(): Promise<WatchedPage> {
   const watched = await openPage(browser);
   pages.push(watched);
   return watched;
-}
-
-async function signIn(page: Page, email: string, name: string): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Display name (optional)').fill(name);
-  await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
 async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {

@@ -4,7 +4,7 @@ import { MeetingClient } from 'meeting-client';
 import type { Browser, Page } from 'playwright-core';
 import type { MediaServer } from '../services/media-server/src/app';
 import type { TestApp } from '../services/meeting-api/test/helpers';
-import { launchChromium, openPage, screen, screenshotsIn, startWebStack, type WatchedPage } from './browser';
+import { launchChromium, openPage, screen, screenshotsIn, startWebStack, type WatchedPage, signIn } from './browser';
 
 /**
  * The product in a real browser: a host and attendees in separate browser
@@ -44,12 +44,6 @@ async function open(options: { phone?: boolean } = {}): Promise<Page> {
 
 function watched(page: Page): WatchedPage {
   return pages.find((p) => p.page === page)!;
-}
-
-async function signIn(page: Page, email: string, name: string): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Display name (optional)').fill(name);
-  await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
 /** Counts AudioContexts (the knock chime) and records notifications, with notifications allowed. */

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { MediaServer } from '../services/media-server/src/app';
 import type { TestApp } from '../services/meeting-api/test/helpers';
-import { launchChromium, openPage, screen, screenshotsIn, startWebStack, type WatchedPage } from './browser';
+import { launchChromium, openPage, screen, screenshotsIn, startWebStack, type WatchedPage, signIn, until, tilePixels } from './browser';
 
 /**
  * The call in the web app itself, as a user sees it: Chromium with its fake camera (a moving
@@ -33,35 +33,6 @@ async function open(): Promise<Page> {
   const watched = await openPage(browser);
   pages.push(watched);
   return watched.page;
-}
-
-async function signIn(page: Page, email: string, name: string): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Display name (optional)').fill(name);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** A hash of the pixels of the remote tile of `identity`, sampled in the page. */
-function tilePixels(page: Page, identity: string): Promise<string | null> {
-  // A string: this file has no DOM types.
-  return page.evaluate<string | null>(`(() => {
-    const canvas = document.querySelector('[data-testid="remote-tile"][data-identity="${identity}"] canvas');
-    if (canvas === null) return null;
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    let h = 2166136261;
-    for (let i = 0; i < data.length; i += 7) h = Math.imul(h ^ data[i], 16777619);
-    return canvas.width + 'x' + canvas.height + ':' + (h >>> 0);
-  })()`);
-}
-
-async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${label}; last seen ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 test('in the web app: camera preview and device picker, then host and attendee see each other; mute and leave reach the other', async () => {

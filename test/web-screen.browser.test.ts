@@ -4,7 +4,7 @@ import { MeetingClient } from 'meeting-client';
 import type { Browser, Page } from 'playwright-core';
 import type { MediaServer } from '../services/media-server/src/app';
 import type { TestApp } from '../services/meeting-api/test/helpers';
-import { launchChromium, openPage, screen, screenshotsIn, startWebStack, type WatchedPage } from './browser';
+import { launchChromium, openPage, screen, screenshotsIn, startWebStack, type WatchedPage, signIn, until } from './browser';
 
 /**
  * The meeting screen as a person expects it, in Chromium with its fake camera and microphone:
@@ -35,22 +35,6 @@ async function open(options: { phone?: boolean } = {}): Promise<WatchedPage> {
   const watched = await openPage(browser, options);
   pages.push(watched);
   return watched;
-}
-
-async function signIn(page: Page, email: string, name: string): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Display name (optional)').fill(name);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${label}; last seen ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Something drawn on the remote tile of `identity` (its canvas has a non-black centre). */
