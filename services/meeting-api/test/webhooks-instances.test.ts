@@ -37,6 +37,17 @@ async function instance(delivery: AppDeps['webhookDelivery'] = {}) {
   return entry;
 }
 
+/**
+ * Stops an instance as a deploy would. Every test stops its own: an instance left running would
+ * go on claiming the next test's deliveries with its own lease, and a cut could strand one of
+ * them for that whole lease.
+ */
+async function stop(entry: Awaited<ReturnType<typeof instance>>) {
+  await entry.app.close();
+  if (entry.own) await entry.db.close();
+  apps.splice(apps.indexOf(entry), 1);
+}
+
 /** The test's only endpoint (earlier tests' endpoints are removed). */
 async function endpointFor(app: FastifyInstance, r: Receiver) {
   await database.db.query('DELETE FROM webhook_endpoints');
@@ -100,9 +111,7 @@ test('an instance stopped mid-delivery: another instance on the same database de
   await burst(meeting, 6, 1);
   await r.waitFor(() => hung, 'the attempt that hangs');
   // Stop A while its attempt is in flight; its lease is left to run out, as after a crash.
-  await a.app.close();
-  if (a.own) await a.db.close();
-  apps.splice(apps.indexOf(a), 1);
+  await stop(a);
   // Events keep coming while no instance delivers.
   await burst(meeting, 4, 2);
   const b = await instance({ leaseMs: 1_000 });
@@ -112,9 +121,7 @@ test('an instance stopped mid-delivery: another instance on the same database de
   const sent = r.received.map((x) => String(x.headers['webhook-id']));
   assert.equal(sent.filter((id) => id === `msg_${meeting}_3`).length, 2);
   assert.equal(sent.length, 11);
-  await b.app.close();
-  if (b.own) await b.db.close();
-  apps.splice(apps.indexOf(b), 1);
+  await stop(b);
 });
 
 test('two instances deliver a burst of 1,000 events: each exactly once, in order per meeting', async () => {
@@ -141,6 +148,8 @@ test('two instances deliver a burst of 1,000 events: each exactly once, in order
   );
   console.log(`# deliveries by instance: ${share.join(' / ')}`);
   assert.equal(Number(share[0]) + Number(share[1]), 1000, 'the instances counted 1,000 deliveries between them');
+  await stop(a);
+  await stop(b);
 });
 
 test('connections to the database cut mid-burst: every event still arrives, in order', { skip: false }, async (t) => {
@@ -174,4 +183,5 @@ test('connections to the database cut mid-burst: every event still arrives, in o
   const firsts = seqs.filter((s, i) => seqs.indexOf(s) === i);
   assert.deepEqual(firsts, Array.from({ length: 100 }, (_, i) => i + 1));
   for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! >= seqs[i - 1]!, `in order: ${seqs.join(',')}`);
+  await stop(a);
 });

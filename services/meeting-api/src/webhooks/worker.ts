@@ -87,6 +87,7 @@ export function createDeliveryWorker(deps: {
   }
 
   async function deliver(c: ClaimedDelivery): Promise<void> {
+    const leaseEnds = now() + options.leaseMs;
     if (c.attempt > 1) metrics.retried();
     let outcome: DeliveryOutcome;
     if (c.disabled) {
@@ -99,7 +100,7 @@ export function createDeliveryWorker(deps: {
       outcome = outcomeOf(c, sent.statusCode, sent.error, sent.durationMs);
     }
     try {
-      const recorded = await queue.record(c, outcome);
+      const recorded = await recordWhileLeased(c, outcome, leaseEnds);
       if (!recorded) return;
       if (outcome.status === 'delivered') metrics.delivered(Math.max(0, now() / 1000 - c.occurredAt));
       else if (outcome.status === 'failed') {
@@ -107,8 +108,24 @@ export function createDeliveryWorker(deps: {
         log.warn({ webhook: c.endpointId, delivery: c.id, status: outcome.statusCode, error: outcome.error }, 'webhook delivery given up');
       }
     } catch (err) {
-      // The database is away: the lease runs out and the attempt is made again.
+      // The database stayed away for the whole lease: the attempt is made again (at least once).
       log.warn({ err: { message: (err as Error).message }, delivery: c.id }, 'could not record a webhook delivery');
+    }
+  }
+
+  /**
+   * Records an outcome, trying again while the claim's lease lasts: a database that restarts or
+   * cuts a connection is usually back within a second, and an outcome recorded late beats the
+   * same attempt sent twice and its meeting's later events held until the lease runs out.
+   */
+  async function recordWhileLeased(c: ClaimedDelivery, outcome: DeliveryOutcome, leaseEnds: number): Promise<boolean> {
+    for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 2_000)) {
+      try {
+        return await queue.record(c, outcome);
+      } catch (err) {
+        if (closed || now() + waitMs >= leaseEnds) throw err;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
     }
   }
 
