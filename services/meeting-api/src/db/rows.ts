@@ -2,7 +2,7 @@ import type { AdmitPolicy, HostLeavePolicy, MeetingState, ParticipantRole, Parti
 import type { MeetingRecord, MeetingRef, MeetingSettingsRecord, MeetingSummaryRecord, ParticipantRecord } from '../domain/records';
 
 /** The records live in the domain; the row mappers below produce them. */
-export type { MeetingRecord, MeetingRef, MeetingSettingsRecord, MeetingSummaryRecord, ParticipantRecord };
+export type { MeetingRecord, MeetingRef, MeetingSummaryRecord, ParticipantRecord };
 
 const settingsColumns = (alias: string) =>
   ['waiting_room_enabled', 'admit_policy', 'host_leave_policy', 'locked', 'max_participants', 'allow_guests', 'early_knock'].map(
