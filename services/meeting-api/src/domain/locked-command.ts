@@ -3,7 +3,7 @@ import { errors } from './errors';
 import { parseMeetingId } from './meeting-id';
 import type { Actor } from './meeting-state';
 import type { MeetingStore, MeetingTx } from './ports';
-import type { LiveMeeting, NewMeetingEvent, ParticipantRecord } from './records';
+import type { LiveMeeting, MeetingRef, NewMeetingEvent, ParticipantRecord } from './records';
 
 /** Where in which meeting instance's log a token is minted (its `mid` and `esq` claims). */
 export interface LogPosition {
@@ -23,7 +23,7 @@ export function actorOf(meeting: { creatorId: string }, caller: string, row: Par
 
 /** Who may run a command on a meeting, and the error everyone else gets. */
 export interface Permission {
-  allows(actor: Actor, meeting: LiveMeeting): boolean;
+  allows(actor: Actor, meeting: MeetingRef): boolean;
   refusal(roomId: string): ApiError;
 }
 

@@ -335,7 +335,7 @@ async function handHostRoleOn(tx: MeetingTx, meetingId: number): Promise<Partici
   return successor === null ? null : tx.setRole(meetingId, successor, 'host');
 }
 
-/** Who may admit and reject: the meeting's admit policy decides (403 NOT_HOST). */
+/** Who may see the waiting room, admit and reject: the meeting's admit policy decides (403 NOT_HOST). */
 const MANAGES_WAITING_ROOM: Permission = {
   allows: (actor, meeting) => mayManageWaitingRoom(actor, meeting.settings.admitPolicy),
   refusal: errors.notHost,
@@ -350,9 +350,7 @@ export async function getWaitingRoom(
   const roomId = parseMeetingId(rawId);
   const found = await deps.waitingReads.read({ roomId, email: caller, page: participantPage(query) });
   if (!found) throw errors.meetingNotFound(roomId);
-  if (!mayManageWaitingRoom(actorOf(found.meeting, caller, found.caller), found.meeting.settings.admitPolicy)) {
-    throw errors.notHost(roomId);
-  }
+  if (!MANAGES_WAITING_ROOM.allows(actorOf(found.meeting, caller, found.caller), found.meeting)) throw MANAGES_WAITING_ROOM.refusal(roomId);
   return { meeting_id: roomId, waiting: found.waiting.map((p) => participantView(p)) };
 }
 
