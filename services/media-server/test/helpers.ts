@@ -6,9 +6,12 @@ import type { Socket } from 'node:net';
 import { ROOM_TOKEN_ISSUER } from 'meeting-types';
 import { buildMediaServer, type MediaServer, type MediaServerDeps } from '../src/app';
 import { loadConfig, type MediaServerConfig } from '../src/config';
+import { natsNamespace } from '../src/relay/nats-namespace';
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 export const silentLogger = pino({ level: 'silent' });
+/** The NATS namespace of servers using SECRET (what server.ts derives from it). */
+export const testNamespace = natsNamespace(SECRET);
 
 export interface TokenOptions {
   room?: string;
