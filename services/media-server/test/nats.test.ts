@@ -1,4 +1,4 @@
-import { after, afterEach, describe, test, test as nodeTest } from 'node:test';
+import { after, afterEach, describe, test as nodeTest } from 'node:test';
 import { DEFAULT_NATS_URL, findNats } from 'service-runtime';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -688,15 +688,16 @@ export async function connectNatsRelay(opts: {
   );
   let timer: NodeJS.Timeout | undefined;
   let delay = RETRY_FIRST_MS;
+  const again = async () => {
+    const previous = lastFailure;
+    if (closed || (await attempt())) return;
+    // Each new cause once at error level; the same one again is not repeated every few seconds.
+    if (lastFailure !== previous) opts.logger.error({ nats: redactUrl(opts.url) }, `${lastFailure}; trying again`);
+    delay = Math.min(delay * 2, RETRY_MAX_MS);
+    if (!closed) retry();
+  };
   const retry = () => {
-    timer = setTimeout(async () => {
-      const previous = lastFailure;
-      if (closed) return;
-      if (await attempt()) return;
-      if (lastFailure !== previous) opts.logger.error({ nats: redactUrl(opts.url) }, `${lastFailure}; trying again`);
-      delay = Math.min(delay * 2, RETRY_MAX_MS);
-      if (!closed) retry();
-    }, delay);
+    timer = setTimeout(() => void again(), delay);
     timer.unref();
   };
   relay.stopRetrying = () => {
