@@ -1,7 +1,10 @@
 import { afterEach, describe, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect as natsConnect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import { connect as natsConnect, headers as natsHeaders, nkeys, type NatsConnection } from '@nats-io/transport-node';
 import WebSocket from 'ws';
 import { decodeServerMessage, MEDIA_SUBPROTOCOL, type ServerMessage } from 'meeting-types';
 import { DEFAULT_NATS_URL, findNats } from 'service-runtime';
@@ -174,13 +177,19 @@ describe('frames from NATS whose sender is not a member of the room', () => {
 });
 
 describe('NATS that requires credentials', () => {
-  testOwnNats('NATS_USER/NATS_PASSWORD, credentials in NATS_URL and NATS_TOKEN: Media Servers relay through a NATS that requires them', async () => {
+  testOwnNats('NATS_USER/NATS_PASSWORD, credentials in NATS_URL, NATS_TOKEN and NATS_NKEY_SEED_FILE: Media Servers relay through a NATS that requires them', async () => {
     const withUser = await startNatsServer('authorization { user: "media", password: "pw-0123456789" }');
     const withToken = await startNatsServer('authorization { token: "tok-0123456789" }');
+    const user = nkeys.createUser();
+    const withNkey = await startNatsServer(`authorization { users = [ { nkey: "${user.getPublicKey()}" } ] }`);
+    const dir = mkdtempSync(joinPath(tmpdir(), 'nkey-'));
+    const seedFile = joinPath(dir, 'media.nk');
+    writeFileSync(seedFile, `${new TextDecoder().decode(user.getSeed())}\n`, { mode: 0o600 });
     try {
       const pairs: Array<[Running & { relay: NatsRelay }, Running & { relay: NatsRelay }]> = [
         [await instance(withUser.url, SECRET, { NATS_USER: 'media', NATS_PASSWORD: 'pw-0123456789' }), await instance(`nats://media:pw-0123456789@127.0.0.1:${withUser.port}`)],
         [await instance(withToken.url, SECRET, { NATS_TOKEN: 'tok-0123456789' }), await instance(withToken.url, SECRET, { NATS_TOKEN: 'tok-0123456789' })],
+        [await instance(withNkey.url, SECRET, { NATS_NKEY_SEED_FILE: seedFile }), await instance(withNkey.url, SECRET, { NATS_NKEY_SEED_FILE: seedFile })],
       ];
       for (const [s1, s2] of pairs) {
         assert.ok(s1.relay.isConnected && s2.relay.isConnected, 'both connected with their credentials');
@@ -195,6 +204,8 @@ describe('NATS that requires credentials', () => {
       await Promise.all(servers.splice(0).map((s) => s.app.close()));
       await withUser.kill();
       await withToken.kill();
+      await withNkey.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
