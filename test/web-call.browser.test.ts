@@ -73,8 +73,8 @@ test('in the web app: camera preview and device picker, then host and attendee s
   await screen(host, 'call-host-with-attendee');
 
   // The host's picture at Alice's has the colours of the host's self-view (same camera, after
-  // VP8 encode, relay and decode). The fake camera draws a moving green figure on black: green
-  // is where a wrong YUV matrix shows most. Samples alternate between the two pages and are
+  // VP8 encode, relay and decode). The fake camera draws a turning light-green disc on dark green:
+  // green is where a wrong YUV matrix shows most (a BT.709 reading of BT.601 frames takes a third off). Samples alternate between the two pages and are
   // averaged, so the figure's motion evens out.
   const self = [0, 0, 0];
   const remote = [0, 0, 0];
