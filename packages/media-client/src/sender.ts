@@ -69,6 +69,12 @@ export class MediaSender {
   private readonly sentAt = new Map<number, number>();
   /** The colour space the encoder says its output is in (from its decoder config); receivers decode with it. */
   private colour: VideoColorSpaceInit | null = null;
+  /**
+   * Whether the frames being encoded say what colour space they are in. Firefox's are untagged, and its
+   * encoder then reports BT.709 while writing BT.601 (its pictures came out a fifth darker in Chromium):
+   * for untagged frames nothing is said, and receivers use VP8's own BT.601.
+   */
+  private framesTagged = false;
 
   constructor(
     private readonly socket: MediaSocket,
@@ -199,6 +205,7 @@ export class MediaSender {
         this.lastKeyAt = now;
       }
       try {
+        this.framesTagged = frame.colorSpace.matrix !== null;
         enc.encode(frame, { keyFrame });
       } finally {
         frame.close();
@@ -235,7 +242,7 @@ export class MediaSender {
   private onVideoChunk(chunk: EncodedVideoChunk, metadata?: EncodedVideoChunkMetadata): void {
     const isKey = chunk.type === 'key';
     const colour = metadata?.decoderConfig?.colorSpace;
-    if (colour !== undefined) this.colour = colour;
+    if (colour !== undefined) this.colour = this.framesTagged ? colour : null;
     if (!this.videoEnabled || !this.gate.admitVideo(this.socket.bufferedAmount, isKey)) {
       if (this.videoEnabled) this.stats.videoDropped++;
       return;
