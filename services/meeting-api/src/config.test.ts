@@ -171,8 +171,17 @@ describe('start-up warnings', () => {
     const messages = (env: Record<string, string>) => startupWarnings(loadConfig(env)).map((w) => w.message).join('\n');
     assert.match(messages({ ...oidc, OIDC_ALLOW_UNVERIFIED_EMAIL: 'true' }), /OIDC_ALLOW_UNVERIFIED_EMAIL=true/);
     assert.doesNotMatch(messages(oidc), /OIDC_ALLOW_UNVERIFIED_EMAIL/);
-    assert.match(messages({ ...oidc, NODE_ENV: 'production' }), /OIDC_REDIRECT_URL is unset in production/);
-    assert.doesNotMatch(messages({ ...oidc, NODE_ENV: 'production', OIDC_REDIRECT_URL: 'https://meet.example/login/callback' }), /OIDC_REDIRECT_URL/);
+  });
+
+  test('in production the sign-in callback defaults to PUBLIC_URL (never a request\'s Host); METRICS without METRICS_TOKEN warns', () => {
+    const prod = { JWT_SECRET: SECRET, NODE_ENV: 'production', OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'c', PUBLIC_URL: 'https://meet.example/app' };
+    assert.equal(loadConfig(prod).auth.oidc?.redirectUrl, 'https://meet.example/app/login/callback');
+    assert.equal(loadConfig({ ...prod, OIDC_REDIRECT_URL: 'https://meet.example/cb' }).auth.oidc?.redirectUrl, 'https://meet.example/cb');
+    assert.equal(loadConfig({ ...prod, NODE_ENV: 'development' }).auth.oidc?.redirectUrl, undefined);
+    const messages = (env: Record<string, string>) => startupWarnings(loadConfig(env)).map((w) => w.message).join('\n');
+    assert.match(messages(prod), /METRICS_TOKEN is unset in production/);
+    assert.doesNotMatch(messages({ ...prod, METRICS_TOKEN: 'x'.repeat(16) }), /METRICS_TOKEN/);
+    assert.doesNotMatch(messages({ ...prod, METRICS: 'false' }), /METRICS_TOKEN/);
   });
 });
 

@@ -35,7 +35,7 @@ import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
 import { checkDisplayName } from './identity';
-import { countCreation } from './meetings';
+import { assertMeetingQuota, countCreation } from './meetings';
 import type { KeyedRateLimiter } from './rate-window';
 
 export interface ParticipationLimits {
@@ -56,6 +56,8 @@ export interface ParticipationDeps {
   statusReads: meetingsRepo.CallerStatusReader;
   /** Meetings one identity may create a minute (a join that creates one counts). */
   creations?: KeyedRateLimiter;
+  /** Meetings one identity may own (`MAX_MEETINGS_PER_OWNER`; a join that creates one counts). */
+  maxMeetingsPerOwner?: number;
   /** The host's waiting-room list (one statement; coalesced under load on PostgreSQL). */
   waitingReads: WaitingRoomReader;
 }
@@ -128,6 +130,7 @@ export async function joinMeeting(
     if (!meeting) {
       assertMayCreate(caller);
       if (attempt === 0) countCreation(deps.creations, caller);
+      if (attempt === 0) await assertMeetingQuota(deps, caller);
       const host = await deps.db.transaction(async (tx) => {
         const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
         if (!created) return null;
