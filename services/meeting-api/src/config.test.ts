@@ -185,6 +185,25 @@ describe('start-up warnings', () => {
   });
 });
 
+describe('the edge settings', () => {
+  test('ALLOWED_HOSTS are host names (port dropped, lower case, IPv6 in brackets); a URL or junk is refused', () => {
+    const security = (env: Record<string, string>) => loadConfig({ JWT_SECRET: SECRET, ...env }).security;
+    assert.deepEqual(security({ ALLOWED_HOSTS: 'Meet.Example.com, 10.0.0.5:8081,[::1]' }).allowedHosts, ['meet.example.com', '10.0.0.5', '[::1]']);
+    assert.throws(() => loadConfig({ JWT_SECRET: SECRET, ALLOWED_HOSTS: 'https://meet.example.com/x' }), /ALLOWED_HOSTS/);
+    assert.throws(() => loadConfig({ JWT_SECRET: SECRET, ALLOWED_HOSTS: 'a b' }), /ALLOWED_HOSTS/);
+  });
+
+  test('HEADERS_TIMEOUT_SECS is at most REQUEST_TIMEOUT_SECS; METRICS_TOKEN needs 16 characters; the caps accept 0 = off', () => {
+    const security = (env: Record<string, string>) => loadConfig({ JWT_SECRET: SECRET, ...env }).security;
+    assert.equal(security({ HEADERS_TIMEOUT_SECS: '20', REQUEST_TIMEOUT_SECS: '5' }).headersTimeoutMs, 5000);
+    assert.equal(security({ HEADERS_TIMEOUT_SECS: '3' }).headersTimeoutMs, 3000);
+    assert.throws(() => loadConfig({ JWT_SECRET: SECRET, METRICS_TOKEN: 'short' }), /METRICS_TOKEN/);
+    assert.equal(security({ METRICS_TOKEN: 'x'.repeat(16) }).metricsToken, 'x'.repeat(16));
+    assert.equal(security({ MAX_CONNECTIONS_PER_ADDRESS: '0', MAX_MEETINGS_PER_OWNER: '0' }).maxConnectionsPerAddress, 0);
+    assert.throws(() => loadConfig({ JWT_SECRET: SECRET, LONG_POLLS_PER_CALLER: '0' }), /LONG_POLLS_PER_CALLER/);
+  });
+});
+
 describe('TRUST_PROXY', () => {
   test('a hop count or a list of proxy addresses/CIDRs; unset trusts nobody', () => {
     assert.equal(loadConfig({ JWT_SECRET: SECRET }).trustProxy, false);
