@@ -176,6 +176,8 @@ function halfRequest(port: number): Promise<Socket | undefined> {
     s.on('error', () => resolve(undefined));
     s.once('connect', () => {
       s.write('GET /readyz HTTP/1.1\r\n');
+      // Read (and drop) whatever comes, so the server's 408 and close are seen as a close here.
+      s.resume();
       resolve(s);
     });
   });
