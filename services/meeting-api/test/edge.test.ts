@@ -215,6 +215,8 @@ describe('the Host allow-list', () => {
       assert.match(await get(path, '10.0.0.9:8081'), /^HTTP\/1\.1 200 /, path);
       assert.match(await get(path, undefined, '1.0'), /^HTTP\/1\.1 200 /, `${path} without Host`);
     }
+    // Media Servers follow the decision feed at an internal address: refused for its credential, not its Host.
+    assert.match(await get('/internal/v1/decisions', '10.0.0.9:8081'), /^HTTP\/1\.1 401 /);
   });
 
   test('production answers only PUBLIC_URL\'s host and ALLOWED_HOSTS, not localhost', async () => {

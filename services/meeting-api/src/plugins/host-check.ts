@@ -14,10 +14,12 @@ const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 
 /**
  * Operations endpoints answer whatever `Host` they are sent: a load balancer's or an
- * orchestrator's probe names the instance's own address (or, over HTTP/1.0, nothing), and a
- * Prometheus scrape names its target. They build no URL from it; `/metrics` has its own token.
+ * orchestrator's probe names the instance's own address (or, over HTTP/1.0, nothing), a
+ * Prometheus scrape names its target, and Media Servers reach the decision feed and report
+ * presence at an internal address (`MEETING_API_URL`). None builds a URL from it; `/metrics` has
+ * its own token, the internal routes a credential derived from JWT_SECRET.
  */
-const ANY_HOST_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+const ANY_HOST_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/internal/v1/decisions', '/internal/v1/presence']);
 
 /** The host name of a `Host` value (port dropped, IPv6 in brackets, lower case, no trailing dot); '' if unparsable. */
 export function hostNameOf(host: string | undefined): string {
