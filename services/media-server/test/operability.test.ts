@@ -3,7 +3,7 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { after, before, describe, test } from 'node:test';
 import { CLOSE_MEETING_ENDED, CLOSE_REMOVED, connectNatsRelay } from '../src/app';
 import type { Membership } from '../src/membership/membership';
-import { barrier, connect, mintToken, refusedHandshake, silentLogger, startServer, until, type Running } from './helpers';
+import { barrier, connect, mintToken, refusedHandshake, silentLogger, startServer, testNamespace, until, type Running } from './helpers';
 
 /** What an operator reaches for on the Media Server: /metrics and /version. */
 let s: Running;
@@ -130,7 +130,7 @@ async function natsAnswers(): Promise<boolean> {
 
 test('with NATS: the connection state is exported', async (t) => {
   if (!(await natsAnswers())) return t.skip(`no NATS at ${NATS_URL}`);
-  const relay = await connectNatsRelay({ url: NATS_URL, logger: silentLogger });
+  const relay = await connectNatsRelay({ url: NATS_URL, logger: silentLogger, namespace: testNamespace });
   const n = await startServer({}, { relay });
   try {
     const series = await scrape(n.base);

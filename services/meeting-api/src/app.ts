@@ -30,6 +30,7 @@ import { errors } from './domain/errors';
 import type { Database } from './db/database';
 import { documentOperations, openapiBase } from './docs/openapi-docs';
 import { parseMeetingId } from './domain/meeting-id';
+import { createMeetingStore, createPasswordAttemptStore } from './db/meeting-store';
 import { createCallerStatusReader, createOwnedMeetingsReader } from './db/meetings-repo';
 import { createWaitingRoomReader } from './db/waiting-room-reads';
 import { argon2Hasher, limitConcurrency, type PasswordHasher } from './domain/passwords';
@@ -263,6 +264,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
 
   const routeDeps = {
     db,
+    meetings: createMeetingStore(db),
+    passwordAttempts: createPasswordAttemptStore(db),
     hasher: limitConcurrency(deps.hasher ?? argon2Hasher, limits.maxConcurrentPasswordHashes, undefined, errors.passwordChecksBusy),
     limits: { maxWaitingPerMeeting: limits.maxWaitingPerMeeting, passwordFailuresPerMinute: limits.passwordFailuresPerMinute },
     signer,
