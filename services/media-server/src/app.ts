@@ -129,6 +129,8 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
       senderBudget: { bytesPerSec: config.senderBytesPerSec, burstBytes: config.senderBurstBytes, framesPerSec: config.senderFramesPerSec },
       metrics: config.metrics,
       versionBody: JSON.stringify({ success: true, result: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit) }),
+      briefVersionBody: JSON.stringify({ success: true, result: { name: SERVICE_NAME, version: packageJson.version, commit: null } }),
+      operatorAccess: { token: config.metricsToken, production: config.production },
     },
     logger,
     verifyToken: createTokenVerifier(config.jwtSecret),

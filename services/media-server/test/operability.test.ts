@@ -154,6 +154,32 @@ describe('GET /version', () => {
     assert.equal(body.result.node, process.version);
   });
 
+  test('production: without METRICS_TOKEN nobody reads /metrics (401 envelope) and /version names only the release; the Bearer token reads both', async () => {
+    const token = 'operator-token-0123456789';
+    const closed = await startServer({ production: true, metricsToken: undefined, gitCommit: 'abc123def' });
+    const guarded = await startServer({ production: true, metricsToken: token, gitCommit: 'abc123def' });
+    try {
+      const refused = await fetch(`${closed.base}/metrics`);
+      assert.equal(refused.status, 401);
+      assert.equal(((await refused.json()) as { result: { code: string } }).result.code, 'UNAUTHORIZED');
+      const brief = (await (await fetch(`${closed.base}/version`)).json()) as { result: Record<string, unknown> };
+      assert.deepEqual(Object.keys(brief.result).sort(), ['commit', 'name', 'version']);
+      assert.equal(brief.result.commit, null);
+
+      assert.equal((await fetch(`${guarded.base}/metrics`)).status, 401);
+      assert.equal((await fetch(`${guarded.base}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 401);
+      const scraped = await fetch(`${guarded.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(scraped.status, 200);
+      assert.match(await scraped.text(), /media_server_/);
+      const full = (await (await fetch(`${guarded.base}/version`, { headers: { authorization: `Bearer ${token}` } })).json()) as { result: Record<string, unknown> };
+      assert.equal(full.result.commit, 'abc123def');
+      assert.equal(full.result.node, process.version);
+    } finally {
+      await closed.app.close();
+      await guarded.app.close();
+    }
+  });
+
   test('GIT_COMMIT wins over the bundled commit', async () => {
     const pinned = await startServer({ gitCommit: 'abc123def' });
     try {

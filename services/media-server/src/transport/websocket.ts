@@ -1,3 +1,4 @@
+import { isOperatorRequest, type OperatorAccess } from 'service-runtime';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -31,8 +32,12 @@ export interface TransportOptions {
   senderBudget: SenderBudgetOptions;
   /** Serve `GET /metrics` (`METRICS`). */
   metrics: boolean;
-  /** The body of `GET /version`, serialized once. */
+  /** The body of `GET /version` for operators (commit, Node version), serialized once. */
   versionBody: string;
+  /** The body of `GET /version` for everyone else (name and release only). */
+  briefVersionBody: string;
+  /** Who reads `/metrics` and the full `/version` (`METRICS_TOKEN`). */
+  operatorAccess: OperatorAccess;
 }
 
 export interface TransportParts {
@@ -255,10 +260,13 @@ export function createTransport(parts: TransportParts): Transport {
     }
     if (route === 'version') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed`);
-      return sendJson(res, 200, options.versionBody);
+      return sendJson(res, 200, isOperatorRequest(req.headers.authorization, options.operatorAccess) ? options.versionBody : options.briefVersionBody);
     }
     if (route === 'metrics' && options.metrics) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed`);
+      if (!isOperatorRequest(req.headers.authorization, options.operatorAccess)) {
+        return sendError(res, 'UNAUTHORIZED', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+      }
       metrics.scrape().then(
         (body) => {
           res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
