@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import { DecisionSnapshotSchema, ENFORCED_EVENT_TYPES, EVENT_STREAM_KEEPALIVE_SECS, ROOM_TOKEN_MAX_LEEWAY_SECS, type EnforcedDecision } from 'meeting-types';
 import { feedCredentialVerifier } from 'service-runtime';
@@ -6,6 +5,7 @@ import type { Database } from '../db/database';
 import { listRecentDecisions, type DecisionRecord } from '../db/events-repo';
 import type { EventHub } from '../domain/event-hub';
 import { ApiError } from '../domain/errors';
+import { createSseWriter, sseFrame, type SseStream } from '../events/sse-writer';
 import { errorResponses } from './schemas';
 
 export interface DecisionFeedOptions {
@@ -34,9 +34,11 @@ function toWire(d: DecisionRecord): EnforcedDecision {
 export const decisionFeedRoutes: FastifyPluginAsync<DecisionFeedOptions> = async (app, options) => {
   const verify = feedCredentialVerifier(options.jwtSecret);
   const holdSecs = options.tokenTtlSecs + ROOM_TOKEN_MAX_LEEWAY_SECS + 60;
-  const open = new Set<() => void>();
+  const sse = createSseWriter(app, { keepAliveMs: options.keepAliveMs ?? EVENT_STREAM_KEEPALIVE_SECS * 1000 });
+  /** Every feed from its credential check to its end, its snapshot read included. */
+  const feeds = new Set<() => void>();
   app.addHook('preClose', (done) => {
-    for (const end of [...open]) end();
+    for (const end of [...feeds]) end();
     done();
   });
 
@@ -55,50 +57,39 @@ export const decisionFeedRoutes: FastifyPluginAsync<DecisionFeedOptions> = async
       },
     },
     async (request, reply) => {
-    if (!verify(request.headers.authorization)) throw new ApiError('UNAUTHORIZED', 'A valid decision-feed credential is required');
-    if (open.size >= MAX_FEEDS) throw new ApiError('RATE_LIMITED', `At most ${MAX_FEEDS} decision feeds per instance`);
+      if (!verify(request.headers.authorization)) throw new ApiError('UNAUTHORIZED', 'A valid decision-feed credential is required');
+      if (feeds.size >= MAX_FEEDS) throw new ApiError('RATE_LIMITED', `At most ${MAX_FEEDS} decision feeds per instance`);
 
-    // Watch first, then read the snapshot: a decision committed in between is in one or both.
-    const buffered: DecisionRecord[] = [];
-    let live = false;
-    let raw: ServerResponse | undefined;
-    let ended = false;
-    const send = (ds: DecisionRecord[]) => {
-      if (!raw) return;
-      raw.write(ds.map((d) => `event: decision\ndata: ${JSON.stringify(toWire(d))}\n\n`).join(''));
-    };
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      unwatch();
-      clearInterval(keepAlive);
-      open.delete(end);
-      raw?.end();
-    };
-    const unwatch = options.hub.watchDecisions(
-      ENFORCED_EVENT_TYPES,
-      (ds) => (live ? send(ds) : buffered.push(...ds)),
-      () => end(),
-    );
-    const keepAlive = setInterval(() => raw?.write(': keep-alive\n\n'), options.keepAliveMs ?? EVENT_STREAM_KEEPALIVE_SECS * 1000);
-    keepAlive.unref();
-    open.add(end);
+      // Watch first, then read the snapshot: a decision committed in between is in one or both.
+      const buffered: DecisionRecord[] = [];
+      let stream: SseStream | undefined;
+      let ended = false;
+      const send = (ds: DecisionRecord[]) => stream?.write(ds.map((d) => sseFrame('decision', JSON.stringify(toWire(d)))).join(''));
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        unwatch();
+        feeds.delete(end);
+        stream?.end();
+      };
+      const unwatch = options.hub.watchDecisions(
+        ENFORCED_EVENT_TYPES,
+        (ds) => (stream ? send(ds) : buffered.push(...ds)),
+        () => end(),
+      );
+      feeds.add(end);
 
-    let snapshot: DecisionRecord[];
-    try {
-      snapshot = await listRecentDecisions(options.db, holdSecs, ENFORCED_EVENT_TYPES);
-    } catch (err) {
-      end();
-      throw err;
-    }
-    reply.hijack();
-    raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    raw.on('close', end);
-    raw.write(`event: snapshot\ndata: ${JSON.stringify({ hold_secs: holdSecs, decisions: snapshot.map(toWire) })}\n\n`);
-    live = true;
-    if (buffered.length > 0) send(buffered.splice(0));
-    if (ended) raw.end();
+      let snapshot: DecisionRecord[];
+      try {
+        snapshot = await listRecentDecisions(options.db, holdSecs, ENFORCED_EVENT_TYPES);
+      } catch (err) {
+        end();
+        throw err;
+      }
+      stream = sse.open(reply, end);
+      stream.write(sseFrame('snapshot', JSON.stringify({ hold_secs: holdSecs, decisions: snapshot.map(toWire) })));
+      if (buffered.length > 0) send(buffered.splice(0));
+      if (ended) stream.end();
     },
   );
 };
