@@ -43,12 +43,12 @@ import { limitMeetingLookups } from './plugins/lookup-limit';
 import { controlRoutes } from './routes/controls';
 import { registerWebApp } from './plugins/web-app';
 import { clientConfigRoutes } from './routes/client-config';
-import { createEventHub, type EventHub } from './domain/event-hub';
-import { startEventRetention } from './domain/event-retention';
-import { decisionFeedRoutes } from './routes/decision-feed';
+import { createStreamReads, listRecentDecisions } from './events/db/events-repo';
+import { createEventHub, type EventHub } from './events/hub';
+import { startEventRetention } from './events/retention';
+import { decisionFeedRoutes, eventRoutes } from './events/routes';
 import { startPresenceSweeper } from './presence/presence';
 import { presenceRoutes } from './presence/presence-routes';
-import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { meetingRoutes } from './routes/meetings';
 import { participantRoutes } from './routes/participants';
@@ -240,7 +240,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   app.addHook('preClose', async () => {
     await hub.close();
   });
-  startEventRetention(app, deps.db, config.eventRetentionSecs ?? EVENT_RETENTION_SECS);
+  const retention = startEventRetention(deps.db, config.eventRetentionSecs ?? EVENT_RETENTION_SECS, app.log);
+  app.addHook('onClose', async () => retention.stop());
   const webhooks = createWebhooks({
     db: deps.db,
     log: app.log,
@@ -383,7 +384,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       await api.register(waitingRoomRoutes, { deps: routeDeps });
       await api.register(controlRoutes, { deps: routeDeps });
       await api.register(eventRoutes, {
-        deps: routeDeps,
+        deps: { reads: createStreamReads(db), signer, hub, metrics },
         limits: { perCaller: config.eventStreamsPerCaller ?? 20, max: config.eventStreamsMax ?? 20_000 },
         keepAliveMs: deps.eventKeepAliveMs,
       });
@@ -392,7 +393,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     { prefix: '/api/v1' },
   );
   await app.register(decisionFeedRoutes, {
-    db: deps.db,
+    recentDecisions: (sinceSecs, types) => listRecentDecisions(deps.db, sinceSecs, types),
     hub,
     jwtSecret: config.jwtSecret,
     tokenTtlSecs: config.tokenTtlSecs,

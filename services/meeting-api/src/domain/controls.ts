@@ -6,7 +6,7 @@ import type {
   UpdateMeetingRequest,
 } from 'meeting-types';
 import type { Queryable } from '../db/database';
-import { appendEvents, type NewMeetingEvent } from '../db/events-repo';
+import { appendEvents, type NewMeetingEvent } from '../events/db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as participantsRepo from '../db/participants-repo';
 import type { LiveMeeting } from '../db/meetings-repo';

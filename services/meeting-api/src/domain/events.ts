@@ -1,5 +1,5 @@
 import type { MeetingLevelEventType, ParticipantEventType } from 'meeting-types';
-import type { NewMeetingEvent } from '../db/events-repo';
+import type { NewMeetingEvent } from '../events/db/events-repo';
 import type { MeetingRef, ParticipantRecord } from '../db/rows';
 import { eventMeetingView, participantView } from './views';
 

@@ -11,7 +11,7 @@ import {
 } from 'meeting-types';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
-import { appendEvents } from '../db/events-repo';
+import { appendEvents } from '../events/db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import { errors } from './errors';
 import { meetingEvent } from './events';

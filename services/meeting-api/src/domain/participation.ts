@@ -9,7 +9,7 @@ import {
   type WaitingRoomResponse,
 } from 'meeting-types';
 import type { Database, Queryable } from '../db/database';
-import { appendEvents, type NewMeetingEvent } from '../db/events-repo';
+import { appendEvents, type NewMeetingEvent } from '../events/db/events-repo';
 import * as meetingsRepo from '../db/meetings-repo';
 import * as passwordFailuresRepo from '../db/password-failures-repo';
 import * as participantsRepo from '../db/participants-repo';
@@ -30,7 +30,7 @@ import {
   meetingTransition,
   type Actor,
 } from './meeting-state';
-import type { EventHub } from './event-hub';
+import type { EventHub } from '../events/hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';

@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { EventHub } from '../domain/event-hub';
+import type { EventHub } from '../events/hub';
 import type { MeetingDeps } from '../domain/meetings';
 import type { ParticipationDeps } from '../domain/participation';
 import type { ApiMetrics } from '../metrics';

@@ -14,7 +14,7 @@ import {
 } from 'meeting-types';
 import { Compile } from 'typebox/compile';
 import type { Database } from '../../db/database';
-import type { NewMeetingEvent } from '../../db/events-repo';
+import type { NewMeetingEvent } from '../../events/db/events-repo';
 import * as meetingsRepo from '../../db/meetings-repo';
 import * as participantsRepo from '../../db/participants-repo';
 import type { ParticipantRecord } from '../../db/rows';

@@ -1,6 +1,8 @@
 import { ENFORCED_EVENT_TYPES, type MeetingEventType } from 'meeting-types';
-import type { Queryable } from './database';
-import type { Row } from './rows';
+import type { Queryable } from '../../db/database';
+import { findMeetingWithCaller } from '../../db/meetings-repo';
+import type { Row } from '../../db/rows';
+import type { StreamReads } from '../stream';
 
 /**
  * PostgreSQL channel woken (on commit) by every append; the payload is
@@ -229,4 +231,12 @@ export async function listRecentDecisions(db: Queryable, sinceSecs: number, type
     'list-recent-decisions',
   );
   return rows.map(toDecision);
+}
+
+/** The reads that open an event stream, on `db`. */
+export function createStreamReads(db: Queryable): StreamReads {
+  return {
+    meetingWithCaller: (roomId, caller) => findMeetingWithCaller(db, roomId, caller),
+    subjectStatusAt: (meetingId, subject, atSeq) => subjectStatusAt(db, meetingId, subject, atSeq),
+  };
 }
