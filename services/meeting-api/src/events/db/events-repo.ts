@@ -104,6 +104,7 @@ export async function appendEvents(tx: Queryable, meetingId: number, events: rea
   );
   const last = result[0]?.last;
   if (last == null) throw new Error(`appendEvents: meeting ${meetingId} does not exist`);
+  tx.eventsAppended?.(events.length);
   const first = Number(last) - events.length + 1;
   return events.map((_, i) => first + i);
 }
