@@ -87,7 +87,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   const { adminEmails, publicUrl, apiKeyRateLimitPerMinute } = config;
   let appLog: FastifyBaseLogger | undefined;
   const apps = createApps({
-    ...{ db, auth: config.auth, sessions, signer, limits, now: deps.now },
+    db, auth: config.auth, sessions, signer, limits, now: deps.now,
     settings: { adminEmails, publicUrl, apiKeyRateLimitPerMinute, apiKeyCacheMs: deps.apiKeyCacheMs },
     onError: (err) => appLog?.warn({ err }, 'could not record an API key\'s last use'),
   });
@@ -108,7 +108,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
 
   const security = config.security;
   const routeDeps = {
-    ...{ db, limits, signer, hub, metrics, joinLinks: apps.joinLinks },
+    db, limits, signer, hub, metrics, joinLinks: apps.joinLinks,
     hasher: limitConcurrency(deps.hasher ?? argon2Hasher, config.maxConcurrentPasswordHashes, undefined, errors.passwordChecksBusy),
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),
