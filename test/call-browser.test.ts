@@ -15,6 +15,7 @@ import { buildMediaServer, connectNatsRelay, type MediaServer } from '../service
 import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
 import { createFeedEnforcement } from '../services/media-server/src/enforcement/feed-enforcement';
 import { call as apiCall, startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
+import { testNamespace } from '../services/media-server/test/helpers';
 import type { Browser as PuppeteerBrowser } from 'puppeteer-core';
 import { CHROMIUM, CHROMIUM_FLAGS, FAKE_MEDIA_FLAGS, launchFirefox, until } from './browser';
 
@@ -45,7 +46,7 @@ let harnessBase: string;
 const mediaServers: MediaServer[] = [];
 
 async function startMedia(nats: boolean): Promise<string> {
-  const relay = nats ? await connectNatsRelay({ url: NATS_URL, logger }) : undefined;
+  const relay = nats ? await connectNatsRelay({ url: NATS_URL, logger, namespace: testNamespace }) : undefined;
   // Following the API's decision feed, as in production: host decisions close connections (4000/4001/4003).
   const enforcement = createFeedEnforcement({ apiUrl: apiBase, jwtSecret: TEST_SECRET, logger });
   const media = buildMediaServer(loadMediaConfig({ JWT_SECRET: TEST_SECRET, MEDIA_SERVER_PORT: '0', LOG_LEVEL: 'silent' }), {

@@ -1,6 +1,8 @@
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import WebSocket from 'ws';
+import { natsSubjects } from '../../services/media-server/src/relay/nats-relay';
+import { subjectPrefixOf } from '../../services/media-server/src/relay/nats-namespace';
 import { ApiClient, forEachBounded, range } from '../lib/api-client';
 import { sleep } from '../lib/cleanup';
 import { round1 } from '../lib/limit-measure';
@@ -105,7 +107,8 @@ export async function abuse(ctx: BenchContext): Promise<void> {
         h.set('Media-Conn', '1');
         h.set('Media-Type', 'b');
         h.set('Media-Part', p);
-        nc.publish(`media.room.${room}`, part, { headers: h });
+        // The room's subject under the deployment's prefix (derived from its secret, as the servers do).
+        nc.publish(natsSubjects(subjectPrefixOf(ctx.jwtSecret)).room(room), part, { headers: h });
       };
       for (let i = 0; i < 400; i++) {
         publish('forger', `${i}/1000000`);

@@ -21,6 +21,7 @@ export { createFeedEnforcement } from './enforcement/feed-enforcement';
 export { createPresenceReporter, type PresenceReporter } from './presence/presence-reporter';
 export { createLocalRelay, LocalHub } from './relay/local-relay';
 export { connectNatsRelay, NatsRelay } from './relay/nats-relay';
+export { natsNamespace } from './relay/nats-namespace';
 export { createMediaMetrics, type MediaMetrics } from './metrics';
 
 export const SERVICE_NAME = 'media-server';
@@ -96,12 +97,12 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     connections: () => membership.size,
     rooms: () => membership.roomCount,
     disconnects: () => ({ slowConsumer: membership.counters.slowConsumerDisconnects, heartbeat: membership.counters.heartbeatDisconnects }),
-    nats: relay.health ? () => relay.health!() : undefined,
+    nats: relay.health ? () => ({ ...relay.health!(), nonMemberFrames: membership.counters.nonMemberFrames }) : undefined,
   });
   relay.start(
-    (room, data, isBinary, origin) =>
-      membership.deliverToRoom(room, data, isBinary, undefined, origin === undefined ? undefined : membership.stampOf(origin)),
+    (room, data, isBinary, origin) => membership.deliverRemote(room, data, isBinary, origin),
     (room, event) => membership.onRemoteMember(room, event),
+    (room) => membership.announcedMembers(room),
   );
   membership.startHeartbeat();
   membership.startPresence();

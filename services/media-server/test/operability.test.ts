@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { MediaCloseCode } from 'meeting-types';
 import { connectNatsRelay } from '../src/app';
 import type { Membership } from '../src/membership/membership';
-import { barrier, connect, mintToken, refusedHandshake, silentLogger, startServer, until, type Running } from './helpers';
+import { barrier, connect, mintToken, refusedHandshake, silentLogger, startServer, testNamespace, until, type Running } from './helpers';
 
 /** What an operator reaches for on the Media Server: /metrics and /version. */
 let s: Running;
@@ -131,7 +131,7 @@ async function natsAnswers(): Promise<boolean> {
 
 test('with NATS: the connection state is exported', async (t) => {
   if (!(await natsAnswers())) return t.skip(`no NATS at ${NATS_URL}`);
-  const relay = await connectNatsRelay({ url: NATS_URL, logger: silentLogger });
+  const relay = await connectNatsRelay({ url: NATS_URL, logger: silentLogger, namespace: testNamespace });
   const n = await startServer({}, { relay });
   try {
     const series = await scrape(n.base);

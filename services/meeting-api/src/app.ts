@@ -13,6 +13,7 @@ import { createSessionService, type SessionService } from './auth/sessions';
 import { createApps } from './apps';
 import type { MeetingApiConfig } from './config';
 import type { Database } from './db/database';
+import { createMeetingStore, createPasswordAttemptStore } from './db/meeting-store';
 import { createCallerStatusReader, createOwnedMeetingsReader } from './db/meetings-repo';
 import { createWaitingRoomReader } from './db/waiting-room-reads';
 import { errors } from './domain/errors';
@@ -109,6 +110,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   const security = config.security;
   const routeDeps = {
     db, limits, signer, hub, metrics, joinLinks: apps.joinLinks,
+    meetings: createMeetingStore(db),
+    passwordAttempts: createPasswordAttemptStore(db),
     hasher: limitConcurrency(deps.hasher ?? argon2Hasher, config.maxConcurrentPasswordHashes, undefined, errors.passwordChecksBusy),
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),

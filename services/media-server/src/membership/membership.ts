@@ -94,7 +94,8 @@ export class Membership {
    * done only when this bound passes the budget.
    */
   private bufferedBound = 0;
-  readonly counters = { slowConsumerDisconnects: 0, heartbeatDisconnects: 0, budgetDisconnects: 0 };
+  /** `nonMemberFrames`: frames from other instances whose sender is not a member of the room there (dropped). */
+  readonly counters = { slowConsumerDisconnects: 0, heartbeatDisconnects: 0, budgetDisconnects: 0, nonMemberFrames: 0 };
   /** Told when a connection starts and stops counting (the Meeting API's presence); none by default. */
   presence: PresenceSink | undefined;
 
@@ -224,6 +225,31 @@ export class Membership {
       // A newcomer's instance learns who is here.
       for (const m of set) if (m.announced) this.relay.publishMember(room, { type: 'here', member: this.presenceOf(m) });
     }
+  }
+
+  /** This instance's announced members of `room`, as presence tells them to other instances. */
+  announcedMembers(room: string): PresenceMember[] {
+    const out: PresenceMember[] = [];
+    for (const m of this.rooms.members(room) ?? []) if (m.announced && !m.gone) out.push(this.presenceOf(m));
+    return out;
+  }
+
+  /**
+   * A frame from another instance: delivered only when its sender is a member of the room that
+   * an instance announced (signed presence), with the identity it was announced with. Anything
+   * else (no stamp, an unknown session, another identity) is dropped and counted: a client of
+   * NATS cannot put frames in a room under a made-up or borrowed identity.
+   */
+  deliverRemote(room: string, data: Buffer, isBinary: boolean, origin: FrameOrigin | undefined): void {
+    if (this.rooms.members(room) === undefined) return;
+    if (origin === undefined || !this.remoteRoster.has(room, origin.session, origin.identity)) {
+      this.counters.nonMemberFrames++;
+      if (this.counters.nonMemberFrames % 1000 === 1) {
+        this.logger.warn({ room, dropped: this.counters.nonMemberFrames }, 'frame from NATS dropped: its sender is not a member of the room');
+      }
+      return;
+    }
+    this.deliverToRoom(room, data, isBinary, undefined, this.stampOf(origin));
   }
 
   /** The MEDIA header of a remote sender (cached; the cache is bounded). */

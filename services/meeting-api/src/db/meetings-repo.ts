@@ -1,5 +1,20 @@
-import { createCoalescedReader, type CoalescedReader } from './coalesced-reads';
+import { createCoalescedReader } from './coalesced-reads';
 import type { Database, Queryable } from './database';
+import { ConflictError } from '../domain/errors';
+import type { CallerStatusReader, OwnedMeetingsReader } from '../domain/ports';
+import type {
+  CallerStatus,
+  CallerStatusKey,
+  LiveMeeting,
+  MeetingRecord,
+  MeetingRef,
+  MeetingWithCaller,
+  NewMeeting,
+  OwnedMeetingsKey,
+  OwnedMeetingsPage,
+  SettingsChange,
+} from '../domain/records';
+import { isUniqueViolation } from './errors';
 import {
   meetingColumns,
   meetingRefColumns,
@@ -9,11 +24,6 @@ import {
   toMeetingRef,
   toMeetingSummary,
   toParticipant,
-  type MeetingRecord,
-  type MeetingRef,
-  type MeetingSettingsRecord,
-  type MeetingSummaryRecord,
-  type ParticipantRecord,
   type Row,
 } from './rows';
 
@@ -26,17 +36,10 @@ const MEETING_WITH_CALLER = `
      LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.email = $2
      WHERE m.room_id = $1 AND m.deleted_at IS NULL`;
 
-export interface NewMeeting {
-  roomId: string;
-  creatorId: string;
-  passwordHash: string | null;
-  attendees: string[];
-  settings: MeetingSettingsRecord;
-  /** The API key that created it (null: a person did). */
-  createdByKeyId?: string | null;
-}
-
-/** Inserts an idle meeting; `null` when a live meeting already has this id. */
+/**
+ * Inserts an idle meeting; `null` when a live meeting already has this id. Any other clash of
+ * a unique key (SQLSTATE 23505) is thrown as a `ConflictError`.
+ */
 export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise<MeetingRecord | null> {
   const s = meeting.settings;
   const { rows } = await db.query<Row>(
@@ -59,11 +62,11 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
       meeting.createdByKeyId ?? null,
       s.earlyKnock,
     ],
-  );
+  ).catch((err: unknown) => {
+    throw isUniqueViolation(err) ? new ConflictError(err) : err;
+  });
   return rows[0] ? toMeeting(rows[0]) : null;
 }
-
-export type LiveMeeting = MeetingRef & { passwordHash: string | null };
 
 export async function findLiveMeeting(db: Queryable, roomId: string): Promise<LiveMeeting | null> {
   const { rows } = await db.query<Row>(
@@ -88,9 +91,6 @@ export async function lockLiveMeeting(tx: Queryable, roomId: string): Promise<Li
   const row = rows[0];
   return row ? { ...toMeetingRef(row), passwordHash: (row.password_hash as string | null) ?? null } : null;
 }
-
-/** A change of settings; `passwordHash: null` removes the password, `undefined` leaves it. */
-export type SettingsChange = Partial<MeetingSettingsRecord> & { passwordHash?: string | null };
 
 const SETTINGS_COLUMNS: Record<keyof SettingsChange, string> = {
   waitingRoomEnabled: 'waiting_room_enabled',
@@ -123,11 +123,6 @@ export async function updateSettings(tx: Queryable, meetingId: number, change: S
 export async function readMeeting(tx: Queryable, meetingId: number): Promise<MeetingRef> {
   const { rows } = await tx.query<Row>(`SELECT ${MEETING_REF} FROM meetings m WHERE m.id = $1`, [meetingId]);
   return toMeetingRef(rows[0]!);
-}
-
-export interface MeetingWithCaller {
-  meeting: MeetingRef;
-  caller: ParticipantRecord | null;
 }
 
 function toMeetingWithCaller(row: Row | undefined): MeetingWithCaller | null {
@@ -168,14 +163,6 @@ export async function findMeetingWithCaller(db: Queryable, roomId: string, email
   return toMeetingWithCaller(rows[0]);
 }
 
-export interface CallerStatus {
-  meetingId: number;
-  meetingState: MeetingRef['state'];
-  /** The log position this read reflects (a room token minted from it carries it). */
-  eventSeq: number;
-  caller: ParticipantRecord | null;
-}
-
 /** Status polling, the hottest path: the meeting's state and the caller's row, nothing else. */
 export async function findCallerStatus(db: Queryable, roomId: string, email: string): Promise<CallerStatus | null> {
   const { rows } = await db.query<Row>(
@@ -196,11 +183,6 @@ function toCallerStatus(row: Row): CallerStatus {
   };
 }
 
-export interface CallerStatusKey {
-  roomId: string;
-  email: string;
-}
-
 /**
  * `findCallerStatus` for many (meeting, caller) pairs in one statement: one index lookup of
  * each meeting and of each caller's row; results in the order of `keys`.
@@ -218,8 +200,6 @@ export async function findCallerStatuses(db: Queryable, keys: readonly CallerSta
   for (const row of rows) found[(row.i as number) - 1] = toCallerStatus(row);
   return found;
 }
-
-export type CallerStatusReader = CoalescedReader<CallerStatusKey, CallerStatus | null>;
 
 /**
  * Status polls, coalesced (see `coalesced-reads.ts`). One statement in flight: on the bench
@@ -246,12 +226,6 @@ const coalesces = (db: Database) => db.kind !== 'pglite';
 
 const CALLER_STATUS_READS_IN_FLIGHT = 1;
 const CALLER_STATUS_MAX_BATCH = 256;
-
-export interface OwnedMeetingsKey {
-  owner: string;
-  limit: number;
-  offset: number;
-}
 
 /**
  * `listOwnedMeetings` for several (owner, page) pairs in one statement: each key's count and
@@ -282,8 +256,6 @@ export async function listOwnedMeetingsMany(db: Queryable, keys: readonly OwnedM
   return pages;
 }
 
-export type OwnedMeetingsReader = CoalescedReader<OwnedMeetingsKey, OwnedMeetingsPage>;
-
 /** Meeting lists, coalesced like status polls (`createCallerStatusReader`). */
 export function createOwnedMeetingsReader(db: Database): OwnedMeetingsReader {
   if (!coalesces(db)) return { read: (k) => listOwnedMeetings(db, k.owner, k.limit, k.offset) };
@@ -312,11 +284,6 @@ export async function endMeeting(tx: Queryable, meetingId: number): Promise<void
     `UPDATE meetings SET state = 'ended', ended_at = now(), updated_at = now() WHERE id = $1 AND state = 'active'`,
     [meetingId],
   );
-}
-
-export interface OwnedMeetingsPage {
-  total: number;
-  meetings: MeetingSummaryRecord[];
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
 import { MEETING_TRANSITIONS, PARTICIPANT_TRANSITIONS, statusesAllowing, type ParticipantEvent } from '../domain/meeting-state';
+import type { HostAdmission, Page, ParticipantRecord } from '../domain/records';
 import type { Queryable } from './database';
-import { participantColumns, toParticipant, type ParticipantRecord, type Row } from './rows';
+import { participantColumns, toParticipant, type Row } from './rows';
 
 const PARTICIPANT = participantColumns('p');
 
@@ -48,11 +49,6 @@ const EARLY_KNOCK_RESETS = `
 const JOIN_KEEPS_PLACE = (Object.entries(PARTICIPANT_TRANSITIONS.join) as [string, ParticipantStatus][])
   .filter(([from, to]) => from !== 'none' && (from === to || to !== 'waiting'))
   .map(([from]) => from);
-
-export interface HostAdmission {
-  meetingId: number;
-  host: ParticipantRecord;
-}
 
 /**
  * Creates a meeting that did not exist, already active, with the caller as its
@@ -264,12 +260,6 @@ export async function admitAllWaiting(
     'admit-all-waiting',
   );
   return rows.map((row) => toParticipant(row));
-}
-
-/** A page of a list: `limit` null means everyone from `offset` on. */
-export interface Page {
-  limit: number | null;
-  offset: number;
 }
 
 export async function listAdmitted(db: Queryable, meetingId: number, page: Page = { limit: null, offset: 0 }): Promise<ParticipantRecord[]> {

@@ -1,11 +1,5 @@
+import type { PasswordAttempts } from '../domain/records';
 import type { Queryable } from './database';
-
-export interface PasswordAttempts {
-  /** Attempts in the current one-minute window, this one included. */
-  attempts: number;
-  /** Seconds until the window ends (at least 1). */
-  retryAfterSecs: number;
-}
 
 /**
  * Counts one password attempt of `caller` on meeting `meetingId` in one statement (so racing

@@ -1,71 +1,8 @@
 import type { AdmitPolicy, HostLeavePolicy, MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
+import type { MeetingRecord, MeetingRef, MeetingSettingsRecord, MeetingSummaryRecord, ParticipantRecord } from '../domain/records';
 
-/** The meeting settings of the meeting-controls extension. */
-export interface MeetingSettingsRecord {
-  waitingRoomEnabled: boolean;
-  admitPolicy: AdmitPolicy;
-  hostLeavePolicy: HostLeavePolicy;
-  locked: boolean;
-  maxParticipants: number | null;
-  allowGuests: boolean;
-  earlyKnock: boolean;
-}
-
-/** A meeting as the domain sees it; timestamps in Unix seconds. */
-export interface MeetingRecord {
-  id: number;
-  roomId: string;
-  creatorId: string;
-  state: MeetingState;
-  passwordHash: string | null;
-  attendees: string[];
-  hostDisplayName: string | null;
-  createdAt: number;
-  startedAt: number;
-  endedAt: number | null;
-  settings: MeetingSettingsRecord;
-}
-
-/** The few meeting fields the hot paths need (no attendees JSON, no password hash). */
-export interface MeetingRef {
-  id: number;
-  roomId: string;
-  creatorId: string;
-  state: MeetingState;
-  hostDisplayName: string | null;
-  hasPassword: boolean;
-  settings: MeetingSettingsRecord;
-  /** Last seq of the meeting's event log (0 before the first event). */
-  eventSeq: number;
-}
-
-export interface ParticipantRecord {
-  email: string;
-  displayName: string | null;
-  status: ParticipantStatus;
-  isHost: boolean;
-  role: ParticipantRole;
-  banned: boolean;
-  joinedAt: number;
-  admittedAt: number | null;
-  /** At least one live media connection now. */
-  connected: boolean;
-}
-
-/** A meeting as the owner's list shows it. */
-export interface MeetingSummaryRecord {
-  roomId: string;
-  creatorId: string;
-  state: MeetingState;
-  hasPassword: boolean;
-  createdAt: number;
-  startedAt: number;
-  endedAt: number | null;
-  settings: MeetingSettingsRecord;
-  /** Admitted and waiting participants: the meeting row's counters (migration 007). */
-  participantCount: number;
-  waitingCount: number;
-}
+/** The records live in the domain; the row mappers below produce them. */
+export type { MeetingRecord, MeetingRef, MeetingSummaryRecord, ParticipantRecord };
 
 const settingsColumns = (alias: string) =>
   ['waiting_room_enabled', 'admit_policy', 'host_leave_policy', 'locked', 'max_participants', 'allow_guests', 'early_knock'].map(

@@ -1,8 +1,8 @@
-import { createCoalescedReader, type CoalescedReader } from './coalesced-reads';
+import type { WaitingRoomReader } from '../domain/ports';
+import type { WaitingRoomKey, WaitingRoomRead } from '../domain/records';
+import { createCoalescedReader } from './coalesced-reads';
 import type { Database, Queryable } from './database';
-import type { MeetingWithCaller } from './meetings-repo';
-import type { Page } from './participants-repo';
-import { meetingRefColumns, participantColumns, toMeetingRef, toParticipant, type ParticipantRecord, type Row } from './rows';
+import { meetingRefColumns, participantColumns, toMeetingRef, toParticipant, type Row } from './rows';
 
 /**
  * The host's view of a waiting room in ONE statement: the live meeting, the caller's own row
@@ -12,18 +12,6 @@ import { meetingRefColumns, participantColumns, toMeetingRef, toParticipant, typ
  * The page is read with the meeting in the same snapshot; the domain decides from the meeting
  * and the caller's row whether the caller may see it (a refused caller's page is discarded).
  */
-export interface WaitingRoomKey {
-  roomId: string;
-  email: string;
-  page: Page;
-}
-
-export interface WaitingRoomRead extends MeetingWithCaller {
-  waiting: ParticipantRecord[];
-}
-
-export type WaitingRoomReader = CoalescedReader<WaitingRoomKey, WaitingRoomRead | null>;
-
 const MEETING_REF = meetingRefColumns('m');
 const CALLER = participantColumns('p', 'p_');
 const WAITING = participantColumns('w', 'w_');

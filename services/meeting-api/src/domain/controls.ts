@@ -5,17 +5,10 @@ import type {
   SetRoleRequest,
   UpdateMeetingRequest,
 } from 'meeting-types';
-import type { Queryable } from '../db/database';
-import { appendEvents, type NewMeetingEvent } from '../events/db/events-repo';
-import * as meetingsRepo from '../db/meetings-repo';
-import * as participantsRepo from '../db/participants-repo';
-import type { LiveMeeting } from '../db/meetings-repo';
-import type { ParticipantRecord } from '../db/rows';
 import { errors } from './errors';
 import { meetingEvent, participantEvent } from './events';
 import { GUEST_IDENTITY_PATTERN } from 'meeting-types';
 import { isGuestIdentity, mayHoldHostRole } from './guests';
-import { parseMeetingId } from './meeting-id';
 import {
   admissibleCount,
   mayAssignRoles,
@@ -26,40 +19,26 @@ import {
   statusesAllowing,
   type Actor,
 } from './meeting-state';
-import { actorOf, type ParticipationDeps } from './participation';
+import { runLocked, type Locked, type Outcome, type Permission } from './locked-command';
+import type { ParticipationDeps } from './participation';
+import type { NewMeetingEvent } from './records';
 import { meetingInfoView, participantView } from './views';
 
 /**
- * Meeting controls (the meeting-controls extension). Each runs in one transaction that first
- * locks the meeting row: every check (roles, capacity, bans) and every change
- * hold together, so racing controls see each other.
+ * Meeting controls (the meeting-controls extension). Each is a locked command (`runLocked`):
+ * one transaction that first locks the meeting row, so every check (roles, capacity, bans)
+ * and every change hold together, and racing controls see each other.
  */
 export type ControlDeps = ParticipationDeps;
 
-interface Locked {
-  meeting: LiveMeeting;
-  me: ParticipantRecord | null;
-  actor: Actor;
+/** Those `may` allows; everyone else gets 403 NOT_HOST naming `who`. */
+function managers(may: (actor: Actor) => boolean, who: string): Permission {
+  return { allows: (actor) => may(actor), refusal: (roomId) => errors.notManager(roomId, who) };
 }
 
-async function lockWithCaller(
-  tx: Queryable,
-  roomId: string,
-  caller: string,
-  may: (actor: Actor) => boolean,
-  who: string,
-): Promise<Locked> {
-  const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
-  if (!meeting) throw errors.meetingNotFound(roomId);
-  const me = await participantsRepo.findParticipant(tx, meeting.id, caller);
-  const actor = actorOf(meeting, caller, me);
-  if (!may(actor)) throw errors.notManager(roomId, who);
-  return { meeting, me, actor };
-}
-
-const HOSTS_AND_OWNER = 'the owner, the host or a co-host';
-const HOSTS = 'the host or a co-host';
-const HOST_OR_OWNER = 'the host or the owner';
+const CONTROLS_MEETING = managers(mayControlMeeting, 'the owner, the host or a co-host');
+const REMOVES_PARTICIPANTS = managers(mayRemoveParticipants, 'the host or a co-host');
+const ASSIGNS_ROLES = managers(mayAssignRoles, 'the host or the owner');
 
 /** `PATCH /meetings/{id}`: any subset of the settings; turning the waiting room off admits those waiting. */
 export async function updateMeeting(
@@ -68,13 +47,11 @@ export async function updateMeeting(
   rawId: string,
   body: UpdateMeetingRequest,
 ): Promise<MeetingInfoResponse> {
-  const roomId = parseMeetingId(rawId);
-  // Hash before the transaction: no lock is held during the slow part. `""` removes, as on create.
-  const passwordHash =
+  // Hashed before the transaction: no lock is held during the slow part. `""` removes, as on create.
+  const hashPassword = async () =>
     body.password === undefined ? undefined : body.password === null || body.password === '' ? null : await deps.hasher.hash(body.password);
-  return deps.db.transaction(async (tx) => {
-    const { meeting, me } = await lockWithCaller(tx, roomId, caller, mayControlMeeting, HOSTS_AND_OWNER);
-    const updated = await meetingsRepo.updateSettings(tx, meeting.id, {
+  const command = async ({ tx, meeting, me }: Locked, passwordHash: string | null | undefined): Promise<Outcome<MeetingInfoResponse>> => {
+    const updated = await tx.updateSettings(meeting.id, {
       waitingRoomEnabled: body.waiting_room_enabled,
       admitPolicy: body.admit_policy,
       hostLeavePolicy: body.host_leave_policy,
@@ -88,33 +65,35 @@ export async function updateMeeting(
     if (meeting.settings.waitingRoomEnabled && !updated.settings.waitingRoomEnabled) {
       // Guests always go through the waiting room, so they keep waiting.
       const max = updated.settings.maxParticipants;
-      const limit = max === null ? null : admissibleCount(await participantsRepo.countAdmitted(tx, meeting.id), max, Number.POSITIVE_INFINITY);
-      const admitted = limit === 0 ? [] : await participantsRepo.admitAllWaiting(tx, meeting.id, limit, GUEST_IDENTITY_PATTERN.source);
+      const limit = max === null ? null : admissibleCount(await tx.countAdmitted(meeting.id), max, Number.POSITIVE_INFINITY);
+      const admitted = limit === 0 ? [] : await tx.admitAllWaiting(meeting.id, limit, GUEST_IDENTITY_PATTERN.source);
       events.push(...admitted.map((p) => participantEvent('participant.admitted', caller, p)));
     }
-    if (Object.values(body).some((v) => v !== undefined)) await appendEvents(tx, meeting.id, events);
-    return meetingInfoView(updated, me);
-  });
+    // An empty change changes nothing and tells nobody.
+    return { events: Object.values(body).some((v) => v !== undefined) ? events : [], result: meetingInfoView(updated, me) };
+  };
+  return runLocked(deps.meetings, caller, rawId, CONTROLS_MEETING, command, hashPassword);
 }
 
 /** `POST /end`: every waiting and admitted row becomes `left` and the meeting ends; idempotent. */
 export async function endMeetingForAll(deps: ControlDeps, caller: string, rawId: string): Promise<MeetingInfoResponse> {
-  const roomId = parseMeetingId(rawId);
-  return deps.db.transaction(async (tx) => {
-    const { meeting } = await lockWithCaller(tx, roomId, caller, mayControlMeeting, HOSTS_AND_OWNER);
+  return runLocked(deps.meetings, caller, rawId, CONTROLS_MEETING, async ({ tx, meeting }) => {
     const next = meetingTransition(meeting.state, 'end-for-all');
     let ends = false;
     if (next.ok && next.next !== meeting.state) {
-      await participantsRepo.endForAll(tx, meeting.id);
-      await meetingsRepo.endMeeting(tx, meeting.id);
+      await tx.endForAll(meeting.id);
+      await tx.endMeeting(meeting.id);
       ends = true;
     } else if (meeting.state === 'ended') {
       // Ended by the host leaving (the videocall-rs meeting API keeps the others' rows): now everyone is out.
-      await participantsRepo.endForAll(tx, meeting.id);
+      await tx.endForAll(meeting.id);
     }
-    const after = await meetingsRepo.readMeeting(tx, meeting.id);
-    if (ends) await appendEvents(tx, meeting.id, [meetingEvent('meeting.ended', caller, after)]);
-    return meetingInfoView(after, await participantsRepo.findParticipant(tx, meeting.id, caller));
+    const after = await tx.readMeeting(meeting.id);
+    return {
+      events: ends ? [meetingEvent('meeting.ended', caller, after)] : [],
+      // The caller's own row as the end left it.
+      reply: async () => meetingInfoView(after, await tx.findParticipant(meeting.id, caller)),
+    };
   });
 }
 
@@ -125,29 +104,24 @@ export async function removeParticipant(
   rawId: string,
   body: RemoveRequest,
 ): Promise<ParticipantStatusResponse> {
-  const roomId = parseMeetingId(rawId);
-  return deps.db.transaction(async (tx) => {
-    const { meeting } = await lockWithCaller(tx, roomId, caller, mayRemoveParticipants, HOSTS);
-    const target = await participantsRepo.findParticipant(tx, meeting.id, body.email);
+  return runLocked(deps.meetings, caller, rawId, REMOVES_PARTICIPANTS, async ({ tx, meeting, roomId }) => {
+    const target = await tx.findParticipant(meeting.id, body.email);
     if (!target || !statusesAllowing('remove').includes(target.status)) throw errors.notPresent(body.email, roomId);
     // The owner can always take the host role back, so removing them would not stick either.
     if (target.role === 'host' || target.email === meeting.creatorId) throw errors.cannotRemoveHost(roomId);
     if (target.email === caller) throw errors.invalidRequest('You cannot remove yourself: leave the meeting instead');
-    const removed = await participantsRepo.transitionParticipant(tx, meeting.id, body.email, 'remove', body.ban === true);
+    const removed = await tx.transitionParticipant(meeting.id, body.email, 'remove', body.ban === true);
     if (!removed) throw errors.notPresent(body.email, roomId);
-    await appendEvents(tx, meeting.id, [participantEvent('participant.removed', caller, removed)]);
-    return participantView(removed);
+    return { events: [participantEvent('participant.removed', caller, removed)], result: participantView(removed) };
   });
 }
 
 /** `POST /unban`: clears `banned`; the row stays `removed`/`rejected`, so the person may knock again. */
 export async function unbanParticipant(deps: ControlDeps, caller: string, rawId: string, email: string): Promise<ParticipantStatusResponse> {
-  const roomId = parseMeetingId(rawId);
-  return deps.db.transaction(async (tx) => {
-    const { meeting } = await lockWithCaller(tx, roomId, caller, mayRemoveParticipants, HOSTS);
-    const cleared = await participantsRepo.clearBan(tx, meeting.id, email);
+  return runLocked(deps.meetings, caller, rawId, REMOVES_PARTICIPANTS, async ({ tx, meeting, roomId }) => {
+    const cleared = await tx.clearBan(meeting.id, email);
     if (!cleared) throw errors.unknownParticipant(email, roomId);
-    return participantView(cleared);
+    return { events: [], result: participantView(cleared) };
   });
 }
 
@@ -158,34 +132,28 @@ export async function setParticipantRole(
   rawId: string,
   body: SetRoleRequest,
 ): Promise<ParticipantStatusResponse> {
-  const roomId = parseMeetingId(rawId);
-  return deps.db.transaction(async (tx) => {
-    const { meeting } = await lockWithCaller(tx, roomId, caller, mayAssignRoles, HOST_OR_OWNER);
-    const target = await participantsRepo.findParticipant(tx, meeting.id, body.email);
+  return runLocked(deps.meetings, caller, rawId, ASSIGNS_ROLES, async ({ tx, meeting, roomId }) => {
+    const target = await tx.findParticipant(meeting.id, body.email);
     if (target?.status !== 'admitted') throw errors.notAdmitted(body.email, roomId);
     if (target.role === 'host') throw errors.invalidRequest('The host role moves only with transfer-host');
     if (!mayHoldRole(body.role, isGuestIdentity(target.email))) {
       throw errors.guestsNotAllowed('Guests cannot be co-hosts');
     }
-    if (target.role === body.role) return participantView(target);
-    const changed = await participantsRepo.setRole(tx, meeting.id, body.email, body.role);
-    await appendEvents(tx, meeting.id, [participantEvent('participant.role_changed', caller, changed!)]);
-    return participantView(changed!);
+    if (target.role === body.role) return { events: [], result: participantView(target) };
+    const changed = await tx.setRole(meeting.id, body.email, body.role);
+    return { events: [participantEvent('participant.role_changed', caller, changed!)], result: participantView(changed!) };
   });
 }
 
 /** `POST /transfer-host`: the target becomes host and the previous host co-host, atomically. */
 export async function transferHost(deps: ControlDeps, caller: string, rawId: string, email: string): Promise<ParticipantStatusResponse> {
-  const roomId = parseMeetingId(rawId);
-  return deps.db.transaction(async (tx) => {
-    const { meeting } = await lockWithCaller(tx, roomId, caller, mayAssignRoles, HOST_OR_OWNER);
-    const target = await participantsRepo.findParticipant(tx, meeting.id, email);
+  return runLocked(deps.meetings, caller, rawId, ASSIGNS_ROLES, async ({ tx, meeting, roomId }) => {
+    const target = await tx.findParticipant(meeting.id, email);
     if (target?.status !== 'admitted') throw errors.notAdmitted(email, roomId);
     if (!mayHoldHostRole(target.email)) throw errors.guestsNotAllowed('Guests cannot be hosts');
-    if (target.role === 'host') return participantView(target);
-    const demoted = await participantsRepo.demoteOtherHosts(tx, meeting.id, email);
-    const host = await participantsRepo.setRole(tx, meeting.id, email, 'host');
-    await appendEvents(tx, meeting.id, [...demoted, host!].map((p) => participantEvent('participant.role_changed', caller, p)));
-    return participantView(host!);
+    if (target.role === 'host') return { events: [], result: participantView(target) };
+    const demoted = await tx.demoteOtherHosts(meeting.id, email);
+    const host = await tx.setRole(meeting.id, email, 'host');
+    return { events: [...demoted, host!].map((p) => participantEvent('participant.role_changed', caller, p)), result: participantView(host!) };
   });
 }

@@ -15,6 +15,17 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A write clashed with a unique key. The storage edge turns SQLSTATE 23505 into this, so the
+ * domain decides what a clash means without knowing SQL.
+ */
+export class ConflictError extends Error {
+  constructor(cause?: unknown) {
+    super('unique key conflict', { cause });
+    this.name = 'ConflictError';
+  }
+}
+
 export const errors = {
   unauthorized: () => new ApiError('UNAUTHORIZED', 'Authentication required. Please provide email cookie.'),
   invalidMeetingId: (why: string) => new ApiError('INVALID_MEETING_ID', `Invalid meeting ID: ${why}`),

@@ -1,6 +1,5 @@
 import type { MeetingLevelEventType, ParticipantEventType } from 'meeting-types';
-import type { NewMeetingEvent } from '../events/db/events-repo';
-import type { MeetingRef, ParticipantRecord } from '../db/rows';
+import type { MeetingRef, NewMeetingEvent, ParticipantRecord } from './records';
 import { eventMeetingView, participantView } from './views';
 
 /** A `meeting.*` event; `meeting.deleted` carries nothing beside the common fields. */

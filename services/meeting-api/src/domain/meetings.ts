@@ -9,24 +9,21 @@ import {
   type ListMeetingsResponse,
   type MeetingInfoResponse,
 } from 'meeting-types';
-import type { Database } from '../db/database';
-import { isUniqueViolation } from '../db/errors';
-import { appendEvents } from '../events/db/events-repo';
-import * as meetingsRepo from '../db/meetings-repo';
-import { errors } from './errors';
+import { ConflictError, errors } from './errors';
 import { meetingEvent } from './events';
 import { assertMayCreate, isGuestIdentity } from './guests';
 import { generateMeetingId, parseMeetingId } from './meeting-id';
 import type { PasswordHasher } from './passwords';
 import type { KeyedRateLimiter } from './rate-window';
-import type { MeetingSettingsRecord } from '../db/rows';
+import type { MeetingStore, OwnedMeetingsReader } from './ports';
+import type { MeetingSettingsRecord } from './records';
 import { createdMeetingView, meetingInfoView, meetingSummaryView } from './views';
 
 export interface MeetingDeps {
-  db: Database;
+  meetings: MeetingStore;
   hasher: PasswordHasher;
   /** Meeting lists (coalesced into shared statements under load on PostgreSQL). */
-  listReads: meetingsRepo.OwnedMeetingsReader;
+  listReads: OwnedMeetingsReader;
   /** Meetings one identity may create a minute (`MEETING_CREATES_PER_MINUTE`); absent → no limit. */
   creations?: KeyedRateLimiter;
 }
@@ -63,9 +60,9 @@ export async function createMeeting(
     const roomId = requestedId ?? generateMeetingId();
     let created;
     try {
-      created = await meetingsRepo.insertMeeting(deps.db, { roomId, creatorId: caller, passwordHash, attendees, settings, createdByKeyId });
+      created = await deps.meetings.insertMeeting({ roomId, creatorId: caller, passwordHash, attendees, settings, createdByKeyId });
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
+      if (!(err instanceof ConflictError)) throw err;
       created = null;
     }
     if (created) return createdMeetingView(created);
@@ -76,7 +73,7 @@ export async function createMeeting(
 
 export async function getMeeting(deps: MeetingDeps, caller: string, rawId: string): Promise<MeetingInfoResponse> {
   const roomId = parseMeetingId(rawId);
-  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  const found = await deps.meetings.findMeetingWithCaller(roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
   const info = meetingInfoView(found.meeting, found.caller);
   return mayKnowHost(found.meeting, caller, found.caller) ? info : { ...info, host: '' };
@@ -132,14 +129,14 @@ export async function listMeetings(deps: MeetingDeps, caller: string, query: Lis
 
 export async function deleteMeeting(deps: MeetingDeps, caller: string, rawId: string): Promise<DeleteMeetingResponse> {
   const roomId = parseMeetingId(rawId);
-  const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
+  const meeting = await deps.meetings.findLiveMeeting(roomId);
   if (!meeting) throw errors.meetingNotFound(roomId);
   if (meeting.creatorId !== caller) throw errors.notOwner(roomId);
   // A concurrent delete may win; either way the meeting is gone, as the caller asked
   // (and only the winner records `meeting.deleted`).
-  await deps.db.transaction(async (tx) => {
-    if (await meetingsRepo.softDeleteMeeting(tx, meeting.id)) {
-      await appendEvents(tx, meeting.id, [meetingEvent('meeting.deleted', caller, meeting)]);
+  await deps.meetings.inTransaction(async (tx) => {
+    if (await tx.softDeleteMeeting(meeting.id)) {
+      await tx.appendEvents(meeting.id, [meetingEvent('meeting.deleted', caller, meeting)]);
     }
   });
   return { message: `Meeting '${roomId}' has been deleted` };

@@ -8,13 +8,6 @@ import {
   type ParticipantStatusResponse,
   type WaitingRoomResponse,
 } from 'meeting-types';
-import type { Database, Queryable } from '../db/database';
-import { appendEvents, type NewMeetingEvent } from '../events/db/events-repo';
-import * as meetingsRepo from '../db/meetings-repo';
-import * as passwordFailuresRepo from '../db/password-failures-repo';
-import * as participantsRepo from '../db/participants-repo';
-import type { ParticipantRecord } from '../db/rows';
-import type { WaitingRoomReader } from '../db/waiting-room-reads';
 import { ApiError, errors } from './errors';
 import { meetingEvent, participantEvent } from './events';
 import { assertGuestMayJoin, assertMayCreate, isGuestIdentity } from './guests';
@@ -28,7 +21,6 @@ import {
   mayReceiveToken,
   meetingEndsAfterLeave,
   meetingTransition,
-  type Actor,
 } from './meeting-state';
 import type { EventHub } from '../events/hub';
 import type { PasswordHasher } from './passwords';
@@ -37,6 +29,9 @@ import { participantView } from './views';
 import { checkDisplayName } from './identity';
 import { countCreation } from './meetings';
 import type { KeyedRateLimiter } from './rate-window';
+import { actorOf, appendAndPosition, runLocked, type LogPosition, type Permission } from './locked-command';
+import type { CallerStatusReader, MeetingStore, MeetingTx, PasswordAttemptStore, WaitingRoomReader } from './ports';
+import type { LiveMeeting, NewMeetingEvent, Page, ParticipantRecord } from './records';
 
 export interface ParticipationLimits {
   /** People in one waiting room; a join beyond → 409 WAITING_ROOM_FULL. */
@@ -48,12 +43,13 @@ export interface ParticipationLimits {
 export const DEFAULT_PARTICIPATION_LIMITS: ParticipationLimits = { maxWaitingPerMeeting: 1000, passwordFailuresPerMinute: 10 };
 
 export interface ParticipationDeps {
-  db: Database;
+  meetings: MeetingStore;
+  passwordAttempts: PasswordAttemptStore;
   hasher: PasswordHasher;
   signer: TokenSigner;
   limits?: ParticipationLimits;
   /** Status polls (coalesced into shared statements under load on PostgreSQL). */
-  statusReads: meetingsRepo.CallerStatusReader;
+  statusReads: CallerStatusReader;
   /** Meetings one identity may create a minute (a join that creates one counts). */
   creations?: KeyedRateLimiter;
   /** The host's waiting-room list (one statement; coalesced under load on PostgreSQL). */
@@ -66,12 +62,6 @@ const readCallerStatus = (deps: ParticipationDeps, roomId: string, email: string
 // by someone else; each lost race re-reads the meeting. Three rounds settle any real interleaving.
 const JOIN_ATTEMPTS = 3;
 
-/** Where in which meeting instance's log a token is minted (its `mid` and `esq` claims). */
-export interface LogPosition {
-  meetingId: number;
-  seq: number;
-}
-
 export function tokenFor(signer: TokenSigner, roomId: string, p: ParticipantRecord, at: LogPosition): string {
   return signer.sign({
     email: p.email,
@@ -81,16 +71,6 @@ export function tokenFor(signer: TokenSigner, roomId: string, p: ParticipantReco
     meetingInstance: at.meetingId,
     eventSeq: at.seq,
   });
-}
-
-/** Appends and returns the log position after it (unchanged when there is nothing to append). */
-export async function appendAndPosition(tx: Queryable, meetingId: number, seqBefore: number, events: NewMeetingEvent[]): Promise<LogPosition> {
-  const seqs = await appendEvents(tx, meetingId, events);
-  return { meetingId, seq: seqs.length > 0 ? seqs[seqs.length - 1]! : seqBefore };
-}
-
-export function actorOf(meeting: { creatorId: string }, caller: string, row: ParticipantRecord | null): Actor {
-  return { status: row?.status ?? null, role: row?.role ?? null, isOwner: meeting.creatorId === caller };
 }
 
 /** The error a refused lifecycle decision answers with. */
@@ -123,15 +103,15 @@ export async function joinMeeting(
   const displayName = request.display_name == null ? null : checkDisplayName(request.display_name);
 
   for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
-    const meeting = await meetingsRepo.findLiveMeeting(deps.db, roomId);
+    const meeting = await deps.meetings.findLiveMeeting(roomId);
 
     if (!meeting) {
       assertMayCreate(caller);
       if (attempt === 0) countCreation(deps.creations, caller);
-      const host = await deps.db.transaction(async (tx) => {
-        const created = await participantsRepo.createMeetingWithHost(tx, roomId, caller, displayName);
+      const host = await deps.meetings.inTransaction(async (tx) => {
+        const created = await tx.createMeetingWithHost(roomId, caller, displayName);
         if (!created) return null;
-        const ref = await meetingsRepo.findMeetingRefById(tx, created.meetingId);
+        const ref = await tx.findMeetingRefById(created.meetingId);
         const at = await appendAndPosition(tx, created.meetingId, 0, [
           meetingEvent('meeting.activated', caller, ref!),
           participantEvent('participant.admitted', caller, created.host),
@@ -166,15 +146,15 @@ async function joinAsOwner(
   caller: string,
   displayName: string | null,
 ): Promise<{ participant: ParticipantRecord; at: LogPosition } | null> {
-  return deps.db.transaction(async (tx) => {
-    const before = await meetingsRepo.lockMeetingWithCallerById(tx, meetingId, caller);
+  return deps.meetings.inTransaction(async (tx) => {
+    const before = await tx.lockMeetingWithCallerById(meetingId, caller);
     if (!before) return null;
-    const demoted = await participantsRepo.demoteOtherHosts(tx, meetingId, caller);
-    const host = await participantsRepo.activateAsHost(tx, meetingId, caller, displayName);
+    const demoted = await tx.demoteOtherHosts(meetingId, caller);
+    const host = await tx.activateAsHost(meetingId, caller, displayName);
     if (!host) return null;
     const events: NewMeetingEvent[] = demoted.map((p) => participantEvent('participant.role_changed', caller, p));
     if (before.meeting.state !== 'active') {
-      const ref = await meetingsRepo.findMeetingRefById(tx, meetingId);
+      const ref = await tx.findMeetingRefById(meetingId);
       events.push(meetingEvent('meeting.activated', caller, ref!));
     }
     if (before.caller?.status !== 'admitted') events.push(participantEvent('participant.admitted', caller, host));
@@ -185,7 +165,7 @@ async function joinAsOwner(
 
 async function joinAsAttendee(
   deps: ParticipationDeps,
-  seen: meetingsRepo.LiveMeeting,
+  seen: LiveMeeting,
   caller: string,
   displayName: string | null,
   password: string | null | undefined,
@@ -197,21 +177,21 @@ async function joinAsAttendee(
   // The slow hash check runs before the transaction, so no lock is held meanwhile.
   if (seen.passwordHash !== null) {
     // Counted before the (costly) check, in the database, so racing guesses on any instance are all counted.
-    const counted = await passwordFailuresRepo.countPasswordAttempt(deps.db, seen.id, caller);
+    const counted = await deps.passwordAttempts.countPasswordAttempt(seen.id, caller);
     // A new window: a good moment to drop this meeting's ended ones (one statement per caller and minute at most).
-    if (counted.attempts === 1) await passwordFailuresRepo.pruneEndedWindows(deps.db, seen.id);
+    if (counted.attempts === 1) await deps.passwordAttempts.pruneEndedWindows(seen.id);
     if (counted.attempts > limits.passwordFailuresPerMinute) {
       throw errors.rateLimited(`wrong passwords for meeting '${roomId}'`, counted.retryAfterSecs);
     }
     const ok = password != null && (await deps.hasher.verify(seen.passwordHash, password));
     if (!ok) throw errors.invalidPassword(roomId);
-    await passwordFailuresRepo.clearPasswordAttempts(deps.db, seen.id, caller);
+    await deps.passwordAttempts.clearPasswordAttempts(seen.id, caller);
   }
-  return deps.db.transaction(async (tx) => {
-    const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
+  return deps.meetings.inTransaction(async (tx) => {
+    const meeting = await tx.lockLiveMeeting(roomId);
     // Deleted and re-created, or the password changed since it was checked: read again.
     if (!meeting || meeting.id !== seen.id || meeting.passwordHash !== seen.passwordHash) return null;
-    const me = await participantsRepo.findParticipant(tx, meeting.id, caller);
+    const me = await tx.findParticipant(meeting.id, caller);
     // Checked again under the lock: `allow_guests` may have been turned off since.
     assertGuestMayJoin(caller, meeting);
     const s = meeting.settings;
@@ -222,14 +202,14 @@ async function joinAsAttendee(
       locked: s.locked,
       waitingRoomEnabled: s.waitingRoomEnabled,
       isGuest: isGuestIdentity(caller),
-      admittedCount: s.waitingRoomEnabled ? 0 : await participantsRepo.countAdmitted(tx, meeting.id),
+      admittedCount: s.waitingRoomEnabled ? 0 : await tx.countAdmitted(meeting.id),
       maxParticipants: s.maxParticipants,
       earlyKnock: s.earlyKnock,
     });
     if (!decision.ok) throw refusal(decision.error, roomId, caller);
     // The meeting row is locked, so the waiting-room count in the join is exact under concurrency.
     const cap = limits.maxWaitingPerMeeting;
-    const participant = await participantsRepo.joinAsAttendee(tx, meeting.id, caller, displayName, cap, decision.event);
+    const participant = await tx.joinAsAttendee(meeting.id, caller, displayName, cap, decision.event);
     if (!participant) throw errors.waitingRoomFull(roomId, cap);
     const events: NewMeetingEvent[] = [];
     if (participant.status !== me?.status && (participant.status === 'waiting' || participant.status === 'admitted')) {
@@ -243,7 +223,7 @@ async function joinAsAttendee(
 }
 
 /** `limit` absent → everyone (bounded by the waiting-room cap); else clamped like `/meetings`. */
-export function participantPage(query: ParticipantListQuery | undefined): participantsRepo.Page {
+export function participantPage(query: ParticipantListQuery | undefined): Page {
   const limit = query?.limit === undefined ? null : Math.min(PARTICIPANT_LIST_MAX_LIMIT, Math.max(1, query.limit));
   const offset = Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, query?.offset ?? 0));
   return { limit, offset };
@@ -306,67 +286,60 @@ export async function waitForMyStatus(
  * handed on under `transfer` lands on exactly one person.
  */
 export async function leaveMeeting(deps: ParticipationDeps, caller: string, rawId: string): Promise<ParticipantStatusResponse> {
-  const roomId = parseMeetingId(rawId);
-  return deps.db.transaction(async (tx) => {
-    const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
-    if (!meeting) throw errors.meetingNotFound(roomId);
+  return runLocked(deps.meetings, caller, rawId, null, async ({ tx, meeting, roomId }) => {
     const left = await leaveLocked(tx, meeting, caller, caller);
     if (!left) throw errors.notInMeeting(roomId);
-    return participantView(left);
+    return { events: left.events, result: participantView(left.participant) };
   });
 }
 
 /**
- * `/leave` inside a transaction that holds the meeting row's lock: the participant leaves,
- * the host role is handed on under `transfer`, the meeting ends under its rules, and the
- * events are appended (revoking the leaver's tokens). `actor` null with a `reason` when the
- * service does it (auto-leave). `null` when `email` is not admitted or waiting.
+ * `/leave` inside a unit of work that holds the meeting row's lock: the participant leaves,
+ * the host role is handed on under `transfer`, and the meeting ends under its rules; the
+ * events to append (which revoke the leaver's tokens) are returned with the row. `actor` null
+ * with a `reason` when the service does it (auto-leave). `null` when `email` is not admitted or waiting.
  */
 export async function leaveLocked(
-  tx: Queryable,
-  meeting: meetingsRepo.LiveMeeting,
+  tx: MeetingTx,
+  meeting: LiveMeeting,
   email: string,
   actor: string | null,
   reason?: string,
-): Promise<ParticipantRecord | null> {
-  let left = await participantsRepo.transitionParticipant(tx, meeting.id, email, 'leave');
+): Promise<{ participant: ParticipantRecord; events: NewMeetingEvent[] } | null> {
+  let left = await tx.transitionParticipant(meeting.id, email, 'leave');
   if (!left) return null;
   const wasHost = left.role === 'host';
   const policy = meeting.settings.hostLeavePolicy;
   const events: NewMeetingEvent[] = [];
   let successor: ParticipantRecord | null = null;
   if (wasHost && policy === 'transfer') {
-    left = (await participantsRepo.setRole(tx, meeting.id, email, 'attendee')) ?? left;
+    left = (await tx.setRole(meeting.id, email, 'attendee')) ?? left;
     successor = await handHostRoleOn(tx, meeting.id);
   }
   events.push(participantEvent('participant.left', actor, left));
   if (successor) events.push(participantEvent('participant.role_changed', actor, successor));
-  const remaining = await participantsRepo.countAdmitted(tx, meeting.id);
+  const remaining = await tx.countAdmitted(meeting.id);
   if (meeting.state === 'active' && meetingEndsAfterLeave(wasHost, remaining, policy)) {
-    await meetingsRepo.endMeeting(tx, meeting.id);
+    await tx.endMeeting(meeting.id);
     events.push(meetingEvent('meeting.ended', actor, { ...meeting, state: 'ended' }));
   }
-  await appendEvents(tx, meeting.id, reason === undefined ? events : events.map((e) => ({ ...e, payload: { ...e.payload, reason } })));
-  return left;
+  return { participant: left, events: reason === undefined ? events : events.map((e) => ({ ...e, payload: { ...e.payload, reason } })) };
 }
 
 /** `transfer`: the co-host admitted longest ago, else the attendee admitted longest ago, becomes host. */
-async function handHostRoleOn(tx: Queryable, meetingId: number): Promise<ParticipantRecord | null> {
-  const admitted = await participantsRepo.listAdmitted(tx, meetingId);
+async function handHostRoleOn(tx: MeetingTx, meetingId: number): Promise<ParticipantRecord | null> {
+  const admitted = await tx.listAdmitted(meetingId);
   const successor = chooseSuccessor(
     admitted.map((p) => ({ email: p.email, role: p.role, isGuest: isGuestIdentity(p.email), admittedAt: p.admittedAt ?? 0 })),
   );
-  return successor === null ? null : participantsRepo.setRole(tx, meetingId, successor, 'host');
+  return successor === null ? null : tx.setRole(meetingId, successor, 'host');
 }
 
-/** Meeting exists (404) → caller may manage the waiting room under its admit policy (403 NOT_HOST). */
-async function lockForManager(tx: Queryable, caller: string, roomId: string) {
-  const meeting = await meetingsRepo.lockLiveMeeting(tx, roomId);
-  if (!meeting) throw errors.meetingNotFound(roomId);
-  const me = await participantsRepo.findParticipant(tx, meeting.id, caller);
-  if (!mayManageWaitingRoom(actorOf(meeting, caller, me), meeting.settings.admitPolicy)) throw errors.notHost(roomId);
-  return meeting;
-}
+/** Who may see the waiting room, admit and reject: the meeting's admit policy decides (403 NOT_HOST). */
+const MANAGES_WAITING_ROOM: Permission = {
+  allows: (actor, meeting) => mayManageWaitingRoom(actor, meeting.settings.admitPolicy),
+  refusal: errors.notHost,
+};
 
 export async function getWaitingRoom(
   deps: ParticipationDeps,
@@ -377,9 +350,7 @@ export async function getWaitingRoom(
   const roomId = parseMeetingId(rawId);
   const found = await deps.waitingReads.read({ roomId, email: caller, page: participantPage(query) });
   if (!found) throw errors.meetingNotFound(roomId);
-  if (!mayManageWaitingRoom(actorOf(found.meeting, caller, found.caller), found.meeting.settings.admitPolicy)) {
-    throw errors.notHost(roomId);
-  }
+  if (!MANAGES_WAITING_ROOM.allows(actorOf(found.meeting, caller, found.caller), found.meeting)) throw MANAGES_WAITING_ROOM.refusal(roomId);
   return { meeting_id: roomId, waiting: found.waiting.map((p) => participantView(p)) };
 }
 
@@ -395,34 +366,34 @@ export async function decideOnParticipant(
   decision: 'admit' | 'reject',
   ban = false,
 ): Promise<ParticipantStatusResponse> {
-  const roomId = parseMeetingId(rawId);
-  return deps.db.transaction(async (tx) => {
-    const meeting = await lockForManager(tx, caller, roomId);
+  return runLocked(deps.meetings, caller, rawId, MANAGES_WAITING_ROOM, async ({ tx, meeting, roomId }) => {
     if (decision === 'admit') {
-      const row = await participantsRepo.findParticipant(tx, meeting.id, target);
+      const row = await tx.findParticipant(meeting.id, target);
       if (row?.status !== 'waiting') throw errors.participantNotFound(target, roomId);
       const max = meeting.settings.maxParticipants;
-      if (max !== null && !hasRoomFor(await participantsRepo.countAdmitted(tx, meeting.id), max, 1)) {
+      if (max !== null && !hasRoomFor(await tx.countAdmitted(meeting.id), max, 1)) {
         throw errors.meetingFull(roomId, max);
       }
     }
-    const moved = await participantsRepo.transitionParticipant(tx, meeting.id, target, decision, decision === 'reject' && ban);
+    const moved = await tx.transitionParticipant(meeting.id, target, decision, decision === 'reject' && ban);
     if (!moved) throw errors.participantNotFound(target, roomId);
-    await appendEvents(tx, meeting.id, [participantEvent(decision === 'admit' ? 'participant.admitted' : 'participant.rejected', caller, moved)]);
-    return participantView(moved);
+    return {
+      events: [participantEvent(decision === 'admit' ? 'participant.admitted' : 'participant.rejected', caller, moved)],
+      result: participantView(moved),
+    };
   });
 }
 
 /** Admits everyone waiting, or the earliest up to `max_participants`; the rest keep waiting. */
 export async function admitAll(deps: ParticipationDeps, caller: string, rawId: string): Promise<AdmitAllResponse> {
-  const roomId = parseMeetingId(rawId);
-  return deps.db.transaction(async (tx) => {
-    const meeting = await lockForManager(tx, caller, roomId);
+  return runLocked(deps.meetings, caller, rawId, MANAGES_WAITING_ROOM, async ({ tx, meeting }) => {
     const max = meeting.settings.maxParticipants;
-    const limit = max === null ? null : admissibleCount(await participantsRepo.countAdmitted(tx, meeting.id), max, Number.POSITIVE_INFINITY);
-    const admitted = limit === 0 ? [] : await participantsRepo.admitAllWaiting(tx, meeting.id, limit);
-    await appendEvents(tx, meeting.id, admitted.map((p) => participantEvent('participant.admitted', caller, p)));
-    return { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) };
+    const limit = max === null ? null : admissibleCount(await tx.countAdmitted(meeting.id), max, Number.POSITIVE_INFINITY);
+    const admitted = limit === 0 ? [] : await tx.admitAllWaiting(meeting.id, limit);
+    return {
+      events: admitted.map((p) => participantEvent('participant.admitted', caller, p)),
+      result: { admitted_count: admitted.length, admitted: admitted.map((p) => participantView(p)) },
+    };
   });
 }
 
@@ -433,11 +404,11 @@ export async function listParticipants(
   query?: ParticipantListQuery,
 ): Promise<ParticipantListResponse> {
   const roomId = parseMeetingId(rawId);
-  const found = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  const found = await deps.meetings.findMeetingWithCaller(roomId, caller);
   if (!found) throw errors.meetingNotFound(roomId);
   const meeting = found.meeting;
   // Who is in (emails, names, roles) is for the owner and those admitted, nobody else.
   if (meeting.creatorId !== caller && found.caller?.status !== 'admitted') throw errors.notInMeeting(roomId);
-  const admitted = await participantsRepo.listAdmitted(deps.db, meeting.id, participantPage(query));
+  const admitted = await deps.meetings.listAdmitted(meeting.id, participantPage(query));
   return admitted.map((p) => participantView(p));
 }

@@ -6,7 +6,7 @@ import type {
   MeetingSummary,
   ParticipantStatusResponse,
 } from 'meeting-types';
-import type { MeetingRecord, MeetingRef, MeetingSettingsRecord, MeetingSummaryRecord, ParticipantRecord } from '../db/rows';
+import type { MeetingRecord, MeetingRef, MeetingSettingsRecord, MeetingSummaryRecord, ParticipantRecord } from './records';
 
 /** Contract shapes from records. `roomToken` only ever for the participant themselves. */
 export function participantView(p: ParticipantRecord, roomToken: string | null = null): ParticipantStatusResponse {

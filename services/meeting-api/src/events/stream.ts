@@ -7,7 +7,7 @@ import type {
   ParticipantStatus,
   ParticipantStatusResponse,
 } from 'meeting-types';
-import type { MeetingWithCaller } from '../db/meetings-repo';
+import type { MeetingWithCaller } from '../domain/records';
 import { errors } from '../domain/errors';
 import { parseMeetingId } from '../domain/meeting-id';
 import { mayManageWaitingRoom, mayReceiveToken } from '../domain/meeting-state';

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PresenceReport, PresenceReportResponse } from 'meeting-types';
 import type { Database } from '../db/database';
 import { appendEvents } from '../events/db/events-repo';
+import { meetingTx } from '../db/meeting-store';
 import * as meetingsRepo from '../db/meetings-repo';
 import { participantEvent } from '../domain/events';
 import { leaveLocked } from '../domain/participation';
@@ -110,7 +111,10 @@ export async function autoLeave(deps: PresenceDeps, meetingId: number, email: st
   return deps.db.transaction(async (tx) => {
     const meeting = await meetingsRepo.lockLiveMeetingById(tx, meetingId);
     if (!meeting || !(await presenceRepo.stillAutoLeaves(tx, meetingId, email, afterSecs))) return false;
-    return (await leaveLocked(tx, meeting, email, null, DISCONNECTED_REASON)) !== null;
+    const left = await leaveLocked(meetingTx(tx), meeting, email, null, DISCONNECTED_REASON);
+    if (!left) return false;
+    await appendEvents(tx, meetingId, left.events);
+    return true;
   });
 }
 

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Database } from '../db/database';
 import type { EventHub } from '../events/hub';
 import type { MeetingDeps } from '../domain/meetings';
 import type { ParticipationDeps } from '../domain/participation';
@@ -9,6 +10,8 @@ import type { KeyedRateLimiter } from '../domain/rate-window';
 /** `metrics` is how routes and their domain calls record sign-ins, event streams and the like. */
 export type RouteDeps = MeetingDeps &
   ParticipationDeps & {
+    /** For the reads that have no use case of their own (an API key's meetings, event streams). */
+    db: Database;
     hub: EventHub;
     metrics: ApiMetrics;
     joinLinks?: import('../apps/domain/join-links').JoinLinkDeps;

@@ -1,6 +1,6 @@
 import type { JoinLinkRole, ParticipantRole } from 'meeting-types';
 import type { Queryable } from '../../db/database';
-import type { OwnedMeetingsPage } from '../../db/meetings-repo';
+import type { OwnedMeetingsPage } from '../../domain/records';
 import { meetingSummaryColumns, participantColumns, toMeetingSummary, toParticipant, type ParticipantRecord, type Row } from '../../db/rows';
 
 /** SQL for `api_keys`, `join_links`, and the meetings and sessions they reach. Times are Unix seconds here. */

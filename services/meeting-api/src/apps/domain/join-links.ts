@@ -14,15 +14,16 @@ import {
 } from 'meeting-types';
 import { Compile } from 'typebox/compile';
 import type { Database } from '../../db/database';
-import type { NewMeetingEvent } from '../../events/db/events-repo';
+import { meetingTx } from '../../db/meeting-store';
 import * as meetingsRepo from '../../db/meetings-repo';
 import * as participantsRepo from '../../db/participants-repo';
-import type { ParticipantRecord } from '../../db/rows';
 import { errors } from '../../domain/errors';
 import { meetingEvent, participantEvent } from '../../domain/events';
 import { parseMeetingId } from '../../domain/meeting-id';
+import { appendAndPosition } from '../../domain/locked-command';
 import { decideAttendeeJoin, mayReceiveToken } from '../../domain/meeting-state';
-import { appendAndPosition, DEFAULT_PARTICIPATION_LIMITS, refusal, tokenFor, type ParticipationLimits } from '../../domain/participation';
+import { DEFAULT_PARTICIPATION_LIMITS, refusal, tokenFor, type ParticipationLimits } from '../../domain/participation';
+import type { NewMeetingEvent, ParticipantRecord } from '../../domain/records';
 import type { TokenSigner } from '../../domain/token-signer';
 import { participantView } from '../../domain/views';
 import * as appsRepo from '../db/apps-repo';
@@ -214,7 +215,7 @@ export async function joinByLink(deps: JoinLinkDeps, identity: string, grant: Li
     } else if (me !== null && participant.role !== me.role) {
       events.push(participantEvent('participant.role_changed', identity, participant));
     }
-    const at = await appendAndPosition(tx, meeting.id, meeting.eventSeq, events);
+    const at = await appendAndPosition(meetingTx(tx), meeting.id, meeting.eventSeq, events);
     const token = mayReceiveToken(participant.status, state) ? tokenFor(deps.signer, roomId, participant, at) : null;
     return participantView(participant, token);
   });

@@ -2,6 +2,7 @@ import { ENFORCED_EVENT_TYPES, type MeetingEventType } from 'meeting-types';
 import type { Queryable } from '../../db/database';
 import { findMeetingWithCaller } from '../../db/meetings-repo';
 import type { Row } from '../../db/rows';
+import type { NewMeetingEvent } from '../../domain/records';
 import type { StreamReads } from '../stream';
 
 /**
@@ -50,17 +51,6 @@ export function parseEventsNotification(payload: string): EventsNotification | u
     }
   }
   return { meetingId, first, last, hasDecision: flag !== '0', events };
-}
-
-/** An event to append; `seq` and `occurred_at` come from the database. */
-export interface NewMeetingEvent {
-  type: MeetingEventType;
-  /** Identity that caused the change, or null for the service. */
-  actor: string | null;
-  /** The participant a `participant.*` event is about. */
-  subject?: string | null;
-  /** What the event carries beside `seq, type, meeting_id, occurred_at, actor`. */
-  payload: Record<string, unknown>;
 }
 
 export interface StoredMeetingEvent {
