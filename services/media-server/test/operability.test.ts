@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { after, before, describe, test } from 'node:test';
-import { CLOSE_MEETING_ENDED, CLOSE_REMOVED, connectNatsRelay } from '../src/app';
+import { MediaCloseCode } from 'meeting-types';
+import { connectNatsRelay } from '../src/app';
 import type { Membership } from '../src/membership/membership';
 import { barrier, connect, mintToken, refusedHandshake, silentLogger, startServer, testNamespace, until, type Running } from './helpers';
 
@@ -84,10 +85,10 @@ describe('GET /metrics', () => {
     try {
       const [x, y] = await Promise.all(['x', 'y'].map(async (n) => connect(e.ws, await mintToken({ room: 'cut-room', sub: `${n}@x.io` }), n)));
       const members = [...membership!.membersOf('cut-room')];
-      membership!.cut(members.find((m) => m.identity === 'x@x.io')!, CLOSE_REMOVED, 'removed');
-      membership!.cut(members.find((m) => m.identity === 'y@x.io')!, CLOSE_MEETING_ENDED, 'meeting ended');
-      assert.equal(await x!.closed, CLOSE_REMOVED);
-      assert.equal(await y!.closed, CLOSE_MEETING_ENDED);
+      membership!.cut(members.find((m) => m.identity === 'x@x.io')!, MediaCloseCode.Removed, 'removed');
+      membership!.cut(members.find((m) => m.identity === 'y@x.io')!, MediaCloseCode.MeetingEnded, 'meeting ended');
+      assert.equal(await x!.closed, MediaCloseCode.Removed);
+      assert.equal(await y!.closed, MediaCloseCode.MeetingEnded);
       const series = await scrape(e.base);
       assert.equal(series.get('media_server_enforcement_closes_total{reason="removed"}'), 1);
       assert.equal(series.get('media_server_enforcement_closes_total{reason="meeting_ended"}'), 1);

@@ -131,7 +131,7 @@ export const SECURITY_DEFAULTS: SecurityConfig = {
   allowedHosts: [],
 };
 
-/** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
+/** Defaults of the limits. */
 export const LIMIT_DEFAULTS = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,

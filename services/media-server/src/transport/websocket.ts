@@ -8,8 +8,7 @@ import type { Enforcement } from '../enforcement/enforcement';
 import type { Membership } from '../membership/membership';
 import { METRICS_CONTENT_TYPE, type MediaMetrics } from '../metrics';
 import type { Relay } from '../relay/relay';
-import { MEDIA_SUBPROTOCOL } from 'meeting-types';
-import { CLOSE_SHUTDOWN, CLOSE_UNSUPPORTED_DATA } from './close-codes';
+import { MEDIA_SUBPROTOCOL, MediaCloseCode } from 'meeting-types';
 import { AddressRateLimiter } from './rate-limit';
 import { SenderBudget, type SenderBudgetOptions } from './sender-budget';
 import { parseTarget, rejectUpgrade, routeOf, sendError, sendJson, TOKEN_REQUIRED_MESSAGE } from './http';
@@ -88,7 +87,7 @@ export function createTransport(parts: TransportParts): Transport {
     const m = membership.memberOf(this);
     if (m === undefined || m.gone) return;
     if (m.v1 && !isBinary) {
-      this.close(CLOSE_UNSUPPORTED_DATA, 'videocall.v1 is binary only');
+      this.close(MediaCloseCode.UnsupportedData, 'videocall.v1 is binary only');
       return;
     }
     const buf = data as Buffer; // binaryType 'nodebuffer': always one Buffer
@@ -329,7 +328,7 @@ export function createTransport(parts: TransportParts): Transport {
           new Promise<void>((resolve) => {
             if (ws.readyState === WebSocket.CLOSED) return resolve();
             ws.once('close', () => resolve());
-            ws.close(CLOSE_SHUTDOWN, 'server shutting down');
+            ws.close(MediaCloseCode.Shutdown, 'server shutting down');
           }),
       ),
     );
