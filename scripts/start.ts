@@ -33,18 +33,23 @@ try {
   process.exit(1);
 }
 
+// The services' own test of production (their config.ts): NODE_ENV=production.
+const production = env.NODE_ENV === 'production';
 // Settle the development secret before either service starts, so both read the same one.
-const secret = resolveJwtSecret({ jwtSecret: read.optionalString('JWT_SECRET'), production: env.NODE_ENV === 'production', dataDir });
+const secret = resolveJwtSecret({ jwtSecret: read.optionalString('JWT_SECRET'), production, dataDir });
 if ('error' in secret) {
   console.error(`Invalid configuration: ${secret.error}`);
   process.exit(1);
 }
 
-// NATS: NATS_URL when set, else a NATS answering at the default local address, so that a second
-// Media Server started with NATS_URL shares rooms with this one. Without NATS: the in-process relay.
-// NATS_URL=off keeps the in-process relay even when a NATS is running.
+// NATS: NATS_URL when set, else (in development) a NATS answering at the default local address,
+// so that a second Media Server started with NATS_URL shares rooms with this one. Without NATS:
+// the in-process relay. NATS_URL=off keeps the in-process relay even when a NATS is running.
+// In production nothing is guessed: joining a NATS that happens to answer (anyone's, without
+// credentials) takes an explicit NATS_URL.
 const natsOff = read.optionalString('NATS_URL')?.trim() === 'off';
-const nats = natsOff ? undefined : await findNats(read.optionalString('NATS_URL'));
+const explicitNats = natsOff ? undefined : read.optionalString('NATS_URL');
+const nats = natsOff ? undefined : production ? (explicitNats === undefined ? undefined : { url: explicitNats, found: 'env' as const }) : await findNats(explicitNats);
 
 const services: Array<{ name: string; entry: string; colour: number; flags: readonly string[] }> = [
   { name: 'meeting-api', entry: 'services/meeting-api/dist/server.mjs', colour: 36, flags: apiNodeFlags(!env.DATABASE_URL) },
@@ -124,7 +129,9 @@ console.log(
     `  Database      ${env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `embedded PGlite in ${dataDir}/pgdata`}`,
     `  NATS          ${
       nats === undefined
-        ? `${natsOff ? 'off (NATS_URL=off)' : `none at ${DEFAULT_NATS_URL}`}: single-instance relay (other Media Servers do not share rooms with this one)`
+        ? `${
+            natsOff ? 'off (NATS_URL=off)' : production ? 'not looked for in production (set NATS_URL to use one)' : `none at ${DEFAULT_NATS_URL}`
+          }: single-instance relay (other Media Servers do not share rooms with this one)`
         : nats.found === 'env'
           ? `${redact(nats.url)} (NATS_URL)`
           : `${nats.url} (found at the default address; a second Media Server with NATS_URL=${nats.url} shares rooms)`

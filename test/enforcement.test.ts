@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { connectNatsRelay } from '../services/media-server/src/relay/nats-relay';
 import { createFeedEnforcement } from '../services/media-server/src/enforcement/feed-enforcement';
-import { connect, freePort, refusedHandshake, silentLogger, startServer, type Client, type Running } from '../services/media-server/test/helpers';
+import { connect, freePort, refusedHandshake, silentLogger, startServer, testNamespace, type Client, type Running } from '../services/media-server/test/helpers';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
 
 /**
@@ -160,7 +160,7 @@ describe('two Media Servers over NATS', () => {
     nats = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {
       try {
-        const probe = await connectNatsRelay({ url: natsUrl, logger: silentLogger });
+        const probe = await connectNatsRelay({ url: natsUrl, logger: silentLogger, namespace: testNamespace });
         await probe.close();
         break;
       } catch {
@@ -173,8 +173,8 @@ describe('two Media Servers over NATS', () => {
   });
 
   test('a removal decided through the API closes connections on both instances and both refuse the old token, also after NATS restarts', async () => {
-    const s1 = await startMedia(await connectNatsRelay({ url: natsUrl, logger: silentLogger }));
-    const s2 = await startMedia(await connectNatsRelay({ url: natsUrl, logger: silentLogger }));
+    const s1 = await startMedia(await connectNatsRelay({ url: natsUrl, logger: silentLogger, namespace: testNamespace }));
+    const s2 = await startMedia(await connectNatsRelay({ url: natsUrl, logger: silentLogger, namespace: testNamespace }));
     const tokens = await meetingWith('enf-nats', ['g@x.io', 'h@x.io']);
     const g1 = await join(s1, tokens['g@x.io']!, 'g1');
     const g2 = await join(s2, tokens['g@x.io']!, 'g2');

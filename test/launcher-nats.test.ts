@@ -24,8 +24,8 @@ after(async () => {
 });
 
 /** Starts `npm start`'s launcher and returns its output once the Media Server listens. */
-async function launch(natsUrl: string | undefined): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, JWT_SECRET: 'launcher-nats-test-secret-0123456789-abcdefgh', LOG_LEVEL: 'info' };
+async function launch(natsUrl: string | undefined, extra: NodeJS.ProcessEnv = {}): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, JWT_SECRET: 'launcher-nats-test-secret-0123456789-abcdefgh', LOG_LEVEL: 'info', ...extra };
   delete env.NATS_URL;
   if (natsUrl !== undefined) env.NATS_URL = natsUrl;
   env.MEETING_API_PORT = String(await freePort());
@@ -63,4 +63,18 @@ test('NATS_URL unset with a NATS at the default address: the Media Server uses i
   assert.match(out, /NATS {10}nats:\/\/127\.0\.0\.1:4222 \(found at the default address/);
   assert.match(out, /"relay":"nats"/);
   assert.doesNotMatch(out, /cannot see other instances/);
+});
+
+test('NODE_ENV=production, NATS_URL unset, a NATS at the default address: not joined; the launcher and the Media Server say so', { skip: natsAtDefault ? false : `nothing answers at ${DEFAULT_NATS_URL}` }, async () => {
+  const out = await launch(undefined, { NODE_ENV: 'production' });
+  assert.match(out, /NATS {10}not looked for in production \(set NATS_URL to use one\): single-instance relay/);
+  assert.match(out, /"relay":"local"/);
+  assert.doesNotMatch(out, /"relay":"nats"/);
+  assert.doesNotMatch(out, /connected to nats/);
+});
+
+test('NODE_ENV=production with an explicit NATS_URL without credentials: used, and the Media Server warns what that exposes', { skip: natsAtDefault ? false : `nothing answers at ${DEFAULT_NATS_URL}` }, async () => {
+  const out = await launch(DEFAULT_NATS_URL, { NODE_ENV: 'production' });
+  assert.match(out, /"relay":"nats"/);
+  assert.match(out, /"level":40[^\n]*NATS_URL has no credentials: any client of that NATS can read this deployment's room subjects[^\n]*connecting because NATS_URL was set explicitly/);
 });

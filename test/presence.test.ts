@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { connectNatsRelay } from '../services/media-server/src/relay/nats-relay';
 import { createFeedEnforcement } from '../services/media-server/src/enforcement/feed-enforcement';
 import { createPresenceReporter } from '../services/media-server/src/presence/presence-reporter';
-import { connect, freePort, refusedHandshake, silentLogger, startServer, until, type Client, type Running } from '../services/media-server/test/helpers';
+import { connect, freePort, refusedHandshake, silentLogger, startServer, testNamespace, until, type Client, type Running } from '../services/media-server/test/helpers';
 import { startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
 import { openSse, type SseStream } from '../services/meeting-api/test/sse-client';
 
@@ -235,7 +235,7 @@ describe('with NATS', () => {
     children.push(nats);
     for (let i = 0; i < 100; i++) {
       try {
-        const probe = await connectNatsRelay({ url: natsUrl, logger: silentLogger });
+        const probe = await connectNatsRelay({ url: natsUrl, logger: silentLogger, namespace: testNamespace });
         await probe.close();
         break;
       } catch {
@@ -243,7 +243,7 @@ describe('with NATS', () => {
       }
     }
   });
-  twoServers('over NATS', () => connectNatsRelay({ url: natsUrl, logger: silentLogger }));
+  twoServers('over NATS', () => connectNatsRelay({ url: natsUrl, logger: silentLogger, namespace: testNamespace }));
 });
 
 describe('a Media Server process killed with SIGKILL', () => {

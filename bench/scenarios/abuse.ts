@@ -1,11 +1,14 @@
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import WebSocket from 'ws';
+import { natsSubjects } from '../../services/media-server/src/relay/nats-relay';
+import { subjectPrefixOf } from '../../services/media-server/src/relay/nats-namespace';
 import { ApiClient, forEachBounded, range } from '../lib/api-client';
 import { sleep } from '../lib/cleanup';
 import { round1 } from '../lib/limit-measure';
 import { startService, type Service } from '../lib/processes';
 import { TokenMinter } from '../lib/tokens';
+import { abuseEdge } from './abuse-edge';
 import type { BenchContext } from './context';
 import { email } from './fixtures';
 
@@ -20,6 +23,10 @@ export async function abuse(ctx: BenchContext): Promise<void> {
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const natsUp = await reachable(new URL(natsUrl));
   const rooms = ctx.settings.quick ? 40 : 80;
+
+  // The security review's rows 1–3 (the Meeting API's edge and the Media Server's budgets).
+  await abuseEdge(ctx, minter);
+  if (process.env.BENCH_ABUSE_EDGE_ONLY === 'true') return;
 
   // 1. Receivers that never read, in many rooms, 9 MB sent into each.
   const backlogVariants: Array<[string, Record<string, string>]> = [
@@ -105,7 +112,8 @@ export async function abuse(ctx: BenchContext): Promise<void> {
         h.set('Media-Conn', '1');
         h.set('Media-Type', 'b');
         h.set('Media-Part', p);
-        nc.publish(`media.room.${room}`, part, { headers: h });
+        // The room's subject under the deployment's prefix (derived from its secret, as the servers do).
+        nc.publish(natsSubjects(subjectPrefixOf(ctx.jwtSecret)).room(room), part, { headers: h });
       };
       for (let i = 0; i < 400; i++) {
         publish('forger', `${i}/1000000`);
@@ -171,7 +179,7 @@ export async function abuse(ctx: BenchContext): Promise<void> {
   }
 }
 
-function mediaServer(ctx: BenchContext, env: Record<string, string>): Promise<Service> {
+export function mediaServer(ctx: BenchContext, env: Record<string, string>): Promise<Service> {
   return startService({
     name: 'media-server (abuse)',
     script: 'services/media-server/dist/server.mjs',
@@ -181,7 +189,7 @@ function mediaServer(ctx: BenchContext, env: Record<string, string>): Promise<Se
   });
 }
 
-function openWs(url: string): Promise<{ ws?: WebSocket; status?: number }> {
+export function openWs(url: string): Promise<{ ws?: WebSocket; status?: number }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     ws.on('error', () => resolve({}));

@@ -1,4 +1,4 @@
-import { PayloadType, StateFlag, type MediaPayload, type PresenceMember } from 'meeting-types/media-protocol';
+import { decodeState, PayloadType, StateFlag, type MediaPayload, type PresenceMember, type VideoColour } from 'meeting-types/media-protocol';
 import { LatencyStats, wallClockMs } from './latency';
 
 /** Playout delay the jitter buffer aims for, and the most it lets build up before dropping. */
@@ -7,6 +7,12 @@ const JITTER_MAX_S = 0.25;
 const SPEAKING_LEVEL = 0.02;
 /** Level decays so the indicator goes off when frames stop (mute). */
 const LEVEL_HOLD_MS = 400;
+/**
+ * VP8's own colour space (BT.601, limited range), for a sender that does not name one. Left
+ * unset, Chromium's decoder tags VP8 frames BT.709 and the canvas converts them with the wrong
+ * matrix: the picture comes out darker and with shifted hues than the sender's self-view.
+ */
+const VP8_COLOUR: VideoColorSpaceInit = { primaries: 'smpte170m', transfer: 'smpte170m', matrix: 'smpte170m', fullRange: false };
 
 export interface RemoteStats {
   videoFramesDecoded: number;
@@ -42,6 +48,9 @@ export class RemoteParticipant {
   private videoDecoder: VideoDecoder | null = null;
   private audioDecoder: AudioDecoder | null = null;
   private waitingForKey = true;
+  /** The colour space the sender last named, and the one the current decoder was configured with. */
+  private colour: VideoColorSpaceInit = VP8_COLOUR;
+  private decoderColour: VideoColorSpaceInit | null = null;
   private nextPlayTime = 0;
   private readonly videoSentAt = new Map<number, number>();
   private readonly audioSentAt = new Map<number, number>();
@@ -104,7 +113,8 @@ export class RemoteParticipant {
   }
 
   private onState(p: MediaPayload): void {
-    const flags = p.body[0] ?? 0;
+    const { flags, colour } = decodeState(p.body);
+    if (colour !== null) this.colour = colourInit(colour);
     const audioOn = (flags & StateFlag.AudioOn) !== 0;
     const videoOn = (flags & StateFlag.VideoOn) !== 0;
     if (audioOn === this.audioOn && videoOn === this.videoOn) return;
@@ -121,6 +131,11 @@ export class RemoteParticipant {
     if (this.waitingForKey && !isKey) {
       if (this.stats.videoChunksReceived === 1 || this.stats.videoChunksReceived % 15 === 0) this.requestKeyframe();
       return;
+    }
+    // A keyframe in another colour space than the decoder's: a new decoder (a keyframe starts it).
+    if (isKey && this.videoDecoder !== null && !sameColour(this.decoderColour, this.colour)) {
+      if (this.videoDecoder.state !== 'closed') this.videoDecoder.close();
+      this.videoDecoder = null;
     }
     const dec = this.ensureVideoDecoder();
     if (dec.decodeQueueSize > 4 && !isKey) {
@@ -144,7 +159,8 @@ export class RemoteParticipant {
       output: (frame) => this.onVideoFrame(frame),
       error: () => this.resetVideo(),
     });
-    dec.configure({ codec: 'vp8', optimizeForLatency: true });
+    dec.configure({ codec: 'vp8', optimizeForLatency: true, colorSpace: this.colour });
+    this.decoderColour = this.colour;
     this.videoDecoder = dec;
     return dec;
   }
@@ -259,4 +275,18 @@ export class RemoteParticipant {
     this.ctx2d.fillStyle = '#202124';
     this.ctx2d.fillRect(0, 0, this.canvas.width, this.canvas.height);
   }
+}
+
+/** What the sender named, with VP8's own colour space for whatever it left out. */
+function colourInit(c: VideoColour): VideoColorSpaceInit {
+  return {
+    primaries: c.primaries ?? VP8_COLOUR.primaries,
+    transfer: c.transfer ?? VP8_COLOUR.transfer,
+    matrix: c.matrix ?? VP8_COLOUR.matrix,
+    fullRange: c.fullRange ?? VP8_COLOUR.fullRange,
+  };
+}
+
+function sameColour(a: VideoColorSpaceInit | null, b: VideoColorSpaceInit): boolean {
+  return a !== null && a.primaries === b.primaries && a.transfer === b.transfer && a.matrix === b.matrix && a.fullRange === b.fullRange;
 }

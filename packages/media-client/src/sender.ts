@@ -1,5 +1,5 @@
 /// <reference path="./dom-extra.d.ts" />
-import { encodePayload, PayloadType, StateFlag } from 'meeting-types/media-protocol';
+import { encodePayload, encodeState, PayloadType, StateFlag } from 'meeting-types/media-protocol';
 import { DEFAULT_LIMITS, VideoGate, type BackpressureLimits } from './backpressure';
 import { readAudio, readVideo, type FrameReader } from './capture';
 import { wallClockMs } from './latency';
@@ -67,6 +67,14 @@ export class MediaSender {
   private stateTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   private readonly sentAt = new Map<number, number>();
+  /** The colour space the encoder says its output is in (from its decoder config); receivers decode with it. */
+  private colour: VideoColorSpaceInit | null = null;
+  /**
+   * Whether the frames being encoded say what colour space they are in. Firefox's are untagged, and its
+   * encoder then reports BT.709 while writing BT.601 (its pictures came out a fifth darker in Chromium):
+   * for untagged frames nothing is said, and receivers use VP8's own BT.601.
+   */
+  private framesTagged = false;
 
   constructor(
     private readonly socket: MediaSocket,
@@ -115,7 +123,8 @@ export class MediaSender {
   sendState(): void {
     if (this.closed) return;
     const flags = (this.audioEnabled ? StateFlag.AudioOn : 0) | (this.videoEnabled ? StateFlag.VideoOn : 0);
-    this.socket.send(encodePayload({ type: PayloadType.State, seq: this.seq++, timestamp: 0, sentAt: wallClockMs(), body: new Uint8Array([flags]) }));
+    const body = encodeState(flags, this.colour);
+    this.socket.send(encodePayload({ type: PayloadType.State, seq: this.seq++, timestamp: 0, sentAt: wallClockMs(), body }));
   }
 
   close(): void {
@@ -133,7 +142,7 @@ export class MediaSender {
   private ensureVideoEncoder(): VideoEncoder {
     if (this.videoEncoder !== null && this.videoEncoder.state !== 'closed') return this.videoEncoder;
     const enc = new VideoEncoder({
-      output: (chunk) => this.onVideoChunk(chunk),
+      output: (chunk, metadata) => this.onVideoChunk(chunk, metadata),
       error: (e) => {
         console.warn('video encoder error', e);
         this.videoEncoder = null;
@@ -196,6 +205,7 @@ export class MediaSender {
         this.lastKeyAt = now;
       }
       try {
+        this.framesTagged = frame.colorSpace.matrix !== null;
         enc.encode(frame, { keyFrame });
       } finally {
         frame.close();
@@ -229,12 +239,17 @@ export class MediaSender {
     }
   }
 
-  private onVideoChunk(chunk: EncodedVideoChunk): void {
+  private onVideoChunk(chunk: EncodedVideoChunk, metadata?: EncodedVideoChunkMetadata): void {
     const isKey = chunk.type === 'key';
+    const colour = metadata?.decoderConfig?.colorSpace;
+    if (colour !== undefined) this.colour = this.framesTagged ? colour : null;
     if (!this.videoEnabled || !this.gate.admitVideo(this.socket.bufferedAmount, isKey)) {
       if (this.videoEnabled) this.stats.videoDropped++;
       return;
     }
+    // Each keyframe comes right after a State naming its colour space: whoever starts decoding
+    // at this keyframe (a late joiner, a receiver that lost frames) draws it in the right colours.
+    if (isKey) this.sendState();
     const body = new Uint8Array(chunk.byteLength);
     chunk.copyTo(body);
     const type = isKey ? PayloadType.VideoKey : PayloadType.VideoDelta;

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ENFORCED_EVENT_TYPES } from './events';
 import {
+  DECISION_CLOSE_CODES,
+  DECISION_EFFECTS,
   decodePayload,
   decodeServerMessage,
+  decodeState,
   encodeLeave,
   encodeMediaHeader,
   encodeMediaMessage,
   encodePayload,
   encodePresence,
+  MediaCloseCode,
+  encodeState,
   MediaProtocolError,
   PayloadType,
 } from './media-protocol';
@@ -80,4 +86,24 @@ test('a payload is type, u32 seq, f64 timestamp, f64 sentAt, body; it round-trip
   assert.deepEqual({ ...back, body: [...back.body] }, { ...p, body: [9, 8] });
   assert.throws(() => decodePayload(bytes.subarray(0, 20)), /truncated payload/);
   assert.throws(() => decodePayload(new Uint8Array(21).fill(0)), /unknown payload type 0/);
+});
+
+test('every enforced event has one effect on connections, and only decisions close with a 4xxx code', () => {
+  assert.deepEqual(Object.keys(DECISION_EFFECTS).sort(), [...ENFORCED_EVENT_TYPES].sort());
+  assert.deepEqual([...DECISION_CLOSE_CODES].sort(), [MediaCloseCode.Left, MediaCloseCode.MeetingEnded, MediaCloseCode.Removed]);
+  for (const code of Object.values(MediaCloseCode)) assert.equal(DECISION_CLOSE_CODES.has(code), code >= 4000, `close code ${code}`);
+  // Only the end of the meeting closes everyone; a person's decision closes only their connections.
+  assert.deepEqual(Object.entries(DECISION_EFFECTS).filter(([, e]) => e.everyone).map(([t]) => t).sort(), ['meeting.deleted', 'meeting.ended']);
+});
+
+test('a State body carries the flags and the colour space of the video; a one-byte body has none', () => {
+  const colour = { primaries: 'smpte170m', transfer: 'iec61966-2-1', matrix: 'bt709', fullRange: true } as const;
+  const body = encodeState(3, colour);
+  assert.equal(hex(body), '03' + '03' + '03' + '02' + '02');
+  assert.deepEqual(decodeState(body), { flags: 3, colour });
+  assert.deepEqual(decodeState(encodeState(2)), { flags: 2, colour: null });
+  // Values the wire has no code for, and codes it does not know, read as not said.
+  const odd = encodeState(1, { primaries: 'bt2020', transfer: null, matrix: 'smpte170m', fullRange: false });
+  assert.deepEqual(decodeState(odd), { flags: 1, colour: { primaries: null, transfer: null, matrix: 'smpte170m', fullRange: false } });
+  assert.deepEqual(decodeState(new Uint8Array([1, 99, 0, 1, 7])), { flags: 1, colour: { primaries: null, transfer: null, matrix: 'rgb', fullRange: null } });
 });

@@ -27,6 +27,59 @@
  */
 export const MEDIA_SUBPROTOCOL = 'videocall.v1';
 
+/**
+ * The WebSocket close codes of the Media Server's `/lobby`. The 4xxx codes carry a meeting
+ * decision: a client must not reconnect after them (its token is revoked anyway); after the
+ * others it may.
+ */
+export const MediaCloseCode = {
+  /** The server is shutting down. */
+  Shutdown: 1001,
+  /** A `videocall.v1` client sent a text frame (the subprotocol is binary only). */
+  UnsupportedData: 1003,
+  /** A frame over 1 MiB (sent by the WebSocket library itself). */
+  TooBig: 1009,
+  /** The receiver fell more than `MEDIA_MAX_BUFFERED_BYTES` behind. */
+  SlowConsumer: 1013,
+  /** The person left the meeting (perhaps from another tab). */
+  Left: 4000,
+  /** The meeting ended or was deleted. */
+  MeetingEnded: 4001,
+  /** The person was removed, rejected or banned. */
+  Removed: 4003,
+} as const;
+export type MediaCloseCode = (typeof MediaCloseCode)[keyof typeof MediaCloseCode];
+
+/** The meeting events the Media Servers enforce on live connections (the decision feed's types). */
+export type EnforcedDecisionType = 'meeting.ended' | 'meeting.deleted' | 'participant.left' | 'participant.removed' | 'participant.rejected';
+
+/** What one decision does to live connections. */
+export interface DecisionEffect {
+  closeCode: MediaCloseCode;
+  /** The close frame's reason. */
+  reason: string;
+  /** The reason when the decision also bans the person. */
+  bannedReason?: string;
+  /** Closes every connection of the meeting instance, not only its subject's. */
+  everyone: boolean;
+}
+
+/**
+ * What each enforced decision does to a connection, for the Media Server (which closes) and
+ * clients (which stop reconnecting). Other events (mute, role changes, settings) close nothing:
+ * they do not change who may be in the room.
+ */
+export const DECISION_EFFECTS: { readonly [T in EnforcedDecisionType]: DecisionEffect } = {
+  'meeting.ended': { closeCode: MediaCloseCode.MeetingEnded, reason: 'meeting ended', everyone: true },
+  'meeting.deleted': { closeCode: MediaCloseCode.MeetingEnded, reason: 'meeting deleted', everyone: true },
+  'participant.left': { closeCode: MediaCloseCode.Left, reason: 'left the meeting', everyone: false },
+  'participant.removed': { closeCode: MediaCloseCode.Removed, reason: 'removed from the meeting', bannedReason: 'banned from the meeting', everyone: false },
+  'participant.rejected': { closeCode: MediaCloseCode.Removed, reason: 'rejected', bannedReason: 'banned from the meeting', everyone: false },
+};
+
+/** The close codes of decisions: after one of them a client stops reconnecting. */
+export const DECISION_CLOSE_CODES: ReadonlySet<number> = new Set(Object.values(DECISION_EFFECTS).map((e) => e.closeCode));
+
 export const ServerMessageKind = { Media: 0x01, Join: 0x02, Leave: 0x03, Welcome: 0x04 } as const;
 export type ServerMessageKind = (typeof ServerMessageKind)[keyof typeof ServerMessageKind];
 
@@ -185,7 +238,9 @@ export function decodeServerMessage(data: Uint8Array): ServerMessage {
  * ```
  * - `VideoKey` / `VideoDelta` / `Audio`: body = one encoded chunk (VP8 / Opus).
  * - `KeyframeRequest`: body = the UTF-8 session id of the sender asked for a keyframe.
- * - `State`: body = one byte of flags: bit 0 audio on, bit 1 video on (sent on change and every few seconds).
+ * - `State`: body = one byte of flags: bit 0 audio on, bit 1 video on (sent on change, every few seconds
+ *   and right before each keyframe), then optionally the colour space of the video (`VideoColour`:
+ *   u8 primaries | u8 transfer | u8 matrix | u8 range, see `encodeState`).
  *
  * `sentAt` is `performance.timeOrigin + performance.now()` when the chunk left the encoder:
  * receivers on the same machine measure encode → decode latency with it.
@@ -230,3 +285,52 @@ export function decodePayload(data: Uint8Array): MediaPayload {
 
 /** State flags (payload type `State`). */
 export const StateFlag = { AudioOn: 1, VideoOn: 2 } as const;
+
+/**
+ * The colour space of a sender's video, as its encoder reports it (WebCodecs `VideoColorSpaceInit`).
+ * VP8 carries none of it in the bitstream, and a decoder left to guess may pick another matrix than
+ * the one the camera's frames were in (Chromium guesses BT.709 where the fake camera is BT.601):
+ * the picture would come out darker or with shifted hues. `null` = not said.
+ */
+export interface VideoColour {
+  primaries: 'bt709' | 'bt470bg' | 'smpte170m' | null;
+  transfer: 'bt709' | 'smpte170m' | 'iec61966-2-1' | null;
+  matrix: 'rgb' | 'bt709' | 'bt470bg' | 'smpte170m' | null;
+  fullRange: boolean | null;
+}
+
+/** Wire codes: index + 1 in these lists; 0 = not said. Append only. */
+const PRIMARIES = ['bt709', 'bt470bg', 'smpte170m'] as const;
+const TRANSFERS = ['bt709', 'smpte170m', 'iec61966-2-1'] as const;
+const MATRICES = ['rgb', 'bt709', 'bt470bg', 'smpte170m'] as const;
+
+function code(list: readonly string[], value: string | null | undefined): number {
+  return value == null ? 0 : list.indexOf(value) + 1;
+}
+
+function named<T extends string>(list: readonly T[], c: number | undefined): T | null {
+  return c === undefined || c === 0 ? null : (list[c - 1] ?? null);
+}
+
+/** A `State` body: the flags, then the colour space of the video when the sender knows it. */
+export function encodeState(flags: number, colour: Partial<Record<keyof VideoColour, unknown>> | null = null): Uint8Array {
+  if (colour === null) return new Uint8Array([flags]);
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  const range = colour.fullRange === true ? 2 : colour.fullRange === false ? 1 : 0;
+  return new Uint8Array([flags, code(PRIMARIES, str(colour.primaries)), code(TRANSFERS, str(colour.transfer)), code(MATRICES, str(colour.matrix)), range]);
+}
+
+/** Reads a `State` body; a one-byte body (an older sender) has no colour. Unknown codes read as not said. */
+export function decodeState(body: Uint8Array): { flags: number; colour: VideoColour | null } {
+  const flags = body[0] ?? 0;
+  if (body.length < 5) return { flags, colour: null };
+  return {
+    flags,
+    colour: {
+      primaries: named(PRIMARIES, body[1]),
+      transfer: named(TRANSFERS, body[2]),
+      matrix: named(MATRICES, body[3]),
+      fullRange: body[4] === 2 ? true : body[4] === 1 ? false : null,
+    },
+  };
+}

@@ -21,15 +21,7 @@ export { createFeedEnforcement } from './enforcement/feed-enforcement';
 export { createPresenceReporter, type PresenceReporter } from './presence/presence-reporter';
 export { createLocalRelay, LocalHub } from './relay/local-relay';
 export { connectNatsRelay, NatsRelay } from './relay/nats-relay';
-export {
-  CLOSE_SHUTDOWN,
-  CLOSE_TOO_BIG,
-  CLOSE_SLOW_CONSUMER,
-  CLOSE_UNSUPPORTED_DATA,
-  CLOSE_LEFT,
-  CLOSE_MEETING_ENDED,
-  CLOSE_REMOVED,
-} from './transport/close-codes';
+export { natsNamespace } from './relay/nats-namespace';
 export { createMediaMetrics, type MediaMetrics } from './metrics';
 
 export const SERVICE_NAME = 'media-server';
@@ -105,12 +97,12 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
     connections: () => membership.size,
     rooms: () => membership.roomCount,
     disconnects: () => ({ slowConsumer: membership.counters.slowConsumerDisconnects, heartbeat: membership.counters.heartbeatDisconnects }),
-    nats: relay.health ? () => relay.health!() : undefined,
+    nats: relay.health ? () => ({ ...relay.health!(), nonMemberFrames: membership.counters.nonMemberFrames }) : undefined,
   });
   relay.start(
-    (room, data, isBinary, origin) =>
-      membership.deliverToRoom(room, data, isBinary, undefined, origin === undefined ? undefined : membership.stampOf(origin)),
+    (room, data, isBinary, origin) => membership.deliverRemote(room, data, isBinary, origin),
     (room, event) => membership.onRemoteMember(room, event),
+    (room) => membership.announcedMembers(room),
   );
   membership.startHeartbeat();
   membership.startPresence();
@@ -128,6 +120,8 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
       senderBudget: { bytesPerSec: config.senderBytesPerSec, burstBytes: config.senderBurstBytes, framesPerSec: config.senderFramesPerSec },
       metrics: config.metrics,
       versionBody: JSON.stringify({ success: true, result: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit) }),
+      briefVersionBody: JSON.stringify({ success: true, result: { name: SERVICE_NAME, version: packageJson.version, commit: null } }),
+      operatorAccess: { token: config.metricsToken, production: config.production },
     },
     logger,
     verifyToken: createTokenVerifier(config.jwtSecret),

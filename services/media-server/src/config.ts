@@ -1,10 +1,24 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PRESENCE_LEASE_MAX_SECS, PRESENCE_LEASE_MIN_SECS } from 'meeting-types';
-import { EnvReader, LOG_FORMATS, LOG_LEVELS, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
+import { EnvReader, LOG_FORMATS, LOG_LEVELS, metricsTokenProblem, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
+import { SUBJECT_PREFIX_PATTERN, subjectPrefixOf } from './relay/nats-namespace';
 
 
 /** Largest frame a client may send (RFC 6455 close 1009 above it). Fixed: clients rely on it. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/**
+ * How the Media Server proves itself to NATS: at most one kind. A user and password (or a
+ * token alone) written in `NATS_URL` itself count as `user` (or `token`). The secrets stay out
+ * of logs (`kind` is what is logged).
+ */
+export type NatsAuth =
+  | { kind: 'none' }
+  | { kind: 'user'; user: string; pass: string }
+  | { kind: 'token'; token: string }
+  | { kind: 'nkey'; seed: Uint8Array }
+  | { kind: 'creds'; creds: Uint8Array };
 
 /** Everything the Media Server reads from its environment, validated once at start-up. */
 export interface MediaServerConfig {
@@ -18,6 +32,13 @@ export interface MediaServerConfig {
   jwtSecretPath: string | undefined;
   /** `NATS_URL`: unset → single-instance in-process relay. */
   natsUrl: string | undefined;
+  /** `NATS_USER` + `NATS_PASSWORD`, `NATS_TOKEN`, `NATS_NKEY_SEED_FILE` or `NATS_CREDS_FILE` (files read here, once). */
+  natsAuth: NatsAuth;
+  /**
+   * `NATS_SUBJECT_PREFIX`, else `vc-` + 12 hex digits of an HMAC of the JWT secret: put before
+   * every NATS subject, so deployments with different secrets sharing one NATS never meet.
+   */
+  natsSubjectPrefix: string;
   /** `DATA_DIR` (.data): where the development JWT secret lives. */
   dataDir: string;
   production: boolean;
@@ -27,6 +48,11 @@ export interface MediaServerConfig {
   logFormat: LogFormat;
   /** `METRICS` (true): serve Prometheus metrics at `GET /metrics`. */
   metrics: boolean;
+  /**
+   * `METRICS_TOKEN`: `GET /metrics` and the full `GET /version` need `Authorization: Bearer <token>`.
+   * Unset: open in development; in production nobody reads metrics and `/version` names only the release.
+   */
+  metricsToken: string | undefined;
   /** `GIT_COMMIT`: the commit `GET /version` reports, overriding the one recorded at bundle time. */
   gitCommit: string | undefined;
   /** `MEDIA_MAX_CONNECTIONS` (10000): open WebSockets per instance; more → 503 before upgrade. */
@@ -81,6 +107,9 @@ export function loadConfig(env: Env): MediaServerConfig {
   const logFormat = read.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto');
   const metrics = read.boolean('METRICS', true);
   const gitCommit = read.optionalString('GIT_COMMIT');
+  const metricsToken = read.optionalString('METRICS_TOKEN')?.trim();
+  const metricsTokenIssue = metricsToken === undefined ? undefined : metricsTokenProblem(metricsToken);
+  if (metricsTokenIssue !== undefined) read.errors.push(metricsTokenIssue);
   const maxConnections = read.integer('MEDIA_MAX_CONNECTIONS', 10_000, 1, 1_000_000);
   const maxBufferedBytes = read.integer('MEDIA_MAX_BUFFERED_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
   const maxTotalBufferedBytes = read.integer('MEDIA_MAX_TOTAL_BUFFERED_BYTES', 256 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024);
@@ -96,6 +125,12 @@ export function loadConfig(env: Env): MediaServerConfig {
   const meetingApiUrl = read.url('MEETING_API_URL', ['http:', 'https:']);
   const presenceLeaseSecs = read.integer('MEDIA_PRESENCE_LEASE_SECS', 15, PRESENCE_LEASE_MIN_SECS, PRESENCE_LEASE_MAX_SECS);
 
+  const natsAuth = readNatsAuth(read, natsUrl);
+  const explicitPrefix = read.optionalString('NATS_SUBJECT_PREFIX')?.trim();
+  if (explicitPrefix !== undefined && !(SUBJECT_PREFIX_PATTERN.test(explicitPrefix) && explicitPrefix.length <= 64)) {
+    read.errors.push('NATS_SUBJECT_PREFIX must be up to 64 characters of dot-separated [A-Za-z0-9_-] tokens (no wildcards)');
+  }
+
   const secret = read.jwtSecret(production, dataDir);
   read.done();
 
@@ -106,11 +141,14 @@ export function loadConfig(env: Env): MediaServerConfig {
     jwtSecretSource: secret.source,
     jwtSecretPath: secret.path,
     natsUrl,
+    natsAuth,
+    natsSubjectPrefix: explicitPrefix ?? subjectPrefixOf(secret.secret),
     dataDir,
     production,
     logLevel,
     logFormat,
     metrics,
+    metricsToken,
     gitCommit,
     maxConnections,
     maxBufferedBytes,
@@ -128,4 +166,62 @@ export function loadConfig(env: Env): MediaServerConfig {
     meetingApiUrl,
     presenceLeaseSecs,
   };
+}
+
+/** Reads a credentials file once; a missing or unreadable one is a configuration error naming the variable. */
+function readSecretFile(read: EnvReader, name: string, path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    read.errors.push(`${name} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}: ${path})`);
+    return new Uint8Array();
+  }
+}
+
+/** NATS credentials: at most one kind; `NATS_USER` needs `NATS_PASSWORD`. */
+function readNatsAuth(read: EnvReader, natsUrl: string | undefined): NatsAuth {
+  const user = read.optionalString('NATS_USER');
+  const pass = read.optionalString('NATS_PASSWORD');
+  const token = read.optionalString('NATS_TOKEN');
+  const seedFile = read.optionalString('NATS_NKEY_SEED_FILE');
+  const credsFile = read.optionalString('NATS_CREDS_FILE');
+  const inUrl = natsUrl === undefined ? { kind: 'none' as const } : natsAuthInUrl(natsUrl);
+  const given = [
+    user !== undefined || pass !== undefined ? 'NATS_USER/NATS_PASSWORD' : undefined,
+    token !== undefined ? 'NATS_TOKEN' : undefined,
+    seedFile !== undefined ? 'NATS_NKEY_SEED_FILE' : undefined,
+    credsFile !== undefined ? 'NATS_CREDS_FILE' : undefined,
+    inUrl.kind !== 'none' ? 'credentials in NATS_URL' : undefined,
+  ].filter((g) => g !== undefined);
+  if (given.length > 1) {
+    read.errors.push(`NATS credentials: set only one of ${given.join(', ')}`);
+    return { kind: 'none' };
+  }
+  if (user !== undefined || pass !== undefined) {
+    if (user === undefined || pass === undefined) {
+      read.errors.push('NATS_USER and NATS_PASSWORD go together');
+      return { kind: 'none' };
+    }
+    return { kind: 'user', user, pass };
+  }
+  if (token !== undefined) return { kind: 'token', token };
+  if (seedFile !== undefined) return { kind: 'nkey', seed: readSecretFile(read, 'NATS_NKEY_SEED_FILE', seedFile) };
+  if (credsFile !== undefined) return { kind: 'creds', creds: readSecretFile(read, 'NATS_CREDS_FILE', credsFile) };
+  return inUrl;
+}
+
+/**
+ * The user and password (or a token alone) written in a NATS URL. The NATS client does not read
+ * credentials from the URL, so they are taken out here and the URL is used without them.
+ */
+export function natsAuthInUrl(url: string): NatsAuth {
+  try {
+    const u = new URL(url);
+    if (u.username === '') return { kind: 'none' };
+    return u.password === ''
+      ? { kind: 'token', token: decodeURIComponent(u.username) }
+      : { kind: 'user', user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) };
+  } catch {
+    return { kind: 'none' };
+  }
 }

@@ -26,7 +26,7 @@ export interface MediaMetricsSource {
   rooms(): number;
   disconnects(): { slowConsumer: number; heartbeat: number };
   /** Undefined on the local (single-instance) relay. */
-  nats?(): { connected: boolean; reconnects: number } | undefined;
+  nats?(): { connected: boolean; reconnects: number; rejectedMemberMessages: number; nonMemberFrames: number } | undefined;
 }
 
 export interface MediaMetrics {
@@ -119,6 +119,18 @@ export function createMediaMetrics(opts: { defaultMetrics?: boolean } = {}): Med
     },
   });
   mirroredCounter(registry, `${PREFIX}nats_reconnects_total`, 'Reconnections to NATS after a disconnect', () => source.nats?.()?.reconnects ?? 0);
+  mirroredCounter(
+    registry,
+    `${PREFIX}nats_non_member_frames_total`,
+    'Frames from NATS dropped because their sender is not a member of the room (no instance announced it)',
+    () => source.nats?.()?.nonMemberFrames ?? 0,
+  );
+  mirroredCounter(
+    registry,
+    `${PREFIX}nats_rejected_member_messages_total`,
+    "Member presence messages from NATS refused: not signed with this deployment's key, misdirected or stale",
+    () => source.nats?.()?.rejectedMemberMessages ?? 0,
+  );
 
   return {
     registry,
@@ -132,6 +144,8 @@ export function createMediaMetrics(opts: { defaultMetrics?: boolean } = {}): Med
         // The local relay has no broker: no NATS series at all rather than a misleading 0.
         registry.removeSingleMetric(`${PREFIX}nats_connected`);
         registry.removeSingleMetric(`${PREFIX}nats_reconnects_total`);
+        registry.removeSingleMetric(`${PREFIX}nats_non_member_frames_total`);
+        registry.removeSingleMetric(`${PREFIX}nats_rejected_member_messages_total`);
       }
     },
     scrape: () => registry.metrics(),

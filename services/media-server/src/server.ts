@@ -5,6 +5,7 @@ import { loadConfig, type MediaServerConfig } from './config';
 import { createFeedEnforcement } from './enforcement/feed-enforcement';
 import { createPresenceReporter, type PresenceReporter } from './presence/presence-reporter';
 import { createLocalRelay } from './relay/local-relay';
+import { natsNamespace } from './relay/nats-namespace';
 import { connectNatsRelay, redactUrl } from './relay/nats-relay';
 import type { Relay } from './relay/relay';
 
@@ -31,18 +32,21 @@ if (config.jwtSecretSource === 'generated') {
 
 let relay: Relay;
 if (config.natsUrl !== undefined) {
-  try {
-    relay = await connectNatsRelay({
-      url: config.natsUrl,
-      logger,
-      instanceId,
-      options: { maxFrameBytes: config.maxFrameBytes, maxPendingBytes: config.natsMaxPendingBytes },
-    });
-  } catch (err) {
-    logger.fatal({ nats: redactUrl(config.natsUrl) }, (err as Error).message);
-    console.error(`media-server: ${(err as Error).message}`);
-    process.exit(1);
+  if (config.natsAuth.kind === 'none') {
+    // NATS_URL was set explicitly (nothing here looks for a NATS by itself): that is the opt-in.
+    const risk = 'NATS_URL has no credentials: any client of that NATS can read this deployment\'s room subjects and publish on them (set NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED_FILE or NATS_CREDS_FILE)';
+    if (config.production) logger.warn({ nats: redactUrl(config.natsUrl) }, `${risk}; connecting because NATS_URL was set explicitly`);
+    else logger.info({ nats: redactUrl(config.natsUrl) }, risk);
   }
+  // Never fails: NATS down or refusing our credentials is logged and retried; local rooms work meanwhile.
+  relay = await connectNatsRelay({
+    url: config.natsUrl,
+    logger,
+    instanceId,
+    namespace: natsNamespace(config.jwtSecret, config.natsSubjectPrefix),
+    auth: config.natsAuth,
+    options: { maxFrameBytes: config.maxFrameBytes, maxPendingBytes: config.natsMaxPendingBytes },
+  });
 } else {
   relay = createLocalRelay();
   logger.warn(

@@ -1,4 +1,8 @@
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import WebSocket from 'ws';
@@ -6,9 +10,12 @@ import type { Socket } from 'node:net';
 import { ROOM_TOKEN_ISSUER } from 'meeting-types';
 import { buildMediaServer, type MediaServer, type MediaServerDeps } from '../src/app';
 import { loadConfig, type MediaServerConfig } from '../src/config';
+import { natsNamespace } from '../src/relay/nats-namespace';
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 export const silentLogger = pino({ level: 'silent' });
+/** The NATS namespace of servers using SECRET (what server.ts derives from it). */
+export const testNamespace = natsNamespace(SECRET);
 
 export interface TokenOptions {
   room?: string;
@@ -188,4 +195,39 @@ export async function freePort(): Promise<number> {
   const { port } = s.address() as { port: number };
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** The nats-server binary, for tests that need a NATS of their own (with its own configuration). */
+export const NATS_SERVER_BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p));
+
+/** A nats-server of the test's own on a free port, with `config` (nats-server syntax) as its configuration. */
+export async function startNatsServer(config = ''): Promise<{ url: string; port: number; kill(): Promise<void> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'nats-test-'));
+  const file = join(dir, 'nats.conf');
+  writeFileSync(file, `listen: "127.0.0.1:${port}"\n${config}\n`);
+  const child = spawn(NATS_SERVER_BINARY!, ['-c', file], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const listening = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = tcpConnect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+  const deadline = Date.now() + 20_000;
+  while (!(await listening())) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nats-server did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

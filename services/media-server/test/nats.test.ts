@@ -1,4 +1,4 @@
-import { after, afterEach, describe, test, test as nodeTest } from 'node:test';
+import { after, afterEach, describe, test as nodeTest } from 'node:test';
 import { DEFAULT_NATS_URL, findNats } from 'service-runtime';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -6,16 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
-import { barrier, connect, freePort, mintToken, randomFrame, silentLogger, startServer, until, type Client, type Running } from './helpers';
+import { barrier, connect, freePort, mintToken, randomFrame, silentLogger, startServer, testNamespace, until, type Client, type Running } from './helpers';
 import { headers as natsHeaders } from '@nats-io/transport-node';
+import { pino } from 'pino';
 import {
   H_CONN,
   H_INSTANCE,
   H_PART,
   H_TYPE,
-  NatsUnavailableError,
   connectNatsRelay,
-  roomSubject,
+  natsSubjects,
   type NatsRelay,
   type NatsRelayOptions,
 } from '../src/relay/nats-relay';
@@ -78,10 +78,11 @@ afterEach(async () => {
   await Promise.all(natsConns.splice(0).map((nc) => nc.close()));
 });
 
+const subjects = natsSubjects(testNamespace.subjectPrefix);
 const rid = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
 
 async function instance(url = NATS_URL!, options?: NatsRelayOptions): Promise<Running & { relay: NatsRelay }> {
-  const relay = await connectNatsRelay({ url, logger: silentLogger, options });
+  const relay = await connectNatsRelay({ url, logger: silentLogger, namespace: testNamespace, options });
   const s = await startServer({}, { relay });
   servers.push(s);
   return Object.assign(s, { relay });
@@ -136,7 +137,7 @@ describe('several instances over NATS', () => {
     const observer = await natsConnect({ servers: NATS_URL! });
     natsConns.push(observer);
     const seen: Array<{ data: Uint8Array; type: string; inst: string; conn: string }> = [];
-    observer.subscribe(roomSubject(room), {
+    observer.subscribe(subjects.room(room), {
       callback: (_err, msg) => {
         seen.push({ data: msg.data, type: msg.headers?.get(H_TYPE) ?? '', inst: msg.headers?.get(H_INSTANCE) ?? '', conn: msg.headers?.get(H_CONN) ?? '' });
       },
@@ -230,12 +231,38 @@ describe('several instances over NATS', () => {
 });
 
 describe('NATS at start-up', () => {
-  test('an unreachable NATS_URL fails fast with an error naming NATS_URL', async () => {
+  const test = (name: string, fn: () => Promise<void>) => void nodeTest(name, { skip: NATS_SERVER === undefined ? 'no nats-server binary' : false }, fn);
+  test('an unreachable NATS_URL does not fail: it is logged naming NATS_URL (no password), rooms stay local, and relaying starts once NATS answers', async () => {
     const port = await freePort();
-    await assert.rejects(
-      connectNatsRelay({ url: `nats://user:pw@127.0.0.1:${port}`, logger: silentLogger, connectTimeoutMs: 2000 }),
-      (err: unknown) => err instanceof NatsUnavailableError && /NATS_URL=nats:\/\/127\.0\.0\.1:\d+/.test(err.message) && !err.message.includes('pw'),
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const relays = await Promise.all(
+      [1, 2].map(() => connectNatsRelay({ url: `nats://user:pw@127.0.0.1:${port}`, logger, namespace: testNamespace, connectTimeoutMs: 1000 })),
     );
+    const [i1, i2] = await Promise.all(relays.map((relay) => startServer({}, { relay })));
+    servers.push(i1!, i2!);
+    assert.ok(relays.every((r) => !r.isConnected), 'not connected');
+    const logged = lines.join('');
+    assert.match(logged, /"level":50.*Cannot connect to NATS at NATS_URL=nats:\/\/127\.0\.0\.1:\d+/);
+    assert.ok(!logged.includes('pw'), 'the password is never logged');
+    const room = rid('late');
+    const a = await join(i1!, room, 'a');
+    const local = await join(i1!, room, 'local');
+    a.send('local while NATS is down', false);
+    await until(() => local.frames.length === 1, 'local delivery without NATS');
+
+    const child = spawn(NATS_SERVER!, ['-a', '127.0.0.1', '-p', String(port), '--user', 'user', '--pass', 'pw'], { stdio: 'ignore' });
+    try {
+      await until(() => relays.every((r) => r.isConnected), 'both relays connect once NATS answers', 60_000);
+      const b = await join(i2!, room, 'b');
+      await until(() => relays[0]!.remoteInstances(room).length === 1, 'i1 knows i2 has the room');
+      a.send('across', false);
+      await until(() => b.frames.some((f) => f.data.toString() === 'across'), 'relayed once connected');
+    } finally {
+      for (const c of clients.splice(0)) c.ws.terminate();
+      await Promise.all(servers.splice(0).map((s) => s.app.close()));
+      child.kill('SIGKILL');
+    }
   });
 });
 
@@ -282,7 +309,7 @@ describe('NATS limits', () => {
     const observer = await natsConnect({ servers: NATS_URL! });
     natsConns.push(observer);
     const box = { seen: 0 };
-    observer.subscribe(roomSubject(room), { callback: () => void box.seen++ });
+    observer.subscribe(subjects.room(room), { callback: () => void box.seen++ });
     await observer.flush();
     return box;
   }
@@ -364,7 +391,7 @@ describe('NATS limits', () => {
       h.set(H_CONN, '1');
       h.set(H_TYPE, 'b');
       h.set(H_PART, part);
-      forger.publish(roomSubject(room), Buffer.alloc(size, 1), { headers: h });
+      forger.publish(subjects.room(room), Buffer.alloc(size, 1), { headers: h });
     };
     pub('evil', '0/1000000', 512 * 1024);
     pub('evil', '1/1000000', 512 * 1024);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SECRET, connect, freePort, mintToken, until } from './helpers';
+import { NATS_SERVER_BINARY, SECRET, connect, freePort, mintToken, startNatsServer, until } from './helpers';
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
@@ -26,11 +26,54 @@ test('a bad variable stops start-up with a message naming it', async () => {
   assert.match(p.output(), /MEDIA_HEARTBEAT_SECS/);
 });
 
-test('an unreachable NATS_URL stops start-up naming NATS_URL', async () => {
-  const p = run({ JWT_SECRET: SECRET, MEDIA_SERVER_PORT: '0', NATS_URL: `nats://127.0.0.1:${await freePort()}` });
-  assert.notEqual(await p.exited, 0);
-  assert.match(p.output(), /NATS_URL=nats:\/\/127\.0\.0\.1/);
+test('an unreachable NATS_URL does not stop the process: logged naming NATS_URL (no password), and local rooms work', async () => {
+  const port = await freePort();
+  const p = run({ JWT_SECRET: SECRET, MEDIA_SERVER_PORT: String(port), NATS_URL: `nats://media:hunter2-password@127.0.0.1:${await freePort()}`, LOG_LEVEL: 'info' });
+  try {
+    await until(() => p.output().includes('media server listening') || p.child.exitCode !== null, 'server start', 120_000);
+    assert.equal(p.child.exitCode, null, p.output());
+    assert.match(p.output(), /Cannot connect to NATS at NATS_URL=nats:\/\/127\.0\.0\.1:\d+/);
+    assert.ok(!p.output().includes('hunter2'), 'the password is never logged');
+    const a = await connect(`ws://127.0.0.1:${port}`, await mintToken({ room: 'down', sub: 'a@example.com' }));
+    const b = await connect(`ws://127.0.0.1:${port}`, await mintToken({ room: 'down', sub: 'b@example.com' }));
+    a.send('hello', false);
+    await until(() => b.frames.length === 1, 'local delivery');
+    a.ws.terminate();
+    b.ws.terminate();
+  } finally {
+    p.child.kill('SIGTERM');
+    await p.exited;
+  }
 });
+
+test(
+  'a NATS refusing our credentials: logged naming the variables to check (no password), the process stays up and local rooms work',
+  { skip: NATS_SERVER_BINARY === undefined ? 'no nats-server binary' : false },
+  async () => {
+    const nats = await startNatsServer('authorization { user: "media", password: "right-password-0123" }');
+    const port = await freePort();
+    const p = run({ JWT_SECRET: SECRET, MEDIA_SERVER_PORT: String(port), NATS_URL: nats.url, NATS_USER: 'media', NATS_PASSWORD: 'wrong-password-4567', LOG_LEVEL: 'info' });
+    try {
+      await until(() => p.output().includes('media server listening') || p.child.exitCode !== null, 'server start', 120_000);
+      assert.equal(p.child.exitCode, null, p.output());
+      assert.match(p.output(), /"level":50[^\n]*NATS at NATS_URL=nats:\/\/127\.0\.0\.1:\d+ refused our credentials[^\n]*check NATS_USER\/NATS_PASSWORD/);
+      assert.ok(!p.output().includes('wrong-password') && !p.output().includes('right-password'), 'no password is logged');
+      const a = await connect(`ws://127.0.0.1:${port}`, await mintToken({ room: 'refused', sub: 'a@example.com' }));
+      const b = await connect(`ws://127.0.0.1:${port}`, await mintToken({ room: 'refused', sub: 'b@example.com' }));
+      a.send('hello', false);
+      await until(() => b.frames.length === 1, 'local delivery');
+      a.ws.terminate();
+      b.ws.terminate();
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /^media_server_nats_connected 0$/m, 'the state is visible');
+      assert.equal(p.child.exitCode, null, 'still running');
+    } finally {
+      p.child.kill('SIGTERM');
+      await p.exited;
+      await nats.kill();
+    }
+  },
+);
 
 test('SIGTERM closes clients with 1001, logs no token, and exits 0', async () => {
   const port = await freePort();

@@ -11,7 +11,7 @@ import {
   MEDIA_SUBPROTOCOL,
   type ServerMessage,
 } from 'meeting-types';
-import { Client, connect, mintToken, silentLogger, startServer, until, type Running } from './helpers';
+import { Client, connect, mintToken, silentLogger, startServer, testNamespace, until, type Running } from './helpers';
 import { LocalHub, createLocalRelay } from '../src/relay/local-relay';
 import { connectNatsRelay } from '../src/relay/nats-relay';
 
@@ -157,8 +157,8 @@ describe('videocall.v1 across instances', () => {
       const hub = new LocalHub();
       return [await server({ relay: createLocalRelay(hub) }), await server({ relay: createLocalRelay(hub) })];
     }
-    const r1 = await connectNatsRelay({ url: NATS_URL, logger: silentLogger });
-    const r2 = await connectNatsRelay({ url: NATS_URL, logger: silentLogger });
+    const r1 = await connectNatsRelay({ url: NATS_URL, logger: silentLogger, namespace: testNamespace });
+    const r2 = await connectNatsRelay({ url: NATS_URL, logger: silentLogger, namespace: testNamespace });
     return [await server({ relay: r1 }), await server({ relay: r2 })];
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../src/app';
 import type { Database, Queryable } from '../src/db/database';
-import { listEventsAfter } from '../src/db/events-repo';
+import { listEventsAfter } from '../src/events/db/events-repo';
 import { findMeetingWithCaller } from '../src/db/meetings-repo';
 import { createOneStatementTransitions } from '../src/db/one-statement';
 import { api, call, createTestDatabase, testConfig, type TestDatabase } from './helpers';

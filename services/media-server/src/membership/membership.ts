@@ -1,18 +1,17 @@
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
-import { encodeLeave, encodeMediaHeader, encodePresence, MEDIA_SUBPROTOCOL, type PresenceMember } from 'meeting-types';
+import { encodeLeave, encodeMediaHeader, encodePresence, MEDIA_SUBPROTOCOL, MediaCloseCode, type PresenceMember } from 'meeting-types';
 import type { FrameOrigin, MemberEvent, Relay } from '../relay/relay';
 import { RemoteRoster } from './presence';
 import type { PresenceSink } from '../presence/presence-reporter';
 import { Rooms } from './rooms';
 import type { EnforcementCloseReason, MediaMetrics } from '../metrics';
-import { CLOSE_LEFT, CLOSE_MEETING_ENDED, CLOSE_REMOVED, CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
 
 /** Close codes of meeting decisions, as the `reason` of `enforcement_closes_total`. */
 const ENFORCEMENT_CLOSE_REASONS: Record<number, EnforcementCloseReason> = {
-  [CLOSE_MEETING_ENDED]: 'meeting_ended',
-  [CLOSE_REMOVED]: 'removed',
-  [CLOSE_LEFT]: 'left',
+  [MediaCloseCode.MeetingEnded]: 'meeting_ended',
+  [MediaCloseCode.Removed]: 'removed',
+  [MediaCloseCode.Left]: 'left',
 };
 
 /** Each instance repeats its members' presence this often; remote members unheard for 3 periods expire. */
@@ -95,7 +94,8 @@ export class Membership {
    * done only when this bound passes the budget.
    */
   private bufferedBound = 0;
-  readonly counters = { slowConsumerDisconnects: 0, heartbeatDisconnects: 0, budgetDisconnects: 0 };
+  /** `nonMemberFrames`: frames from other instances whose sender is not a member of the room there (dropped). */
+  readonly counters = { slowConsumerDisconnects: 0, heartbeatDisconnects: 0, budgetDisconnects: 0, nonMemberFrames: 0 };
   /** Told when a connection starts and stops counting (the Meeting API's presence); none by default. */
   presence: PresenceSink | undefined;
 
@@ -225,6 +225,31 @@ export class Membership {
       // A newcomer's instance learns who is here.
       for (const m of set) if (m.announced) this.relay.publishMember(room, { type: 'here', member: this.presenceOf(m) });
     }
+  }
+
+  /** This instance's announced members of `room`, as presence tells them to other instances. */
+  announcedMembers(room: string): PresenceMember[] {
+    const out: PresenceMember[] = [];
+    for (const m of this.rooms.members(room) ?? []) if (m.announced && !m.gone) out.push(this.presenceOf(m));
+    return out;
+  }
+
+  /**
+   * A frame from another instance: delivered only when its sender is a member of the room that
+   * an instance announced (signed presence), with the identity it was announced with. Anything
+   * else (no stamp, an unknown session, another identity) is dropped and counted: a client of
+   * NATS cannot put frames in a room under a made-up or borrowed identity.
+   */
+  deliverRemote(room: string, data: Buffer, isBinary: boolean, origin: FrameOrigin | undefined): void {
+    if (this.rooms.members(room) === undefined) return;
+    if (origin === undefined || !this.remoteRoster.has(room, origin.session, origin.identity)) {
+      this.counters.nonMemberFrames++;
+      if (this.counters.nonMemberFrames % 1000 === 1) {
+        this.logger.warn({ room, dropped: this.counters.nonMemberFrames }, 'frame from NATS dropped: its sender is not a member of the room');
+      }
+      return;
+    }
+    this.deliverToRoom(room, data, isBinary, undefined, this.stampOf(origin));
   }
 
   /** The MEDIA header of a remote sender (cached; the cache is bounded). */
@@ -382,7 +407,7 @@ export class Membership {
       'slow consumer disconnected',
     );
     this.removeFromRoom(m);
-    m.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
+    m.ws.close(MediaCloseCode.SlowConsumer, 'slow consumer');
     setTimeout(() => m.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
   }
 

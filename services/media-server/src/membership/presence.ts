@@ -30,6 +30,11 @@ export class RemoteRoster {
     return true;
   }
 
+  /** Whether `session` is a known member of `room` holding `identity`. */
+  has(room: string, session: string, identity: string): boolean {
+    return this.rooms.get(room)?.get(session)?.member.identity === identity;
+  }
+
   members(room: string): PresenceMember[] {
     return [...(this.rooms.get(room)?.values() ?? [])].map((e) => e.member);
   }

@@ -1,8 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { connect, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  connect,
+  credsAuthenticator,
+  headers,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { FrameOrigin, MemberEvent, Relay, RemoteFrameHandler, RemoteMemberHandler } from './relay';
+import { natsAuthInUrl, type NatsAuth } from '../config';
+import { signMembers, verifyMembers, type NatsNamespace } from './nats-namespace';
+import type { FrameOrigin, LocalMembersSource, MemberEvent, Relay, RemoteFrameHandler, RemoteMemberHandler } from './relay';
 
+/** Subjects below the deployment's prefix: `<prefix>.media.room.<room>`. */
 export const SUBJECT_PREFIX = 'media.room.';
 /** Presence of instances in a room: who else has members there (see README, "Several instances"). */
 export const PRESENCE_PREFIX = 'media.presence.';
@@ -18,6 +30,16 @@ export const H_IDENTITY = 'Media-Identity';
 export const MEMBERS_SUBJECT_PREFIX = 'media.members.';
 /** On presence messages: `join` (a request: instances already in the room answer `here`) or `leave`. */
 export const H_PRESENCE = 'Media-Presence';
+/** On member presence: the HMAC of the body under the deployment's member key. */
+export const H_SIGNATURE = 'Media-Signature';
+/**
+ * A signed member message older (or further in the future) than this is refused: a replay of a
+ * recorded `join` cannot bring back a member that has left. Instances' clocks must agree within it.
+ */
+const MEMBER_MESSAGE_MAX_AGE_MS = 60_000;
+/** First wait before connecting again after a failed first connection; doubles up to the maximum. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 /** Room for the headers above within the server's `max_payload`. */
 const HEADER_ROOM = 256;
 /** A half-received fragmented frame older than this is dropped (its sender went away mid-frame). */
@@ -42,21 +64,36 @@ export function roomSubject(room: string, prefix = SUBJECT_PREFIX): string {
   return `${prefix}~${Buffer.from(room, 'utf8').toString('base64url')}`;
 }
 
-/** The subject where instances announce they have (`join`) or no longer have (`leave`) members in a room. */
-export function presenceSubject(room: string): string {
-  return roomSubject(room, PRESENCE_PREFIX);
+/** The subjects of one deployment (its namespace's prefix before each). */
+export interface NatsSubjects {
+  /** Frames of a room. */
+  room(room: string): string;
+  /** Where instances announce they have (`join`) or no longer have (`leave`) members in a room. */
+  presence(room: string): string;
+  /** Member presence (join/here/leave of each member) in a room. */
+  members(room: string): string;
 }
 
-/** The subject of member presence (`videocall.v1` join/here/leave) in a room, encoded as `roomSubject`. */
-export function membersSubject(room: string): string {
-  return roomSubject(room, MEMBERS_SUBJECT_PREFIX);
+export function natsSubjects(subjectPrefix: string): NatsSubjects {
+  return {
+    room: (room) => roomSubject(room, `${subjectPrefix}.${SUBJECT_PREFIX}`),
+    presence: (room) => roomSubject(room, `${subjectPrefix}.${PRESENCE_PREFIX}`),
+    members: (room) => roomSubject(room, `${subjectPrefix}.${MEMBERS_SUBJECT_PREFIX}`),
+  };
+}
+
+/** The body of a signed member message: the room it is about, when, and the events. */
+interface MembersBody {
+  room: string;
+  at: number;
+  events: MemberEvent[];
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-interface Partial {
+interface PartialFrame {
   parts: Buffer[];
   count: number;
   bytes: number;
@@ -82,6 +119,8 @@ export interface NatsRelayCounters {
   unsharedFrames: number;
   /** Parts from NATS that could not be reassembled (bad header, too many parts, over the frame limit, out of order, stale). */
   rejectedParts: number;
+  /** Member presence messages refused: no or a wrong signature, another room, too old, malformed. */
+  rejectedMemberMessages: number;
 }
 
 /** Bytes the NATS client holds but has not yet handed to the kernel (its buffer plus the socket's). */
@@ -100,33 +139,52 @@ export function natsPendingBytes(nc: NatsConnection): number {
  * server's `max_payload` are split into ordered parts (NATS keeps one publisher's order).
  * While NATS is unreachable frames are dropped rather than queued: stale media is useless
  * and the queue would grow without bound. Local delivery does not depend on any of this.
+ *
+ * Every subject sits under the deployment's prefix, and member presence is signed with the
+ * deployment's key: a client of the same NATS without the shared secret cannot make a member up.
+ * The relay may start without a connection (NATS down or refusing our credentials at start):
+ * it then relays nothing to other instances until `attach` gives it one.
  */
 export class NatsRelay implements Relay {
   readonly kind = 'nats' as const;
   readonly instanceId: string;
+  private nc: NatsConnection | undefined;
+  private readonly subjects: NatsSubjects;
   private onRemote: RemoteFrameHandler | undefined;
   private onMemberEvent: RemoteMemberHandler | undefined;
-  private readonly subs = new Map<string, Subscription>();
-  private readonly memberSubs = new Map<string, Subscription>();
+  private localMembers: LocalMembersSource | undefined;
+  /** Rooms this instance has members in (subscribed whenever there is a connection). */
+  private readonly joined = new Set<string>();
+  private readonly subs = new Map<string, Subscription[]>();
   private readonly confirmed = new Map<string, Promise<void>>();
-  private readonly partials = new Map<string, Partial>();
-  private readonly presenceSubs = new Map<string, Subscription>();
+  private readonly partials = new Map<string, PartialFrame>();
   /** Other instances known to have members in a room (only for rooms this instance has). */
   private readonly remote = new Map<string, Set<string>>();
-  private connected = true;
+  private connected = false;
   private closing = false;
-  readonly counters: NatsRelayCounters = { droppedFrames: 0, backpressureDrops: 0, unsharedFrames: 0, rejectedParts: 0 };
+  /** Set by whoever keeps trying to connect; called by close(). */
+  stopRetrying: (() => void) | undefined;
+  readonly counters: NatsRelayCounters = { droppedFrames: 0, backpressureDrops: 0, unsharedFrames: 0, rejectedParts: 0, rejectedMemberMessages: 0 };
   /** Times the connection came back after a disconnect. */
   reconnects = 0;
 
   constructor(
-    private readonly nc: NatsConnection,
     private readonly logger: Logger,
     instanceId: string,
+    private readonly namespace: NatsNamespace,
     private readonly options: NatsRelayOptions = DEFAULT_NATS_RELAY_OPTIONS,
   ) {
     this.instanceId = instanceId;
-    this.watchStatus().catch((err: unknown) => this.logger.warn({ err }, 'nats status watch ended'));
+    this.subjects = natsSubjects(namespace.subjectPrefix);
+  }
+
+  /** The connection to relay through (once): subscribes the rooms joined meanwhile and announces them. */
+  attach(nc: NatsConnection): void {
+    if (this.nc !== undefined) throw new Error('the relay already has a connection');
+    this.nc = nc;
+    this.connected = true;
+    this.watchStatus(nc).catch((err: unknown) => this.logger.warn({ err }, 'nats status watch ended'));
+    for (const room of this.joined) this.subscribe(room);
   }
 
   /** Frames not sent to NATS because it was unreachable or refused them. */
@@ -134,55 +192,57 @@ export class NatsRelay implements Relay {
     return this.counters.droppedFrames;
   }
 
-  start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler): void {
+  start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler, localMembers?: LocalMembersSource): void {
     this.onRemote = onRemoteFrame;
     this.onMemberEvent = onRemoteMember;
+    this.localMembers = localMembers;
   }
 
   join(room: string): void {
-    if (this.subs.has(room) || this.closing) return;
-    const sub = this.nc.subscribe(roomSubject(room), {
-      callback: (err, msg) => {
-        if (err) {
-          this.logger.warn({ err, room }, 'nats subscription error');
-          return;
-        }
-        this.receive(room, msg);
-      },
-    });
-    this.subs.set(room, sub);
-    if (this.onMemberEvent !== undefined) {
-      const psub = this.nc.subscribe(membersSubject(room), {
+    if (this.joined.has(room) || this.closing) return;
+    this.joined.add(room);
+    this.remote.set(room, new Set());
+    if (this.nc !== undefined) this.subscribe(room);
+  }
+
+  private subscribe(room: string): void {
+    const nc = this.nc!;
+    const subs = [
+      nc.subscribe(this.subjects.room(room), {
+        callback: (err, msg) => {
+          if (err) return void this.logger.warn({ err, room }, 'nats subscription error');
+          this.receive(room, msg);
+        },
+      }),
+      nc.subscribe(this.subjects.members(room), {
         callback: (err, msg) => {
           if (err) return;
           this.receiveMemberEvent(room, msg);
         },
-      });
-      this.memberSubs.set(room, psub);
-    }
-    this.remote.set(room, new Set());
-    this.presenceSubs.set(
-      room,
-      this.nc.subscribe(presenceSubject(room), {
+      }),
+      nc.subscribe(this.subjects.presence(room), {
         callback: (err, msg) => {
           if (err) return void this.logger.warn({ err, room }, 'nats presence subscription error');
           this.onPresence(room, msg);
         },
       }),
-    );
+    ];
+    this.subs.set(room, subs);
     // The 101 waits until the broker has our subscriptions and the instances already in the
-    // room know we are here (so they publish the room's frames from now on).
+    // room know we are here (so they publish the room's frames from now on) and told us who
+    // their members are (so their frames are accepted from the first one).
     this.confirmed.set(room, this.confirm().then(() => this.announce(room)));
   }
 
-  /** Tells the instances in `room` that this one has members there; learns who they are from their answers. */
+  /** Tells the instances in `room` that this one has members there; learns who they are, and their members, from their answers. */
   private async announce(room: string): Promise<void> {
-    if (!this.connected || this.closing) return;
+    const nc = this.nc;
+    if (nc === undefined || !this.connected || this.closing) return;
     const h = headers();
     h.set(H_INSTANCE, this.instanceId);
     h.set(H_PRESENCE, 'join');
     try {
-      const answers = await this.nc.requestMany(presenceSubject(room), undefined, {
+      const answers = await nc.requestMany(this.subjects.presence(room), undefined, {
         headers: h,
         strategy: 'stall',
         stall: PRESENCE_STALL_MS,
@@ -190,7 +250,9 @@ export class NatsRelay implements Relay {
       });
       for await (const msg of answers) {
         const origin = msg.headers?.get(H_INSTANCE) ?? '';
-        if (origin !== '' && origin !== this.instanceId) this.remote.get(room)?.add(origin);
+        if (origin === '' || origin === this.instanceId) continue;
+        this.remote.get(room)?.add(origin);
+        if (msg.data.length > 0) this.receiveMemberEvent(room, msg);
       }
     } catch (err) {
       // No responders: nobody else has the room (the usual case for the first member anywhere).
@@ -209,11 +271,12 @@ export class NatsRelay implements Relay {
     if (kind === 'join') {
       set.add(origin);
       if (msg.reply) {
-        const h = headers();
-        h.set(H_INSTANCE, this.instanceId);
-        h.set(H_PRESENCE, 'here');
+        // The answer carries our members of the room, signed: the newcomer accepts their frames at once.
+        const members = this.localMembers?.(room) ?? [];
+        const signed = this.signedMembers(room, members.map((member) => ({ type: 'here' as const, member })));
+        signed.headers.set(H_PRESENCE, 'here');
         try {
-          msg.respond(undefined, { headers: h });
+          msg.respond(signed.body, { headers: signed.headers });
         } catch {
           // The connection is closing or gone: the announcing instance learns of us on its next announce.
         }
@@ -235,7 +298,7 @@ export class NatsRelay implements Relay {
 
   /** Bytes waiting to go to NATS. */
   pendingBytes(): number {
-    return natsPendingBytes(this.nc);
+    return this.nc === undefined ? 0 : natsPendingBytes(this.nc);
   }
 
   ready(room: string): Promise<void> {
@@ -244,7 +307,7 @@ export class NatsRelay implements Relay {
 
   /** A flush round-trip: the broker has processed our SUB once its PONG is back. */
   private confirm(): Promise<void> {
-    if (!this.connected) return Promise.resolve();
+    if (!this.connected || this.nc === undefined) return Promise.resolve();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SUBSCRIBE_CONFIRM_TIMEOUT_MS);
@@ -256,35 +319,34 @@ export class NatsRelay implements Relay {
   }
 
   leave(room: string): void {
-    const sub = this.subs.get(room);
-    if (sub === undefined) return;
-    this.subs.delete(room);
+    if (!this.joined.delete(room)) return;
     this.confirmed.delete(room);
     this.remote.delete(room);
-    sub.unsubscribe();
-    this.memberSubs.get(room)?.unsubscribe();
-    this.memberSubs.delete(room);
-    if (this.connected && !this.closing) {
+    const subs = this.subs.get(room) ?? [];
+    this.subs.delete(room);
+    // Frames and members first; the presence subscription goes after our `leave` is out.
+    subs[0]?.unsubscribe();
+    subs[1]?.unsubscribe();
+    if (this.nc !== undefined && this.connected && !this.closing) {
       const h = headers();
       h.set(H_INSTANCE, this.instanceId);
       h.set(H_PRESENCE, 'leave');
       try {
-        this.nc.publish(presenceSubject(room), undefined, { headers: h });
+        this.nc.publish(this.subjects.presence(room), undefined, { headers: h });
       } catch {
         // Others then keep publishing to a room we left, which only costs bandwidth.
       }
     }
-    this.presenceSubs.get(room)?.unsubscribe();
-    this.presenceSubs.delete(room);
+    subs[2]?.unsubscribe();
   }
 
   /** False while NATS is unreachable (frames for other instances are dropped meanwhile). */
   get isConnected(): boolean {
-    return this.connected && !this.nc.isClosed();
+    return this.nc !== undefined && this.connected && !this.nc.isClosed();
   }
 
-  health(): { connected: boolean; reconnects: number } {
-    return { connected: this.isConnected, reconnects: this.reconnects };
+  health(): { connected: boolean; reconnects: number; rejectedMemberMessages: number } {
+    return { connected: this.isConnected, reconnects: this.reconnects, rejectedMemberMessages: this.counters.rejectedMemberMessages };
   }
 
   /** Rooms this instance is subscribed to (for tests and stats). */
@@ -292,32 +354,57 @@ export class NatsRelay implements Relay {
     return [...this.subs.keys()];
   }
 
-  publishMember(room: string, event: MemberEvent): void {
-    if (!this.connected || this.closing) return;
+  /** A member presence message: the body names the room and the time, the header carries its HMAC. */
+  private signedMembers(room: string, events: MemberEvent[]) {
+    const body = JSON.stringify({ room, at: Date.now(), events } satisfies MembersBody);
     const h = headers();
     h.set(H_INSTANCE, this.instanceId);
+    h.set(H_SIGNATURE, signMembers(this.namespace, body));
+    return { body, headers: h };
+  }
+
+  publishMember(room: string, event: MemberEvent): void {
+    if (this.nc === undefined || !this.connected || this.closing) return;
+    const signed = this.signedMembers(room, [event]);
     try {
-      this.nc.publish(membersSubject(room), JSON.stringify(event), { headers: h });
+      this.nc.publish(this.subjects.members(room), signed.body, { headers: signed.headers });
     } catch (err) {
       this.logger.warn({ err, room }, 'nats member presence publish failed');
     }
   }
 
+  /**
+   * Member presence from another instance (or from the answers to our `join`). Refused unless
+   * signed with this deployment's key, about this room, and recent: only an instance holding
+   * the secret can say who is in a room, and frames are accepted only from those members.
+   */
   private receiveMemberEvent(room: string, msg: Msg): void {
     const origin = msg.headers?.get(H_INSTANCE);
     if (origin === undefined || origin === '' || origin === this.instanceId) return;
-    let event: MemberEvent;
+    const body = new TextDecoder().decode(msg.data);
+    let parsed: MembersBody;
     try {
-      event = JSON.parse(new TextDecoder().decode(msg.data)) as MemberEvent;
+      if (!verifyMembers(this.namespace, body, msg.headers?.get(H_SIGNATURE) ?? '')) throw new Error('signature');
+      parsed = JSON.parse(body) as MembersBody;
+      if (parsed.room !== room || !Array.isArray(parsed.events) || !(Math.abs(Date.now() - parsed.at) <= MEMBER_MESSAGE_MAX_AGE_MS)) {
+        throw new Error('stale or misdirected');
+      }
     } catch {
+      this.counters.rejectedMemberMessages++;
+      if (this.counters.rejectedMemberMessages % 1000 === 1) {
+        this.logger.warn({ room, rejected: this.counters.rejectedMemberMessages }, 'member presence from NATS refused: not signed with this deployment\'s key, misdirected or stale');
+      }
       return;
     }
-    if (event.type === 'leave' ? typeof event.session !== 'string' : typeof event.member?.session !== 'string') return;
-    this.onMemberEvent?.(room, event);
+    for (const event of parsed.events) {
+      if (!isMemberEvent(event)) continue;
+      this.onMemberEvent?.(room, event);
+    }
   }
 
   publish(room: string, data: Buffer, isBinary: boolean, connId: number, origin?: FrameOrigin): void {
-    if (!this.connected || this.closing) {
+    const nc = this.nc;
+    if (nc === undefined || !this.connected || this.closing) {
       this.counters.droppedFrames++;
       return;
     }
@@ -327,18 +414,18 @@ export class NatsRelay implements Relay {
       return;
     }
     // Stale media is useless: above the cap the frame is dropped, never queued behind a slow NATS.
-    if (natsPendingBytes(this.nc) + data.length > this.options.maxPendingBytes) {
+    if (natsPendingBytes(nc) + data.length > this.options.maxPendingBytes) {
       this.counters.backpressureDrops++;
       if (this.counters.backpressureDrops % 1000 === 1) {
         this.logger.warn({ room, dropped: this.counters.backpressureDrops }, 'nats is not keeping up; frames for other instances dropped');
       }
       return;
     }
-    const subject = roomSubject(room);
-    const maxPart = (this.nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM;
+    const subject = this.subjects.room(room);
+    const maxPart = (nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM;
     try {
       if (data.length <= maxPart) {
-        this.nc.publish(subject, data, { headers: this.headers(connId, isBinary, origin) });
+        nc.publish(subject, data, { headers: this.headers(connId, isBinary, origin) });
         return;
       }
       const count = Math.ceil(data.length / maxPart);
@@ -349,7 +436,7 @@ export class NatsRelay implements Relay {
       for (let i = 0; i < count; i++) {
         const h = this.headers(connId, isBinary, origin);
         h.set(H_PART, `${i}/${count}`);
-        this.nc.publish(subject, data.subarray(i * maxPart, (i + 1) * maxPart), { headers: h });
+        nc.publish(subject, data.subarray(i * maxPart, (i + 1) * maxPart), { headers: h });
       }
     } catch (err) {
       this.counters.droppedFrames++;
@@ -440,8 +527,8 @@ export class NatsRelay implements Relay {
     return Buffer.concat(partial.parts, partial.bytes);
   }
 
-  private async watchStatus(): Promise<void> {
-    for await (const s of this.nc.status()) {
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
       switch (s.type) {
         case 'disconnect':
           this.connected = false;
@@ -466,20 +553,28 @@ export class NatsRelay implements Relay {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.stopRetrying?.();
+    this.joined.clear();
     this.subs.clear();
-    this.memberSubs.clear();
     this.confirmed.clear();
-    this.presenceSubs.clear();
     this.remote.clear();
-    if (!this.nc.isClosed()) {
+    const nc = this.nc;
+    if (nc !== undefined && !nc.isClosed()) {
       try {
-        await this.nc.drain();
+        await nc.drain();
       } catch (err) {
         this.logger.warn({ err }, 'nats drain failed');
-        await this.nc.close();
+        await nc.close();
       }
     }
   }
+}
+
+function isMemberEvent(e: unknown): e is MemberEvent {
+  const event = e as { type?: unknown; session?: unknown; member?: { session?: unknown; identity?: unknown } } | null;
+  if (typeof event !== 'object' || event === null) return false;
+  if (event.type === 'leave') return typeof event.session === 'string';
+  return (event.type === 'join' || event.type === 'here') && typeof event.member?.session === 'string' && typeof event.member.identity === 'string';
 }
 
 function originOf(session: string, identity: string): FrameOrigin | undefined {
@@ -501,39 +596,114 @@ export function redactUrl(url: string): string {
   }
 }
 
-export class NatsUnavailableError extends Error {
-  constructor(url: string, cause: unknown) {
-    super(`Cannot connect to NATS at NATS_URL=${redactUrl(url)}: ${(cause as Error)?.message ?? String(cause)}`);
-    this.name = 'NatsUnavailableError';
+/** The connect options of a kind of credentials (none: the URL's own, if any). */
+export function natsAuthOptions(auth: NatsAuth): Pick<ConnectionOptions, 'user' | 'pass' | 'token' | 'authenticator'> {
+  switch (auth.kind) {
+    case 'user':
+      return { user: auth.user, pass: auth.pass };
+    case 'token':
+      return { token: auth.token };
+    case 'nkey':
+      return { authenticator: nkeyAuthenticator(new TextEncoder().encode(new TextDecoder().decode(auth.seed).trim())) };
+    case 'creds':
+      return { authenticator: credsAuthenticator(auth.creds) };
+    default:
+      return {};
   }
 }
 
+/** Whether a connection error is NATS refusing our credentials (rather than not answering). */
+function isAuthError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string } | undefined;
+  return /authori[sz]ation|authentication|auth/i.test(`${e?.name ?? ''} ${e?.message ?? ''} ${e?.code ?? ''}`);
+}
+
+/** What to log when a connection attempt fails: the cause, and which variables to check. No secret. */
+function connectFailure(url: string, err: unknown): string {
+  const cause = (err as Error)?.message ?? String(err);
+  return isAuthError(err)
+    ? `NATS at NATS_URL=${redactUrl(url)} refused our credentials (${cause}): check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED_FILE or NATS_CREDS_FILE`
+    : `Cannot connect to NATS at NATS_URL=${redactUrl(url)}: ${cause}`;
+}
+
 /**
- * Connects to NATS (failing fast when it is unreachable at start) and returns the relay.
- * After that the client reconnects forever and restores subscriptions by itself.
+ * Connects to NATS and returns the relay. NATS down or refusing our credentials never stops the
+ * process: the first failure is logged (error, naming NATS_URL and, for refused credentials,
+ * the variables to check), the relay starts without a connection (rooms stay local to this
+ * instance) and a connection is tried again with a growing delay until one is made. After
+ * that the client reconnects forever (also through authorization errors) and restores
+ * subscriptions by itself.
  */
 export async function connectNatsRelay(opts: {
   url: string;
   logger: Logger;
+  /** The deployment's subject prefix and member key (see natsNamespace). */
+  namespace: NatsNamespace;
+  auth?: NatsAuth;
   instanceId?: string;
   connectTimeoutMs?: number;
   options?: NatsRelayOptions;
 }): Promise<NatsRelay> {
   const instanceId = opts.instanceId ?? randomBytes(9).toString('base64url');
-  let nc: NatsConnection;
-  try {
-    nc = await connect({
-      servers: opts.url,
-      name: `media-server-${instanceId}`,
-      noEcho: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      timeout: opts.connectTimeoutMs ?? 5000,
-    });
-  } catch (err) {
-    throw new NatsUnavailableError(opts.url, err);
-  }
-  // The instance id is on every line already when server.ts passed it (the logger's `instance`).
-  opts.logger.info({ nats: redactUrl(opts.url), maxPayload: nc.info?.max_payload }, 'connected to nats');
-  return new NatsRelay(nc, opts.logger.child({ component: 'nats-relay' }), instanceId, opts.options);
+  const auth = opts.auth ?? natsAuthInUrl(opts.url);
+  const relay = new NatsRelay(opts.logger.child({ component: 'nats-relay' }), instanceId, opts.namespace, opts.options);
+  const attempt = async (): Promise<boolean> => {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        // Credentials never travel in the URL (the config took them out into `auth`).
+        servers: redactUrl(opts.url),
+        name: `media-server-${instanceId}`,
+        noEcho: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        // Credentials revoked or rotated late must not end relaying for good: keep trying.
+        ignoreAuthErrorAbort: true,
+        timeout: opts.connectTimeoutMs ?? 5000,
+        ...natsAuthOptions(auth),
+      });
+    } catch (err) {
+      lastFailure = connectFailure(opts.url, err);
+      return false;
+    }
+    if (closed) {
+      await nc.close();
+      return true;
+    }
+    // The instance id is on every line already when server.ts passed it (the logger's `instance`).
+    opts.logger.info(
+      { nats: redactUrl(opts.url), maxPayload: nc.info?.max_payload, auth: auth.kind, subjectPrefix: opts.namespace.subjectPrefix },
+      'connected to nats',
+    );
+    relay.attach(nc);
+    return true;
+  };
+  let lastFailure = '';
+  let closed = false;
+  if (await attempt()) return relay;
+
+  opts.logger.error(
+    { nats: redactUrl(opts.url) },
+    `${lastFailure}. Relaying to other instances is off until it connects (rooms stay on this instance); trying again`,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  let delay = RETRY_FIRST_MS;
+  const again = async () => {
+    const previous = lastFailure;
+    if (closed || (await attempt())) return;
+    // Each new cause once at error level; the same one again is not repeated every few seconds.
+    if (lastFailure !== previous) opts.logger.error({ nats: redactUrl(opts.url) }, `${lastFailure}; trying again`);
+    delay = Math.min(delay * 2, RETRY_MAX_MS);
+    if (!closed) retry();
+  };
+  const retry = () => {
+    timer = setTimeout(() => void again(), delay);
+    timer.unref();
+  };
+  relay.stopRetrying = () => {
+    closed = true;
+    clearTimeout(timer);
+  };
+  retry();
+  return relay;
 }

@@ -18,6 +18,8 @@ export type MemberEvent =
   | { type: 'join' | 'here'; member: PresenceMember }
   | { type: 'leave'; session: string };
 export type RemoteMemberHandler = (room: string, event: MemberEvent) => void;
+/** This instance's announced members of a room (told to an instance that arrives in it). */
+export type LocalMembersSource = (room: string) => PresenceMember[];
 
 /**
  * Carries frames between Media Server instances. Local delivery is the app's job and
@@ -26,7 +28,7 @@ export type RemoteMemberHandler = (room: string, event: MemberEvent) => void;
 export interface Relay {
   readonly kind: 'local' | 'nats';
   /** Called once by the app before any join/publish. */
-  start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler): void;
+  start(onRemoteFrame: RemoteFrameHandler, onRemoteMember?: RemoteMemberHandler, localMembers?: LocalMembersSource): void;
   /** This instance got its first member in `room`: start receiving the room's frames. */
   join(room: string): void;
   /**
@@ -44,5 +46,5 @@ export interface Relay {
   /** Flushes what is pending and disconnects. */
   close(): Promise<void>;
   /** Broker connection state, for metrics; absent on the local relay. */
-  health?(): { connected: boolean; reconnects: number };
+  health?(): { connected: boolean; reconnects: number; rejectedMemberMessages: number };
 }

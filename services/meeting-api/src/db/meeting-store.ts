@@ -2,7 +2,7 @@ import type { ParticipantRole } from 'meeting-types';
 import type { MeetingStore, MeetingTx, PasswordAttemptStore } from '../domain/ports';
 import type { NewMeeting, NewMeetingEvent, Page, SettingsChange } from '../domain/records';
 import type { Database, Queryable } from './database';
-import { appendEvents } from './events-repo';
+import { appendEvents } from '../events/db/events-repo';
 import * as meetingsRepo from './meetings-repo';
 import { createOneStatementTransitions } from './one-statement';
 import * as passwordFailuresRepo from './password-failures-repo';
@@ -19,6 +19,7 @@ export function createMeetingStore(db: Database): MeetingStore {
     findMeetingWithCaller: (roomId, email) => meetingsRepo.findMeetingWithCaller(db, roomId, email),
     listAdmitted: (meetingId, page) => participantsRepo.listAdmitted(db, meetingId, page),
     insertMeeting: (meeting: NewMeeting) => meetingsRepo.insertMeeting(db, meeting),
+    countOwnedMeetings: (owner) => meetingsRepo.countOwnedMeetings(db, owner),
     inTransaction: (fn) => db.transaction((tx) => fn(new SqlMeetingTx(tx))),
     oneStatement: createOneStatementTransitions(db),
   };

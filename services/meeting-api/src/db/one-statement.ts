@@ -4,7 +4,7 @@ import { statusesAllowing } from '../domain/meeting-state';
 import type { OneStatementTransitions } from '../domain/ports';
 import type { JoinView, MeetingRef, ParticipantRecord, RowEvent, WrittenRow } from '../domain/records';
 import type { Queryable } from './database';
-import { EVENTS_CHANNEL, INLINE_MAX_BYTES } from './events-repo';
+import { EVENTS_CHANNEL, INLINE_MAX_BYTES } from '../events/db/events-repo';
 import { attendeeUpsert, joinKeepsPlace, transitionSet } from './participants-repo';
 import { meetingRefColumns, participantColumns, toMeetingRef, toParticipant, type Row } from './rows';
 
