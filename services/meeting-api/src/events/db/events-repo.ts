@@ -12,7 +12,7 @@ import type { StreamReads } from '../stream';
  * up to date need not read them back (NOTIFY payloads stop at 8000 bytes; larger batches are read).
  */
 export const EVENTS_CHANNEL = 'meeting_events';
-const INLINE_MAX_BYTES = 7000;
+export const INLINE_MAX_BYTES = 7000;
 
 /** A notification parsed: which events committed, and the events themselves when they fit. */
 export interface EventsNotification {
