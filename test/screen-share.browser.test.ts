@@ -11,8 +11,9 @@ import { canvasPixels, launchChromium, launchFirefox, openPage, screen, screensh
  * Media Server. Chromium shares its fake screen (`getDisplayMedia` answered by the fake-device
  * flags); headless Firefox cannot capture a display (`NotFoundError`), so its page gets a canvas
  * stream in place of `getDisplayMedia` — what it sends from there is the app's own path. Each
- * side sees the other's share large, named, with moving pixels; one sharer at a time; stopping
- * from the control bar, from the host, and by the browser ending the track restores the grid.
+ * side sees the other's share large, named, with moving pixels; one sharer at a time until the
+ * host allows more (`multiple_screen_shares`); stopping from the control bar, from the host, and
+ * by the browser ending the track restores the grid.
  * Every wait is a condition poll; nothing asserts on timing.
  */
 let api: TestApp;
@@ -191,6 +192,29 @@ test('Chromium and Firefox share their screens: the other sees it large and movi
   await host.getByRole('button', { name: 'Share screen' }).waitFor();
   await until('Firefox no longer shows a presentation', () => count(fox, '[data-testid="presenting-tile"]'), (n) => n === 0);
   assert.equal(await count(fox, '.grid-wrap [data-testid="remote-tile"]'), 1);
+
+  // 4. The host lets several share at once (a meeting setting): both present, each sees the other's.
+  await host.getByRole('button', { name: /^People/ }).click();
+  await host.getByLabel('Several people may share their screens at once').click();
+  await host.getByText('Several people may share at once.').waitFor();
+  await host.getByRole('button', { name: 'Share screen' }).click();
+  await until('Firefox shows the host presenting', () => count(fox, presenting('hannah@example.com')), (n) => n === 1);
+  // Firefox learns the setting from the live events; until then it is told one shares at a time.
+  await until(
+    'Firefox shares beside the host',
+    async () => {
+      if ((await count(fox, '[data-testid="self-presenting"]')) === 0) await clickFirefox(fox, 'Share screen');
+      return count(fox, '[data-testid="self-presenting"]');
+    },
+    (n) => n === 1,
+  );
+  await host.locator(presenting('fiona@example.com')).waitFor();
+  const both = await until('Firefox\'s screen is drawn beside the host\'s own share', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p.startsWith('1280x720'));
+  await until('and moves', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p !== both);
+  await host.getByRole('button', { name: 'Stop presenting' }).click();
+  await clickFirefox(fox, 'Stop presenting');
+  await until('no presentation left in Chromium', () => count(host, '[data-testid="presenting-tile"]'), (n) => n === 0);
+  await until('no presentation left in Firefox', () => count(fox, '[data-testid="presenting-tile"]'), (n) => n === 0);
 
   for (const p of watched) assert.deepEqual(p.problems, [], 'no console errors or uncaught exceptions in Chromium');
   assert.deepEqual(firefoxProblems, [], 'no uncaught exceptions in Firefox');

@@ -25,7 +25,7 @@ export interface KnownPerson {
  * microphone, encoders, decoders and jitter buffers; this component only renders its snapshot
  * and calls its methods.
  */
-export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName = 'You', people, controls, screenShareControl, panel }: {
+export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName = 'You', people, controls, screenShareControl, multipleScreenShares = false, panel }: {
   mediaServerUrl: string;
   /** A fresh room token (they expire: reconnects ask again); null when no longer admitted. */
   getToken(): Promise<string | null>;
@@ -39,6 +39,8 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName =
   controls?: ReactNode;
   /** Replaces the built-in screen-sharing button: a control-bar button given the running call (media-client does the sharing). */
   screenShareControl?: (call: Call) => ReactNode;
+  /** The meeting's `multiple_screen_shares` setting: several may share at once (default: one at a time). */
+  multipleScreenShares?: boolean;
   /** A side panel beside the tiles (people and waiting room). */
   panel?: ReactNode;
 }) {
@@ -76,6 +78,10 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName =
       c.leave();
     };
   }, [mediaServerUrl]);
+
+  useEffect(() => {
+    call?.setSharePolicy({ maxSharers: multipleScreenShares ? Number.POSITIVE_INFINITY : 1 });
+  }, [call, multipleScreenShares]);
 
   const snap = useSyncExternalStore(call?.subscribe ?? noSubscribe, call?.getSnapshot ?? (() => EMPTY));
   const device = useDeviceProblem(sharedLocalMedia());
