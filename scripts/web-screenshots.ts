@@ -3,16 +3,18 @@
  * the call with 1, 3 and 9 people, a phone-width call and a knock seen by the host in the call.
  * Chromium's fake camera and microphone; every person is a context of one browser.
  *
- *   npm run build:web && npx tsx scripts/web-screenshots.ts after
+ *   npm run screenshots            (builds the app, then `tsx scripts/web-screenshots.ts after`)
  *
- * The argument prefixes the file names (`after-call-3.png`); WEB_APP_DIR serves another build of the app
- * (an older one, for "before" shots).
+ * The argument prefixes the file names (`after-call-3.png`, the default); WEB_APP_DIR serves another
+ * build of the app (an older one, for "before" shots). Each shot waits until its screen shows what its
+ * name says (the tiles there and drawn, the toast up): a screen that does not get there fails the run
+ * rather than leaving a misleading picture.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MeetingClient } from 'meeting-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, REPO, startWebStack } from '../test/browser';
+import { launchChromium, REPO, signIn, startWebStack, until } from '../test/browser';
 
 const prefix = process.argv[2] ?? 'after';
 const OUT = join(REPO, 'docs/screenshots');
@@ -30,31 +32,20 @@ async function person(browser: Browser, phone = false): Promise<{ context: Brows
   return { context, page };
 }
 
-async function signIn(page: Page, email: string, name: string): Promise<void> {
-  await page.getByLabel('Email', { exact: true }).fill(email);
-  await page.getByLabel('Display name (optional)').fill(name);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function until(probe: () => Promise<boolean>, ms = 60_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await probe()) return true;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return false;
-}
-
-/** All remote tiles present and their canvases drawn (or given up after a while: the shot shows what is there). */
+/** All remote tiles present and each one's picture drawn (a camera that is off shows its avatar instead). */
 async function settled(page: Page, remotes: number): Promise<void> {
-  await until(() => page.locator('[data-testid="remote-tile"]').count().then((n) => n === remotes));
-  await until(() =>
-    page.evaluate<boolean>(`[...document.querySelectorAll('[data-testid="remote-tile"] canvas')].every((c) => {
-      if (c.width === 0) return false;
-      const d = c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data;
-      return d[0] + d[1] + d[2] > 0;
-    })`),
-    remotes === 0 ? 1 : 45_000,
+  await until(`${remotes} remote tiles`, () => page.locator('[data-testid="remote-tile"]').count(), (n) => n === remotes, 120_000);
+  await until(
+    'every remote tile drawn',
+    () =>
+      // A tile with its camera on: the centre is neither black nor the tile's blank (#202124) any more.
+      page.evaluate<boolean>(`[...document.querySelectorAll('[data-testid="remote-tile"] .tile-video:not([hidden]) canvas')].every((c) => {
+        if (c.width === 0) return false;
+        const d = c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data;
+        return d[0] + d[1] + d[2] > 0 && !(d[0] === 0x20 && d[1] === 0x21 && d[2] === 0x24);
+      })`),
+    Boolean,
+    120_000,
   );
   await page.waitForTimeout(1500);
 }
@@ -77,12 +68,12 @@ async function main(): Promise<void> {
     await host.page.getByLabel('Meeting id (optional)').fill(meetingId);
     await host.page.getByRole('button', { name: 'Create and open' }).click();
     await host.page.getByRole('button', { name: 'Start the meeting' }).waitFor();
-    await until(() => host.page.evaluate<boolean>(`(document.querySelector('[data-testid="self-view"]')?.videoWidth ?? 0) > 0`));
+    await until('the preview plays', () => host.page.evaluate<number>(`document.querySelector('[data-testid="self-view"]')?.videoWidth ?? 0`), (w) => w > 0);
     await host.page.waitForTimeout(800);
     await shot(host.page, 'prejoin');
     await host.page.getByRole('button', { name: 'Start the meeting' }).click();
     // People enter without knocking for the call shots.
-    await hostClient.updateMeeting(meetingId, { waiting_room_enabled: false }).catch(() => {});
+    await hostClient.updateMeeting(meetingId, { waiting_room_enabled: false });
     await settled(host.page, 0);
     await host.page.waitForTimeout(1500);
     await shot(host.page, 'call-1');
@@ -93,11 +84,13 @@ async function main(): Promise<void> {
       others.push(p);
       await p.page.goto(`${base}/m/${meetingId}`, { waitUntil: 'domcontentloaded' });
       await signIn(p.page, `person${i}@example.com`, NAMES[i] ?? `Person ${i}`);
-      // Some come with their camera off (where the pre-join screen offers it): fewer encoders for a 2-core machine.
-      const off = p.page.getByRole('button', { name: 'Turn camera off' });
-      if (cameraOff && (await off.count()) > 0) await off.click();
+      // Some come with their camera off (turned off on the pre-join screen): fewer encoders for a 2-core machine.
+      if (cameraOff) {
+        await p.page.getByRole('button', { name: 'Turn camera off' }).click();
+        await p.page.getByRole('button', { name: 'Turn camera on' }).waitFor();
+      }
       await p.page.getByRole('button', { name: 'Ask to join' }).click();
-      await p.page.locator('[data-testid="self-view"]').first().waitFor();
+      await p.page.getByRole('group', { name: 'Call controls' }).waitFor();
       return p;
     };
     // KNOCK_ONLY=1: only the knock (a light run on a busy machine).
@@ -119,10 +112,10 @@ async function main(): Promise<void> {
     for (const p of others.splice(1)) await p.context.close();
     await settled(host.page, 1);
     }
-    await hostClient.updateMeeting(meetingId, { waiting_room_enabled: true }).catch(() => {});
+    await hostClient.updateMeeting(meetingId, { waiting_room_enabled: true });
     const knocker = new MeetingClient({ baseUrl: base, headers: { cookie: 'email=kim@example.com' } });
     await knocker.join(meetingId, { display_name: 'Kim Knocker' });
-    await until(() => host.page.getByText('Kim Knocker').first().isVisible());
+    await host.page.getByRole('region', { name: 'Knocks' }).getByText('Kim Knocker').waitFor();
     await host.page.waitForTimeout(1000);
     await shot(host.page, 'knock');
   } finally {

@@ -185,6 +185,26 @@ export function tilePixels(target: Page | Frame, identity: string): Promise<stri
   })()`);
 }
 
+/**
+ * The average colour [r, g, b] (0–255) of a `<video>` or `<canvas>` found by `selector`, drawn
+ * scaled onto a small canvas the way the page itself would paint it; null when there is none.
+ */
+export function averageColour(target: Page | Frame, selector: string): Promise<[number, number, number] | null> {
+  return target.evaluate<[number, number, number] | null>(`(() => {
+    const el = document.querySelector(${JSON.stringify(selector)});
+    if (el === null || (el.videoWidth ?? el.width) === 0) return null;
+    const c = document.createElement('canvas');
+    c.width = 64;
+    c.height = 36;
+    const g = c.getContext('2d');
+    g.drawImage(el, 0, 0, c.width, c.height);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const sum = [0, 0, 0];
+    for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) sum[k] += d[i + k];
+    return sum.map((v) => v / (d.length / 4));
+  })()`);
+}
+
 /** Polls `probe` until `ok` holds (every 250 ms, at most `ms`); the error names the last value seen. */
 export async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 90_000): Promise<T> {
   const end = Date.now() + ms;

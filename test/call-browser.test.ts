@@ -22,7 +22,8 @@ import { CHROMIUM, CHROMIUM_FLAGS, FAKE_MEDIA_FLAGS, launchFirefox, until } from
 /**
  * A real call in Chromium with its fake camera (a moving pattern) and fake microphone (a tone):
  * three pages (host and two attendees admitted through the waiting room) send VP8 and Opus
- * through the Media Server with `videocall.v1`, on one instance and on two joined by NATS.
+ * through the Media Server with `videocall.v1`, on one instance and on two joined by NATS; each
+ * picture reaches the others in the colours of its sender's own camera.
  * Deadlines below only stop a hang; nothing asserts on timing. Low resolution and frame rate
  * keep it light on a shared machine.
  */
@@ -200,6 +201,37 @@ function remotes(o: Opened): Promise<RemoteInfo[]> {
 const byName = (list: RemoteInfo[], name: string) => list.find((r) => r.name === name);
 
 /**
+ * Average colours [r, g, b] of what the page shows: `self` is its own camera as a `<video>` plays it,
+ * and each remote tile by name; all drawn scaled onto a small canvas.
+ */
+function pictureColours(o: Opened): Promise<Record<string, number[]>> {
+  return o.page.evaluate(`(async () => {
+    const average = (el) => {
+      const c = document.createElement('canvas');
+      c.width = 64;
+      c.height = 36;
+      const g = c.getContext('2d');
+      g.drawImage(el, 0, 0, c.width, c.height);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      const sum = [0, 0, 0];
+      for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) sum[k] += d[i + k];
+      return sum.map((v) => v / (d.length / 4));
+    };
+    if (window.selfView === undefined) {
+      const v = document.createElement('video');
+      v.muted = true;
+      v.srcObject = window.local.stream;
+      await v.play();
+      window.selfView = v;
+    }
+    while (window.selfView.videoWidth === 0) await new Promise((r) => setTimeout(r, 50));
+    const out = { self: average(window.selfView) };
+    for (const r of window.call.remotes.values()) out[r.member.displayName] = average(r.canvas);
+    return out;
+  })()`) as Promise<Record<string, number[]>>;
+}
+
+/**
  * Headless firefox-esr on a machine without a sound device runs no Web Audio graph fed by the
  * microphone (the AudioWorklet capture gets no input; an audio context that outputs sound can
  * crash its content process), so its microphone cannot be checked here: its video is, and it
@@ -253,6 +285,34 @@ async function threePageCall(label: string, mediaUrls: [string, string, string],
         () => remotes(o),
         (list) => others.every((n) => byName(list, n)!.pixels !== byName(first, n)!.pixels && !byName(list, n)!.pixels.endsWith(`:${0}`)),
       );
+    }
+
+    // Each sender's picture at the others has the colours of its own camera: Chromium's fake camera
+    // (a light-green disc turning on dark green) and Firefox's (flat bright green). Read with the wrong
+    // YUV matrix, the greens lose a fifth (Firefox's) to a third (Chromium's). Samples of all pages
+    // alternate and are averaged, so the motion evens out.
+    const sums = new Map<string, number[]>();
+    const rounds = 4;
+    for (let i = 0; i < rounds; i++) {
+      for (const o of pages) {
+        for (const [seen, c] of Object.entries(await pictureColours(o))) {
+          const key = seen === 'self' ? `${o.name}:self` : `${o.name}:${seen}`;
+          const sum = sums.get(key) ?? [0, 0, 0];
+          sums.set(key, sum.map((v, k) => v + c[k]! / rounds));
+        }
+      }
+    }
+    const shown = (c: number[]) => `rgb(${c.map((v) => v.toFixed(1)).join(', ')})`;
+    for (const viewer of pages) {
+      for (const sender of pages.filter((p) => p !== viewer)) {
+        const own = sums.get(`${sender.name}:self`)!;
+        const seen = sums.get(`${viewer.name}:${sender.name}`)!;
+        diag(`${sender.name} (${sender.engine}) own camera ${shown(own)}, at ${viewer.name} (${viewer.engine}) ${shown(seen)}`);
+        assert.ok(
+          own.every((v, k) => Math.abs(v - seen[k]!) <= 0.1 * 255),
+          `${sender.name}'s picture at ${viewer.name} ${shown(seen)} has the colours of ${sender.name}'s camera ${shown(own)}`,
+        );
+      }
     }
 
     // The speaking indicator follows the fake microphone's beeps.

@@ -3,13 +3,13 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { MediaServer } from '../services/media-server/src/app';
 import type { TestApp } from '../services/meeting-api/test/helpers';
-import { launchChromium, openPage, screen, screenshotsIn, startWebStack, type WatchedPage, signIn, until, tilePixels } from './browser';
+import { launchChromium, openPage, screen, screenshotsIn, startWebStack, type WatchedPage, signIn, until, tilePixels, averageColour } from './browser';
 
 /**
  * The call in the web app itself, as a user sees it: Chromium with its fake camera (a moving
  * pattern) and microphone (a tone); the host previews the camera and starts the meeting, an
- * attendee knocks and is admitted, each sees the other's tile moving; mute and leave show at
- * the other side. (The three-page and two-server cases are in call-browser.test.ts.)
+ * attendee knocks and is admitted, each sees the other's tile moving and in the colours of the
+ * sender's own self-view; mute and leave show at the other side. (The three-page and two-server cases are in call-browser.test.ts.)
  */
 let api: TestApp;
 let media: MediaServer;
@@ -71,6 +71,30 @@ test('in the web app: camera preview and device picker, then host and attendee s
     await until(`${name}'s video moves`, () => tilePixels(page, other), (p) => p !== null && p !== first);
   }
   await screen(host, 'call-host-with-attendee');
+
+  // The host's picture at Alice's has the colours of the host's self-view (same camera, after
+  // VP8 encode, relay and decode). The fake camera draws a turning light-green disc on dark green:
+  // green is where a wrong YUV matrix shows most (a BT.709 reading of BT.601 frames takes a third off). Samples alternate between the two pages and are
+  // averaged, so the figure's motion evens out.
+  const self = [0, 0, 0];
+  const remote = [0, 0, 0];
+  const rounds = 8;
+  for (let i = 0; i < rounds; i++) {
+    const s = await averageColour(host, '[data-testid="self-view"]');
+    const r = await averageColour(alice, '[data-testid="remote-tile"][data-identity="hannah@example.com"] canvas');
+    assert.ok(s !== null && r !== null, 'both pictures are there');
+    for (let k = 0; k < 3; k++) {
+      self[k]! += s[k]! / rounds;
+      remote[k]! += r[k]! / rounds;
+    }
+    await host.waitForTimeout(150);
+  }
+  const shown = (c: number[]) => `rgb(${c.map((v) => v.toFixed(1)).join(', ')})`;
+  console.log(`average colour: self-view ${shown(self)}, remote tile ${shown(remote)}`);
+  assert.ok(self[1]! > 60, `the fake camera's picture is there (${shown(self)})`);
+  for (let k = 0; k < 3; k++) {
+    assert.ok(Math.abs(self[k]! - remote[k]!) <= 0.1 * 255, `the remote tile ${shown(remote)} has the colours of the self-view ${shown(self)}`);
+  }
 
   // Alice mutes: the host's tile of Alice says so.
   await alice.getByRole('button', { name: 'Mute', exact: true }).click();

@@ -69,8 +69,11 @@ test('the meeting screen: pre-join choices, a knock in the call, a call at phone
     await host.getByRole('button', { name: 'Create and open' }).click();
     await host.getByRole('heading', { level: 1, name: `Join “${meetingId}”` }).waitFor();
     assert.equal(await host.title(), `Join “${meetingId}” · Meetings`);
-    // The fake microphone plays a tone: the meter moves.
-    await until('the microphone meter moves', () => host.getByRole('meter', { name: 'Microphone level' }).evaluate((m) => (m as unknown as { value: number }).value), (v) => v > 0);
+    // The fake microphone beeps (20 ms every half second): the meter moves. Polled in the page, so
+    // no beep is missed between two round trips; the meter itself holds each peak for a moment.
+    const meter = await host.getByRole('meter', { name: 'Microphone level' }).elementHandle();
+    await host.waitForFunction((m) => (m as unknown as { value: number }).value > 0, meter, { polling: 20 });
+    await host.getByText('We hear you').waitFor();
     // Muting stops the meter; the choice carries into the call.
     await host.getByRole('button', { name: 'Mute microphone' }).click();
     await host.getByRole('button', { name: 'Unmute microphone', pressed: true }).waitFor();

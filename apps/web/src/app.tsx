@@ -23,6 +23,14 @@ export function App() {
     });
   }, []);
   useEffect(load, [load]);
+  // A page the browser restores from its cache (Back, Forward) may predate a sign-in or sign-out.
+  useEffect(() => {
+    const onShow = (e: PageTransitionEvent) => {
+      if (e.persisted) load();
+    };
+    window.addEventListener('pageshow', onShow);
+    return () => window.removeEventListener('pageshow', onShow);
+  }, [load]);
   useEffect(startFrameBridge, []);
   // Inside another site's frame: the first screen is up.
   const loaded = identity !== undefined;

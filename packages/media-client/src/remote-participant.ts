@@ -1,4 +1,4 @@
-import { PayloadType, StateFlag, VideoSource, type MediaPayload, type PresenceMember } from 'meeting-types/media-protocol';
+import { decodeState, PayloadType, StateFlag, VideoSource, type MediaPayload, type PresenceMember, type VideoColour } from 'meeting-types/media-protocol';
 import { LatencyStats, wallClockMs } from './latency';
 
 /** Playout delay the jitter buffer aims for, and the most it lets build up before dropping. */
@@ -7,6 +7,12 @@ const JITTER_MAX_S = 0.25;
 const SPEAKING_LEVEL = 0.02;
 /** Level decays so the indicator goes off when frames stop (mute). */
 const LEVEL_HOLD_MS = 400;
+/**
+ * VP8's own colour space (BT.601, limited range), for a sender that does not name one. Left
+ * unset, Chromium's decoder tags VP8 frames BT.709 and the canvas converts them with the wrong
+ * matrix: the picture comes out darker and with shifted hues than the sender's self-view.
+ */
+const VP8_COLOUR: VideoColorSpaceInit = { primaries: 'smpte170m', transfer: 'smpte170m', matrix: 'smpte170m', fullRange: false };
 
 export interface RemoteStats {
   videoFramesDecoded: number;
@@ -31,6 +37,9 @@ class VideoTrackDecoder {
   on: boolean;
   private decoder: VideoDecoder | null = null;
   private waitingForKey = true;
+  /** The colour space the sender last named, and the one the current decoder was configured with. */
+  colour: VideoColorSpaceInit = VP8_COLOUR;
+  private decoderColour: VideoColorSpaceInit | null = null;
   private readonly sentAt = new Map<number, number>();
   private readonly ctx2d: CanvasRenderingContext2D | null;
   private closed = false;
@@ -66,6 +75,11 @@ class VideoTrackDecoder {
       if (this.chunksReceived === 1 || this.chunksReceived % 15 === 0) this.askKeyframe();
       return;
     }
+    // A keyframe in another colour space than the decoder's: a new decoder (a keyframe starts it).
+    if (isKey && this.decoder !== null && !sameColour(this.decoderColour, this.colour)) {
+      if (this.decoder.state !== 'closed') this.decoder.close();
+      this.decoder = null;
+    }
     const dec = this.ensureDecoder();
     if (dec.decodeQueueSize > 4 && !isKey) {
       // Behind: skip to the next keyframe rather than fall further behind.
@@ -94,7 +108,8 @@ class VideoTrackDecoder {
       output: (frame) => this.onFrame(frame),
       error: () => this.reset(),
     });
-    dec.configure({ codec: 'vp8', optimizeForLatency: true });
+    dec.configure({ codec: 'vp8', optimizeForLatency: true, colorSpace: this.colour });
+    this.decoderColour = this.colour;
     this.decoder = dec;
     return dec;
   }
@@ -229,7 +244,8 @@ export class RemoteParticipant {
   }
 
   private onState(p: MediaPayload): void {
-    const flags = p.body[0] ?? 0;
+    const { flags, colour } = decodeState(p.body);
+    if (colour !== null) this.camera.colour = colourInit(colour);
     const audioOn = (flags & StateFlag.AudioOn) !== 0;
     const videoOn = (flags & StateFlag.VideoOn) !== 0;
     const screenOn = (flags & StateFlag.ScreenOn) !== 0;
@@ -329,4 +345,18 @@ function remember(map: Map<number, number>, timestamp: number, sentAt: number): 
     const first = map.keys().next().value;
     if (first !== undefined) map.delete(first);
   }
+}
+
+/** What the sender named, with VP8's own colour space for whatever it left out. */
+function colourInit(c: VideoColour): VideoColorSpaceInit {
+  return {
+    primaries: c.primaries ?? VP8_COLOUR.primaries,
+    transfer: c.transfer ?? VP8_COLOUR.transfer,
+    matrix: c.matrix ?? VP8_COLOUR.matrix,
+    fullRange: c.fullRange ?? VP8_COLOUR.fullRange,
+  };
+}
+
+function sameColour(a: VideoColorSpaceInit | null, b: VideoColorSpaceInit): boolean {
+  return a !== null && a.primaries === b.primaries && a.transfer === b.transfer && a.matrix === b.matrix && a.fullRange === b.fullRange;
 }

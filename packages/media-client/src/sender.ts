@@ -1,5 +1,5 @@
 /// <reference path="./dom-extra.d.ts" />
-import { encodePayload, PayloadType, StateFlag, VideoSource } from 'meeting-types/media-protocol';
+import { encodePayload, encodeState, PayloadType, StateFlag, VideoSource } from 'meeting-types/media-protocol';
 import { DEFAULT_LIMITS, VideoGate, type BackpressureLimits } from './backpressure';
 import { readAudio, readVideo, type FrameReader } from './capture';
 import { wallClockMs } from './latency';
@@ -70,6 +70,14 @@ class VideoSourceSender {
   private lastKeyRequestAt = 0;
   private lastFrameAt = 0;
   private closed = false;
+  /** The colour space the encoder says its output is in (from its decoder config); receivers decode with it. */
+  colour: VideoColorSpaceInit | null = null;
+  /**
+   * Whether the frames being encoded say what colour space they are in. Firefox's are untagged, and its
+   * encoder then reports BT.709 while writing BT.601 (its pictures came out a fifth darker in Chromium):
+   * for untagged frames nothing is said, and receivers use VP8's own BT.601.
+   */
+  private framesTagged = false;
 
   constructor(
     private readonly source: VideoSource,
@@ -78,6 +86,8 @@ class VideoSourceSender {
     limits: BackpressureLimits,
     private readonly stats: SenderStats,
     private readonly nextSeq: () => number,
+    /** Called right before each keyframe is sent (the camera announces its colour space there). */
+    private readonly beforeKeyframe: () => void = () => {},
   ) {
     this.gate = new VideoGate(limits);
   }
@@ -118,7 +128,7 @@ class VideoSourceSender {
     if (this.encoder !== null && this.encoder.state !== 'closed' && sameSize) return this.encoder;
     if (this.encoder !== null && this.encoder.state !== 'closed') this.encoder.close();
     const enc = new VideoEncoder({
-      output: (chunk) => this.onChunk(chunk),
+      output: (chunk, metadata) => this.onChunk(chunk, metadata),
       error: (e) => {
         console.warn('video encoder error', e);
         this.encoder = null;
@@ -168,6 +178,7 @@ class VideoSourceSender {
         this.lastKeyAt = now;
       }
       try {
+        this.framesTagged = frame.colorSpace.matrix !== null;
         enc.encode(frame, { keyFrame });
       } finally {
         frame.close();
@@ -175,12 +186,17 @@ class VideoSourceSender {
     }
   }
 
-  private onChunk(chunk: EncodedVideoChunk): void {
+  private onChunk(chunk: EncodedVideoChunk, metadata?: EncodedVideoChunkMetadata): void {
     const isKey = chunk.type === 'key';
+    const colour = metadata?.decoderConfig?.colorSpace;
+    if (colour !== undefined) this.colour = this.framesTagged ? colour : null;
     if (!this.enabled || this.reader === null || !this.gate.admitVideo(this.socket.bufferedAmount, isKey)) {
       if (this.enabled && this.reader !== null) this.stats.videoDropped++;
       return;
     }
+    // Each keyframe comes right after a State naming its colour space: whoever starts decoding
+    // at this keyframe (a late joiner, a receiver that lost frames) draws it in the right colours.
+    if (isKey) this.beforeKeyframe();
     const body = new Uint8Array(chunk.byteLength);
     chunk.copyTo(body);
     const type = isKey ? PayloadType.VideoKey : PayloadType.VideoDelta;
@@ -230,6 +246,7 @@ export class MediaSender {
       o.limits,
       this.stats,
       nextSeq,
+      () => this.sendState(),
     );
     const s = o.screen;
     this.screen = new VideoSourceSender(
@@ -289,7 +306,9 @@ export class MediaSender {
   sendState(): void {
     if (this.closed) return;
     const flags = (this.audioEnabled ? StateFlag.AudioOn : 0) | (this.videoEnabled ? StateFlag.VideoOn : 0) | (this.screenSharing ? StateFlag.ScreenOn : 0);
-    this.socket.send(encodePayload({ type: PayloadType.State, seq: this.seq++, timestamp: 0, sentAt: wallClockMs(), body: new Uint8Array([flags]) }));
+    // The colour space named is the camera's; a shared screen is decoded in VP8's own (BT.601).
+    const body = encodeState(flags, this.camera.colour);
+    this.socket.send(encodePayload({ type: PayloadType.State, seq: this.seq++, timestamp: 0, sentAt: wallClockMs(), body }));
   }
 
   close(): void {

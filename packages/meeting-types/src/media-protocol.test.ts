@@ -3,11 +3,13 @@ import { test } from 'node:test';
 import {
   decodePayload,
   decodeServerMessage,
+  decodeState,
   encodeLeave,
   encodeMediaHeader,
   encodeMediaMessage,
   encodePayload,
   encodePresence,
+  encodeState,
   MediaProtocolError,
   PayloadType,
   VideoSource,
@@ -96,4 +98,16 @@ test('a screen payload carries its source in the high nibble; a payload without 
   const unknown = new Uint8Array(21);
   unknown[0] = 0x21;
   assert.throws(() => decodePayload(unknown), /unknown video source 2/);
+});
+
+test('a State body carries the flags and the colour space of the video; a one-byte body has none', () => {
+  const colour = { primaries: 'smpte170m', transfer: 'iec61966-2-1', matrix: 'bt709', fullRange: true } as const;
+  const body = encodeState(3, colour);
+  assert.equal(hex(body), '03' + '03' + '03' + '02' + '02');
+  assert.deepEqual(decodeState(body), { flags: 3, colour });
+  assert.deepEqual(decodeState(encodeState(2)), { flags: 2, colour: null });
+  // Values the wire has no code for, and codes it does not know, read as not said.
+  const odd = encodeState(1, { primaries: 'bt2020', transfer: null, matrix: 'smpte170m', fullRange: false });
+  assert.deepEqual(decodeState(odd), { flags: 1, colour: { primaries: null, transfer: null, matrix: 'smpte170m', fullRange: false } });
+  assert.deepEqual(decodeState(new Uint8Array([1, 99, 0, 1, 7])), { flags: 1, colour: { primaries: null, transfer: null, matrix: 'rgb', fullRange: null } });
 });

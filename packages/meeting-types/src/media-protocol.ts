@@ -187,7 +187,9 @@ export function decodeServerMessage(data: Uint8Array): ServerMessage {
  * - `KeyframeRequest`: body = the UTF-8 session id of the sender asked for a keyframe (of the
  *   video source named in the high nibble).
  * - `State`: body = one byte of flags: bit 0 audio on, bit 1 video on, bit 2 sharing the screen
- *   (sent on change and every few seconds).
+ *   (sent on change, every few seconds and right before each camera keyframe), then optionally
+ *   the colour space of the camera's video (`VideoColour`: u8 primaries | u8 transfer | u8 matrix |
+ *   u8 range, see `encodeState`).
  * - `StopScreen`: body = the UTF-8 session id of the member asked to stop sharing their screen.
  *   Receivers obey it only when the server-stamped sender is a host (presence says so).
  *
@@ -248,3 +250,52 @@ export function decodePayload(data: Uint8Array): MediaPayload {
 
 /** State flags (payload type `State`). */
 export const StateFlag = { AudioOn: 1, VideoOn: 2, ScreenOn: 4 } as const;
+
+/**
+ * The colour space of a sender's video, as its encoder reports it (WebCodecs `VideoColorSpaceInit`).
+ * VP8 carries none of it in the bitstream, and a decoder left to guess may pick another matrix than
+ * the one the camera's frames were in (Chromium guesses BT.709 where the fake camera is BT.601):
+ * the picture would come out darker or with shifted hues. `null` = not said.
+ */
+export interface VideoColour {
+  primaries: 'bt709' | 'bt470bg' | 'smpte170m' | null;
+  transfer: 'bt709' | 'smpte170m' | 'iec61966-2-1' | null;
+  matrix: 'rgb' | 'bt709' | 'bt470bg' | 'smpte170m' | null;
+  fullRange: boolean | null;
+}
+
+/** Wire codes: index + 1 in these lists; 0 = not said. Append only. */
+const PRIMARIES = ['bt709', 'bt470bg', 'smpte170m'] as const;
+const TRANSFERS = ['bt709', 'smpte170m', 'iec61966-2-1'] as const;
+const MATRICES = ['rgb', 'bt709', 'bt470bg', 'smpte170m'] as const;
+
+function code(list: readonly string[], value: string | null | undefined): number {
+  return value == null ? 0 : list.indexOf(value) + 1;
+}
+
+function named<T extends string>(list: readonly T[], c: number | undefined): T | null {
+  return c === undefined || c === 0 ? null : (list[c - 1] ?? null);
+}
+
+/** A `State` body: the flags, then the colour space of the video when the sender knows it. */
+export function encodeState(flags: number, colour: Partial<Record<keyof VideoColour, unknown>> | null = null): Uint8Array {
+  if (colour === null) return new Uint8Array([flags]);
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  const range = colour.fullRange === true ? 2 : colour.fullRange === false ? 1 : 0;
+  return new Uint8Array([flags, code(PRIMARIES, str(colour.primaries)), code(TRANSFERS, str(colour.transfer)), code(MATRICES, str(colour.matrix)), range]);
+}
+
+/** Reads a `State` body; a one-byte body (an older sender) has no colour. Unknown codes read as not said. */
+export function decodeState(body: Uint8Array): { flags: number; colour: VideoColour | null } {
+  const flags = body[0] ?? 0;
+  if (body.length < 5) return { flags, colour: null };
+  return {
+    flags,
+    colour: {
+      primaries: named(PRIMARIES, body[1]),
+      transfer: named(TRANSFERS, body[2]),
+      matrix: named(MATRICES, body[3]),
+      fullRange: body[4] === 2 ? true : body[4] === 1 ? false : null,
+    },
+  };
+}

@@ -40,9 +40,12 @@ import { countingSigner, createApiMetrics, instrumentDatabase, type ApiMetrics }
 import { createIdentifyCaller, normalizeTargetEmails, type Caller, type IdentifyCaller } from './plugins/caller';
 import { envelope, mapFrameworkError, registerEnvelope, trackRouteMethods } from './plugins/envelope';
 import { metricsRoute, timeRequests } from './plugins/metrics';
+import { limitConnections } from './plugins/connection-limits';
+import { checkHost } from './plugins/host-check';
+import { limitLongPolls } from './plugins/long-poll-limit';
 import { limitMeetingLookups } from './plugins/lookup-limit';
 import { controlRoutes } from './routes/controls';
-import { registerWebApp } from './plugins/web-app';
+import { DOCS_CONTENT_SECURITY_POLICY, registerWebApp } from './plugins/web-app';
 import { clientConfigRoutes } from './routes/client-config';
 import { createEventHub, type EventHub } from './domain/event-hub';
 import { startEventRetention } from './domain/event-retention';
@@ -224,6 +227,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   appLog = app.log;
+  limitConnections(app, { perAddress: security.maxConnectionsPerAddress, headersTimeoutMs: security.headersTimeoutMs, trustProxy: config.trustProxy });
 
   // Query strings and path params arrive as text, so "20" must become 20; a JSON
   // body carries its own types, so `{"display_name": 5}` is a schema violation, not "5".
@@ -268,6 +272,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     statusReads: createCallerStatusReader(db),
     listReads: createOwnedMeetingsReader(db),
     creations: new KeyedRateLimiter(security.meetingCreatesPerMinute),
+    maxMeetingsPerOwner: security.maxMeetingsPerOwner,
     passwordGuards: {
       byAddress: new KeyedRateLimiter(security.passwordFailuresPerAddressPerMinute),
       byMeeting: new KeyedRateLimiter(security.passwordFailuresPerMeetingPerMinute),
@@ -279,6 +284,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   };
 
   registerEnvelope(app, config.bodyLimitBytes);
+  checkHost(app, { production: config.production ?? false, publicUrl: config.publicUrl ?? 'http://127.0.0.1:8081', allowedHosts: security.allowedHosts });
   // Before any route: each route's timing hook is attached as it is added.
   if (config.metrics !== false) timeRequests(app, metrics);
   const installMethodNotAllowed = trackRouteMethods(app);
@@ -335,11 +341,12 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       documentOperations(('openapiObject' in document ? document.openapiObject : document.swaggerObject) as Record<string, unknown>),
   });
   // The same document, browsable: /docs (its JSON at /docs/json).
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: DOCS_CONTENT_SECURITY_POLICY });
 
   await app.register(healthRoutes, { db });
-  if (config.metrics !== false) metricsRoute(app, metrics);
-  await app.register(versionRoutes, { info: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit) });
+  const operatorAccess = { token: security.metricsToken, production: config.production ?? false };
+  if (config.metrics !== false) metricsRoute(app, metrics, operatorAccess);
+  await app.register(versionRoutes, { info: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit), access: operatorAccess });
   const authDeps = {
     config: authConfig,
     production: config.production ?? false,
@@ -381,6 +388,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
       await apps.register(api);
       normalizeTargetEmails(api);
       limitMeetingLookups(api, { perCaller: security.meetingIdMissesPerMinute, perAddress: security.meetingIdMissesPerAddressPerMinute });
+      limitLongPolls(api, security.longPollsPerCaller);
       await api.register(meetingRoutes, { deps: routeDeps });
       await api.register(participantRoutes, { deps: routeDeps });
       await api.register(waitingRoomRoutes, { deps: routeDeps });
@@ -407,9 +415,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     mediaServerPublicUrl: config.mediaServerPublicUrl,
     mediaServerPort: config.mediaServerPort ?? 8080,
     embedOrigins: config.embedOrigins,
+    publicUrl: config.publicUrl,
+    production: config.production,
   });
   // The web app: only its built files and client routes, so no API path is shadowed.
-  if (config.webAppDir !== undefined && !(await registerWebApp(app, config.webAppDir, config.embedOrigins ?? []))) {
+  if (config.webAppDir !== undefined && !(await registerWebApp(app, config.webAppDir, config.embedOrigins ?? [], { production: config.production }))) {
     app.log.warn({ dir: config.webAppDir }, 'the web app is not built (npm run build): not serving it');
   }
 
@@ -437,7 +447,7 @@ export function clientErrorAnswer(
       status: 408,
       reason: 'Request Timeout',
       code: 'REQUEST_TIMEOUT',
-      message: `The request did not arrive whole within ${Math.round(requestTimeoutMs / 1000)} s (REQUEST_TIMEOUT_SECS)`,
+      message: `The request did not arrive in time (its headers within HEADERS_TIMEOUT_SECS, all of it within ${Math.round(requestTimeoutMs / 1000)} s, REQUEST_TIMEOUT_SECS)`,
     };
   }
   if (code === 'HPE_HEADER_OVERFLOW') {

@@ -127,10 +127,11 @@ test('an instance stopped mid-delivery: another instance on the same database de
 test('two instances deliver a burst of 1,000 events: each exactly once, in order per meeting', async () => {
   const r = await startReceiver();
   receivers.push(r);
-  // A claim outlives any attempt here, so a second send could only be a double claim, never a
-  // retry of an attempt whose lease ran out on a loaded machine (which at-least-once allows).
-  const a = await instance({ leaseMs: 120_000 });
-  const b = await instance({ leaseMs: 120_000 });
+  // An attempt may wait far longer than any loaded machine makes it wait, and its claim outlives
+  // it: a second send could then only be a double claim, never the retry of an attempt that timed
+  // out or whose lease ran out (which at-least-once allows).
+  const a = await instance({ leaseMs: 300_000, timeoutMs: 240_000 });
+  const b = await instance({ leaseMs: 300_000, timeoutMs: 240_000 });
   await endpointFor(a.app, r);
   const meetings: number[] = [];
   for (let m = 0; m < 20; m++) meetings.push(await newMeeting(a.app, `burst-${m}`));

@@ -58,7 +58,18 @@ export function useDeviceProblem(local: LocalMedia): { problem: string | null; r
   return { problem, retrying, retry };
 }
 
-/** The microphone's level, 0–1, about ten times a second (0 while muted or without audio). */
+/** How often the meter is updated, and how much of the level is left after each update once sound stops. */
+const METER_INTERVAL_MS = 100;
+const METER_DECAY = 0.75;
+
+/**
+ * The microphone's level, 0–1, about ten times a second (0 while muted or without audio).
+ *
+ * Each update looks at all the sound since the previous one (the analyser's window is longer than
+ * the interval) and takes its peak, which then decays: a short sound (a word, a click, the 20 ms
+ * beep of a browser's fake microphone) always moves the meter and stays visible for a moment,
+ * instead of being seen only when a short window happens to fall on it.
+ */
 export function useMicLevel(stream: MediaStream | null, enabled: boolean): number {
   const [level, setLevel] = useState(0);
   const track = stream?.getAudioTracks()[0] ?? null;
@@ -75,7 +86,9 @@ export function useMicLevel(stream: MediaStream | null, enabled: boolean): numbe
     }
     const source = ctx.createMediaStreamSource(new MediaStream([track]));
     const analyser = ctx.createAnalyser();
-    analyser.fftSize = 512;
+    // The smallest power of two covering one interval (and a bit) at this sample rate.
+    const samples = (ctx.sampleRate * METER_INTERVAL_MS * 1.5) / 1000;
+    analyser.fftSize = Math.min(32_768, 2 ** Math.ceil(Math.log2(samples)));
     source.connect(analyser);
     const data = new Float32Array(analyser.fftSize);
     // Browsers start audio suspended until the first click or key.
@@ -83,13 +96,15 @@ export function useMicLevel(stream: MediaStream | null, enabled: boolean): numbe
     resume();
     window.addEventListener('pointerdown', resume, { once: true });
     window.addEventListener('keydown', resume, { once: true });
+    let shown = 0;
     const timer = setInterval(() => {
       analyser.getFloatTimeDomainData(data);
-      let sum = 0;
-      for (const v of data) sum += v * v;
-      const rms = Math.sqrt(sum / data.length);
-      setLevel(Math.min(1, Math.round(rms * 40) / 10));
-    }, 100);
+      let peak = 0;
+      for (const v of data) peak = Math.max(peak, Math.abs(v));
+      shown = Math.max(Math.min(1, peak), shown * METER_DECAY);
+      if (shown < 0.01) shown = 0;
+      setLevel(Math.round(shown * 100) / 100);
+    }, METER_INTERVAL_MS);
     return () => {
       clearInterval(timer);
       window.removeEventListener('pointerdown', resume);

@@ -17,6 +17,7 @@ export function createMeetingStore(db: Database): MeetingStore {
     findMeetingWithCaller: (roomId, email) => meetingsRepo.findMeetingWithCaller(db, roomId, email),
     listAdmitted: (meetingId, page) => participantsRepo.listAdmitted(db, meetingId, page),
     insertMeeting: (meeting: NewMeeting) => meetingsRepo.insertMeeting(db, meeting),
+    countOwnedMeetings: (owner) => meetingsRepo.countOwnedMeetings(db, owner),
     inTransaction: (fn) => db.transaction((tx) => fn(new SqlMeetingTx(tx))),
   };
 }

@@ -27,7 +27,7 @@ import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
 import { checkDisplayName } from './identity';
-import { countCreation } from './meetings';
+import { assertMeetingQuota, countCreation } from './meetings';
 import type { KeyedRateLimiter } from './rate-window';
 import { actorOf, appendAndPosition, runLocked, type LogPosition, type Permission } from './locked-command';
 import type { CallerStatusReader, MeetingStore, MeetingTx, PasswordAttemptStore, WaitingRoomReader } from './ports';
@@ -52,6 +52,8 @@ export interface ParticipationDeps {
   statusReads: CallerStatusReader;
   /** Meetings one identity may create a minute (a join that creates one counts). */
   creations?: KeyedRateLimiter;
+  /** Meetings one identity may own (`MAX_MEETINGS_PER_OWNER`; a join that creates one counts). */
+  maxMeetingsPerOwner?: number;
   /** The host's waiting-room list (one statement; coalesced under load on PostgreSQL). */
   waitingReads: WaitingRoomReader;
 }
@@ -108,6 +110,7 @@ export async function joinMeeting(
     if (!meeting) {
       assertMayCreate(caller);
       if (attempt === 0) countCreation(deps.creations, caller);
+      if (attempt === 0) await assertMeetingQuota(deps, caller);
       const host = await deps.meetings.inTransaction(async (tx) => {
         const created = await tx.createMeetingWithHost(roomId, caller, displayName);
         if (!created) return null;

@@ -34,6 +34,8 @@ export interface MeetingStore {
   listAdmitted(meetingId: number, page: Page): Promise<ParticipantRecord[]>;
   /** An idle meeting; `null` when a live meeting has this id. Throws `ConflictError` on any other clash of a unique key. */
   insertMeeting(meeting: NewMeeting): Promise<MeetingRecord | null>;
+  /** How many meetings (not deleted) `owner` owns. */
+  countOwnedMeetings(owner: string): Promise<number>;
   /** Runs `fn` as one unit of work: committed when it resolves, rolled back when it throws. */
   inTransaction<T>(fn: (tx: MeetingTx) => Promise<T>): Promise<T>;
 }

@@ -1,6 +1,8 @@
-import type { FastifyInstance, onResponseHookHandler } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest, onResponseHookHandler } from 'fastify';
+import { errors } from '../domain/errors';
 import { METRICS_CONTENT_TYPE, type ApiMetrics, type SignInMethod } from '../metrics';
-import { errorResponses, PUBLIC } from '../routes/schemas';
+import { errorResponses } from '../routes/schemas';
 
 /** The routes that end a sign-in attempt, and how they sign in. */
 const SIGN_IN_ROUTES: Record<string, SignInMethod> = {
@@ -37,11 +39,29 @@ export function timeRequests(app: FastifyInstance, metrics: ApiMetrics): void {
   });
 }
 
+/** Who may read the operator endpoints' details (`/metrics`, the full `/version`). */
+export interface OperatorAccess {
+  /** `METRICS_TOKEN`: when set, `Authorization: Bearer <token>` is needed. */
+  token: string | undefined;
+  /** `NODE_ENV=production`: without a token, nobody reads them. */
+  production: boolean;
+}
+
+/** Whether `request` carries the operator token (compared in constant time); open in development without a token. */
+export function isOperator(request: FastifyRequest, access: OperatorAccess): boolean {
+  if (access.token === undefined) return !access.production;
+  const sent = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  if (sent === undefined) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(sent), digest(access.token));
+}
+
 /**
  * `GET /metrics` (Prometheus text format). It sits outside `/api/v1`, so session auth never
- * applies: protect it at the network edge (see README, "Operating it").
+ * applies: with `METRICS_TOKEN` the scraper sends it as a Bearer token; in production without
+ * one, nobody may read it (401).
  */
-export function metricsRoute(app: FastifyInstance, metrics: ApiMetrics): void {
+export function metricsRoute(app: FastifyInstance, metrics: ApiMetrics, access: OperatorAccess): void {
   app.get(
     '/metrics',
     {
@@ -49,11 +69,15 @@ export function metricsRoute(app: FastifyInstance, metrics: ApiMetrics): void {
       schema: {
         operationId: 'getMetrics',
         tags: ['operations'],
-        security: PUBLIC,
+        security: [{ metricsToken: [] }],
         response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      if (!isOperator(request, access)) {
+        reply.header('www-authenticate', 'Bearer realm="metrics"');
+        throw errors.operatorTokenRequired('GET /metrics');
+      }
       const body = await metrics.scrape();
       return reply.type(METRICS_CONTENT_TYPE).send(body);
     },

@@ -10,6 +10,7 @@ import {
   type Identity,
   type SignInOptions,
 } from '../../identity';
+import { noteSignInStart, signInReturnTo } from '../../sign-in-return';
 
 /** Sign in: the provider's button when configured, the development form, and "join as guest" on a meeting link. */
 export function SignIn({ onSignedIn, meetingId }: { onSignedIn(identity: Identity): void; meetingId?: string }) {
@@ -44,7 +45,7 @@ export function SignIn({ onSignedIn, meetingId }: { onSignedIn(identity: Identit
     void run(() => signInAsGuest(guestName.trim()));
   };
 
-  const returnTo = window.location.pathname + window.location.search;
+  const returnTo = signInReturnTo();
   const title = meetingId ? 'Sign in to join the meeting' : 'Sign in';
   usePageTitle(title);
 
@@ -61,7 +62,7 @@ export function SignIn({ onSignedIn, meetingId }: { onSignedIn(identity: Identit
       ) : (
         <div className="stack">
           {options.oidc && (
-            <a className="button" href={oidcLoginUrl(returnTo)}>
+            <a className="button" href={oidcLoginUrl(returnTo)} onClick={noteSignInStart}>
               Sign in with your organization
             </a>
           )}
