@@ -7,13 +7,13 @@ import type { TestApp } from '../services/meeting-api/test/helpers';
 import { canvasPixels, launchChromium, launchFirefox, openPage, screen, screenshotsIn, signIn, startWebStack, until, type WatchedPage } from './browser';
 
 /**
- * Screen sharing in the web app, across browsers: a Chromium host and a Firefox attendee on one
- * Media Server. Chromium shares its fake screen (`getDisplayMedia` answered by the fake-device
- * flags); headless Firefox cannot capture a display (`NotFoundError`), so its page gets a canvas
- * stream in place of `getDisplayMedia` — what it sends from there is the app's own path. Each
- * side sees the other's share large, named, with moving pixels; one sharer at a time until the
- * host allows more (`multiple_screen_shares`); stopping from the control bar, from the host, and
- * by the browser ending the track restores the grid.
+ * Screen sharing in the web app, across browsers: a Chromium host, a Firefox attendee and a
+ * Chromium viewer on one Media Server. Chromium shares its fake screen (`getDisplayMedia` is
+ * answered by the fake-device flags); headless Firefox cannot capture a display (`NotFoundError`),
+ * so its page gets a canvas stream in place of `getDisplayMedia` — what it sends from there is the
+ * app's own path. The others see a share large, named, with moving pixels; one sharer at a time
+ * until the host allows more (`multiple_screen_shares`); stopping from the control bar, from the
+ * host, and by the browser ending the track restores the grid.
  * Every wait is a condition poll; nothing asserts on timing.
  */
 let api: TestApp;
@@ -130,6 +130,8 @@ const END_DISPLAY_TRACK = `window.__displayTrack.dispatchEvent(new Event('ended'
 test('Chromium and Firefox share their screens: the other sees it large and moving, one sharer at a time, and every way of stopping restores the grid', async () => {
   const meetingId = 'screen-share';
   const w = await openPage(chromium);
+  // A loaded machine (three pages encoding, other work beside) may take longer than the usual 30 s.
+  w.context.setDefaultTimeout(90_000);
   watched.push(w);
   const host = w.page;
   await host.goto(`${base}/`);
@@ -151,6 +153,17 @@ test('Chromium and Firefox share their screens: the other sees it large and movi
   await until('Firefox is in the call', () => textOf(fox, '[data-testid="media-state"]'), (t) => t === 'Connected to the call server.');
   await until('Firefox sees the host', () => count(fox, '[data-testid="remote-tile"][data-identity="hannah@example.com"]'), (n) => n === 1);
 
+  // A second Chromium page, a plain viewer.
+  const cw = await openPage(chromium);
+  cw.context.setDefaultTimeout(90_000);
+  watched.push(cw);
+  const carl = cw.page;
+  await carl.goto(`${base}/m/${meetingId}`);
+  await signIn(carl, 'carl@example.com', 'Carl Chromium');
+  await carl.getByRole('button', { name: 'Ask to join' }).click();
+  await host.getByRole('region', { name: 'Knocks' }).getByRole('button', { name: 'Admit Carl Chromium' }).click();
+  await carl.getByTestId('media-state').getByText('Connected to the call server.').waitFor();
+
   // 1. Chromium shares its (fake) screen from the control bar.
   await host.evaluate(RECORD_DISPLAY_TRACK);
   await host.getByRole('button', { name: 'Share screen' }).click();
@@ -158,8 +171,9 @@ test('Chromium and Firefox share their screens: the other sees it large and movi
   await until('Firefox shows the host presenting', () => textOf(fox, presenting('hannah@example.com')), (t) => t?.includes('Hannah Host is presenting') === true);
   const first = await until('the host\'s screen is drawn in Firefox', () => canvasPixels(fox, `${presenting('hannah@example.com')} canvas`), (p) => p !== null && !p.startsWith('320x180'));
   await until('the host\'s screen moves in Firefox', () => canvasPixels(fox, `${presenting('hannah@example.com')} canvas`), (p) => p !== null && p !== first);
+  await carl.locator(presenting('hannah@example.com')).getByText('Hannah Host is presenting').waitFor();
   // The cameras stay, in the filmstrip.
-  assert.equal(await count(fox, '.filmstrip [data-testid="remote-tile"]'), 1);
+  await until('Firefox\'s filmstrip holds both cameras', () => count(fox, '.filmstrip [data-testid="remote-tile"]'), (n) => n === 2);
 
   // One sharer at a time: Firefox is told who presents; nothing is captured.
   await clickFirefox(fox, 'Share screen');
@@ -168,7 +182,8 @@ test('Chromium and Firefox share their screens: the other sees it large and movi
   // Stop from the control bar: Firefox's grid is back.
   await host.getByRole('button', { name: 'Stop presenting' }).click();
   await until('Firefox no longer shows a presentation', () => count(fox, '[data-testid="presenting-tile"]'), (n) => n === 0);
-  assert.equal(await count(fox, '.grid-wrap [data-testid="remote-tile"]'), 1);
+  assert.equal(await count(fox, '.grid-wrap [data-testid="remote-tile"]'), 2);
+  await until('nor Carl', () => count(carl, '[data-testid="presenting-tile"]'), (n) => n === 0);
 
   // 2. Firefox shares (a canvas in place of the display); Chromium sees it.
   await fox.evaluate(CANVAS_DISPLAY);
@@ -177,7 +192,9 @@ test('Chromium and Firefox share their screens: the other sees it large and movi
   await host.locator(presenting('fiona@example.com')).getByText('Fiona Firefox is presenting').waitFor();
   const shared = await until('Firefox\'s screen is drawn in Chromium', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p.startsWith('1280x720'));
   await until('Firefox\'s screen moves in Chromium', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p !== shared);
-  await until('Firefox\'s camera is drawn in the filmstrip', () => canvasPixels(host, '.filmstrip [data-testid="remote-tile"] canvas'), (p) => p !== null && !p.startsWith('320x180'));
+  await until('Firefox\'s camera is drawn in the filmstrip', () => canvasPixels(host, '.filmstrip [data-testid="remote-tile"][data-identity="fiona@example.com"] canvas'), (p) => p !== null && !p.startsWith('320x180'));
+  const atCarl = await until('Firefox\'s screen is drawn for Carl', () => canvasPixels(carl, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p.startsWith('1280x720'));
+  await until('and moves', () => canvasPixels(carl, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p !== atCarl);
   await screen(host, 'chromium-sees-firefox-share');
 
   // The host stops Firefox's share.
@@ -191,7 +208,7 @@ test('Chromium and Firefox share their screens: the other sees it large and movi
   await host.evaluate(END_DISPLAY_TRACK);
   await host.getByRole('button', { name: 'Share screen' }).waitFor();
   await until('Firefox no longer shows a presentation', () => count(fox, '[data-testid="presenting-tile"]'), (n) => n === 0);
-  assert.equal(await count(fox, '.grid-wrap [data-testid="remote-tile"]'), 1);
+  assert.equal(await count(fox, '.grid-wrap [data-testid="remote-tile"]'), 2);
 
   // 4. The host lets several share at once (a meeting setting): both present, each sees the other's.
   await host.getByRole('button', { name: /^People/ }).click();
