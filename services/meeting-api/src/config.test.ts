@@ -183,6 +183,16 @@ describe('start-up warnings', () => {
     assert.doesNotMatch(messages({ ...prod, METRICS_TOKEN: 'x'.repeat(16) }), /METRICS_TOKEN/);
     assert.doesNotMatch(messages({ ...prod, METRICS: 'false' }), /METRICS_TOKEN/);
   });
+
+  test('production without a public PUBLIC_URL warns that other hosts get 421; a public one or ALLOWED_HOSTS does not', () => {
+    const prod = { JWT_SECRET: SECRET, NODE_ENV: 'production' };
+    const messages = (env: Record<string, string>) => startupWarnings(loadConfig(env)).map((w) => w.message).join('\n');
+    assert.match(messages(prod), /PUBLIC_URL is unset or local in production/);
+    assert.match(messages({ ...prod, PUBLIC_URL: 'http://127.0.0.1:8081' }), /PUBLIC_URL is unset or local/);
+    assert.doesNotMatch(messages({ ...prod, PUBLIC_URL: 'https://meet.example.org' }), /PUBLIC_URL/);
+    assert.doesNotMatch(messages({ ...prod, ALLOWED_HOSTS: 'meet.example.org' }), /PUBLIC_URL/);
+    assert.doesNotMatch(messages({ JWT_SECRET: SECRET }), /PUBLIC_URL/, 'development answers this machine by design');
+  });
 });
 
 describe('the edge settings', () => {

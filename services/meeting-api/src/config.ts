@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN_TTL_SECS } from 'meeting-types';
 import { readAuthConfig, type AuthConfig } from './auth/auth-config';
-import { EnvReader, LOG_FORMATS, LOG_LEVELS, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
+import { EnvReader, LOG_FORMATS, LOG_LEVELS, metricsTokenProblem, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
 
 
 /** Everything the Meeting API reads from its environment, validated once at start-up. */
@@ -131,7 +131,7 @@ export const SECURITY_DEFAULTS: SecurityConfig = {
   allowedHosts: [],
 };
 
-/** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
+/** Defaults of the limits. */
 export const LIMIT_DEFAULTS = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
@@ -294,7 +294,8 @@ export function readPublicUrl(raw: string | undefined, host: string, port: numbe
 function readMetricsToken(raw: string | undefined, problems: string[]): string | undefined {
   if (raw === undefined) return undefined;
   const token = raw.trim();
-  if (token.length < 16 || /\s/.test(token)) problems.push('METRICS_TOKEN must be at least 16 characters without spaces (a random secret)');
+  const problem = metricsTokenProblem(token);
+  if (problem !== undefined) problems.push(problem);
   return token;
 }
 
@@ -377,7 +378,7 @@ function isAddressOrCidr(item: string): boolean {
 
 /** Settings that work but weaken security: logged as warnings at start-up. */
 export function startupWarnings(
-  config: Pick<MeetingApiConfig, 'production' | 'auth'> & Partial<Pick<MeetingApiConfig, 'webhookAllowPrivate' | 'metrics' | 'security'>>,
+  config: Pick<MeetingApiConfig, 'production' | 'auth'> & Partial<Pick<MeetingApiConfig, 'webhookAllowPrivate' | 'metrics' | 'security' | 'publicUrl'>>,
 ): { message: string; fields?: Record<string, unknown> }[] {
   const { auth, production } = config;
   const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
@@ -406,5 +407,17 @@ export function startupWarnings(
   if (production && config.metrics === true && config.security?.metricsToken === undefined) {
     warnings.push({ message: 'METRICS_TOKEN is unset in production: GET /metrics answers 401 to everyone (set METRICS_TOKEN for the scraper, or METRICS=false)' });
   }
+  if (production && config.publicUrl !== undefined && (config.security?.allowedHosts.length ?? 0) === 0 && isLocalUrl(config.publicUrl)) {
+    warnings.push({
+      fields: { publicUrl: config.publicUrl },
+      message: 'PUBLIC_URL is unset or local in production: requests naming any other host are refused (421). Set PUBLIC_URL to the address people open, or list more names in ALLOWED_HOSTS',
+    });
+  }
   return warnings;
+}
+
+/** A URL only this machine reaches (the default PUBLIC_URL is built from HOST and the port). */
+function isLocalUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '0.0.0.0' || host === '::' || host === '::1' || host.startsWith('127.');
 }

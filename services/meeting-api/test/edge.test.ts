@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppConfig } from '../src/app';
-import { api, call, createTestDatabase, expectError, hostStarts, testConfig, type TestDatabase } from './helpers';
+import { buildApp } from '../src/app';
+import { api, call, createTestDatabase, expectError, configWith, hostStarts, type TestConfigOverrides, type TestDatabase } from './helpers';
 
 /**
  * The edge of the Meeting API against real sockets: connections per client address, the header
@@ -23,14 +23,14 @@ after(async () => {
   await database.drop();
 });
 
-async function appWith(config: Partial<AppConfig> = {}): Promise<FastifyInstance> {
-  const app = await buildApp({ ...testConfig, ...config }, { db: database.db, logger: false });
+async function appWith(config: TestConfigOverrides = {}): Promise<FastifyInstance> {
+  const app = await buildApp(configWith(config), { db: database.db, logger: false });
   await app.ready();
   apps.push(app);
   return app;
 }
 
-async function listening(config: Partial<AppConfig>): Promise<{ app: FastifyInstance; port: number; base: string }> {
+async function listening(config: TestConfigOverrides): Promise<{ app: FastifyInstance; port: number; base: string }> {
   const app = await appWith(config);
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, port: (app.server.address() as net.AddressInfo).port, base };

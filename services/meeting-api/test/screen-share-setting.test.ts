@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { listEventsAfter } from '../src/db/events-repo';
+import { listEventsAfter } from '../src/events/db/events-repo';
 import { api, call, expectError, startTestApp, type TestApp } from './helpers';
 
 /** The `multiple_screen_shares` setting: one sharer at a time unless the host allows more. */

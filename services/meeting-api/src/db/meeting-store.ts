@@ -2,7 +2,7 @@ import type { ParticipantRole } from 'meeting-types';
 import type { MeetingStore, MeetingTx, PasswordAttemptStore } from '../domain/ports';
 import type { NewMeeting, NewMeetingEvent, Page, SettingsChange } from '../domain/records';
 import type { Database, Queryable } from './database';
-import { appendEvents } from './events-repo';
+import { appendEvents } from '../events/db/events-repo';
 import * as meetingsRepo from './meetings-repo';
 import * as passwordFailuresRepo from './password-failures-repo';
 import * as participantsRepo from './participants-repo';

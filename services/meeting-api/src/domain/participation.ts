@@ -22,7 +22,7 @@ import {
   meetingEndsAfterLeave,
   meetingTransition,
 } from './meeting-state';
-import type { EventHub } from './event-hub';
+import type { EventHub } from '../events/hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';

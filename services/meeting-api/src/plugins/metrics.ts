@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, onResponseHookHandler } from 'fastify';
+import { isOperatorRequest, type OperatorAccess } from 'service-runtime';
 import { errors } from '../domain/errors';
 import { METRICS_CONTENT_TYPE, type ApiMetrics, type SignInMethod } from '../metrics';
 import { errorResponses } from '../routes/schemas';
@@ -39,21 +39,11 @@ export function timeRequests(app: FastifyInstance, metrics: ApiMetrics): void {
   });
 }
 
-/** Who may read the operator endpoints' details (`/metrics`, the full `/version`). */
-export interface OperatorAccess {
-  /** `METRICS_TOKEN`: when set, `Authorization: Bearer <token>` is needed. */
-  token: string | undefined;
-  /** `NODE_ENV=production`: without a token, nobody reads them. */
-  production: boolean;
-}
+export type { OperatorAccess };
 
-/** Whether `request` carries the operator token (compared in constant time); open in development without a token. */
+/** Whether `request` carries the operator token; open in development without a token. */
 export function isOperator(request: FastifyRequest, access: OperatorAccess): boolean {
-  if (access.token === undefined) return !access.production;
-  const sent = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-  if (sent === undefined) return false;
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(sent), digest(access.token));
+  return isOperatorRequest(request.headers.authorization, access);
 }
 
 /**
