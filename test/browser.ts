@@ -215,3 +215,18 @@ export async function until<T>(label: string, probe: () => Promise<T>, ok: (v: T
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * A hash of the pixels of the canvas under `selector`, sampled in the page (a Playwright or a
+ * Puppeteer page: both evaluate a string), or null while there is none.
+ */
+export function canvasPixels(target: { evaluate(js: string): Promise<unknown> }, selector: string): Promise<string | null> {
+  return target.evaluate(`(() => {
+    const canvas = document.querySelector(${JSON.stringify(selector)});
+    if (canvas === null) return null;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < data.length; i += 7) h = Math.imul(h ^ data[i], 16777619);
+    return canvas.width + 'x' + canvas.height + ':' + (h >>> 0);
+  })()`) as Promise<string | null>;
+}

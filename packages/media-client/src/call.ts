@@ -4,6 +4,7 @@ import {
   PayloadType,
   type PresenceMember,
   type ServerMessage,
+  VideoSource,
 } from 'meeting-types/media-protocol';
 import type { BackpressureLimits } from './backpressure';
 import { LatencyStats, wallClockMs } from './latency';
@@ -36,6 +37,10 @@ export interface ParticipantView {
   speaking: boolean;
   /** The canvas the participant's video is drawn on (place it in the DOM; do not draw on it). */
   canvas: HTMLCanvasElement;
+  /** Sharing their screen. */
+  screenOn: boolean;
+  /** The canvas their shared screen is drawn on. */
+  screenCanvas: HTMLCanvasElement;
 }
 
 export interface CallSnapshot {
@@ -51,6 +56,15 @@ export interface CallSnapshot {
   localError: string | null;
   /** Set once the call is over for good (left, ended, removed): show it and do not reconnect. */
   endedReason: string | null;
+  /** This page is sharing its screen. */
+  screenSharing: boolean;
+  /** Why sharing did not start or stopped (someone else presents, refused, stopped by the host), or null. */
+  screenNotice: string | null;
+}
+
+/** Whoever may share: one at a time (the default), or several at once. */
+export interface SharePolicy {
+  maxSharers: number;
 }
 
 /**
@@ -70,6 +84,9 @@ export class Call {
   private levelTimer: ReturnType<typeof setInterval> | undefined;
   private lastSpeaking = '';
   private readonly offLocal: () => void;
+  private screenTrack: MediaStreamTrack | null = null;
+  private screenNotice: string | null = null;
+  private sharePolicy: SharePolicy = { maxSharers: 1 };
 
   constructor(private readonly opts: CallOptions) {
     this.socket = new MediaSocket({ url: opts.mediaUrl, getToken: opts.getToken, backoffMs: opts.backoffMs });
@@ -121,6 +138,65 @@ export class Call {
     this.changed();
   }
 
+  /** How many may share at once (a meeting setting, when the app knows it; default one). */
+  setSharePolicy(policy: SharePolicy): void {
+    this.sharePolicy = policy;
+  }
+
+  /**
+   * Asks the browser for a screen, window or tab (`getDisplayMedia`) and sends it as the second
+   * video source. Refused with a notice when others already share and the policy allows no more;
+   * stops by itself when the browser's own "stop sharing" ends the track.
+   */
+  async startScreenShare(): Promise<void> {
+    if (this.screenTrack !== null) return;
+    const sharing = [...this.remotes.values()].filter((r) => r.screenOn);
+    if (sharing.length >= this.sharePolicy.maxSharers) {
+      const names = sharing.map((r) => r.member.displayName || r.member.identity).join(', ');
+      this.screenNotice = `${names} ${sharing.length === 1 ? 'is' : 'are'} presenting. Only ${this.sharePolicy.maxSharers === 1 ? 'one person' : `${this.sharePolicy.maxSharers} people`} can share at a time.`;
+      this.changed();
+      return;
+    }
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 8 } }, audio: false });
+    } catch (err) {
+      const name = (err as DOMException).name;
+      // Cancelling the browser's picker is a choice, not an error.
+      this.screenNotice = name === 'NotAllowedError' || name === 'AbortError' ? null : `Screen sharing is unavailable: ${(err as Error).message}`;
+      this.changed();
+      return;
+    }
+    const track = stream.getVideoTracks()[0];
+    if (track === undefined || this.endedReason !== null) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
+    }
+    this.screenTrack = track;
+    this.screenNotice = null;
+    track.addEventListener('ended', () => this.stopScreenShare());
+    this.sender.attachScreen(track);
+    this.changed();
+  }
+
+  /** Stops sharing the screen (the control bar, the browser's own "stop sharing", or the host). */
+  stopScreenShare(notice: string | null = null): void {
+    const track = this.screenTrack;
+    this.screenNotice = notice;
+    if (track === null) return this.changed();
+    this.screenTrack = null;
+    this.sender.attachScreen(null);
+    track.stop();
+    this.changed();
+  }
+
+  /** Host only: asks `session` to stop sharing. Their page obeys when presence says we are a host. */
+  askToStopSharing(session: string): void {
+    this.socket.send(
+      encodePayload({ type: PayloadType.StopScreen, seq: 0, timestamp: 0, sentAt: wallClockMs(), body: new TextEncoder().encode(session) }),
+    );
+  }
+
   /** Leaves the call: closes the socket, stops encoders, decoders and the camera. */
   leave(reason = 'You left the call.'): void {
     this.socket.close(reason);
@@ -150,6 +226,8 @@ export class Call {
 
   private teardown(): void {
     clearInterval(this.levelTimer);
+    this.screenTrack?.stop();
+    this.screenTrack = null;
     this.offLocal();
     this.sender.close();
     for (const r of this.remotes.values()) r.close();
@@ -168,6 +246,7 @@ export class Call {
       this.remotes.clear();
     } else if (s.status === 'open' && s.self === null) {
       this.sender.requestKeyframe();
+      this.sender.requestKeyframe(VideoSource.Screen);
     }
     this.changed();
   }
@@ -197,7 +276,15 @@ export class Call {
           return; // not a videocall.v1 payload (e.g. a videocall-rs client in the room)
         }
         if (p.type === PayloadType.KeyframeRequest) {
-          if (new TextDecoder().decode(p.body) === this.self?.session) this.sender.requestKeyframe();
+          if (new TextDecoder().decode(p.body) === this.self?.session) this.sender.requestKeyframe(p.source);
+          return;
+        }
+        if (p.type === PayloadType.StopScreen) {
+          // The sender is stamped by the server; presence says whether that session is a host.
+          const from = this.remotes.get(m.session);
+          if (from?.member.isHost === true && new TextDecoder().decode(p.body) === this.self?.session && this.screenTrack !== null) {
+            this.stopScreenShare(`${from.member.displayName || from.member.identity} (host) stopped your screen share.`);
+          }
           return;
         }
         const r = this.remotes.get(m.session) ?? this.addRemote({ session: m.session, identity: m.identity, displayName: m.identity, isHost: false });
@@ -214,14 +301,14 @@ export class Call {
       existing.member = member;
       return existing;
     }
-    const r = new RemoteParticipant(member, this.audioContext, (session) => this.askKeyframe(session), () => this.changed());
+    const r = new RemoteParticipant(member, this.audioContext, (session, source) => this.askKeyframe(session, source), () => this.changed());
     this.remotes.set(member.session, r);
     return r;
   }
 
-  private askKeyframe(session: string): void {
+  private askKeyframe(session: string, source: VideoSource): void {
     this.socket.send(
-      encodePayload({ type: PayloadType.KeyframeRequest, seq: 0, timestamp: 0, sentAt: wallClockMs(), body: new TextEncoder().encode(session) }),
+      encodePayload({ type: PayloadType.KeyframeRequest, source, seq: 0, timestamp: 0, sentAt: wallClockMs(), body: new TextEncoder().encode(session) }),
     );
   }
 
@@ -238,6 +325,8 @@ export class Call {
         videoOn: r.videoOn,
         speaking: r.speaking,
         canvas: r.canvas,
+        screenOn: r.screenOn,
+        screenCanvas: r.screenCanvas,
       })),
       audioEnabled: this.sender.audioEnabled,
       videoEnabled: this.sender.videoEnabled,
@@ -245,6 +334,8 @@ export class Call {
       localStream: this.opts.local.stream,
       localError: this.opts.local.error,
       endedReason: this.endedReason,
+      screenSharing: this.screenTrack !== null,
+      screenNotice: this.screenNotice,
     };
   }
 

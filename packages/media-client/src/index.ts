@@ -1,4 +1,4 @@
-export { Call, type CallOptions, type CallSnapshot, type ParticipantView } from './call';
+export { Call, type CallOptions, type CallSnapshot, type ParticipantView, type SharePolicy } from './call';
 export { LocalMedia, listDevices, type CaptureOptions, type DeviceList } from './local-media';
 export { MediaSocket, NoTokenError, ENFORCEMENT_CLOSE_REASONS, type SocketState, type MediaSocketOptions } from './media-socket';
 export { MediaSender, DEFAULT_SENDER_OPTIONS, type SenderOptions, type SenderStats } from './sender';

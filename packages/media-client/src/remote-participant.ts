@@ -1,4 +1,4 @@
-import { decodeState, PayloadType, StateFlag, type MediaPayload, type PresenceMember, type VideoColour } from 'meeting-types/media-protocol';
+import { decodeState, PayloadType, StateFlag, VideoSource, type MediaPayload, type PresenceMember, type VideoColour } from 'meeting-types/media-protocol';
 import { LatencyStats, wallClockMs } from './latency';
 
 /** Playout delay the jitter buffer aims for, and the most it lets build up before dropping. */
@@ -21,54 +21,174 @@ export interface RemoteStats {
   audioChunksReceived: number;
   audioDropped: number;
   keyframeRequests: number;
+  /** Frames of their shared screen decoded. */
+  screenFramesDecoded: number;
 }
 
 /**
- * One other member of the room: decodes their VP8 to a canvas it owns (the UI only places
- * the canvas) and their Opus into the shared `AudioContext` through a small jitter buffer.
- * Asks the sender for a keyframe whenever it cannot decode (it joined late, or lost frames).
+ * One video source of a remote member (their camera, or their shared screen): decodes VP8 to a
+ * canvas it owns and asks for a keyframe whenever it cannot decode (joined late, lost frames).
+ */
+class VideoTrackDecoder {
+  readonly canvas: HTMLCanvasElement;
+  framesDecoded = 0;
+  chunksReceived = 0;
+  /** Whether frames should be drawn (the sender's state says this source is on). */
+  on: boolean;
+  private decoder: VideoDecoder | null = null;
+  private waitingForKey = true;
+  /** The colour space the sender last named, and the one the current decoder was configured with. */
+  colour: VideoColorSpaceInit = VP8_COLOUR;
+  private decoderColour: VideoColorSpaceInit | null = null;
+  private readonly sentAt = new Map<number, number>();
+  private readonly ctx2d: CanvasRenderingContext2D | null;
+  private closed = false;
+
+  constructor(
+    session: string,
+    source: VideoSource,
+    on: boolean,
+    private readonly latency: LatencyStats,
+    private readonly askKeyframe: () => void,
+  ) {
+    this.on = on;
+    this.canvas = document.createElement('canvas');
+    this.canvas.width = 320;
+    this.canvas.height = 180;
+    this.canvas.dataset.session = session;
+    this.canvas.dataset.source = source === VideoSource.Screen ? 'screen' : 'camera';
+    this.ctx2d = this.canvas.getContext('2d');
+    this.clear();
+  }
+
+  setOn(on: boolean): void {
+    if (on === this.on) return;
+    this.on = on;
+    if (!on) this.clear();
+    else this.waitingForKey = true;
+  }
+
+  handle(p: MediaPayload): void {
+    this.chunksReceived++;
+    const isKey = p.type === PayloadType.VideoKey;
+    if (this.waitingForKey && !isKey) {
+      if (this.chunksReceived === 1 || this.chunksReceived % 15 === 0) this.askKeyframe();
+      return;
+    }
+    // A keyframe in another colour space than the decoder's: a new decoder (a keyframe starts it).
+    if (isKey && this.decoder !== null && !sameColour(this.decoderColour, this.colour)) {
+      if (this.decoder.state !== 'closed') this.decoder.close();
+      this.decoder = null;
+    }
+    const dec = this.ensureDecoder();
+    if (dec.decodeQueueSize > 4 && !isKey) {
+      // Behind: skip to the next keyframe rather than fall further behind.
+      this.waitingForKey = true;
+      this.askKeyframe();
+      return;
+    }
+    this.waitingForKey = false;
+    remember(this.sentAt, p.timestamp, p.sentAt);
+    try {
+      dec.decode(new EncodedVideoChunk({ type: isKey ? 'key' : 'delta', timestamp: p.timestamp, data: p.body }));
+    } catch {
+      this.reset();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.decoder !== null && this.decoder.state !== 'closed') this.decoder.close();
+    this.decoder = null;
+  }
+
+  private ensureDecoder(): VideoDecoder {
+    if (this.decoder !== null && this.decoder.state !== 'closed') return this.decoder;
+    const dec = new VideoDecoder({
+      output: (frame) => this.onFrame(frame),
+      error: () => this.reset(),
+    });
+    dec.configure({ codec: 'vp8', optimizeForLatency: true, colorSpace: this.colour });
+    this.decoderColour = this.colour;
+    this.decoder = dec;
+    return dec;
+  }
+
+  private reset(): void {
+    if (this.decoder !== null && this.decoder.state !== 'closed') this.decoder.close();
+    this.decoder = null;
+    this.waitingForKey = true;
+    if (!this.closed) this.askKeyframe();
+  }
+
+  private onFrame(frame: VideoFrame): void {
+    const sentAt = this.sentAt.get(frame.timestamp);
+    if (sentAt !== undefined) {
+      this.latency.add(wallClockMs() - sentAt);
+      this.sentAt.delete(frame.timestamp);
+    }
+    this.framesDecoded++;
+    try {
+      if (!this.closed && this.on && this.ctx2d !== null) {
+        if (this.canvas.width !== frame.displayWidth || this.canvas.height !== frame.displayHeight) {
+          this.canvas.width = frame.displayWidth;
+          this.canvas.height = frame.displayHeight;
+        }
+        this.ctx2d.drawImage(frame, 0, 0);
+      }
+    } finally {
+      frame.close();
+    }
+  }
+
+  private clear(): void {
+    if (this.ctx2d === null) return;
+    this.ctx2d.fillStyle = '#202124';
+    this.ctx2d.fillRect(0, 0, this.canvas.width, this.canvas.height);
+  }
+}
+
+/**
+ * One other member of the room: decodes their camera and their shared screen (each to a canvas
+ * it owns; the UI only places the canvases) and their Opus into the shared `AudioContext`
+ * through a small jitter buffer.
  */
 export class RemoteParticipant {
-  readonly canvas: HTMLCanvasElement;
-  readonly stats: RemoteStats = {
-    videoFramesDecoded: 0,
-    audioFramesDecoded: 0,
-    videoChunksReceived: 0,
-    audioChunksReceived: 0,
-    audioDropped: 0,
-    keyframeRequests: 0,
-  };
+  private readonly counts = { audioFramesDecoded: 0, audioChunksReceived: 0, audioDropped: 0, keyframeRequests: 0 };
   readonly videoLatency = new LatencyStats();
   readonly audioLatency = new LatencyStats();
   /** From the sender's state announcements; true until told otherwise. */
   audioOn = true;
   videoOn = true;
+  /** Sharing their screen (state announcements; a screen frame also says so). */
+  screenOn = false;
+  private readonly camera: VideoTrackDecoder;
+  private readonly screen: VideoTrackDecoder;
   private level = 0;
   private levelAt = 0;
-  private videoDecoder: VideoDecoder | null = null;
   private audioDecoder: AudioDecoder | null = null;
-  private waitingForKey = true;
-  /** The colour space the sender last named, and the one the current decoder was configured with. */
-  private colour: VideoColorSpaceInit = VP8_COLOUR;
-  private decoderColour: VideoColorSpaceInit | null = null;
   private nextPlayTime = 0;
-  private readonly videoSentAt = new Map<number, number>();
   private readonly audioSentAt = new Map<number, number>();
-  private readonly ctx2d: CanvasRenderingContext2D | null;
   private closed = false;
 
   constructor(
     public member: PresenceMember,
     private readonly audioContext: AudioContext | null,
-    private readonly askKeyframe: (session: string) => void,
+    private readonly askKeyframe: (session: string, source: VideoSource) => void,
     private readonly onChange: () => void,
   ) {
-    this.canvas = document.createElement('canvas');
-    this.canvas.width = 320;
-    this.canvas.height = 180;
-    this.canvas.dataset.session = member.session;
-    this.ctx2d = this.canvas.getContext('2d');
-    this.clearCanvas();
+    this.camera = new VideoTrackDecoder(member.session, VideoSource.Camera, true, this.videoLatency, () => this.requestKeyframe());
+    this.screen = new VideoTrackDecoder(member.session, VideoSource.Screen, false, new LatencyStats(), () => this.requestKeyframe(VideoSource.Screen));
+  }
+
+  /** The canvas their camera is drawn on. */
+  get canvas(): HTMLCanvasElement {
+    return this.camera.canvas;
+  }
+
+  /** The canvas their shared screen is drawn on. */
+  get screenCanvas(): HTMLCanvasElement {
+    return this.screen.canvas;
   }
 
   get session(): string {
@@ -89,7 +209,8 @@ export class RemoteParticipant {
     switch (p.type) {
       case PayloadType.VideoKey:
       case PayloadType.VideoDelta:
-        return this.onVideo(p);
+        if (p.source === VideoSource.Screen) return this.onScreen(p);
+        return this.camera.handle(p);
       case PayloadType.Audio:
         return this.onAudio(p);
       case PayloadType.State:
@@ -99,107 +220,62 @@ export class RemoteParticipant {
     }
   }
 
-  /** Asks the sender for a keyframe (throttling is the sender's job). */
-  requestKeyframe(): void {
-    this.stats.keyframeRequests++;
-    this.askKeyframe(this.member.session);
+  /** Asks the sender for a keyframe of that source (throttling is the sender's job). */
+  requestKeyframe(source: VideoSource = VideoSource.Camera): void {
+    this.counts.keyframeRequests++;
+    this.askKeyframe(this.member.session, source);
   }
 
   close(): void {
     this.closed = true;
-    for (const d of [this.videoDecoder, this.audioDecoder]) if (d !== null && d.state !== 'closed') d.close();
-    this.videoDecoder = null;
+    this.camera.close();
+    this.screen.close();
+    if (this.audioDecoder !== null && this.audioDecoder.state !== 'closed') this.audioDecoder.close();
     this.audioDecoder = null;
+  }
+
+  get stats(): RemoteStats {
+    return {
+      ...this.counts,
+      videoFramesDecoded: this.camera.framesDecoded,
+      videoChunksReceived: this.camera.chunksReceived,
+      screenFramesDecoded: this.screen.framesDecoded,
+    };
   }
 
   private onState(p: MediaPayload): void {
     const { flags, colour } = decodeState(p.body);
-    if (colour !== null) this.colour = colourInit(colour);
+    if (colour !== null) this.camera.colour = colourInit(colour);
     const audioOn = (flags & StateFlag.AudioOn) !== 0;
     const videoOn = (flags & StateFlag.VideoOn) !== 0;
-    if (audioOn === this.audioOn && videoOn === this.videoOn) return;
+    const screenOn = (flags & StateFlag.ScreenOn) !== 0;
+    if (audioOn === this.audioOn && videoOn === this.videoOn && screenOn === this.screenOn) return;
     this.audioOn = audioOn;
     this.videoOn = videoOn;
-    if (!videoOn) this.clearCanvas();
-    else this.waitingForKey = true;
+    this.screenOn = screenOn;
+    this.camera.setOn(videoOn);
+    this.screen.setOn(screenOn);
     this.onChange();
   }
 
-  private onVideo(p: MediaPayload): void {
-    this.stats.videoChunksReceived++;
-    const isKey = p.type === PayloadType.VideoKey;
-    if (this.waitingForKey && !isKey) {
-      if (this.stats.videoChunksReceived === 1 || this.stats.videoChunksReceived % 15 === 0) this.requestKeyframe();
-      return;
+  private onScreen(p: MediaPayload): void {
+    // A screen frame before the state that announces it (state comes every few seconds).
+    if (!this.screenOn) {
+      this.screenOn = true;
+      this.screen.setOn(true);
+      this.onChange();
     }
-    // A keyframe in another colour space than the decoder's: a new decoder (a keyframe starts it).
-    if (isKey && this.videoDecoder !== null && !sameColour(this.decoderColour, this.colour)) {
-      if (this.videoDecoder.state !== 'closed') this.videoDecoder.close();
-      this.videoDecoder = null;
-    }
-    const dec = this.ensureVideoDecoder();
-    if (dec.decodeQueueSize > 4 && !isKey) {
-      // Behind: skip to the next keyframe rather than fall further behind.
-      this.waitingForKey = true;
-      this.requestKeyframe();
-      return;
-    }
-    this.waitingForKey = false;
-    this.remember(this.videoSentAt, p.timestamp, p.sentAt);
-    try {
-      dec.decode(new EncodedVideoChunk({ type: isKey ? 'key' : 'delta', timestamp: p.timestamp, data: p.body }));
-    } catch {
-      this.resetVideo();
-    }
-  }
-
-  private ensureVideoDecoder(): VideoDecoder {
-    if (this.videoDecoder !== null && this.videoDecoder.state !== 'closed') return this.videoDecoder;
-    const dec = new VideoDecoder({
-      output: (frame) => this.onVideoFrame(frame),
-      error: () => this.resetVideo(),
-    });
-    dec.configure({ codec: 'vp8', optimizeForLatency: true, colorSpace: this.colour });
-    this.decoderColour = this.colour;
-    this.videoDecoder = dec;
-    return dec;
-  }
-
-  private resetVideo(): void {
-    if (this.videoDecoder !== null && this.videoDecoder.state !== 'closed') this.videoDecoder.close();
-    this.videoDecoder = null;
-    this.waitingForKey = true;
-    if (!this.closed) this.requestKeyframe();
-  }
-
-  private onVideoFrame(frame: VideoFrame): void {
-    const sentAt = this.videoSentAt.get(frame.timestamp);
-    if (sentAt !== undefined) {
-      this.videoLatency.add(wallClockMs() - sentAt);
-      this.videoSentAt.delete(frame.timestamp);
-    }
-    this.stats.videoFramesDecoded++;
-    try {
-      if (!this.closed && this.videoOn && this.ctx2d !== null) {
-        if (this.canvas.width !== frame.displayWidth || this.canvas.height !== frame.displayHeight) {
-          this.canvas.width = frame.displayWidth;
-          this.canvas.height = frame.displayHeight;
-        }
-        this.ctx2d.drawImage(frame, 0, 0);
-      }
-    } finally {
-      frame.close();
-    }
+    this.screen.handle(p);
   }
 
   private onAudio(p: MediaPayload): void {
-    this.stats.audioChunksReceived++;
+    this.counts.audioChunksReceived++;
     const dec = this.ensureAudioDecoder();
     if (dec.decodeQueueSize > 10) {
-      this.stats.audioDropped++;
+      this.counts.audioDropped++;
       return;
     }
-    this.remember(this.audioSentAt, p.timestamp, p.sentAt);
+    remember(this.audioSentAt, p.timestamp, p.sentAt);
     try {
       dec.decode(new EncodedAudioChunk({ type: 'key', timestamp: p.timestamp, data: p.body }));
     } catch {
@@ -227,7 +303,7 @@ export class RemoteParticipant {
       this.audioLatency.add(wallClockMs() - sentAt);
       this.audioSentAt.delete(data.timestamp);
     }
-    this.stats.audioFramesDecoded++;
+    this.counts.audioFramesDecoded++;
     const n = data.numberOfFrames;
     const samples = new Float32Array(n);
     data.copyTo(samples, { planeIndex: 0, format: 'f32-planar' });
@@ -250,7 +326,7 @@ export class RemoteParticipant {
     const now = ctx.currentTime;
     if (this.nextPlayTime < now) this.nextPlayTime = now + JITTER_TARGET_S; // underrun: rebuffer
     if (this.nextPlayTime > now + JITTER_MAX_S) {
-      this.stats.audioDropped++; // too far behind real time: drop to catch up
+      this.counts.audioDropped++; // too far behind real time: drop to catch up
       return;
     }
     const buffer = ctx.createBuffer(1, samples.length, rate);
@@ -261,19 +337,13 @@ export class RemoteParticipant {
     src.start(this.nextPlayTime);
     this.nextPlayTime += buffer.duration;
   }
+}
 
-  private remember(map: Map<number, number>, timestamp: number, sentAt: number): void {
-    map.set(timestamp, sentAt);
-    if (map.size > 200) {
-      const first = map.keys().next().value;
-      if (first !== undefined) map.delete(first);
-    }
-  }
-
-  private clearCanvas(): void {
-    if (this.ctx2d === null) return;
-    this.ctx2d.fillStyle = '#202124';
-    this.ctx2d.fillRect(0, 0, this.canvas.width, this.canvas.height);
+function remember(map: Map<number, number>, timestamp: number, sentAt: number): void {
+  map.set(timestamp, sentAt);
+  if (map.size > 200) {
+    const first = map.keys().next().value;
+    if (first !== undefined) map.delete(first);
   }
 }
 

@@ -1,5 +1,5 @@
 /// <reference path="./dom-extra.d.ts" />
-import { encodePayload, encodeState, PayloadType, StateFlag } from 'meeting-types/media-protocol';
+import { encodePayload, encodeState, PayloadType, StateFlag, VideoSource } from 'meeting-types/media-protocol';
 import { DEFAULT_LIMITS, VideoGate, type BackpressureLimits } from './backpressure';
 import { readAudio, readVideo, type FrameReader } from './capture';
 import { wallClockMs } from './latency';
@@ -15,6 +15,8 @@ export interface SenderOptions {
   /** A keyframe at least this often (and whenever a receiver asks). */
   keyframeIntervalMs: number;
   limits: BackpressureLimits;
+  /** A shared screen: at most this size (its aspect ratio kept), this frame rate and bitrate. */
+  screen: { maxWidth: number; maxHeight: number; frameRate: number; bitrate: number };
 }
 
 export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
@@ -25,6 +27,7 @@ export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
   audioBitrate: 32_000,
   keyframeIntervalMs: 3000,
   limits: DEFAULT_LIMITS,
+  screen: { maxWidth: 1280, maxHeight: 720, frameRate: 8, bitrate: 1_000_000 },
 };
 
 /** Seconds between state announcements (so late joiners learn mute / camera state). */
@@ -39,36 +42,36 @@ export interface SenderStats {
   audioSent: number;
   audioDropped: number;
   keyframes: number;
+  /** Chunks of the shared screen sent (counted apart from the camera's). */
+  screenSent: number;
+}
+
+interface VideoEncoding {
+  frameRate: number;
+  bitrate: number;
+  keyframeIntervalMs: number;
+  /** The encoded size for a frame of this size. */
+  sizeFor(width: number, height: number): { width: number; height: number };
 }
 
 /**
- * Encodes the local camera (VP8) and microphone (Opus) with WebCodecs and sends each chunk
- * as one `videocall.v1` payload. Reads raw frames through `capture.ts` (`MediaStreamTrackProcessor` where it exists), paces
- * video to the frame rate, forces keyframes on a timer and on request, and applies
- * back-pressure on the socket's `bufferedAmount` (video dropped before audio).
+ * One video source (the camera, or a shared screen): reads its track, paces it, encodes VP8
+ * and sends each chunk stamped with the source. Each source has its own encoder, keyframe
+ * timer and back-pressure gate (a dropped screen chunk must not cost the camera a keyframe).
  */
-export class MediaSender {
-  readonly stats: SenderStats = { videoSent: 0, videoDropped: 0, audioSent: 0, audioDropped: 0, keyframes: 0 };
-  audioEnabled = true;
-  videoEnabled = true;
-  /** RMS of the last microphone buffer (0–1), for the local speaking indicator. */
-  level = 0;
-  private readonly opts: SenderOptions;
+class VideoSourceSender {
+  enabled = true;
+  private encoder: VideoEncoder | null = null;
+  private encodedSize = { width: 0, height: 0 };
+  private reader: FrameReader<VideoFrame> | null = null;
   private readonly gate: VideoGate;
-  private videoEncoder: VideoEncoder | null = null;
-  private audioEncoder: AudioEncoder | null = null;
-  private videoReader: FrameReader<VideoFrame> | null = null;
-  private audioReader: FrameReader<AudioData> | null = null;
-  private seq = 0;
   private lastKeyAt = 0;
   private keyRequested = true;
   private lastKeyRequestAt = 0;
   private lastFrameAt = 0;
-  private stateTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
-  private readonly sentAt = new Map<number, number>();
   /** The colour space the encoder says its output is in (from its decoder config); receivers decode with it. */
-  private colour: VideoColorSpaceInit | null = null;
+  colour: VideoColorSpaceInit | null = null;
   /**
    * Whether the frames being encoded say what colour space they are in. Firefox's are untagged, and its
    * encoder then reports BT.709 while writing BT.601 (its pictures came out a fifth darker in Chromium):
@@ -77,27 +80,211 @@ export class MediaSender {
   private framesTagged = false;
 
   constructor(
+    private readonly source: VideoSource,
+    private readonly socket: MediaSocket,
+    private readonly encoding: VideoEncoding,
+    limits: BackpressureLimits,
+    private readonly stats: SenderStats,
+    private readonly nextSeq: () => number,
+    /** Called right before each keyframe is sent (the camera announces its colour space there). */
+    private readonly beforeKeyframe: () => void = () => {},
+  ) {
+    this.gate = new VideoGate(limits);
+  }
+
+  get active(): boolean {
+    return this.reader !== null;
+  }
+
+  attach(track: MediaStreamTrack | null): void {
+    void this.reader?.cancel().catch(() => {});
+    this.reader = null;
+    if (track !== null) void this.pump(track);
+    this.keyRequested = true;
+  }
+
+  setEnabled(on: boolean): void {
+    this.enabled = on;
+    if (on) this.keyRequested = true;
+  }
+
+  requestKeyframe(): void {
+    const now = performance.now();
+    if (now - this.lastKeyRequestAt < KEYFRAME_REQUEST_MIN_MS) return;
+    this.lastKeyRequestAt = now;
+    this.keyRequested = true;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.attach(null);
+    if (this.encoder !== null && this.encoder.state !== 'closed') this.encoder.close();
+    this.encoder = null;
+  }
+
+  private ensureEncoder(frame: VideoFrame): VideoEncoder {
+    const size = this.encoding.sizeFor(frame.displayWidth, frame.displayHeight);
+    const sameSize = size.width === this.encodedSize.width && size.height === this.encodedSize.height;
+    if (this.encoder !== null && this.encoder.state !== 'closed' && sameSize) return this.encoder;
+    if (this.encoder !== null && this.encoder.state !== 'closed') this.encoder.close();
+    const enc = new VideoEncoder({
+      output: (chunk, metadata) => this.onChunk(chunk, metadata),
+      error: (e) => {
+        console.warn('video encoder error', e);
+        this.encoder = null;
+      },
+    });
+    enc.configure({
+      codec: 'vp8',
+      width: size.width,
+      height: size.height,
+      bitrate: this.encoding.bitrate,
+      framerate: this.encoding.frameRate,
+      latencyMode: 'realtime',
+    });
+    this.encoder = enc;
+    this.encodedSize = size;
+    this.keyRequested = true;
+    return enc;
+  }
+
+  private async pump(track: MediaStreamTrack): Promise<void> {
+    const reader = readVideo(track, this.encoding.frameRate);
+    this.reader = reader;
+    const minGapMs = 1000 / this.encoding.frameRate - 2;
+    for (;;) {
+      const { value: frame, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
+      if (done || frame === undefined) return;
+      if (this.closed || this.reader !== reader) {
+        frame.close();
+        return;
+      }
+      const now = performance.now();
+      // Pace to the frame rate; skip when off, disconnected or the encoder is behind (never queue).
+      if (!this.enabled || !this.socket.isOpen || now - this.lastFrameAt < minGapMs) {
+        frame.close();
+        continue;
+      }
+      const enc = this.ensureEncoder(frame);
+      if (enc.encodeQueueSize > 2) {
+        frame.close();
+        this.stats.videoDropped++;
+        continue;
+      }
+      this.lastFrameAt = now;
+      const keyFrame = this.keyRequested || this.gate.needKeyframe || now - this.lastKeyAt >= this.encoding.keyframeIntervalMs;
+      if (keyFrame) {
+        this.keyRequested = false;
+        this.lastKeyAt = now;
+      }
+      try {
+        this.framesTagged = frame.colorSpace.matrix !== null;
+        enc.encode(frame, { keyFrame });
+      } finally {
+        frame.close();
+      }
+    }
+  }
+
+  private onChunk(chunk: EncodedVideoChunk, metadata?: EncodedVideoChunkMetadata): void {
+    const isKey = chunk.type === 'key';
+    const colour = metadata?.decoderConfig?.colorSpace;
+    if (colour !== undefined) this.colour = this.framesTagged ? colour : null;
+    if (!this.enabled || this.reader === null || !this.gate.admitVideo(this.socket.bufferedAmount, isKey)) {
+      if (this.enabled && this.reader !== null) this.stats.videoDropped++;
+      return;
+    }
+    // Each keyframe comes right after a State naming its colour space: whoever starts decoding
+    // at this keyframe (a late joiner, a receiver that lost frames) draws it in the right colours.
+    if (isKey) this.beforeKeyframe();
+    const body = new Uint8Array(chunk.byteLength);
+    chunk.copyTo(body);
+    const type = isKey ? PayloadType.VideoKey : PayloadType.VideoDelta;
+    const source = this.source === VideoSource.Camera ? undefined : this.source;
+    if (this.socket.send(encodePayload({ type, source, seq: this.nextSeq(), timestamp: chunk.timestamp, sentAt: wallClockMs(), body }))) {
+      if (this.source === VideoSource.Screen) this.stats.screenSent++;
+      else this.stats.videoSent++;
+      if (isKey) this.stats.keyframes++;
+    }
+  }
+}
+
+/**
+ * Encodes the local camera (VP8), a shared screen (VP8, a second video source of the same
+ * connection) and the microphone (Opus) with WebCodecs and sends each chunk as one
+ * `videocall.v1` payload. Reads raw frames through `capture.ts` (`MediaStreamTrackProcessor`
+ * where it exists), paces video to the frame rate, forces keyframes on a timer and on request,
+ * and applies back-pressure on the socket's `bufferedAmount` (video dropped before audio).
+ */
+export class MediaSender {
+  readonly stats: SenderStats = { videoSent: 0, videoDropped: 0, audioSent: 0, audioDropped: 0, keyframes: 0, screenSent: 0 };
+  audioEnabled = true;
+  /** RMS of the last microphone buffer (0–1), for the local speaking indicator. */
+  level = 0;
+  private readonly opts: SenderOptions;
+  private readonly gate: VideoGate;
+  private readonly camera: VideoSourceSender;
+  private readonly screen: VideoSourceSender;
+  private audioEncoder: AudioEncoder | null = null;
+  private audioReader: FrameReader<AudioData> | null = null;
+  private seq = 0;
+  private stateTimer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  constructor(
     private readonly socket: MediaSocket,
     options: Partial<SenderOptions> = {},
   ) {
     this.opts = { ...DEFAULT_SENDER_OPTIONS, ...options };
     this.gate = new VideoGate(this.opts.limits);
+    const nextSeq = () => this.seq++;
+    const o = this.opts;
+    this.camera = new VideoSourceSender(
+      VideoSource.Camera,
+      socket,
+      { frameRate: o.frameRate, bitrate: o.videoBitrate, keyframeIntervalMs: o.keyframeIntervalMs, sizeFor: () => ({ width: o.width, height: o.height }) },
+      o.limits,
+      this.stats,
+      nextSeq,
+      () => this.sendState(),
+    );
+    const s = o.screen;
+    this.screen = new VideoSourceSender(
+      VideoSource.Screen,
+      socket,
+      { frameRate: s.frameRate, bitrate: s.bitrate, keyframeIntervalMs: o.keyframeIntervalMs, sizeFor: (w, h) => fitWithin(w, h, s.maxWidth, s.maxHeight) },
+      o.limits,
+      this.stats,
+      nextSeq,
+    );
     this.stateTimer = setInterval(() => this.sendState(), STATE_INTERVAL_MS);
+  }
+
+  get videoEnabled(): boolean {
+    return this.camera.enabled;
+  }
+
+  /** True while a screen track is being sent. */
+  get screenSharing(): boolean {
+    return this.screen.active;
   }
 
   get speaking(): boolean {
     return this.audioEnabled && this.level > SPEAKING_LEVEL;
   }
 
-  /** Starts (or switches to) these tracks. */
+  /** Starts (or switches to) these camera and microphone tracks. */
   attach(video: MediaStreamTrack | null, audio: MediaStreamTrack | null): void {
-    void this.videoReader?.cancel().catch(() => {});
     void this.audioReader?.cancel().catch(() => {});
-    this.videoReader = null;
     this.audioReader = null;
-    if (video !== null) void this.pumpVideo(video);
+    this.camera.attach(video);
     if (audio !== null) void this.pumpAudio(audio);
-    this.keyRequested = true;
+  }
+
+  /** Sends this screen track as the second video source (null: stop sharing). */
+  attachScreen(track: MediaStreamTrack | null): void {
+    this.screen.attach(track);
+    this.sendState();
   }
 
   setAudioEnabled(on: boolean): void {
@@ -107,58 +294,31 @@ export class MediaSender {
   }
 
   setVideoEnabled(on: boolean): void {
-    this.videoEnabled = on;
-    if (on) this.keyRequested = true;
+    this.camera.setEnabled(on);
     this.sendState();
   }
 
-  /** A receiver asked (or we reconnected): the next video frame is a keyframe. */
-  requestKeyframe(): void {
-    const now = performance.now();
-    if (now - this.lastKeyRequestAt < KEYFRAME_REQUEST_MIN_MS) return;
-    this.lastKeyRequestAt = now;
-    this.keyRequested = true;
+  /** A receiver asked (or we reconnected): the next frame of that source is a keyframe. */
+  requestKeyframe(source: VideoSource = VideoSource.Camera): void {
+    (source === VideoSource.Screen ? this.screen : this.camera).requestKeyframe();
   }
 
   sendState(): void {
     if (this.closed) return;
-    const flags = (this.audioEnabled ? StateFlag.AudioOn : 0) | (this.videoEnabled ? StateFlag.VideoOn : 0);
-    const body = encodeState(flags, this.colour);
+    const flags = (this.audioEnabled ? StateFlag.AudioOn : 0) | (this.videoEnabled ? StateFlag.VideoOn : 0) | (this.screenSharing ? StateFlag.ScreenOn : 0);
+    // The colour space named is the camera's; a shared screen is decoded in VP8's own (BT.601).
+    const body = encodeState(flags, this.camera.colour);
     this.socket.send(encodePayload({ type: PayloadType.State, seq: this.seq++, timestamp: 0, sentAt: wallClockMs(), body }));
   }
 
   close(): void {
     this.closed = true;
     clearInterval(this.stateTimer);
-    void this.videoReader?.cancel().catch(() => {});
+    this.camera.close();
+    this.screen.close();
     void this.audioReader?.cancel().catch(() => {});
-    for (const enc of [this.videoEncoder, this.audioEncoder]) {
-      if (enc !== null && enc.state !== 'closed') enc.close();
-    }
-    this.videoEncoder = null;
+    if (this.audioEncoder !== null && this.audioEncoder.state !== 'closed') this.audioEncoder.close();
     this.audioEncoder = null;
-  }
-
-  private ensureVideoEncoder(): VideoEncoder {
-    if (this.videoEncoder !== null && this.videoEncoder.state !== 'closed') return this.videoEncoder;
-    const enc = new VideoEncoder({
-      output: (chunk, metadata) => this.onVideoChunk(chunk, metadata),
-      error: (e) => {
-        console.warn('video encoder error', e);
-        this.videoEncoder = null;
-      },
-    });
-    enc.configure({
-      codec: 'vp8',
-      width: this.opts.width,
-      height: this.opts.height,
-      bitrate: this.opts.videoBitrate,
-      framerate: this.opts.frameRate,
-      latencyMode: 'realtime',
-    });
-    this.videoEncoder = enc;
-    this.keyRequested = true;
-    return enc;
   }
 
   private ensureAudioEncoder(data: AudioData): AudioEncoder {
@@ -173,44 +333,6 @@ export class MediaSender {
     enc.configure({ codec: 'opus', sampleRate: data.sampleRate, numberOfChannels: 1, bitrate: this.opts.audioBitrate });
     this.audioEncoder = enc;
     return enc;
-  }
-
-  private async pumpVideo(track: MediaStreamTrack): Promise<void> {
-    const reader = readVideo(track, this.opts.frameRate);
-    this.videoReader = reader;
-    const minGapMs = 1000 / this.opts.frameRate - 2;
-    for (;;) {
-      const { value: frame, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
-      if (done || frame === undefined) return;
-      if (this.closed || this.videoReader !== reader) {
-        frame.close();
-        return;
-      }
-      const now = performance.now();
-      // Pace to the frame rate; skip when off, disconnected or the encoder is behind (never queue).
-      if (!this.videoEnabled || !this.socket.isOpen || now - this.lastFrameAt < minGapMs) {
-        frame.close();
-        continue;
-      }
-      const enc = this.ensureVideoEncoder();
-      if (enc.encodeQueueSize > 2) {
-        frame.close();
-        this.stats.videoDropped++;
-        continue;
-      }
-      this.lastFrameAt = now;
-      const keyFrame = this.keyRequested || this.gate.needKeyframe || now - this.lastKeyAt >= this.opts.keyframeIntervalMs;
-      if (keyFrame) {
-        this.keyRequested = false;
-        this.lastKeyAt = now;
-      }
-      try {
-        this.framesTagged = frame.colorSpace.matrix !== null;
-        enc.encode(frame, { keyFrame });
-      } finally {
-        frame.close();
-      }
-    }
   }
 
   private async pumpAudio(track: MediaStreamTrack): Promise<void> {
@@ -239,26 +361,6 @@ export class MediaSender {
     }
   }
 
-  private onVideoChunk(chunk: EncodedVideoChunk, metadata?: EncodedVideoChunkMetadata): void {
-    const isKey = chunk.type === 'key';
-    const colour = metadata?.decoderConfig?.colorSpace;
-    if (colour !== undefined) this.colour = this.framesTagged ? colour : null;
-    if (!this.videoEnabled || !this.gate.admitVideo(this.socket.bufferedAmount, isKey)) {
-      if (this.videoEnabled) this.stats.videoDropped++;
-      return;
-    }
-    // Each keyframe comes right after a State naming its colour space: whoever starts decoding
-    // at this keyframe (a late joiner, a receiver that lost frames) draws it in the right colours.
-    if (isKey) this.sendState();
-    const body = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(body);
-    const type = isKey ? PayloadType.VideoKey : PayloadType.VideoDelta;
-    if (this.socket.send(encodePayload({ type, seq: this.seq++, timestamp: chunk.timestamp, sentAt: wallClockMs(), body }))) {
-      this.stats.videoSent++;
-      if (isKey) this.stats.keyframes++;
-    }
-  }
-
   private onAudioChunk(chunk: EncodedAudioChunk): void {
     if (!this.audioEnabled) return;
     if (!this.gate.admitAudio(this.socket.bufferedAmount)) {
@@ -271,6 +373,14 @@ export class MediaSender {
       this.stats.audioSent++;
     }
   }
+}
+
+/** `width` × `height` scaled down (never up) to fit `maxW` × `maxH`, aspect kept, even sides (VP8 wants them). */
+function fitWithin(width: number, height: number, maxW: number, maxH: number): { width: number; height: number } {
+  if (width <= 0 || height <= 0) return { width: maxW, height: maxH };
+  const k = Math.min(1, maxW / width, maxH / height);
+  const even = (n: number) => Math.max(2, Math.round((n * k) / 2) * 2);
+  return { width: even(width), height: even(height) };
 }
 
 /** RMS of the first channel. */

@@ -16,6 +16,8 @@ export interface MeetingSettings {
   allow_guests: boolean;
   /** Non-hosts may wait (`waiting`) before the host starts the meeting. */
   early_knock: boolean;
+  /** Several people may share their screens at once (off: one at a time). */
+  multiple_screen_shares: boolean;
 }
 
 /** `PATCH /api/v1/meetings/{id}`: any subset of the settings, plus the password (null removes it). */

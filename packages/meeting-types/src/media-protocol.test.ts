@@ -16,6 +16,7 @@ import {
   encodeState,
   MediaProtocolError,
   PayloadType,
+  VideoSource,
 } from './media-protocol';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -83,9 +84,24 @@ test('a payload is type, u32 seq, f64 timestamp, f64 sentAt, body; it round-trip
   assert.equal(Buffer.from(bytes).readDoubleBE(5), 33_333);
   assert.equal(Buffer.from(bytes).readDoubleBE(13), 1_700_000_000_123.5);
   const back = decodePayload(bytes);
-  assert.deepEqual({ ...back, body: [...back.body] }, { ...p, body: [9, 8] });
+  assert.deepEqual({ ...back, body: [...back.body] }, { ...p, source: VideoSource.Camera, body: [9, 8] });
   assert.throws(() => decodePayload(bytes.subarray(0, 20)), /truncated payload/);
   assert.throws(() => decodePayload(new Uint8Array(21).fill(0)), /unknown payload type 0/);
+});
+
+test('a screen payload carries its source in the high nibble; a payload without one is the camera', () => {
+  const screen = encodePayload({ type: PayloadType.VideoDelta, source: VideoSource.Screen, seq: 1, timestamp: 0, sentAt: 0, body: new Uint8Array([7]) });
+  assert.equal(screen[0], 0x12);
+  assert.equal(decodePayload(screen).source, VideoSource.Screen);
+  assert.equal(decodePayload(screen).type, PayloadType.VideoDelta);
+  // What a client that predates screen sharing sends: type byte alone.
+  const old = new Uint8Array(22);
+  old[0] = PayloadType.VideoKey;
+  assert.equal(decodePayload(old).source, VideoSource.Camera);
+  assert.equal(decodePayload(encodePayload({ type: PayloadType.StopScreen, seq: 0, timestamp: 0, sentAt: 0, body: new Uint8Array() })).type, PayloadType.StopScreen);
+  const unknown = new Uint8Array(21);
+  unknown[0] = 0x21;
+  assert.throws(() => decodePayload(unknown), /unknown video source 2/);
 });
 
 test('every enforced event has one effect on connections, and only decisions close with a 4xxx code', () => {

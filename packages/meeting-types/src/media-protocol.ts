@@ -234,24 +234,39 @@ export function decodeServerMessage(data: Uint8Array): ServerMessage {
  * The payload a `videocall.v1` client sends (the server relays it untouched inside MEDIA).
  *
  * ```
- * u8 type | u32 seq | f64 timestamp (µs, the codec chunk's) | f64 sentAt (ms, wall clock) | body…
+ * u8 source<<4 | type | u32 seq | f64 timestamp (µs, the codec chunk's) | f64 sentAt (ms, wall clock) | body…
  * ```
  * - `VideoKey` / `VideoDelta` / `Audio`: body = one encoded chunk (VP8 / Opus).
- * - `KeyframeRequest`: body = the UTF-8 session id of the sender asked for a keyframe.
- * - `State`: body = one byte of flags: bit 0 audio on, bit 1 video on (sent on change, every few seconds
- *   and right before each keyframe), then optionally the colour space of the video (`VideoColour`:
- *   u8 primaries | u8 transfer | u8 matrix | u8 range, see `encodeState`).
+ * - `KeyframeRequest`: body = the UTF-8 session id of the sender asked for a keyframe (of the
+ *   video source named in the high nibble).
+ * - `State`: body = one byte of flags: bit 0 audio on, bit 1 video on, bit 2 sharing the screen
+ *   (sent on change, every few seconds and right before each camera keyframe), then optionally
+ *   the colour space of the camera's video (`VideoColour`: u8 primaries | u8 transfer | u8 matrix |
+ *   u8 range, see `encodeState`).
+ * - `StopScreen`: body = the UTF-8 session id of the member asked to stop sharing their screen.
+ *   Receivers obey it only when the server-stamped sender is a host (presence says so).
+ *
+ * The high nibble of the first byte is the **video source** (`VideoSource`): 0 = the camera,
+ * 1 = a shared screen. Every payload of a client that predates screen sharing has 0 there, so a
+ * frame without a source is the camera's; a client that predates it refuses (and so ignores)
+ * a screen frame, as it would any unknown type.
  *
  * `sentAt` is `performance.timeOrigin + performance.now()` when the chunk left the encoder:
  * receivers on the same machine measure encode → decode latency with it.
  */
-export const PayloadType = { VideoKey: 1, VideoDelta: 2, Audio: 3, KeyframeRequest: 4, State: 5 } as const;
+export const PayloadType = { VideoKey: 1, VideoDelta: 2, Audio: 3, KeyframeRequest: 4, State: 5, StopScreen: 6 } as const;
 export type PayloadType = (typeof PayloadType)[keyof typeof PayloadType];
+
+/** Which of a member's video sources a payload belongs to (the first byte's high nibble). */
+export const VideoSource = { Camera: 0, Screen: 1 } as const;
+export type VideoSource = (typeof VideoSource)[keyof typeof VideoSource];
 
 export const PAYLOAD_HEADER_BYTES = 1 + 4 + 8 + 8;
 
 export interface MediaPayload {
   type: PayloadType;
+  /** The video source (absent when encoding: the camera). */
+  source?: VideoSource;
   seq: number;
   timestamp: number;
   sentAt: number;
@@ -261,7 +276,7 @@ export interface MediaPayload {
 export function encodePayload(p: MediaPayload): Uint8Array {
   const out = new Uint8Array(PAYLOAD_HEADER_BYTES + p.body.length);
   const view = new DataView(out.buffer);
-  out[0] = p.type;
+  out[0] = ((p.source ?? VideoSource.Camera) << 4) | p.type;
   view.setUint32(1, p.seq >>> 0);
   view.setFloat64(5, p.timestamp);
   view.setFloat64(13, p.sentAt);
@@ -272,10 +287,13 @@ export function encodePayload(p: MediaPayload): Uint8Array {
 export function decodePayload(data: Uint8Array): MediaPayload {
   if (data.length < PAYLOAD_HEADER_BYTES) throw new MediaProtocolError(`truncated payload (${data.length} bytes)`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const type = data[0]!;
-  if (type < PayloadType.VideoKey || type > PayloadType.State) throw new MediaProtocolError(`unknown payload type ${type}`);
+  const type = data[0]! & 0x0f;
+  const source = data[0]! >> 4;
+  if (type < PayloadType.VideoKey || type > PayloadType.StopScreen) throw new MediaProtocolError(`unknown payload type ${type}`);
+  if (source > VideoSource.Screen) throw new MediaProtocolError(`unknown video source ${source}`);
   return {
     type: type as PayloadType,
+    source: source as VideoSource,
     seq: view.getUint32(1),
     timestamp: view.getFloat64(5),
     sentAt: view.getFloat64(13),
@@ -284,7 +302,7 @@ export function decodePayload(data: Uint8Array): MediaPayload {
 }
 
 /** State flags (payload type `State`). */
-export const StateFlag = { AudioOn: 1, VideoOn: 2 } as const;
+export const StateFlag = { AudioOn: 1, VideoOn: 2, ScreenOn: 4 } as const;
 
 /**
  * The colour space of a sender's video, as its encoder reports it (WebCodecs `VideoColorSpaceInit`).

@@ -42,6 +42,8 @@ function createSettingsFields() {
     allow_guests: Type.Optional(Nullable(Type.Boolean())),
     /** Default `false`: non-hosts may knock (enter `waiting`) before the host starts the meeting. */
     early_knock: Type.Optional(Nullable(Type.Boolean())),
+    /** Default `false`: one person shares their screen at a time; `true` lets several share at once. */
+    multiple_screen_shares: Type.Optional(Nullable(Type.Boolean())),
   };
 }
 
@@ -59,6 +61,7 @@ export const UpdateMeetingRequestSchema = Type.Object(
     max_participants: Type.Optional(Nullable(MaxParticipantsSchema)),
     allow_guests: Type.Optional(Type.Boolean()),
     early_knock: Type.Optional(Type.Boolean()),
+    multiple_screen_shares: Type.Optional(Type.Boolean()),
     /** Set (hashed with Argon2id) or remove (`null` or `""`); never returned. */
     password: Type.Optional(Nullable(Type.String({ maxLength: MAX_PASSWORD_LENGTH }))),
   },

@@ -13,6 +13,8 @@ const settingsFields = {
   allow_guests: Type.Boolean(),
   /** Non-hosts joining an idle or ended meeting wait for the host instead of `MEETING_NOT_ACTIVE`. */
   early_knock: Type.Boolean(),
+  /** Several people may share their screens at once (off: one at a time; the call app keeps to it). */
+  multiple_screen_shares: Type.Boolean(),
 };
 
 export const MeetingSettingsSchema = Type.Object(settingsFields, { title: 'MeetingSettings' });

@@ -46,6 +46,7 @@ describe('settings', () => {
     max_participants: 25,
     allow_guests: true,
     early_knock: true,
+    multiple_screen_shares: true,
   };
 
   test('given on create, they come back in the create response, the meeting info and the list summary', async () => {

@@ -184,6 +184,7 @@ export const DEFAULT_SETTINGS = {
   max_participants: null,
   allow_guests: false,
   early_knock: false,
+  multiple_screen_shares: false,
 } as const;
 export const SETTINGS_FIELDS = Object.keys(DEFAULT_SETTINGS);
 /** The participant fields the meeting-controls extension adds, with their values for a plain attendee. */

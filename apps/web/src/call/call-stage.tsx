@@ -10,6 +10,8 @@ import { useDeviceProblem } from './use-local-media';
 const EMPTY: CallSnapshot | null = null;
 /** What this browser cannot do in the call (WebKit without WebCodecs, say), told plainly; feature detection only. */
 const UNSUPPORTED = unsupportedFeatures();
+/** Screen sharing needs `getDisplayMedia` (phones have none): no button without it. */
+const CAN_SHARE_SCREEN = typeof navigator !== 'undefined' && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
 
 /** What the Meeting API knows about a person in the call (their name as given, their role). */
 export interface KnownPerson {
@@ -23,7 +25,7 @@ export interface KnownPerson {
  * microphone, encoders, decoders and jitter buffers; this component only renders its snapshot
  * and calls its methods.
  */
-export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName = 'You', people, controls, screenShareControl, panel }: {
+export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName = 'You', people, controls, screenShareControl, multipleScreenShares = false, panel }: {
   mediaServerUrl: string;
   /** A fresh room token (they expire: reconnects ask again); null when no longer admitted. */
   getToken(): Promise<string | null>;
@@ -35,8 +37,10 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName =
   people?: ReadonlyMap<string, KnownPerson>;
   /** More buttons for the control bar, after microphone, camera and screen sharing (people, leave, end). */
   controls?: ReactNode;
-  /** The slot for screen sharing: a control-bar button given the running call (media-client does the sharing). */
+  /** Replaces the built-in screen-sharing button: a control-bar button given the running call (media-client does the sharing). */
   screenShareControl?: (call: Call) => ReactNode;
+  /** The meeting's `multiple_screen_shares` setting: several may share at once (default: one at a time). */
+  multipleScreenShares?: boolean;
   /** A side panel beside the tiles (people and waiting room). */
   panel?: ReactNode;
 }) {
@@ -75,9 +79,15 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName =
     };
   }, [mediaServerUrl]);
 
+  useEffect(() => {
+    call?.setSharePolicy({ maxSharers: multipleScreenShares ? Number.POSITIVE_INFINITY : 1 });
+  }, [call, multipleScreenShares]);
+
   const snap = useSyncExternalStore(call?.subscribe ?? noSubscribe, call?.getSnapshot ?? (() => EMPTY));
   const device = useDeviceProblem(sharedLocalMedia());
   const others = snap?.participants ?? [];
+  const presenters = others.filter((p) => p.screenOn);
+  const iAmHost = snap?.self?.isHost === true;
 
   return (
     <section className="call-stage" aria-label="Call">
@@ -104,13 +114,32 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName =
               </button>
             </div>
           )}
-          <TileGrid count={others.length === 0 ? 1 : others.length}>
-            {others.length === 0 ? (
-              <SelfTile stream={snap?.localStream ?? null} name={selfName} audioOn={snap?.audioEnabled ?? joinChoices.audio} videoOn={snap?.videoEnabled ?? joinChoices.video} speaking={snap?.localSpeaking ?? false} alone />
-            ) : (
-              others.map((p) => <RemoteTile key={p.session} p={p} known={people?.get(p.identity)} />)
-            )}
-          </TileGrid>
+          {snap?.screenSharing === true && (
+            <div className="presenting-banner" role="status" data-testid="self-presenting">
+              <Icon name="screen" /> You are presenting your screen to everyone.
+            </div>
+          )}
+          {snap?.screenNotice != null && (
+            <div className="device-problem inline" role="alert" data-testid="screen-notice">
+              <span>{snap.screenNotice}</span>
+            </div>
+          )}
+          {presenters.length > 0 && (
+            <div className="presentation">
+              {presenters.map((p) => (
+                <PresentingTile key={p.session} p={p} known={people?.get(p.identity)} onStop={iAmHost ? () => call?.askToStopSharing(p.session) : undefined} />
+              ))}
+            </div>
+          )}
+          <div className={presenters.length > 0 ? 'filmstrip' : 'grid-wrap'}>
+            <TileGrid count={others.length === 0 ? 1 : others.length}>
+              {others.length === 0 ? (
+                <SelfTile stream={snap?.localStream ?? null} name={selfName} audioOn={snap?.audioEnabled ?? joinChoices.audio} videoOn={snap?.videoEnabled ?? joinChoices.video} speaking={snap?.localSpeaking ?? false} alone />
+              ) : (
+                others.map((p) => <RemoteTile key={p.session} p={p} known={people?.get(p.identity)} />)
+              )}
+            </TileGrid>
+          </div>
           {others.length > 0 && (
             <div className="self-pip">
               <SelfTile stream={snap?.localStream ?? null} name={selfName} audioOn={snap?.audioEnabled ?? true} videoOn={snap?.videoEnabled ?? true} speaking={snap?.localSpeaking ?? false} />
@@ -143,7 +172,20 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName =
           <Icon name={snap?.videoEnabled === false ? 'camOff' : 'cam'} />
           <span>{snap?.videoEnabled === false ? 'Start camera' : 'Stop camera'}</span>
         </button>
-        {call !== null && screenShareControl?.(call)}
+        {call !== null &&
+          (screenShareControl !== undefined
+            ? screenShareControl(call)
+            : CAN_SHARE_SCREEN && (
+                <button
+                  type="button"
+                  className={`control${snap?.screenSharing === true ? ' active' : ''}`}
+                  aria-pressed={snap?.screenSharing ?? false}
+                  onClick={() => (call.getSnapshot().screenSharing ? call.stopScreenShare() : void call.startScreenShare())}
+                >
+                  <Icon name="screen" />
+                  <span>{snap?.screenSharing === true ? 'Stop presenting' : 'Share screen'}</span>
+                </button>
+              ))}
         {controls}
       </div>
     </section>
@@ -261,6 +303,33 @@ function RemoteTile({ p, known }: { p: ParticipantView; known: KnownPerson | und
         {isGuestIdentity(p.identity) && <span className="badge dark">guest</span>}
         <TileBadges audioOn={p.audioOn} videoOn={p.videoOn} />
         {p.speaking && <span className="visually-hidden">speaking</span>}
+      </figcaption>
+    </figure>
+  );
+}
+
+/** A shared screen, large: the canvas it is decoded to and who presents it; a host may stop it. */
+function PresentingTile({ p, known, onStop }: { p: ParticipantView; known: KnownPerson | undefined; onStop: (() => void) | undefined }) {
+  const holder = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = holder.current;
+    if (el === null) return;
+    el.appendChild(p.screenCanvas);
+    return () => p.screenCanvas.remove();
+  }, [p.screenCanvas]);
+  const name = known?.name ?? nameFor(p.identity, p.displayName);
+  return (
+    <figure className="tile presenting" data-testid="presenting-tile" data-identity={p.identity} aria-label={`${name} is presenting`}>
+      <div ref={holder} className="tile-video" />
+      <figcaption>
+        <span className="tile-name">
+          <Icon name="screen" size={14} /> {name} is presenting
+        </span>
+        {onStop !== undefined && (
+          <button type="button" className="secondary small stop-share" onClick={onStop}>
+            Stop {name}’s share
+          </button>
+        )}
       </figcaption>
     </figure>
   );

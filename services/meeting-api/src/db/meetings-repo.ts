@@ -44,8 +44,8 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
   const s = meeting.settings;
   const { rows } = await db.query<Row>(
     `INSERT INTO meetings AS m (room_id, creator_id, state, password_hash, attendees,
-       waiting_room_enabled, admit_policy, host_leave_policy, locked, max_participants, allow_guests, created_by_key_id, early_knock)
-     VALUES ($1, $2, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12)
+       waiting_room_enabled, admit_policy, host_leave_policy, locked, max_participants, allow_guests, created_by_key_id, early_knock, multiple_screen_shares)
+     VALUES ($1, $2, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (room_id) WHERE deleted_at IS NULL DO NOTHING
      RETURNING ${MEETING}`,
     [
@@ -61,6 +61,7 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
       s.allowGuests,
       meeting.createdByKeyId ?? null,
       s.earlyKnock,
+      s.multipleScreenShares,
     ],
   ).catch((err: unknown) => {
     throw isUniqueViolation(err) ? new ConflictError(err) : err;
@@ -110,6 +111,7 @@ const SETTINGS_COLUMNS: Record<keyof SettingsChange, string> = {
   maxParticipants: 'max_participants',
   allowGuests: 'allow_guests',
   earlyKnock: 'early_knock',
+  multipleScreenShares: 'multiple_screen_shares',
   passwordHash: 'password_hash',
 };
 

@@ -5,7 +5,7 @@ import type { MeetingRecord, MeetingRef, MeetingSettingsRecord, MeetingSummaryRe
 export type { MeetingRecord, MeetingRef, MeetingSummaryRecord, ParticipantRecord };
 
 const settingsColumns = (alias: string) =>
-  ['waiting_room_enabled', 'admit_policy', 'host_leave_policy', 'locked', 'max_participants', 'allow_guests', 'early_knock'].map(
+  ['waiting_room_enabled', 'admit_policy', 'host_leave_policy', 'locked', 'max_participants', 'allow_guests', 'early_knock', 'multiple_screen_shares'].map(
     (column) => `${alias}.${column}`,
   );
 
@@ -18,6 +18,7 @@ function toSettings(row: Row): MeetingSettingsRecord {
     maxParticipants: (row.max_participants as number | null) ?? null,
     allowGuests: row.allow_guests as boolean,
     earlyKnock: row.early_knock as boolean,
+    multipleScreenShares: row.multiple_screen_shares as boolean,
   };
 }
 

@@ -53,7 +53,7 @@ const TOKEN = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZUBleGFtcGxl
 const host = { email: 'host@example.com', display_name: 'Host', status: 'admitted', is_host: true, role: 'host', banned: false, connected: true, joined_at: T, admitted_at: T, room_token: null };
 const aliceWaiting = { email: 'alice@example.com', display_name: 'Alice', status: 'waiting', is_host: false, role: 'attendee', banned: false, connected: false, joined_at: T + 60, admitted_at: null, room_token: null };
 /** The settings every meeting answer carries (their defaults reproduce the original contract). */
-const settings = { waiting_room_enabled: true, admit_policy: 'any_admitted', host_leave_policy: 'end_meeting', locked: false, max_participants: null, allow_guests: false, early_knock: false };
+const settings = { waiting_room_enabled: true, admit_policy: 'any_admitted', host_leave_policy: 'end_meeting', locked: false, max_participants: null, allow_guests: false, early_knock: false, multiple_screen_shares: false };
 const aliceAdmitted = { ...aliceWaiting, status: 'admitted', admitted_at: T + 90 };
 const ok = (result: unknown) => ({ success: true, result });
 const SESSION = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSIsImtpbmQiOiJkZXYi…';

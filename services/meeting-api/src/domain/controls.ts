@@ -59,6 +59,7 @@ export async function updateMeeting(
       maxParticipants: body.max_participants,
       allowGuests: body.allow_guests,
       earlyKnock: body.early_knock,
+      multipleScreenShares: body.multiple_screen_shares,
       passwordHash,
     });
     const events: NewMeetingEvent[] = [meetingEvent('meeting.updated', caller, updated)];

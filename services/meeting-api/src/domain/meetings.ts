@@ -112,6 +112,7 @@ export const DEFAULT_SETTINGS: MeetingSettingsRecord = {
   maxParticipants: null,
   allowGuests: false,
   earlyKnock: false,
+  multipleScreenShares: false,
 };
 
 export function settingsFromCreate(request: CreateMeetingRequest): MeetingSettingsRecord {
@@ -124,6 +125,7 @@ export function settingsFromCreate(request: CreateMeetingRequest): MeetingSettin
     maxParticipants: request.max_participants ?? d.maxParticipants,
     allowGuests: request.allow_guests ?? d.allowGuests,
     earlyKnock: request.early_knock ?? d.earlyKnock,
+    multipleScreenShares: request.multiple_screen_shares ?? d.multipleScreenShares,
   };
 }
 

@@ -14,6 +14,7 @@ export interface MeetingSettingsRecord {
   maxParticipants: number | null;
   allowGuests: boolean;
   earlyKnock: boolean;
+  multipleScreenShares: boolean;
 }
 
 /** A meeting as the domain sees it; timestamps in Unix seconds. */

@@ -60,6 +60,7 @@ export function settingsView(s: MeetingSettingsRecord): MeetingSettings {
     max_participants: s.maxParticipants,
     allow_guests: s.allowGuests,
     early_knock: s.earlyKnock,
+    multiple_screen_shares: s.multipleScreenShares,
   };
 }
 

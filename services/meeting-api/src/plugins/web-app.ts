@@ -10,6 +10,9 @@ const EMBEDDABLE_ROUTES = new Set(['/m/:meeting_id', '/j/:token']);
 
 const CONTENT_SECURITY_POLICY_DIRECTIVES = [
   "default-src 'self'",
+  // The call's microphone worklet (the path of browsers without MediaStreamTrackProcessor, Firefox) is a
+  // module the app makes itself and loads from a blob: URL; only a script already running here can make one.
+  "script-src 'self' blob:",
   // The Media Server is another origin (its own port): any ws/wss address.
   "connect-src 'self' ws: wss:",
   "img-src 'self' data:",

@@ -267,6 +267,13 @@ function Settings({ info, busy, act }: { info: MeetingInfo; busy: ReadonlySet<st
         onChange={(v) => patch('guests', { allow_guests: v }, v ? 'Guests may knock.' : 'Guests may not knock.')}
       />
       <Checkbox
+        label="Several people may share their screens at once"
+        hint="Off: one person presents at a time."
+        checked={info.multiple_screen_shares ?? false}
+        busy={busy.has('setting:screens')}
+        onChange={(v) => patch('screens', { multiple_screen_shares: v }, v ? 'Several people may share at once.' : 'One person shares at a time.')}
+      />
+      <Checkbox
         label="Only hosts admit"
         hint="Off: anyone in the meeting can let people in."
         checked={info.admit_policy === 'hosts'}

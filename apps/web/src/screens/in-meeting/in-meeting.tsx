@@ -195,6 +195,7 @@ export function InMeeting({ info, me, identity, version, mode, getToken, onLeave
           selfName={nameFor(identity.email, me.display_name ?? identity.name)}
           people={names}
           screenShareControl={screenShareControl}
+          multipleScreenShares={info.multiple_screen_shares ?? false}
           panel={
             panelOpen && (
               <PeoplePanel
