@@ -40,6 +40,8 @@ export const MESSAGES: Record<string, string> = {
   TOO_MANY_CONNECTIONS: 'The call server is full. Please try again later.',
   TOO_MANY_IDENTITY_CONNECTIONS: 'You are connected to calls from too many tabs or devices. Close one and try again.',
   WAITING_ROOM_FULL: 'The waiting room is full. Please try again in a little while.',
+  MEETING_QUOTA_EXCEEDED: 'You have reached the most meetings one person may keep. Delete meetings you no longer need, then try again.',
+  MISDIRECTED_REQUEST: 'This server does not answer at this address. Open the address your administrator gave you.',
   REQUEST_TIMEOUT: 'The request took too long. Check your connection and try again.',
   HEADERS_TOO_LARGE: 'Your browser sent too much data (often too many cookies). Clear this site’s cookies and try again.',
   UNSUPPORTED_MEDIA_TYPE: 'The app sent something the server does not accept. Reload the page and try again.',
