@@ -1,5 +1,5 @@
 import { decodeState, PayloadType, StateFlag, type MediaPayload, type PresenceMember, type VideoColour } from 'meeting-types/media-protocol';
-import { LatencyStats, wallClockMs } from './latency';
+import { frameTrace, LatencyStats, wallClockMs } from './latency';
 
 /** Playout delay the jitter buffer aims for, and the most it lets build up before dropping. */
 const JITTER_TARGET_S = 0.06;
@@ -174,6 +174,7 @@ export class RemoteParticipant {
 
   private onVideoFrame(frame: VideoFrame): void {
     const sentAt = this.videoSentAt.get(frame.timestamp);
+    frameTrace()?.decoded(this.session, frame.timestamp, wallClockMs(), sentAt);
     if (sentAt !== undefined) {
       this.videoLatency.add(wallClockMs() - sentAt);
       this.videoSentAt.delete(frame.timestamp);

@@ -2,7 +2,7 @@
 import { encodePayload, encodeState, PayloadType, StateFlag } from 'meeting-types/media-protocol';
 import { DEFAULT_LIMITS, VideoGate, type BackpressureLimits } from './backpressure';
 import { readAudio, readVideo, type FrameReader } from './capture';
-import { wallClockMs } from './latency';
+import { frameTrace, wallClockMs } from './latency';
 import type { MediaSocket } from './media-socket';
 
 export interface SenderOptions {
@@ -206,6 +206,7 @@ export class MediaSender {
       }
       try {
         this.framesTagged = frame.colorSpace.matrix !== null;
+        frameTrace()?.captured(frame.timestamp, wallClockMs());
         enc.encode(frame, { keyFrame });
       } finally {
         frame.close();
