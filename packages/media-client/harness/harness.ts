@@ -27,6 +27,9 @@ const frameRate = Number(params.get('fps') ?? 15);
 window.MediaSocket = MediaSocket;
 window.NoTokenError = NoTokenError;
 window.listDevices = listDevices;
+// A driver that cannot expose a function to the page (WebDriver classic) hands over one token instead.
+const fixedToken = params.get('token');
+if (fixedToken !== null) window.getToken = async () => fixedToken;
 if (params.get('trace') === '1') {
   const frames: NonNullable<Window['frameLog']> = { captured: [], decoded: [] };
   window.frameLog = frames;

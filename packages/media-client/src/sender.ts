@@ -1,7 +1,7 @@
 /// <reference path="./dom-extra.d.ts" />
 import { encodePayload, encodeState, PayloadType, StateFlag } from 'meeting-types/media-protocol';
 import { DEFAULT_LIMITS, VideoGate, type BackpressureLimits } from './backpressure';
-import { readAudio, readVideo, type FrameReader } from './capture';
+import { readAudio, readVideo, samplesOf, type FrameReader } from './capture';
 import { frameTrace, wallClockMs } from './latency';
 import type { MediaSocket } from './media-socket';
 
@@ -231,9 +231,13 @@ export class MediaSender {
       this.level = rmsOf(data);
       try {
         const enc = this.ensureAudioEncoder(data);
-        const m = mono(data);
-        enc.encode(m);
-        m.close();
+        if (samplesOf(data) !== undefined) {
+          enc.encode(data); // the worklet's blocks are mono already
+        } else {
+          const m = mono(data);
+          enc.encode(m);
+          m.close();
+        }
       } finally {
         data.close();
       }
@@ -278,8 +282,11 @@ export class MediaSender {
 export function rmsOf(data: AudioData): number {
   const n = data.numberOfFrames;
   if (n === 0) return 0;
-  const buf = new Float32Array(n);
-  data.copyTo(buf, { planeIndex: 0, format: 'f32-planar' });
+  let buf = samplesOf(data);
+  if (buf === undefined) {
+    buf = new Float32Array(n);
+    data.copyTo(buf, { planeIndex: 0, format: 'f32-planar' });
+  }
   let sum = 0;
   for (let i = 0; i < n; i++) sum += buf[i]! * buf[i]!;
   return Math.sqrt(sum / n);
