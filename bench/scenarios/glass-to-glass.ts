@@ -3,7 +3,7 @@ import type { Browser as PuppeteerBrowser } from 'puppeteer-core';
 import { CHROMIUM, CHROMIUM_FLAGS, FAKE_MEDIA_FLAGS, launchFirefox } from '../../test/browser';
 import { ApiClient } from '../lib/api-client';
 import { GLASS_TO_GLASS_P99_TARGET_MS, GLASS_TO_GLASS_PAIRS } from '../lib/constants';
-import { serveHarness } from '../lib/harness-server';
+import { serveHarness } from '../../test/harness-server';
 import { round1 } from '../lib/limit-measure';
 import type { BenchContext } from './context';
 import { email } from './fixtures';

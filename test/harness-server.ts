@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
-const HARNESS = join(import.meta.dirname, '../../packages/media-client/harness');
+const HARNESS = join(import.meta.dirname, '../packages/media-client/harness');
 
 /**
  * Serves media-client's bare call page (`packages/media-client/harness`), bundled with esbuild, on a
