@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { ApiClient, forEachBounded, range } from './lib/api-client';
 import { createBenchDatabase } from './lib/bench-db';
 import { sleep } from './lib/cleanup';
-import { DEFAULT_ADMIN_DATABASE_URL, EMAIL_DOMAIN } from './lib/constants';
+import { BENCH_API_EDGE_ENV, DEFAULT_ADMIN_DATABASE_URL, EMAIL_DOMAIN } from './lib/constants';
 import { LatencyHistogram } from './lib/histogram';
 import { round1 } from './lib/limit-measure';
 import { describeMachine } from './lib/machine';
@@ -132,7 +132,7 @@ export async function runSoak(quick: boolean): Promise<number> {
   const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL);
   const secret = randomJwtSecret();
   const env = { JWT_SECRET: secret, LOG_LEVEL: 'warn', NODE_ENV: 'production', EMAIL_COOKIE_AUTH: 'on' };
-  const api = await startService({ name: 'meeting-api', script: 'services/meeting-api/dist/server.mjs', nodeArgs: API_NODE_FLAGS, portEnv: 'MEETING_API_PORT', readyPath: '/readyz', env: { ...env, DATABASE_URL: db.url } });
+  const api = await startService({ name: 'meeting-api', script: 'services/meeting-api/dist/server.mjs', nodeArgs: API_NODE_FLAGS, portEnv: 'MEETING_API_PORT', readyPath: '/readyz', env: { ...env, ...BENCH_API_EDGE_ENV, DATABASE_URL: db.url } });
   const media = await startService({ name: 'media-server', script: 'services/media-server/dist/server.mjs', portEnv: 'MEDIA_SERVER_PORT', readyPath: '/healthz', env });
   const traffic = new Traffic(new ApiClient(api.url));
   const series: Minute[] = [];

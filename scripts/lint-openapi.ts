@@ -22,24 +22,17 @@ const BIN = join(ROOT, 'node_modules/.bin');
 
 /** The document as `GET /openapi.json` serves it, from an app that never listens. */
 export async function servedOpenApiDocument(): Promise<Record<string, unknown>> {
-  const [{ buildApp }, { createPgliteDatabase }, { migrate }] = await Promise.all([
+  const [{ buildApp }, { loadConfig }, { createPgliteDatabase }, { migrate }] = await Promise.all([
     import('../services/meeting-api/src/app'),
+    import('../services/meeting-api/src/config'),
     import('../services/meeting-api/src/db/pglite'),
     import('../services/meeting-api/src/db/migrate'),
   ]);
   const db = await createPgliteDatabase(undefined);
   try {
     await migrate(db);
-    const app = await buildApp(
-      {
-        jwtSecret: 'openapi-lint-secret-that-is-long-enough-0123456789',
-        tokenTtlSecs: 600,
-        logLevel: 'silent',
-        corsOrigins: undefined,
-        bodyLimitBytes: 64 * 1024,
-      },
-      { db },
-    );
+    const config = loadConfig({ JWT_SECRET: 'openapi-lint-secret-that-is-long-enough-0123456789', LOG_LEVEL: 'silent' });
+    const app = await buildApp({ ...config, webAppDir: undefined }, { db });
     try {
       const res = await app.inject({ method: 'GET', url: '/openapi.json' });
       if (res.statusCode !== 200) throw new Error(`GET /openapi.json answered ${res.statusCode}: ${res.body}`);

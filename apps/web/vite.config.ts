@@ -7,6 +7,7 @@ const apiPaths = ['/api', '/login', '/session', '/logout', '/profile', '/openapi
 
 export default defineConfig({
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  // Source maps are the whole client source: only in a build asked for them (WEB_SOURCEMAP=true), never by default.
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: process.env.WEB_SOURCEMAP === 'true' },
   server: { proxy: Object.fromEntries(apiPaths.map((p) => [p, { target: api, changeOrigin: false }])) },
 });

@@ -32,3 +32,13 @@ export const GLASS_TO_GLASS_PAIRS: ReadonlyArray<readonly ['chromium' | 'firefox
 
 /** Glass-to-glass on one machine: a frame on the other screen within 250 ms at p99. */
 export const GLASS_TO_GLASS_P99_TARGET_MS = 250;
+
+/** The bench's scrape token (`METRICS_TOKEN`): its APIs run with NODE_ENV=production, where /metrics needs one. */
+export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
+
+/**
+ * What every bench API gets besides its scenario's own settings: every load generator of the bench
+ * is on 127.0.0.1, so the per-address connection cap is off (the `abuse` scenario measures it on
+ * its own API), and the scrape token.
+ */
+export const BENCH_API_EDGE_ENV: Record<string, string> = { MAX_CONNECTIONS_PER_ADDRESS: '0', METRICS_TOKEN: BENCH_METRICS_TOKEN };

@@ -59,6 +59,15 @@ export const TARGETS: Record<string, Target> = {
   'abuse-nats-forged-parts': { text: 'growth ≤ 128 MB, nothing delivered', met: (e) => num(e.growth_mb) <= 128 && e.frames_delivered === 0 },
   'abuse-waiting-flood': { text: '≤1,000 waiting', met: (e) => num((e.status_codes as Record<string, number>)?.['200']) <= 1000 },
   'abuse-password-guesses': { text: '≤10 Argon2 checks a minute', met: (e) => num(e.argon2_checks) <= 10 },
+  'abuse-create-and-sockets: defaults': {
+    text: '≤120 created a minute, ≤32 sockets, others unaffected',
+    met: (e) => num(e.created) <= 120 && num(e.opened) <= 32 && e.other_identity_creates === true && e.other_identity_gets_in === true,
+  },
+  'abuse-slow-headers: defaults (512 per address, 10 s header deadline)': {
+    text: 'every health check answered',
+    met: (e) => e.health_ok_during === e.health_checks && e.health_ok_at_12s === e.health_checks,
+  },
+  'abuse-big-frames: defaults (1 MiB/s per sender)': { text: 'no receiver cut', met: (e) => e.receivers_cut === 0 },
   ...Object.fromEntries(
     ['api-kill', 'media-kill', 'nats-restart', 'postgres-restart'].map((fault) => [
       `chaos: ${fault}`,
@@ -100,7 +109,7 @@ function extras(name: string, e: Entry): string {
   }
   if ('offered_rate' in e) parts.push(`offered ${String(e.offered_rate)}/s`);
   if (name.startsWith('abuse')) {
-    for (const k of ['growth_mb', 'rss_mb_max', 'opened', 'refused_429', 'frames_sent', 'frames_delivered_elsewhere', 'frames_delivered', 'waiting_list_kb', 'argon2_checks']) {
+    for (const k of ['growth_mb', 'rss_mb_max', 'created', 'opened', 'refused_429', 'held_at_1s', 'held_at_12s', 'health_ok_during', 'health_ok_at_12s', 'frames_sent', 'frames_delivered_elsewhere', 'frames_delivered', 'frames_delivered_min', 'receivers_cut', 'relayed_mb_per_s', 'waiting_list_kb', 'argon2_checks']) {
       if (k in e) parts.push(`${k}=${String(e[k])}`);
     }
     if (typeof e.status_codes === 'object') parts.push(`codes ${JSON.stringify(e.status_codes)}`);

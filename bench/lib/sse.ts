@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { ServerSentEventParser } from 'meeting-client';
 
 export interface SseListener {
   /** Called with each event's type and its JSON data, in order. */
@@ -14,23 +15,8 @@ export function openSse(url: string, email: string, listener: SseListener, heade
         reject(new Error(`${url}: ${res.statusCode}`));
         return;
       }
-      res.setEncoding('utf8');
-      let buffer = '';
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let idx: number;
-        while ((idx = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, idx);
-          buffer = buffer.slice(idx + 2);
-          let type = '';
-          let data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) type = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (data !== '') listener.onEvent(type, JSON.parse(data));
-        }
-      });
+      const parser = new ServerSentEventParser({ onEvent: (e) => listener.onEvent(e.type, JSON.parse(e.data)) });
+      res.on('data', (chunk: Buffer) => parser.push(chunk));
       res.on('error', () => {});
       resolve({ close: () => req.destroy() });
     });

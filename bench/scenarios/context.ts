@@ -1,4 +1,4 @@
-import { PG_POOL_SIZE } from '../lib/constants';
+import { BENCH_API_EDGE_ENV, PG_POOL_SIZE } from '../lib/constants';
 import type { BenchDatabase } from '../lib/bench-db';
 import type { Entry } from '../lib/entry';
 import { combineLimitRuns, LimitServers, measureLimit, type LimitKey } from '../lib/limit-measure';
@@ -184,6 +184,6 @@ export class BenchContext {
 
   private serviceEnv(): Record<string, string> {
     // The videocall-rs meeting API's email cookie stays the reference load (off by default in production since sign-in).
-    return { JWT_SECRET: this.jwtSecret, LOG_LEVEL: 'warn', NODE_ENV: 'production', EMAIL_COOKIE_AUTH: 'on', MEETING_CREATES_PER_MINUTE: '1000000' };
+    return { JWT_SECRET: this.jwtSecret, LOG_LEVEL: 'warn', NODE_ENV: 'production', EMAIL_COOKIE_AUTH: 'on', MEETING_CREATES_PER_MINUTE: '1000000', ...BENCH_API_EDGE_ENV };
   }
 }

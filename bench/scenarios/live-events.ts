@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { ApiClient, forEachBounded, range } from '../lib/api-client';
 import { sleep } from '../lib/cleanup';
-import { PG_POOL_SIZE } from '../lib/constants';
+import { BENCH_API_EDGE_ENV, PG_POOL_SIZE } from '../lib/constants';
 import { LatencyHistogram } from '../lib/histogram';
 import { round1 } from '../lib/limit-measure';
 import { openFilesLimit } from '../lib/machine';
@@ -32,6 +32,7 @@ function startApi(ctx: BenchContext, name: string, extraEnv: Record<string, stri
       EMAIL_COOKIE_AUTH: 'on',
       DATABASE_URL: ctx.db.url,
       DB_POOL_SIZE: String(PG_POOL_SIZE),
+      ...BENCH_API_EDGE_ENV,
       ...extraEnv,
     },
   });

@@ -7,6 +7,10 @@ import { round1 } from '../lib/limit-measure';
 import { ratio } from './api-scenario';
 import type { BenchContext } from './context';
 import { analyzeAfterSeeding, email, SEED_CONCURRENCY } from './fixtures';
+import { BENCH_METRICS_TOKEN } from '../lib/constants';
+
+/** The bench APIs run in production mode: /metrics wants the scrape token. */
+const SCRAPE = { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` } };
 
 const MEETINGS = 200;
 const CONNECTIONS = 50;
@@ -99,7 +103,7 @@ export async function webhooks(ctx: BenchContext): Promise<void> {
     // Let the queue drain (the database's own count of pending deliveries), bounded at 120 s;
     // only then disable the endpoint (a disabled endpoint's queued events are dropped).
     while (performance.now() - loadEnded < 120_000) {
-      const metrics = await fetch(`${service.url}/metrics`).then((r) => r.text());
+      const metrics = await fetch(`${service.url}/metrics`, SCRAPE).then((r) => r.text());
       if (/^meeting_api_webhook_pending_deliveries 0$/m.test(metrics)) break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -145,6 +149,6 @@ export async function webhooks(ctx: BenchContext): Promise<void> {
 
 /** The API's own count of events appended to the log (`meeting_api_events_appended_total`). */
 async function eventsAppended(url: string): Promise<number> {
-  const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+  const metrics = await fetch(`${url}/metrics`, SCRAPE).then((r) => r.text());
   return Number(/^meeting_api_events_appended_total (\d+)/m.exec(metrics)?.[1] ?? Number.NaN);
 }

@@ -1,19 +1,21 @@
 import {
   decodeServerMessage,
+  DECISION_CLOSE_CODES,
   MEDIA_SUBPROTOCOL,
+  MediaCloseCode,
   type PresenceMember,
   type ServerMessage,
 } from 'meeting-types/media-protocol';
 import { Emitter } from './emitter';
 
 /**
- * Close codes after which reconnecting is wrong: a host decision (`the extensions` the live-events extension).
- * The message is what the user is told.
+ * What the user is told after each close code of a meeting decision (`DECISION_CLOSE_CODES`
+ * in meeting-types): after these, reconnecting is wrong.
  */
 export const ENFORCEMENT_CLOSE_REASONS: Readonly<Record<number, string>> = {
-  4000: 'You left this meeting (perhaps from another tab).',
-  4001: 'The meeting has ended.',
-  4003: 'You were removed from the meeting.',
+  [MediaCloseCode.Left]: 'You left this meeting (perhaps from another tab).',
+  [MediaCloseCode.MeetingEnded]: 'The meeting has ended.',
+  [MediaCloseCode.Removed]: 'You were removed from the meeting.',
 };
 
 /** Thrown by a token callback when there is no token to be had (not admitted any more): stop for good. */
@@ -140,8 +142,7 @@ export class MediaSocket extends Emitter<SocketEvents> {
     ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      const reason = ENFORCEMENT_CLOSE_REASONS[ev.code];
-      if (reason !== undefined) return this.finish(reason, ev.code);
+      if (DECISION_CLOSE_CODES.has(ev.code)) return this.finish(ENFORCEMENT_CLOSE_REASONS[ev.code] ?? 'A meeting decision closed the connection.', ev.code);
       this.retry(ev.code);
     };
   }

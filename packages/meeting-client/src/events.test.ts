@@ -2,32 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { openEventStream, readServerSentEvents } from './events';
+import { openEventStream } from './events';
 import type { MeetingEvent } from 'meeting-types';
-
-function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  return new ReadableStream({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
-      controller.close();
-    },
-  });
-}
-
-test('the SSE reader handles split chunks, CRLF, comments and multi-line data', async () => {
-  const messages = [];
-  for await (const m of readServerSentEvents(
-    streamOf(': keep-alive\n\nid: 1\nevent: participant.wai', 'ting\r\ndata: {"a":1}\r\n\r\nid: 2\ndata: line1\ndata: line2\n\n', 'id: 3\ndata: x'),
-  )) {
-    messages.push(m);
-  }
-  // The last message has no terminating blank line: it is incomplete and not delivered.
-  assert.deepEqual(messages, [
-    { id: '1', event: 'participant.waiting', data: '{"a":1}' },
-    { id: '2', data: 'line1\nline2' },
-  ]);
-});
 
 /** An HTTP server speaking the events route's protocol, recording each request's Last-Event-ID. */
 async function serve(handler: (req: IncomingMessage, res: ServerResponse, n: number) => void) {

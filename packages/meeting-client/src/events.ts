@@ -1,4 +1,5 @@
 import { MeetingApiError, parseEnvelope } from './errors';
+import { readServerSentEvents } from './sse';
 import type { MeetingEvent } from 'meeting-types';
 
 export interface EventStreamHandlers {
@@ -89,17 +90,16 @@ export function openEventStream(options: OpenOptions): EventStream {
       try {
         for await (const message of readServerSentEvents(res.body!)) {
           if (closed) return;
-          if (message.data === undefined) continue;
           let payload: Record<string, unknown>;
           try {
             payload = JSON.parse(message.data) as Record<string, unknown>;
           } catch {
             continue;
           }
-          const seq = message.id !== undefined && /^\d+$/.test(message.id) ? Number(message.id) : (payload.seq as number);
+          const seq = /^\d+$/.test(message.lastEventId) ? Number(message.lastEventId) : (payload.seq as number);
           if (lastEventId !== undefined && seq <= lastEventId) continue;
           lastEventId = seq;
-          options.handlers.onEvent({ ...payload, seq, type: (message.event ?? payload.type) as MeetingEvent['type'] } as MeetingEvent);
+          options.handlers.onEvent({ ...payload, seq, type: (message.type === 'message' ? payload.type : message.type) as MeetingEvent['type'] } as MeetingEvent);
         }
       } catch {
         // Dropped: reconnect below with Last-Event-ID.
@@ -115,46 +115,6 @@ export function openEventStream(options: OpenOptions): EventStream {
       return lastEventId;
     },
   };
-}
-
-interface SseMessage {
-  id?: string;
-  event?: string;
-  data?: string;
-}
-
-/** The `text/event-stream` format: fields per line, a blank line ends a message, `:` lines are comments. */
-export async function* readServerSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let message: SseMessage = {};
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.search(/\r\n|\r|\n/)) !== -1) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
-        if (line === '') {
-          if (message.data !== undefined || message.event !== undefined) yield message;
-          message = {};
-          continue;
-        }
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon === -1 ? line : line.slice(0, colon);
-        const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'data') message.data = message.data === undefined ? value : `${message.data}\n${value}`;
-        else if (field === 'id') message.id = value;
-        else if (field === 'event') message.event = value;
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

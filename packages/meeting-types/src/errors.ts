@@ -36,6 +36,9 @@ export const ERROR_STATUS = {
   WAITING_ROOM_FULL: 409,
   REQUEST_TIMEOUT: 408,
   HEADERS_TOO_LARGE: 431,
+  // Exposure: a Host this deployment does not serve, an owner's meeting quota
+  MISDIRECTED_REQUEST: 421,
+  MEETING_QUOTA_EXCEEDED: 403,
   // Media Server
   MISSING_TOKEN: 400,
   INVALID_TOKEN: 401,

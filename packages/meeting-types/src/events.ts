@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Nullable, StringEnum, UnixSeconds } from './common';
+import type { EnforcedDecisionType } from './media-protocol';
 import { MeetingInfoResponseSchema, ParticipantStatusResponseSchema } from './responses';
 
 /** Every event type of the meeting log (the live-events extension), in the order the table lists them. */
@@ -120,7 +121,7 @@ export const ENFORCED_EVENT_TYPES = [
   'participant.left',
   'participant.removed',
   'participant.rejected',
-] as const satisfies readonly MeetingEventType[];
+] as const satisfies readonly (MeetingEventType & EnforcedDecisionType)[];
 
 /**
  * One decision on the internal feed `GET /internal/v1/decisions` (Meeting API → Media Servers):

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ENFORCED_EVENT_TYPES } from './events';
 import {
+  DECISION_CLOSE_CODES,
+  DECISION_EFFECTS,
   decodePayload,
   decodeServerMessage,
   decodeState,
@@ -9,6 +12,7 @@ import {
   encodeMediaMessage,
   encodePayload,
   encodePresence,
+  MediaCloseCode,
   encodeState,
   MediaProtocolError,
   PayloadType,
@@ -82,6 +86,14 @@ test('a payload is type, u32 seq, f64 timestamp, f64 sentAt, body; it round-trip
   assert.deepEqual({ ...back, body: [...back.body] }, { ...p, body: [9, 8] });
   assert.throws(() => decodePayload(bytes.subarray(0, 20)), /truncated payload/);
   assert.throws(() => decodePayload(new Uint8Array(21).fill(0)), /unknown payload type 0/);
+});
+
+test('every enforced event has one effect on connections, and only decisions close with a 4xxx code', () => {
+  assert.deepEqual(Object.keys(DECISION_EFFECTS).sort(), [...ENFORCED_EVENT_TYPES].sort());
+  assert.deepEqual([...DECISION_CLOSE_CODES].sort(), [MediaCloseCode.Left, MediaCloseCode.MeetingEnded, MediaCloseCode.Removed]);
+  for (const code of Object.values(MediaCloseCode)) assert.equal(DECISION_CLOSE_CODES.has(code), code >= 4000, `close code ${code}`);
+  // Only the end of the meeting closes everyone; a person's decision closes only their connections.
+  assert.deepEqual(Object.entries(DECISION_EFFECTS).filter(([, e]) => e.everyone).map(([t]) => t).sort(), ['meeting.deleted', 'meeting.ended']);
 });
 
 test('a State body carries the flags and the colour space of the video; a one-byte body has none', () => {

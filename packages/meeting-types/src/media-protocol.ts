@@ -27,6 +27,59 @@
  */
 export const MEDIA_SUBPROTOCOL = 'videocall.v1';
 
+/**
+ * The WebSocket close codes of the Media Server's `/lobby`. The 4xxx codes carry a meeting
+ * decision: a client must not reconnect after them (its token is revoked anyway); after the
+ * others it may.
+ */
+export const MediaCloseCode = {
+  /** The server is shutting down. */
+  Shutdown: 1001,
+  /** A `videocall.v1` client sent a text frame (the subprotocol is binary only). */
+  UnsupportedData: 1003,
+  /** A frame over 1 MiB (sent by the WebSocket library itself). */
+  TooBig: 1009,
+  /** The receiver fell more than `MEDIA_MAX_BUFFERED_BYTES` behind. */
+  SlowConsumer: 1013,
+  /** The person left the meeting (perhaps from another tab). */
+  Left: 4000,
+  /** The meeting ended or was deleted. */
+  MeetingEnded: 4001,
+  /** The person was removed, rejected or banned. */
+  Removed: 4003,
+} as const;
+export type MediaCloseCode = (typeof MediaCloseCode)[keyof typeof MediaCloseCode];
+
+/** The meeting events the Media Servers enforce on live connections (the decision feed's types). */
+export type EnforcedDecisionType = 'meeting.ended' | 'meeting.deleted' | 'participant.left' | 'participant.removed' | 'participant.rejected';
+
+/** What one decision does to live connections. */
+export interface DecisionEffect {
+  closeCode: MediaCloseCode;
+  /** The close frame's reason. */
+  reason: string;
+  /** The reason when the decision also bans the person. */
+  bannedReason?: string;
+  /** Closes every connection of the meeting instance, not only its subject's. */
+  everyone: boolean;
+}
+
+/**
+ * What each enforced decision does to a connection, for the Media Server (which closes) and
+ * clients (which stop reconnecting). Other events (mute, role changes, settings) close nothing:
+ * they do not change who may be in the room.
+ */
+export const DECISION_EFFECTS: { readonly [T in EnforcedDecisionType]: DecisionEffect } = {
+  'meeting.ended': { closeCode: MediaCloseCode.MeetingEnded, reason: 'meeting ended', everyone: true },
+  'meeting.deleted': { closeCode: MediaCloseCode.MeetingEnded, reason: 'meeting deleted', everyone: true },
+  'participant.left': { closeCode: MediaCloseCode.Left, reason: 'left the meeting', everyone: false },
+  'participant.removed': { closeCode: MediaCloseCode.Removed, reason: 'removed from the meeting', bannedReason: 'banned from the meeting', everyone: false },
+  'participant.rejected': { closeCode: MediaCloseCode.Removed, reason: 'rejected', bannedReason: 'banned from the meeting', everyone: false },
+};
+
+/** The close codes of decisions: after one of them a client stops reconnecting. */
+export const DECISION_CLOSE_CODES: ReadonlySet<number> = new Set(Object.values(DECISION_EFFECTS).map((e) => e.closeCode));
+
 export const ServerMessageKind = { Media: 0x01, Join: 0x02, Leave: 0x03, Welcome: 0x04 } as const;
 export type ServerMessageKind = (typeof ServerMessageKind)[keyof typeof ServerMessageKind];
 

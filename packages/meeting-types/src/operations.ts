@@ -8,10 +8,10 @@ export const VersionResponseSchema = Type.Object(
     name: Type.String(),
     /** The service's package version. */
     version: Type.String(),
-    /** Git commit the bundle was built from (`-dirty` with local changes), or null when unknown. */
+    /** Git commit the bundle was built from (`-dirty` with local changes), or null when unknown (or not shown: see `node`). */
     commit: Nullable(Type.String()),
-    /** Node.js version, e.g. `v20.20.2`. */
-    node: Type.String(),
+    /** Node.js version, e.g. `v20.20.2`. Absent (and `commit` null) for callers without the metrics token in production. */
+    node: Type.Optional(Type.String()),
   },
   { title: 'VersionResponse' },
 );

@@ -5,3 +5,4 @@ export * from './probe';
 export * from './feed-auth';
 export * from './logger';
 export * from './version';
+export * from './operator-access';

@@ -22,15 +22,6 @@ export { createPresenceReporter, type PresenceReporter } from './presence/presen
 export { createLocalRelay, LocalHub } from './relay/local-relay';
 export { connectNatsRelay, NatsRelay } from './relay/nats-relay';
 export { natsNamespace } from './relay/nats-namespace';
-export {
-  CLOSE_SHUTDOWN,
-  CLOSE_TOO_BIG,
-  CLOSE_SLOW_CONSUMER,
-  CLOSE_UNSUPPORTED_DATA,
-  CLOSE_LEFT,
-  CLOSE_MEETING_ENDED,
-  CLOSE_REMOVED,
-} from './transport/close-codes';
 export { createMediaMetrics, type MediaMetrics } from './metrics';
 
 export const SERVICE_NAME = 'media-server';
@@ -129,6 +120,8 @@ export function buildMediaServer(config: MediaServerConfig, deps: MediaServerDep
       senderBudget: { bytesPerSec: config.senderBytesPerSec, burstBytes: config.senderBurstBytes, framesPerSec: config.senderFramesPerSec },
       metrics: config.metrics,
       versionBody: JSON.stringify({ success: true, result: versionInfo(SERVICE_NAME, packageJson.version, config.gitCommit) }),
+      briefVersionBody: JSON.stringify({ success: true, result: { name: SERVICE_NAME, version: packageJson.version, commit: null } }),
+      operatorAccess: { token: config.metricsToken, production: config.production },
     },
     logger,
     verifyToken: createTokenVerifier(config.jwtSecret),

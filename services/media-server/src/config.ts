@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PRESENCE_LEASE_MAX_SECS, PRESENCE_LEASE_MIN_SECS } from 'meeting-types';
-import { EnvReader, LOG_FORMATS, LOG_LEVELS, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
+import { EnvReader, LOG_FORMATS, LOG_LEVELS, metricsTokenProblem, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
 import { SUBJECT_PREFIX_PATTERN, subjectPrefixOf } from './relay/nats-namespace';
 
 
@@ -48,6 +48,11 @@ export interface MediaServerConfig {
   logFormat: LogFormat;
   /** `METRICS` (true): serve Prometheus metrics at `GET /metrics`. */
   metrics: boolean;
+  /**
+   * `METRICS_TOKEN`: `GET /metrics` and the full `GET /version` need `Authorization: Bearer <token>`.
+   * Unset: open in development; in production nobody reads metrics and `/version` names only the release.
+   */
+  metricsToken: string | undefined;
   /** `GIT_COMMIT`: the commit `GET /version` reports, overriding the one recorded at bundle time. */
   gitCommit: string | undefined;
   /** `MEDIA_MAX_CONNECTIONS` (10000): open WebSockets per instance; more → 503 before upgrade. */
@@ -102,6 +107,9 @@ export function loadConfig(env: Env): MediaServerConfig {
   const logFormat = read.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto');
   const metrics = read.boolean('METRICS', true);
   const gitCommit = read.optionalString('GIT_COMMIT');
+  const metricsToken = read.optionalString('METRICS_TOKEN')?.trim();
+  const metricsTokenIssue = metricsToken === undefined ? undefined : metricsTokenProblem(metricsToken);
+  if (metricsTokenIssue !== undefined) read.errors.push(metricsTokenIssue);
   const maxConnections = read.integer('MEDIA_MAX_CONNECTIONS', 10_000, 1, 1_000_000);
   const maxBufferedBytes = read.integer('MEDIA_MAX_BUFFERED_BYTES', 2 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024);
   const maxTotalBufferedBytes = read.integer('MEDIA_MAX_TOTAL_BUFFERED_BYTES', 256 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024);
@@ -140,6 +148,7 @@ export function loadConfig(env: Env): MediaServerConfig {
     logLevel,
     logFormat,
     metrics,
+    metricsToken,
     gitCommit,
     maxConnections,
     maxBufferedBytes,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { after, before, describe, test } from 'node:test';
-import { CLOSE_MEETING_ENDED, CLOSE_REMOVED, connectNatsRelay } from '../src/app';
+import { MediaCloseCode } from 'meeting-types';
+import { connectNatsRelay } from '../src/app';
 import type { Membership } from '../src/membership/membership';
 import { barrier, connect, mintToken, refusedHandshake, silentLogger, startServer, testNamespace, until, type Running } from './helpers';
 
@@ -84,10 +85,10 @@ describe('GET /metrics', () => {
     try {
       const [x, y] = await Promise.all(['x', 'y'].map(async (n) => connect(e.ws, await mintToken({ room: 'cut-room', sub: `${n}@x.io` }), n)));
       const members = [...membership!.membersOf('cut-room')];
-      membership!.cut(members.find((m) => m.identity === 'x@x.io')!, CLOSE_REMOVED, 'removed');
-      membership!.cut(members.find((m) => m.identity === 'y@x.io')!, CLOSE_MEETING_ENDED, 'meeting ended');
-      assert.equal(await x!.closed, CLOSE_REMOVED);
-      assert.equal(await y!.closed, CLOSE_MEETING_ENDED);
+      membership!.cut(members.find((m) => m.identity === 'x@x.io')!, MediaCloseCode.Removed, 'removed');
+      membership!.cut(members.find((m) => m.identity === 'y@x.io')!, MediaCloseCode.MeetingEnded, 'meeting ended');
+      assert.equal(await x!.closed, MediaCloseCode.Removed);
+      assert.equal(await y!.closed, MediaCloseCode.MeetingEnded);
       const series = await scrape(e.base);
       assert.equal(series.get('media_server_enforcement_closes_total{reason="removed"}'), 1);
       assert.equal(series.get('media_server_enforcement_closes_total{reason="meeting_ended"}'), 1);
@@ -152,6 +153,32 @@ describe('GET /version', () => {
     assert.match(body.result.version, /^\d+\.\d+\.\d+/);
     assert.ok(body.result.commit === null || typeof body.result.commit === 'string');
     assert.equal(body.result.node, process.version);
+  });
+
+  test('production: without METRICS_TOKEN nobody reads /metrics (401 envelope) and /version names only the release; the Bearer token reads both', async () => {
+    const token = 'operator-token-0123456789';
+    const closed = await startServer({ production: true, metricsToken: undefined, gitCommit: 'abc123def' });
+    const guarded = await startServer({ production: true, metricsToken: token, gitCommit: 'abc123def' });
+    try {
+      const refused = await fetch(`${closed.base}/metrics`);
+      assert.equal(refused.status, 401);
+      assert.equal(((await refused.json()) as { result: { code: string } }).result.code, 'UNAUTHORIZED');
+      const brief = (await (await fetch(`${closed.base}/version`)).json()) as { result: Record<string, unknown> };
+      assert.deepEqual(Object.keys(brief.result).sort(), ['commit', 'name', 'version']);
+      assert.equal(brief.result.commit, null);
+
+      assert.equal((await fetch(`${guarded.base}/metrics`)).status, 401);
+      assert.equal((await fetch(`${guarded.base}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 401);
+      const scraped = await fetch(`${guarded.base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(scraped.status, 200);
+      assert.match(await scraped.text(), /media_server_/);
+      const full = (await (await fetch(`${guarded.base}/version`, { headers: { authorization: `Bearer ${token}` } })).json()) as { result: Record<string, unknown> };
+      assert.equal(full.result.commit, 'abc123def');
+      assert.equal(full.result.node, process.version);
+    } finally {
+      await closed.app.close();
+      await guarded.app.close();
+    }
   });
 
   test('GIT_COMMIT wins over the bundled commit', async () => {

@@ -171,8 +171,46 @@ describe('start-up warnings', () => {
     const messages = (env: Record<string, string>) => startupWarnings(loadConfig(env)).map((w) => w.message).join('\n');
     assert.match(messages({ ...oidc, OIDC_ALLOW_UNVERIFIED_EMAIL: 'true' }), /OIDC_ALLOW_UNVERIFIED_EMAIL=true/);
     assert.doesNotMatch(messages(oidc), /OIDC_ALLOW_UNVERIFIED_EMAIL/);
-    assert.match(messages({ ...oidc, NODE_ENV: 'production' }), /OIDC_REDIRECT_URL is unset in production/);
-    assert.doesNotMatch(messages({ ...oidc, NODE_ENV: 'production', OIDC_REDIRECT_URL: 'https://meet.example/login/callback' }), /OIDC_REDIRECT_URL/);
+  });
+
+  test('in production the sign-in callback defaults to PUBLIC_URL (never a request\'s Host); METRICS without METRICS_TOKEN warns', () => {
+    const prod = { JWT_SECRET: SECRET, NODE_ENV: 'production', OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'c', PUBLIC_URL: 'https://meet.example/app' };
+    assert.equal(loadConfig(prod).auth.oidc?.redirectUrl, 'https://meet.example/app/login/callback');
+    assert.equal(loadConfig({ ...prod, OIDC_REDIRECT_URL: 'https://meet.example/cb' }).auth.oidc?.redirectUrl, 'https://meet.example/cb');
+    assert.equal(loadConfig({ ...prod, NODE_ENV: 'development' }).auth.oidc?.redirectUrl, undefined);
+    const messages = (env: Record<string, string>) => startupWarnings(loadConfig(env)).map((w) => w.message).join('\n');
+    assert.match(messages(prod), /METRICS_TOKEN is unset in production/);
+    assert.doesNotMatch(messages({ ...prod, METRICS_TOKEN: 'x'.repeat(16) }), /METRICS_TOKEN/);
+    assert.doesNotMatch(messages({ ...prod, METRICS: 'false' }), /METRICS_TOKEN/);
+  });
+
+  test('production without a public PUBLIC_URL warns that other hosts get 421; a public one or ALLOWED_HOSTS does not', () => {
+    const prod = { JWT_SECRET: SECRET, NODE_ENV: 'production' };
+    const messages = (env: Record<string, string>) => startupWarnings(loadConfig(env)).map((w) => w.message).join('\n');
+    assert.match(messages(prod), /PUBLIC_URL is unset or local in production/);
+    assert.match(messages({ ...prod, PUBLIC_URL: 'http://127.0.0.1:8081' }), /PUBLIC_URL is unset or local/);
+    assert.doesNotMatch(messages({ ...prod, PUBLIC_URL: 'https://meet.example.org' }), /PUBLIC_URL/);
+    assert.doesNotMatch(messages({ ...prod, ALLOWED_HOSTS: 'meet.example.org' }), /PUBLIC_URL/);
+    assert.doesNotMatch(messages({ JWT_SECRET: SECRET }), /PUBLIC_URL/, 'development answers this machine by design');
+  });
+});
+
+describe('the edge settings', () => {
+  test('ALLOWED_HOSTS are host names (port dropped, lower case, IPv6 in brackets); a URL or junk is refused', () => {
+    const security = (env: Record<string, string>) => loadConfig({ JWT_SECRET: SECRET, ...env }).security;
+    assert.deepEqual(security({ ALLOWED_HOSTS: 'Meet.Example.com, 10.0.0.5:8081,[::1]' }).allowedHosts, ['meet.example.com', '10.0.0.5', '[::1]']);
+    assert.throws(() => loadConfig({ JWT_SECRET: SECRET, ALLOWED_HOSTS: 'https://meet.example.com/x' }), /ALLOWED_HOSTS/);
+    assert.throws(() => loadConfig({ JWT_SECRET: SECRET, ALLOWED_HOSTS: 'a b' }), /ALLOWED_HOSTS/);
+  });
+
+  test('HEADERS_TIMEOUT_SECS is at most REQUEST_TIMEOUT_SECS; METRICS_TOKEN needs 16 characters; the caps accept 0 = off', () => {
+    const security = (env: Record<string, string>) => loadConfig({ JWT_SECRET: SECRET, ...env }).security;
+    assert.equal(security({ HEADERS_TIMEOUT_SECS: '20', REQUEST_TIMEOUT_SECS: '5' }).headersTimeoutMs, 5000);
+    assert.equal(security({ HEADERS_TIMEOUT_SECS: '3' }).headersTimeoutMs, 3000);
+    assert.throws(() => loadConfig({ JWT_SECRET: SECRET, METRICS_TOKEN: 'short' }), /METRICS_TOKEN/);
+    assert.equal(security({ METRICS_TOKEN: 'x'.repeat(16) }).metricsToken, 'x'.repeat(16));
+    assert.equal(security({ MAX_CONNECTIONS_PER_ADDRESS: '0', MAX_MEETINGS_PER_OWNER: '0' }).maxConnectionsPerAddress, 0);
+    assert.throws(() => loadConfig({ JWT_SECRET: SECRET, LONG_POLLS_PER_CALLER: '0' }), /LONG_POLLS_PER_CALLER/);
   });
 });
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN_TTL_SECS } from 'meeting-types';
 import { readAuthConfig, type AuthConfig } from './auth/auth-config';
-import { EnvReader, LOG_FORMATS, LOG_LEVELS, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
+import { EnvReader, LOG_FORMATS, LOG_LEVELS, metricsTokenProblem, type Env, type JwtSecretSource, type LogFormat, type LogLevel } from 'service-runtime';
 
 
 /** Everything the Meeting API reads from its environment, validated once at start-up. */
@@ -97,6 +97,24 @@ export interface SecurityConfig {
   passwordFailuresPerAddressPerMinute: number;
   /** `PASSWORD_FAILURES_PER_MEETING_PER_MINUTE` (60): wrong passwords for one meeting a minute, all callers; more → 429. */
   passwordFailuresPerMeetingPerMinute: number;
+  /** `MAX_MEETINGS_PER_OWNER` (1000; 0 = no cap): meetings (not deleted) one identity may own; more → 403 MEETING_QUOTA_EXCEEDED. */
+  maxMeetingsPerOwner: number;
+  /**
+   * `MAX_CONNECTIONS_PER_ADDRESS` (512; 0 = no cap): open HTTP connections from one client address;
+   * more are closed unanswered. Peers named by `TRUST_PROXY` (every peer with a hop count) are not capped.
+   */
+  maxConnectionsPerAddress: number;
+  /** `HEADERS_TIMEOUT_SECS` (10) × 1000, at most the request timeout: a request's headers must arrive within this (408). */
+  headersTimeoutMs: number;
+  /** `LONG_POLLS_PER_CALLER` (20): `status?wait=` requests one caller may hold open on one instance; more → 429 RATE_LIMITED. */
+  longPollsPerCaller: number;
+  /** `METRICS_TOKEN`: `GET /metrics` and the full `GET /version` need `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /**
+   * `ALLOWED_HOSTS`: host names besides `PUBLIC_URL`'s that requests may name in `Host` (in
+   * development also localhost, 127.0.0.1 and [::1]); others → 421 MISDIRECTED_REQUEST.
+   */
+  allowedHosts: string[];
 }
 
 export const SECURITY_DEFAULTS: SecurityConfig = {
@@ -105,9 +123,15 @@ export const SECURITY_DEFAULTS: SecurityConfig = {
   meetingIdMissesPerAddressPerMinute: 300,
   passwordFailuresPerAddressPerMinute: 30,
   passwordFailuresPerMeetingPerMinute: 60,
+  maxMeetingsPerOwner: 1000,
+  maxConnectionsPerAddress: 512,
+  headersTimeoutMs: 10_000,
+  longPollsPerCaller: 20,
+  metricsToken: undefined,
+  allowedHosts: [],
 };
 
-/** Defaults of the limits, also used by `buildApp` when a caller's config predates them. */
+/** Defaults of the limits. */
 export const LIMIT_DEFAULTS = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
@@ -167,6 +191,13 @@ export function loadConfig(env: Env): MeetingApiConfig {
       1,
       1_000_000,
     ),
+    maxMeetingsPerOwner: read.integer('MAX_MEETINGS_PER_OWNER', SECURITY_DEFAULTS.maxMeetingsPerOwner, 0, 100_000_000),
+    maxConnectionsPerAddress: read.integer('MAX_CONNECTIONS_PER_ADDRESS', SECURITY_DEFAULTS.maxConnectionsPerAddress, 0, 1_000_000),
+    // Never longer than the whole request may take.
+    headersTimeoutMs: Math.min(requestTimeoutSecs, read.integer('HEADERS_TIMEOUT_SECS', SECURITY_DEFAULTS.headersTimeoutMs / 1000, 1, 3600)) * 1000,
+    longPollsPerCaller: read.integer('LONG_POLLS_PER_CALLER', SECURITY_DEFAULTS.longPollsPerCaller, 1, 100_000),
+    metricsToken: readMetricsToken(read.optionalString('METRICS_TOKEN'), read.errors),
+    allowedHosts: readAllowedHosts(read.optionalString('ALLOWED_HOSTS'), read.errors),
   };
   const corsRaw = read.optionalString('CORS_ORIGINS');
   const corsOrigins =
@@ -186,6 +217,8 @@ export function loadConfig(env: Env): MeetingApiConfig {
   const secret = read.jwtSecret(production, dataDir);
   const auth = readAuthConfig(read, env, production, secret.secret);
   read.done();
+  // Outside development no URL is built from a request's Host: the sign-in callback is PUBLIC_URL's.
+  if (production && auth.oidc !== undefined && auth.oidc.redirectUrl === undefined) auth.oidc.redirectUrl = `${publicUrl}/login/callback`;
 
   return {
     port,
@@ -257,6 +290,36 @@ export function readPublicUrl(raw: string | undefined, host: string, port: numbe
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
+/** `METRICS_TOKEN`: at least 16 characters (a bearer secret, compared in constant time). */
+function readMetricsToken(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  const token = raw.trim();
+  const problem = metricsTokenProblem(token);
+  if (problem !== undefined) problems.push(problem);
+  return token;
+}
+
+/** `ALLOWED_HOSTS`: comma-separated host names or addresses (a port is ignored), lower-cased; `[::1]` for IPv6. */
+export function readAllowedHosts(raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) return [];
+  const hosts: string[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let hostname: string | undefined;
+    try {
+      const url = new URL(`http://${item}`);
+      hostname = url.pathname === '/' && url.username === '' && url.search === '' ? url.hostname : undefined;
+    } catch {
+      hostname = undefined;
+    }
+    if (hostname === undefined || hostname === '') {
+      problems.push(`ALLOWED_HOSTS must be comma-separated host names such as meet.example.com or 10.0.0.5 (got "${item}")`);
+      continue;
+    }
+    hosts.push(hostname);
+  }
+  return hosts;
+}
+
 /** A comma-separated list of http(s) origins (`scheme://host[:port]`, nothing more). */
 export function readOrigins(name: string, raw: string | undefined, problems: string[]): string[] {
   if (raw === undefined) return [];
@@ -315,7 +378,7 @@ function isAddressOrCidr(item: string): boolean {
 
 /** Settings that work but weaken security: logged as warnings at start-up. */
 export function startupWarnings(
-  config: Pick<MeetingApiConfig, 'production' | 'auth'> & Partial<Pick<MeetingApiConfig, 'webhookAllowPrivate'>>,
+  config: Pick<MeetingApiConfig, 'production' | 'auth'> & Partial<Pick<MeetingApiConfig, 'webhookAllowPrivate' | 'metrics' | 'security' | 'publicUrl'>>,
 ): { message: string; fields?: Record<string, unknown> }[] {
   const { auth, production } = config;
   const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
@@ -341,10 +404,20 @@ export function startupWarnings(
         'OIDC_ALLOW_UNVERIFIED_EMAIL=true: anyone who can register an unverified address at the identity provider signs in as that email (and may own or host its meetings)',
     });
   }
-  if (production && auth.oidc !== undefined && auth.oidc.redirectUrl === undefined) {
+  if (production && config.metrics === true && config.security?.metricsToken === undefined) {
+    warnings.push({ message: 'METRICS_TOKEN is unset in production: GET /metrics answers 401 to everyone (set METRICS_TOKEN for the scraper, or METRICS=false)' });
+  }
+  if (production && config.publicUrl !== undefined && (config.security?.allowedHosts.length ?? 0) === 0 && isLocalUrl(config.publicUrl)) {
     warnings.push({
-      message: 'OIDC_REDIRECT_URL is unset in production: the callback URL is taken from each request\'s Host (set it, and TRUST_PROXY behind a proxy)',
+      fields: { publicUrl: config.publicUrl },
+      message: 'PUBLIC_URL is unset or local in production: requests naming any other host are refused (421). Set PUBLIC_URL to the address people open, or list more names in ALLOWED_HOSTS',
     });
   }
   return warnings;
+}
+
+/** A URL only this machine reaches (the default PUBLIC_URL is built from HOST and the port). */
+function isLocalUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '0.0.0.0' || host === '::' || host === '::1' || host.startsWith('127.');
 }

@@ -227,15 +227,10 @@ function dbErrorKind(err: unknown): DbErrorKind {
 }
 
 /**
- * The prepared-statement name of `appendEvents` (db/events-repo.ts); its second parameter is the
- * number of events appended. The metrics test checks the count against the log itself.
- */
-const APPEND_EVENTS_STATEMENT = 'append-events';
-
-/**
- * The database with failed operations counted in `metrics.dbErrors`, and events appended counted
- * in `metrics.eventsAppended` once their transaction has committed. Errors a transaction's callback
- * throws on purpose (domain errors) are not database errors and are not counted.
+ * The database with failed operations counted in `metrics.dbErrors`, and events appended (as
+ * `appendEvents` reports them) counted in `metrics.eventsAppended` once their transaction has
+ * committed. Errors a transaction's callback throws on purpose (domain errors) are not database
+ * errors and are not counted.
  */
 export function instrumentDatabase(db: Database, metrics: Pick<ApiMetrics, 'dbErrors' | 'eventsAppended'>): Database {
   const counted = new WeakSet<object>();
@@ -246,28 +241,22 @@ export function instrumentDatabase(db: Database, metrics: Pick<ApiMetrics, 'dbEr
     }
     metrics.dbErrors.inc({ kind: dbErrorKind(err) });
   };
-  /** `onAppended` hears of appended events when the statement succeeded (not yet committed). */
   const countingQuery =
-    (q: Queryable, onAppended: (n: number) => void): Queryable['query'] =>
-    (text, params, name) => {
-      const result = q.query(text, params, name).catch((err: unknown) => {
+    (q: Queryable): Queryable['query'] =>
+    (text, params, name) =>
+      q.query(text, params, name).catch((err: unknown) => {
         count(err);
         throw err;
-      });
-      if (name !== APPEND_EVENTS_STATEMENT) return result as never;
-      return result.then((r) => {
-        onAppended(Number(params?.[1] ?? 0));
-        return r;
       }) as never;
-    };
   const committed = (n: number) => metrics.eventsAppended.inc(n);
-  // Inherits whatever else the database offers; only these three are wrapped.
+  // Inherits whatever else the database offers; only these are wrapped.
   return Object.assign(Object.create(db) as Database, {
-    query: countingQuery(db, committed),
+    query: countingQuery(db),
+    eventsAppended: committed,
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) => {
       let appended = 0;
       return db
-        .transaction((tx) => fn({ query: countingQuery(tx, (n) => (appended += n)) }))
+        .transaction((tx) => fn({ query: countingQuery(tx), eventsAppended: (n) => (appended += n) }))
         .then(
           (result) => {
             if (appended > 0) committed(appended);

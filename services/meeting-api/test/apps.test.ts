@@ -11,7 +11,7 @@ const ADMIN = 'admin@example.com';
 const PUBLIC_URL = 'https://meet.example.com';
 let t: TestApp;
 before(async () => {
-  t = await startTestApp({ config: { adminEmails: [ADMIN], publicUrl: PUBLIC_URL, apiKeyCacheMs: 300, apiKeyRateLimitPerMinute: 10_000 } });
+  t = await startTestApp({ config: { adminEmails: [ADMIN], publicUrl: PUBLIC_URL, apiKeyRateLimitPerMinute: 10_000 }, deps: { apiKeyCacheMs: 300 } });
 });
 after(async () => {
   await t?.close();
@@ -174,7 +174,7 @@ describe('API keys', () => {
     const url = t.url;
     let secondDb: Database = t.db;
     if (url !== undefined) secondDb = createPostgresDatabase({ connectionString: url, poolSize: 2 });
-    const second = await buildApp({ ...testConfig, adminEmails: [ADMIN], apiKeyCacheMs: 300 }, { db: secondDb, logger: false });
+    const second = await buildApp({ ...testConfig, adminEmails: [ADMIN] }, { db: secondDb, logger: false, apiKeyCacheMs: 300 });
     await second.ready();
     try {
       const key = await createKey();

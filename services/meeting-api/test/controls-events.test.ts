@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { listEventsAfter } from '../src/db/events-repo';
+import { listEventsAfter } from '../src/events/db/events-repo';
 import { api, call, expectError, startTestApp, type TestApp } from './helpers';
 
 /** Each meeting control appends its the live-events extension events in the transaction of its change, and nothing when refused. */

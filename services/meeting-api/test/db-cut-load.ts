@@ -8,6 +8,7 @@
  * Used by the database-cut test and by bench/tools/pg-restart.ts.
  */
 import { performance } from 'node:perf_hooks';
+import { readServerSentEvents, type ServerSentEvent } from 'meeting-client';
 import { signFeedCredential } from 'service-runtime';
 import { openSse, type SseStream } from './sse-client';
 
@@ -213,18 +214,17 @@ export class CutLoad {
           await sleep(20);
           continue;
         }
-        let text = '';
-        const decoder = new TextDecoder();
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          text += decoder.decode(chunk, { stream: true });
-          if (text.includes('event: snapshot') && text.includes('\n\n')) break;
+        let first: ServerSentEvent | undefined;
+        for await (const message of readServerSentEvents(res.body!)) {
+          first = message;
+          break;
         }
         ctl.abort();
-        if (text.includes('event: snapshot')) {
+        if (first?.type === 'snapshot') {
           this.report.ok++;
           this.report.feedSnapshots++;
         } else {
-          this.report.unexpected.push(`decision feed ended before its snapshot: ${JSON.stringify(text.slice(0, 80))}`);
+          this.report.unexpected.push(`decision feed ended before its snapshot: ${JSON.stringify(first?.type ?? 'nothing')}`);
         }
       } catch (err) {
         if (!ctl.signal.aborted) this.report.unexpected.push(`decision feed: ${(err as Error).message}`);

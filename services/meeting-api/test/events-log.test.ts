@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { appendEvents, listEventsAfter } from '../src/db/events-repo';
+import { appendEvents, listEventsAfter } from '../src/events/db/events-repo';
 import { api, call, DEFAULT_SETTINGS, hostStarts, startTestApp, type TestApp } from './helpers';
 
 /** The ordered log (the live-events extension): every change appends its events in its own transaction, seq gapless. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { buildApp, type AppConfig, type AppDeps } from '../src/app';
+import { loadConfig } from '../src/config';
 import type { Database } from '../src/db/database';
 import { migrate } from '../src/db/migrate';
 import { createPgliteDatabase } from '../src/db/pglite';
@@ -10,13 +11,19 @@ import { createPostgresDatabase } from '../src/db/postgres';
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/** The configuration of a default environment (no web app served); tests override fields of it. */
 export const testConfig: AppConfig = {
-  jwtSecret: TEST_SECRET,
-  tokenTtlSecs: 600,
-  logLevel: 'silent',
-  corsOrigins: undefined,
-  bodyLimitBytes: 64 * 1024,
+  ...loadConfig({ JWT_SECRET: TEST_SECRET, TOKEN_TTL_SECS: '600', LOG_LEVEL: 'silent' }),
+  webAppDir: undefined,
 };
+
+/** A test's changes to the configuration; `security` changes only the settings it names. */
+export type TestConfigOverrides = Omit<Partial<AppConfig>, 'security'> & { security?: Partial<AppConfig['security']> };
+
+/** `testConfig` with a test's changes. */
+export function configWith(overrides: TestConfigOverrides = {}): AppConfig {
+  return { ...testConfig, ...overrides, security: { ...testConfig.security, ...overrides.security } };
+}
 
 let announcedFallback = false;
 
@@ -87,9 +94,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(overrides: { config?: Partial<AppConfig>; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
+export async function startTestApp(overrides: { config?: TestConfigOverrides; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const app = await buildApp({ ...testConfig, ...overrides.config }, { db: database.db, logger: false, ...overrides.deps });
+  const app = await buildApp(configWith(overrides.config), { db: database.db, logger: false, ...overrides.deps });
   await app.ready();
   return {
     app,

@@ -61,7 +61,7 @@ describe('request timeouts and header limits (real sockets)', () => {
     const { port } = await listening({ requestTimeoutMs: 1000 });
     const { text } = await rawExchange(
       port,
-      'POST /api/v1/meetings HTTP/1.1\r\nHost: x\r\nCookie: email=slow@x.io\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{',
+      'POST /api/v1/meetings HTTP/1.1\r\nHost: localhost\r\nCookie: email=slow@x.io\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{',
     );
     assert.match(text, /^HTTP\/1\.1 408 /);
     assert.match(text, /content-type: application\/json/i);

@@ -121,9 +121,11 @@ describe('every operation, including routes added later', () => {
 
   test('public routes say so (empty security); meeting routes take a session or the development email cookie', () => {
     const byId = new Map(operations().map(({ op }) => [op.operationId as string, op]));
-    for (const id of ['getHealth', 'getReadiness', 'getVersion', 'getMetrics', 'startLogin', 'finishLogin', 'devLogin', 'createGuestSession', 'getClientConfig']) {
+    for (const id of ['getHealth', 'getReadiness', 'getVersion', 'startLogin', 'finishLogin', 'devLogin', 'createGuestSession', 'getClientConfig']) {
       assert.deepEqual(byId.get(id)?.security, [], `${id} is public`);
     }
+    // Metrics: the operator's token (open only in development without one).
+    assert.deepEqual(byId.get('getMetrics')?.security, [{ metricsToken: [] }]);
     for (const id of ['listMeetings', 'createMeeting', 'joinMeeting', 'admitParticipant', 'streamMeetingEvents', 'getSession']) {
       const names = (byId.get(id)!.security as Json[]).flatMap((r) => Object.keys(r));
       for (const scheme of ['sessionCookie', 'bearerSession', 'emailCookie']) assert.ok(names.includes(scheme), `${id} accepts ${scheme}`);

@@ -611,7 +611,7 @@ describe('shutdown under a stalled client (real process)', () => {
     socket.on('error', () => {});
     await new Promise<void>((r) => socket.once('connect', () => r()));
     socket.write(
-      'POST /api/v1/meetings HTTP/1.1\r\nHost: x\r\nCookie: email=s@x.io\r\nContent-Type: application/json\r\nContent-Length: 60000\r\nExpect: 100-continue\r\n\r\n',
+      'POST /api/v1/meetings HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: email=s@x.io\r\nContent-Type: application/json\r\nContent-Length: 60000\r\nExpect: 100-continue\r\n\r\n',
     );
     let head = '';
     await within(

@@ -97,7 +97,7 @@ async function waitUntil(cond: () => boolean, label: string, ms = 10_000): Promi
 
 describe('meeting creation per identity', () => {
   test('one identity creating meetings in a loop gets 429 RATE_LIMITED past MEETING_CREATES_PER_MINUTE; creating joins count; others are unaffected', async () => {
-    const app = await appWith({ security: { meetingCreatesPerMinute: 30 } });
+    const app = await appWith({ security: { ...testConfig.security, meetingCreatesPerMinute: 30 } });
     let created = 0;
     let refused: Awaited<ReturnType<typeof call>> | undefined;
     for (let i = 0; i < 40 && refused === undefined; i++) {
@@ -158,7 +158,7 @@ describe('who may see who is in a meeting', () => {
   });
 
   test('probing meeting ids: past MEETING_ID_MISSES_PER_MINUTE misses a caller gets 429; per address too; meetings one is in still answer for others', async () => {
-    const app = await appWith({ security: { meetingIdMissesPerMinute: 20, meetingIdMissesPerAddressPerMinute: 50 } });
+    const app = await appWith({ security: { ...testConfig.security, meetingIdMissesPerMinute: 20, meetingIdMissesPerAddressPerMinute: 50 } });
     await hostStarts(app, 'sec-real');
     const codes: number[] = [];
     for (let i = 0; i < 30; i++) codes.push((await call(app, 'GET', api(`probe-${i}`), { as: 'prober@x.io' })).status);
@@ -237,7 +237,7 @@ describe('logout', () => {
 
 describe('password guesses', () => {
   test('many identities from one address get 429 past PASSWORD_FAILURES_PER_ADDRESS_PER_MINUTE; many addresses on one meeting past the per-meeting budget', async () => {
-    const app = await appWith({ security: { passwordFailuresPerAddressPerMinute: 12, passwordFailuresPerMeetingPerMinute: 20 } });
+    const app = await appWith({ security: { ...testConfig.security, passwordFailuresPerAddressPerMinute: 12, passwordFailuresPerMeetingPerMinute: 20 } });
     await call(app, 'POST', '/api/v1/meetings', { as: HOST, body: { meeting_id: 'sec-pw', password: 'right', allow_guests: true } });
     await call(app, 'POST', '/api/v1/meetings', { as: HOST, body: { meeting_id: 'sec-pw2', password: 'right' } });
     await hostStarts(app, 'sec-pw');
@@ -252,7 +252,7 @@ describe('password guesses', () => {
     assert.equal(statuses.filter((s) => s === 403).length, 12, `statuses ${statuses.join(',')}`);
     assert.equal(statuses.filter((s) => s === 429).length, 8);
     // Spread over many addresses (X-Forwarded-For from a trusted proxy), one meeting: its own budget.
-    const proxied = await appWith({ trustProxy: 1, security: { passwordFailuresPerAddressPerMinute: 5, passwordFailuresPerMeetingPerMinute: 20 } });
+    const proxied = await appWith({ trustProxy: 1, security: { ...testConfig.security, passwordFailuresPerAddressPerMinute: 5, passwordFailuresPerMeetingPerMinute: 20 } });
     const codes: number[] = [];
     for (let i = 0; i < 25; i++) {
       codes.push((await call(proxied, 'POST', api('sec-pw2', '/join'), { as: `p${i}@x.io`, headers: { 'x-forwarded-for': `10.0.0.${i}` }, body: { password: 'nope' } })).status);

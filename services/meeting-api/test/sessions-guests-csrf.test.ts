@@ -274,7 +274,7 @@ describe('behind a reverse proxy (TRUST_PROXY)', () => {
 
   test('with a trusted hop, each client address behind the proxy has its own rate-limit bucket and the forwarded origin is the own origin', async () => {
     const proxied = await startTestApp({
-      config: { trustProxy: 1, auth: defaultAuthConfig(TEST_SECRET, { loginRateLimitPerMinute: 2 }) },
+      config: { trustProxy: 1, publicUrl: 'https://meet.example', auth: defaultAuthConfig(TEST_SECRET, { loginRateLimitPerMinute: 2 }) },
     });
     try {
       assert.deepEqual([await floodLogin(proxied.app, '203.0.113.1'), await floodLogin(proxied.app, '203.0.113.1'), await floodLogin(proxied.app, '203.0.113.1')], [200, 200, 429]);
@@ -305,7 +305,8 @@ describe('production: the email cookie is off', () => {
   let prod: TestApp;
   before(async () => {
     prod = await startTestApp({
-      config: { production: true, auth: defaultAuthConfig(TEST_SECRET, { emailCookieAuth: false, devLogin: false, cookieSecure: true }) },
+      // Injected requests name `localhost` in Host: that is this deployment's public address here.
+      config: { production: true, publicUrl: 'http://localhost', auth: defaultAuthConfig(TEST_SECRET, { emailCookieAuth: false, devLogin: false, cookieSecure: true }) },
     });
   });
   after(async () => {

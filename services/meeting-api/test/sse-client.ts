@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { ServerSentEventParser } from 'meeting-client';
 
 export interface SseEvent {
   id: string | undefined;
@@ -22,7 +23,7 @@ export interface SseStream {
   close(): void;
 }
 
-/** A minimal EventSource over node:http: real HTTP, parses `id`/`event`/`data` and comments. */
+/** A minimal EventSource over node:http: real HTTP, meeting-client's parser, comments kept. */
 export function openSse(base: string, path: string, options: { as?: string; lastEventId?: string; headers?: Record<string, string> } = {}): Promise<SseStream> {
   const headers: Record<string, string> = { accept: 'text/event-stream', ...options.headers };
   if (options.as) headers.cookie = `email=${options.as}`;
@@ -32,7 +33,6 @@ export function openSse(base: string, path: string, options: { as?: string; last
       const events: SseEvent[] = [];
       const comments: string[] = [];
       const waiters: Array<() => void> = [];
-      let buffer = '';
       let endResolve!: () => void;
       const ended = new Promise<void>((r) => (endResolve = r));
       res.setEncoding('utf8');
@@ -64,25 +64,14 @@ export function openSse(base: string, path: string, options: { as?: string; last
           req.destroy();
         },
       };
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let idx;
-        while ((idx = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, idx);
-          buffer = buffer.slice(idx + 2);
-          let id: string | undefined;
-          let event = 'message';
-          const data: string[] = [];
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) comments.push(line.slice(1).trim());
-            else if (line.startsWith('id: ')) id = line.slice(4);
-            else if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data.push(line.slice(6));
-          }
-          if (data.length > 0) events.push({ id, event, data: JSON.parse(data.join('\n')) });
+      const parser = new ServerSentEventParser({
+        onEvent(e) {
+          events.push({ id: e.lastEventId === '' ? undefined : e.lastEventId, event: e.type, data: JSON.parse(e.data) });
           for (const w of waiters.splice(0)) w();
-        }
+        },
+        onComment: (text) => comments.push(text.trim()),
       });
+      res.on('data', (chunk: string) => parser.push(chunk));
       res.on('end', () => endResolve());
       res.on('close', () => endResolve());
       if (res.statusCode !== 200 || !String(res.headers['content-type']).startsWith('text/event-stream')) {

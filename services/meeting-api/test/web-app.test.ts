@@ -18,7 +18,8 @@ before(async () => {
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Meetings</title><div id="root"></div>');
   writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log(1)');
-  app = await startTestApp({ config: { webAppDir: dir, mediaServerPort: 8090 } });
+  writeFileSync(join(dir, 'assets', 'index-abc123.js.map'), '{"version":3,"sources":["src/main.tsx"]}');
+  app = await startTestApp({ config: { webAppDir: dir, mediaServerPort: 8090, security: { allowedHosts: ['meet.example.org'] } } });
 });
 
 after(async () => {
@@ -60,12 +61,33 @@ test('API and unknown paths are not shadowed by the app: JSON 404 envelopes', as
   assert.equal(meeting.body.result.code, 'MEETING_NOT_FOUND');
 });
 
-test('client-config needs no sign-in and defaults the Media Server to the request host on MEDIA_SERVER_PORT', async () => {
+test('in development client-config needs no sign-in and defaults the Media Server to the (allowed) request host on MEDIA_SERVER_PORT', async () => {
   const res = await app.app.inject({ method: 'GET', url: '/api/v1/client-config', headers: { host: 'meet.example.org:8081' } });
   assert.equal(res.statusCode, 200);
   assert.deepEqual(res.json(), { success: true, result: { media_server_url: 'ws://meet.example.org:8090' } });
   const v6 = await app.app.inject({ method: 'GET', url: '/api/v1/client-config', headers: { host: '[::1]:8081' } });
   assert.equal(v6.json().result.media_server_url, 'ws://[::1]:8090');
+});
+
+test('in production client-config builds the Media Server address from PUBLIC_URL, never from the Host sent; source maps are not served', async () => {
+  const prod = await startTestApp({
+    config: { production: true, webAppDir: dir, mediaServerPort: 8090, publicUrl: 'https://meet.example.org', security: { allowedHosts: ['alias.example.org'] } },
+  });
+  try {
+    for (const host of ['meet.example.org', 'alias.example.org:8081']) {
+      const res = await prod.app.inject({ method: 'GET', url: '/api/v1/client-config', headers: { host } });
+      assert.equal(res.json().result.media_server_url, 'wss://meet.example.org:8090', host);
+    }
+    const map = await prod.app.inject({ method: 'GET', url: '/assets/index-abc123.js.map', headers: { host: 'meet.example.org' } });
+    assert.equal(map.statusCode, 404);
+    assert.equal(map.json().result.code, 'NOT_FOUND');
+    const js = await prod.app.inject({ method: 'GET', url: '/assets/index-abc123.js', headers: { host: 'meet.example.org' } });
+    assert.equal(js.statusCode, 200);
+  } finally {
+    await prod.close();
+  }
+  // A development API still serves a map a development build made (WEB_SOURCEMAP=true).
+  assert.equal((await app.app.inject({ method: 'GET', url: '/assets/index-abc123.js.map' })).statusCode, 200);
 });
 
 test('MEDIA_SERVER_PUBLIC_URL is returned as configured', async () => {

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../src/app';
 import type { Database } from '../src/db/database';
-import { appendEvents } from '../src/db/events-repo';
+import { appendEvents } from '../src/events/db/events-repo';
 import { createPostgresDatabase } from '../src/db/postgres';
 import { call, createTestDatabase, testConfig, type TestDatabase } from './helpers';
 import { startReceiver, type Receiver } from './webhook-receiver';

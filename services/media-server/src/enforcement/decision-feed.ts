@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Compile } from 'typebox/compile';
 import { DecisionSnapshotSchema, EnforcedDecisionSchema, type DecisionSnapshot, type EnforcedDecision } from 'meeting-types';
+import { ServerSentEventParser, type ServerSentEvent } from 'meeting-client';
 import { signFeedCredential } from 'service-runtime';
 
 const snapshotValidator = Compile(DecisionSnapshotSchema);
@@ -33,6 +34,27 @@ export function followDecisionFeed(apiUrl: string, jwtSecret: string, handlers: 
   let wake: (() => void) | undefined;
   let failures = 0;
 
+  /** One message of the feed: a message that is not JSON or not of the contract is logged and skipped, never fatal. */
+  const receive = (message: ServerSentEvent) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message.data);
+    } catch {
+      logger.warn({ event: message.type, bytes: message.data.length }, 'decision feed message is not JSON; skipped');
+      return;
+    }
+    if (message.type === 'snapshot' && snapshotValidator.Check(parsed)) {
+      handlers.onSnapshot(parsed);
+      retryMs = RETRY_MIN_MS;
+      if (failures > 0) logger.info('decision feed connected again');
+      failures = 0;
+    } else if (message.type === 'decision' && decisionValidator.Check(parsed)) {
+      handlers.onDecision(parsed);
+    } else {
+      logger.warn({ event: message.type }, 'decision feed message does not match its schema; skipped');
+    }
+  };
+
   const connectOnce = async () => {
     controller = new AbortController();
     const ctl = controller;
@@ -43,33 +65,11 @@ export function followDecisionFeed(apiUrl: string, jwtSecret: string, handlers: 
         signal: ctl.signal,
       });
       if (res.status !== 200 || !res.body) throw new Error(`decision feed answered ${res.status}`);
-      const decoder = new TextDecoder();
-      let buffer = '';
+      const parser = new ServerSentEventParser({ onEvent: (message) => receive(message) });
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         clearTimeout(silence);
         silence = setTimeout(() => ctl.abort(), SILENCE_MS);
-        buffer += decoder.decode(chunk, { stream: true });
-        let idx: number;
-        while ((idx = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, idx);
-          buffer = buffer.slice(idx + 2);
-          let event = '';
-          let data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (data === '') continue;
-          const parsed: unknown = JSON.parse(data);
-          if (event === 'snapshot' && snapshotValidator.Check(parsed)) {
-            handlers.onSnapshot(parsed);
-            retryMs = RETRY_MIN_MS;
-            if (failures > 0) logger.info('decision feed connected again');
-            failures = 0;
-          } else if (event === 'decision' && decisionValidator.Check(parsed)) {
-            handlers.onDecision(parsed);
-          }
-        }
+        parser.push(chunk);
       }
     } finally {
       clearTimeout(silence);

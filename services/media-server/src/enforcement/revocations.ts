@@ -1,5 +1,4 @@
-import type { EnforcedDecision, RoomAccessTokenClaims } from 'meeting-types';
-import { CLOSE_LEFT, CLOSE_MEETING_ENDED, CLOSE_REMOVED } from '../transport/close-codes';
+import { DECISION_EFFECTS, type EnforcedDecision, type RoomAccessTokenClaims } from 'meeting-types';
 
 interface Held {
   /** Tokens issued at a log position below this are revoked. */
@@ -15,20 +14,10 @@ export interface Grant {
   esq: number | undefined;
 }
 
-/** What a decision means for connections: close code and reason, and whose. */
+/** What a decision means for connections: close code and reason, and whose (the contract in meeting-types). */
 export function consequence(d: EnforcedDecision): { closeCode: number; reason: string; everyone: boolean } {
-  switch (d.type) {
-    case 'meeting.ended':
-      return { closeCode: CLOSE_MEETING_ENDED, reason: 'meeting ended', everyone: true };
-    case 'meeting.deleted':
-      return { closeCode: CLOSE_MEETING_ENDED, reason: 'meeting deleted', everyone: true };
-    case 'participant.left':
-      return { closeCode: CLOSE_LEFT, reason: 'left the meeting', everyone: false };
-    case 'participant.removed':
-      return { closeCode: CLOSE_REMOVED, reason: d.banned ? 'banned from the meeting' : 'removed from the meeting', everyone: false };
-    case 'participant.rejected':
-      return { closeCode: CLOSE_REMOVED, reason: d.banned ? 'banned from the meeting' : 'rejected', everyone: false };
-  }
+  const effect = DECISION_EFFECTS[d.type];
+  return { closeCode: effect.closeCode, reason: d.banned && effect.bannedReason ? effect.bannedReason : effect.reason, everyone: effect.everyone };
 }
 
 /**

@@ -1,18 +1,17 @@
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
-import { encodeLeave, encodeMediaHeader, encodePresence, MEDIA_SUBPROTOCOL, type PresenceMember } from 'meeting-types';
+import { encodeLeave, encodeMediaHeader, encodePresence, MEDIA_SUBPROTOCOL, MediaCloseCode, type PresenceMember } from 'meeting-types';
 import type { FrameOrigin, MemberEvent, Relay } from '../relay/relay';
 import { RemoteRoster } from './presence';
 import type { PresenceSink } from '../presence/presence-reporter';
 import { Rooms } from './rooms';
 import type { EnforcementCloseReason, MediaMetrics } from '../metrics';
-import { CLOSE_LEFT, CLOSE_MEETING_ENDED, CLOSE_REMOVED, CLOSE_SLOW_CONSUMER } from '../transport/close-codes';
 
 /** Close codes of meeting decisions, as the `reason` of `enforcement_closes_total`. */
 const ENFORCEMENT_CLOSE_REASONS: Record<number, EnforcementCloseReason> = {
-  [CLOSE_MEETING_ENDED]: 'meeting_ended',
-  [CLOSE_REMOVED]: 'removed',
-  [CLOSE_LEFT]: 'left',
+  [MediaCloseCode.MeetingEnded]: 'meeting_ended',
+  [MediaCloseCode.Removed]: 'removed',
+  [MediaCloseCode.Left]: 'left',
 };
 
 /** Each instance repeats its members' presence this often; remote members unheard for 3 periods expire. */
@@ -408,7 +407,7 @@ export class Membership {
       'slow consumer disconnected',
     );
     this.removeFromRoom(m);
-    m.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
+    m.ws.close(MediaCloseCode.SlowConsumer, 'slow consumer');
     setTimeout(() => m.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
   }
 

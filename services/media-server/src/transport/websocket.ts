@@ -1,3 +1,4 @@
+import { isOperatorRequest, type OperatorAccess } from 'service-runtime';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -7,8 +8,7 @@ import type { Enforcement } from '../enforcement/enforcement';
 import type { Membership } from '../membership/membership';
 import { METRICS_CONTENT_TYPE, type MediaMetrics } from '../metrics';
 import type { Relay } from '../relay/relay';
-import { MEDIA_SUBPROTOCOL } from 'meeting-types';
-import { CLOSE_SHUTDOWN, CLOSE_UNSUPPORTED_DATA } from './close-codes';
+import { MEDIA_SUBPROTOCOL, MediaCloseCode } from 'meeting-types';
 import { AddressRateLimiter } from './rate-limit';
 import { SenderBudget, type SenderBudgetOptions } from './sender-budget';
 import { parseTarget, rejectUpgrade, routeOf, sendError, sendJson, TOKEN_REQUIRED_MESSAGE } from './http';
@@ -31,8 +31,12 @@ export interface TransportOptions {
   senderBudget: SenderBudgetOptions;
   /** Serve `GET /metrics` (`METRICS`). */
   metrics: boolean;
-  /** The body of `GET /version`, serialized once. */
+  /** The body of `GET /version` for operators (commit, Node version), serialized once. */
   versionBody: string;
+  /** The body of `GET /version` for everyone else (name and release only). */
+  briefVersionBody: string;
+  /** Who reads `/metrics` and the full `/version` (`METRICS_TOKEN`). */
+  operatorAccess: OperatorAccess;
 }
 
 export interface TransportParts {
@@ -83,7 +87,7 @@ export function createTransport(parts: TransportParts): Transport {
     const m = membership.memberOf(this);
     if (m === undefined || m.gone) return;
     if (m.v1 && !isBinary) {
-      this.close(CLOSE_UNSUPPORTED_DATA, 'videocall.v1 is binary only');
+      this.close(MediaCloseCode.UnsupportedData, 'videocall.v1 is binary only');
       return;
     }
     const buf = data as Buffer; // binaryType 'nodebuffer': always one Buffer
@@ -255,10 +259,13 @@ export function createTransport(parts: TransportParts): Transport {
     }
     if (route === 'version') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed`);
-      return sendJson(res, 200, options.versionBody);
+      return sendJson(res, 200, isOperatorRequest(req.headers.authorization, options.operatorAccess) ? options.versionBody : options.briefVersionBody);
     }
     if (route === 'metrics' && options.metrics) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED', `Method ${req.method} not allowed`);
+      if (!isOperatorRequest(req.headers.authorization, options.operatorAccess)) {
+        return sendError(res, 'UNAUTHORIZED', 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+      }
       metrics.scrape().then(
         (body) => {
           res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
@@ -321,7 +328,7 @@ export function createTransport(parts: TransportParts): Transport {
           new Promise<void>((resolve) => {
             if (ws.readyState === WebSocket.CLOSED) return resolve();
             ws.once('close', () => resolve());
-            ws.close(CLOSE_SHUTDOWN, 'server shutting down');
+            ws.close(MediaCloseCode.Shutdown, 'server shutting down');
           }),
       ),
     );

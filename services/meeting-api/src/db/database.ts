@@ -13,6 +13,11 @@ export interface Queryable {
    * support them (node-postgres); the same name must always carry the same text.
    */
   query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], name?: string): Promise<QueryResult<R>>;
+  /**
+   * Told by `appendEvents` how many events a statement appended. The instrumented database
+   * (`metrics.ts`) counts them once their transaction commits; a bare driver ignores it.
+   */
+  eventsAppended?(count: number): void;
 }
 
 export interface Database extends Queryable {

@@ -2,14 +2,16 @@ import type { ParticipantRole } from 'meeting-types';
 import type { MeetingStore, MeetingTx, PasswordAttemptStore } from '../domain/ports';
 import type { NewMeeting, NewMeetingEvent, Page, SettingsChange } from '../domain/records';
 import type { Database, Queryable } from './database';
-import { appendEvents } from './events-repo';
+import { appendEvents } from '../events/db/events-repo';
 import * as meetingsRepo from './meetings-repo';
+import { createOneStatementTransitions } from './one-statement';
 import * as passwordFailuresRepo from './password-failures-repo';
 import * as participantsRepo from './participants-repo';
 
 /**
  * The domain's ports (`domain/ports.ts`) over the repositories: each method is one repository
- * call, so a use case runs exactly the statements it ran against the repositories, in its order.
+ * call, so a use case runs exactly the statements it ran against the repositories, in its order;
+ * the hot transitions also in one statement each (`one-statement.ts`).
  */
 export function createMeetingStore(db: Database): MeetingStore {
   return {
@@ -17,7 +19,9 @@ export function createMeetingStore(db: Database): MeetingStore {
     findMeetingWithCaller: (roomId, email) => meetingsRepo.findMeetingWithCaller(db, roomId, email),
     listAdmitted: (meetingId, page) => participantsRepo.listAdmitted(db, meetingId, page),
     insertMeeting: (meeting: NewMeeting) => meetingsRepo.insertMeeting(db, meeting),
+    countOwnedMeetings: (owner) => meetingsRepo.countOwnedMeetings(db, owner),
     inTransaction: (fn) => db.transaction((tx) => fn(new SqlMeetingTx(tx))),
+    oneStatement: createOneStatementTransitions(db),
   };
 }
 

@@ -68,6 +68,16 @@ export async function insertMeeting(db: Queryable, meeting: NewMeeting): Promise
   return rows[0] ? toMeeting(rows[0]) : null;
 }
 
+/** How many meetings (not deleted) `owner` owns: the owner index's range, counted. */
+export async function countOwnedMeetings(db: Queryable, owner: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM meetings WHERE creator_id = $1 AND deleted_at IS NULL',
+    [owner],
+    'count-owned-meetings',
+  );
+  return rows[0]?.n ?? 0;
+}
+
 export async function findLiveMeeting(db: Queryable, roomId: string): Promise<LiveMeeting | null> {
   const { rows } = await db.query<Row>(
     `SELECT ${MEETING_REF}, m.password_hash FROM meetings m WHERE m.room_id = $1 AND m.deleted_at IS NULL`,

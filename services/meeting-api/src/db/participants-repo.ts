@@ -118,30 +118,55 @@ export async function joinAsAttendee(
   waitingBelow: number,
   event: 'join' | 'direct-join' | 'early-knock' = 'join',
 ): Promise<ParticipantRecord | null> {
-  const firstStatus = PARTICIPANT_TRANSITIONS[event].none!;
+  const upsert = attendeeUpsert(event);
   const early = event === 'early-knock';
   // The waiting-room cap only bounds those who would wait.
-  const cap = firstStatus === 'waiting' ? waitingBelow : null;
+  const cap = upsert.firstStatus === 'waiting' ? waitingBelow : null;
   const { rows } = await db.query<Row>(
-    `INSERT INTO meeting_participants AS p (meeting_id, email, display_name, status, is_host, admitted_at)
-     SELECT m.id, $2::text, $3, '${firstStatus}', false, ${firstStatus === 'admitted' ? 'now()' : 'NULL'}
+    `INSERT INTO meeting_participants AS p ${upsert.columns}
+     SELECT ${upsert.values('m.id')}
      FROM meetings m WHERE m.id = $1 AND m.deleted_at IS NULL AND m.state = ANY($4::text[])
        AND ($5::int IS NULL
             OR EXISTS (SELECT 1 FROM meeting_participants k WHERE k.meeting_id = $1 AND k.email = $2::text AND k.status = ANY($6::text[]))
             OR (SELECT count(*) FROM meeting_participants w WHERE w.meeting_id = $1 AND w.status = 'waiting') < $5::int)
-     ON CONFLICT (meeting_id, email) DO UPDATE SET
+     ON CONFLICT (meeting_id, email) DO UPDATE SET ${upsert.set}
+     WHERE NOT p.banned
+     RETURNING ${PARTICIPANT}`,
+    [meetingId, email, displayName, early ? EARLY_KNOCK_STATES : ATTENDEE_JOINABLE_STATES, cap, joinKeepsPlace(event)],
+    `${event}-as-attendee`,
+  );
+  return rows[0] ? toParticipant(rows[0]) : null;
+}
+
+/**
+ * An attendee's join as an upsert into `meeting_participants AS p` (`$2` = email, `$3` = display
+ * name): the first status from the lifecycle table, and the move of an existing row by `event`.
+ */
+export function attendeeUpsert(event: 'join' | 'direct-join' | 'early-knock'): {
+  firstStatus: ParticipantStatus;
+  columns: string;
+  values: (meetingId: string) => string;
+  set: string;
+} {
+  const firstStatus = PARTICIPANT_TRANSITIONS[event].none!;
+  const early = event === 'early-knock';
+  return {
+    firstStatus,
+    columns: '(meeting_id, email, display_name, status, is_host, admitted_at)',
+    values: (meetingId) => `${meetingId}, $2::text, $3::text, '${firstStatus}', false, ${firstStatus === 'admitted' ? 'now()' : 'NULL'}`,
+    set: `
        status = ${nextStatusSql(event, 'p.status')},
        display_name = COALESCE(EXCLUDED.display_name, p.display_name),
        joined_at = CASE WHEN p.status IN (${REENTRY_STATUSES}${early ? ", 'admitted'" : ''}) THEN now() ELSE p.joined_at END,${early ? EARLY_KNOCK_RESETS : ''}
        admitted_at = ${early ? 'NULL' : `CASE WHEN p.status = 'admitted' THEN p.admitted_at ${firstStatus === 'admitted' ? 'ELSE now()' : 'ELSE NULL'} END`},
        left_at = NULL,
-       updated_at = now()
-     WHERE NOT p.banned
-     RETURNING ${PARTICIPANT}`,
-    [meetingId, email, displayName, early ? EARLY_KNOCK_STATES : ATTENDEE_JOINABLE_STATES, cap, early ? ['waiting'] : JOIN_KEEPS_PLACE],
-    `${event}-as-attendee`,
-  );
-  return rows[0] ? toParticipant(rows[0]) : null;
+       updated_at = now()`,
+  };
+}
+
+/** The statuses whose join by `event` keeps their place (the waiting-room cap does not bound them). */
+export function joinKeepsPlace(event: 'join' | 'direct-join' | 'early-knock'): string[] {
+  return event === 'early-knock' ? ['waiting'] : JOIN_KEEPS_PLACE;
 }
 
 const TIMESTAMP_ON_ENTRY: Partial<Record<ParticipantStatus, string>> = {
@@ -152,6 +177,13 @@ const TIMESTAMP_ON_ENTRY: Partial<Record<ParticipantStatus, string>> = {
 
 /** Leaving admission ends a co-host's role; the host keeps theirs until it is handed on. */
 const ROLE_ON_EXIT = `role = CASE WHEN p.role = 'host' THEN 'host' ELSE 'attendee' END,`;
+
+/** The SET of `event`'s move of `meeting_participants p` (`ban`: a boolean parameter, banning too when true). */
+export function transitionSet(event: 'admit' | 'reject' | 'leave' | 'remove', ban: string): string {
+  const target = Object.values(PARTICIPANT_TRANSITIONS[event])[0] as ParticipantStatus;
+  return `status = '${target}', ${TIMESTAMP_ON_ENTRY[target] ?? ''} ${target === 'admitted' ? '' : ROLE_ON_EXIT}
+         banned = p.banned OR ${ban}, updated_at = now()`;
+}
 
 /**
  * Moves one participant by `event` if the lifecycle allows it from their
@@ -164,11 +196,9 @@ export async function transitionParticipant(
   event: 'admit' | 'reject' | 'leave' | 'remove',
   ban = false,
 ): Promise<ParticipantRecord | null> {
-  const target = Object.values(PARTICIPANT_TRANSITIONS[event])[0] as ParticipantStatus;
   const { rows } = await db.query<Row>(
     `UPDATE meeting_participants p
-     SET status = '${target}', ${TIMESTAMP_ON_ENTRY[target] ?? ''} ${target === 'admitted' ? '' : ROLE_ON_EXIT}
-         banned = p.banned OR $4, updated_at = now()
+     SET ${transitionSet(event, '$4')}
      WHERE p.meeting_id = $1 AND p.email = $2 AND p.status = ANY($3::text[])
      RETURNING ${PARTICIPANT}`,
     [meetingId, email, statusesAllowing(event), ban],

@@ -480,6 +480,11 @@ export function securitySchemes(sessionCookieName: string): Record<string, Json>
       bearerFormat: 'mk_…',
       description: "An app's API key, `Authorization: Bearer mk_…` (told apart from a session token by its `mk_` prefix). Accepted by the routes that list it.",
     },
+    metricsToken: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'Operators only: `METRICS_TOKEN`, as `Authorization: Bearer <token>`. In development without one, `/metrics` is open.',
+    },
     decisionFeed: {
       type: 'http',
       scheme: 'bearer',

@@ -61,6 +61,14 @@ export const errors = {
     new ApiError('RATE_LIMITED', `Too many ${what}; retry in ${retryAfterSecs} s`, retryAfterSecs),
   waitingRoomFull: (id: string, cap: number) =>
     new ApiError('WAITING_ROOM_FULL', `The waiting room of meeting '${id}' is full (${cap} people); try again later`),
+  tooManyWaits: (limit: number) =>
+    new ApiError('RATE_LIMITED', `Too many waiting status requests of yours at once (at most ${limit}, LONG_POLLS_PER_CALLER); let one end and retry`, 1),
+  meetingQuotaExceeded: (limit: number) =>
+    new ApiError('MEETING_QUOTA_EXCEEDED', `You own ${limit} meetings, the most allowed (MAX_MEETINGS_PER_OWNER); delete one to create another`),
+  misdirected: () =>
+    new ApiError('MISDIRECTED_REQUEST', 'This server does not answer for the host this request names (see PUBLIC_URL and ALLOWED_HOSTS)'),
+  operatorTokenRequired: (what: string) =>
+    new ApiError('UNAUTHORIZED', `${what} needs Authorization: Bearer <METRICS_TOKEN>`),
   passwordChecksBusy: () =>
     new ApiError('SERVICE_UNAVAILABLE', 'Too many password checks in progress; retry shortly', 1),
   serviceUnavailable: () =>

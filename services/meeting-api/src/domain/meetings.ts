@@ -26,6 +26,8 @@ export interface MeetingDeps {
   listReads: OwnedMeetingsReader;
   /** Meetings one identity may create a minute (`MEETING_CREATES_PER_MINUTE`); absent → no limit. */
   creations?: KeyedRateLimiter;
+  /** Meetings (not deleted) one identity may own (`MAX_MEETINGS_PER_OWNER`); absent or 0 → no cap. */
+  maxMeetingsPerOwner?: number;
 }
 
 /** Counts one meeting creation by `caller`; over its budget → 429 RATE_LIMITED. */
@@ -33,6 +35,17 @@ export function countCreation(creations: KeyedRateLimiter | undefined, caller: s
   if (creations === undefined) return;
   const retryAfter = creations.take(caller);
   if (retryAfter > 0) throw errors.rateLimited(`meetings created (at most ${creations.perMinute} a minute)`, retryAfter);
+}
+
+/**
+ * Refuses a new meeting once `owner` owns `maxMeetingsPerOwner` (403 MEETING_QUOTA_EXCEEDED).
+ * Counted before the insert: creations of one owner racing each other may pass it by the number
+ * in flight, which the per-minute creation rate bounds.
+ */
+export async function assertMeetingQuota(deps: { meetings: MeetingStore; maxMeetingsPerOwner?: number }, owner: string): Promise<void> {
+  const max = deps.maxMeetingsPerOwner ?? 0;
+  if (max <= 0) return;
+  if ((await deps.meetings.countOwnedMeetings(owner)) >= max) throw errors.meetingQuotaExceeded(max);
 }
 
 const GENERATED_ID_ATTEMPTS = 5;
@@ -49,6 +62,7 @@ export async function createMeeting(
 ): Promise<CreateMeetingResponse> {
   assertMayCreate(caller);
   countCreation(deps.creations, caller);
+  await assertMeetingQuota(deps, caller);
   const requestedId = request.meeting_id == null ? undefined : parseMeetingId(request.meeting_id);
   const attendees = request.attendees ?? [];
   if (attendees.length > MAX_ATTENDEES) throw errors.tooManyAttendees(attendees.length);

@@ -21,17 +21,18 @@ import {
   mayReceiveToken,
   meetingEndsAfterLeave,
   meetingTransition,
+  participantTransition,
 } from './meeting-state';
-import type { EventHub } from './event-hub';
+import type { EventHub } from '../events/hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantView } from './views';
 import { checkDisplayName } from './identity';
-import { countCreation } from './meetings';
+import { assertMeetingQuota, countCreation } from './meetings';
 import type { KeyedRateLimiter } from './rate-window';
 import { actorOf, appendAndPosition, runLocked, type LogPosition, type Permission } from './locked-command';
 import type { CallerStatusReader, MeetingStore, MeetingTx, PasswordAttemptStore, WaitingRoomReader } from './ports';
-import type { LiveMeeting, NewMeetingEvent, Page, ParticipantRecord } from './records';
+import type { JoinView, LiveMeeting, NewMeetingEvent, Page, ParticipantRecord } from './records';
 
 export interface ParticipationLimits {
   /** People in one waiting room; a join beyond → 409 WAITING_ROOM_FULL. */
@@ -52,6 +53,8 @@ export interface ParticipationDeps {
   statusReads: CallerStatusReader;
   /** Meetings one identity may create a minute (a join that creates one counts). */
   creations?: KeyedRateLimiter;
+  /** Meetings one identity may own (`MAX_MEETINGS_PER_OWNER`; a join that creates one counts). */
+  maxMeetingsPerOwner?: number;
   /** The host's waiting-room list (one statement; coalesced under load on PostgreSQL). */
   waitingReads: WaitingRoomReader;
 }
@@ -102,12 +105,16 @@ export async function joinMeeting(
   const roomId = parseMeetingId(rawId);
   const displayName = request.display_name == null ? null : checkDisplayName(request.display_name);
 
+  const oneStatement = deps.meetings.oneStatement;
   for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
-    const meeting = await deps.meetings.findLiveMeeting(roomId);
+    // Where the store joins in one statement, the first read also brings what that join decides on.
+    const view = oneStatement ? await oneStatement.findForJoin(roomId, caller) : null;
+    const meeting = oneStatement ? (view?.meeting ?? null) : await deps.meetings.findLiveMeeting(roomId);
 
     if (!meeting) {
       assertMayCreate(caller);
       if (attempt === 0) countCreation(deps.creations, caller);
+      if (attempt === 0) await assertMeetingQuota(deps, caller);
       const host = await deps.meetings.inTransaction(async (tx) => {
         const created = await tx.createMeetingWithHost(roomId, caller, displayName);
         if (!created) return null;
@@ -129,7 +136,7 @@ export async function joinMeeting(
       continue; // deleted meanwhile
     }
 
-    const joined = await joinAsAttendee(deps, meeting, caller, displayName, request.password);
+    const joined = await joinAsAttendee(deps, meeting, caller, displayName, request.password, view);
     if (joined) return joined;
   }
   throw errors.meetingNotActive(roomId);
@@ -169,6 +176,7 @@ async function joinAsAttendee(
   caller: string,
   displayName: string | null,
   password: string | null | undefined,
+  view: JoinView | null,
 ): Promise<ParticipantStatusResponse | null> {
   const roomId = seen.roomId;
   const allowed = meetingTransition(seen.state, seen.settings.earlyKnock ? 'early-knock' : 'attendee-join');
@@ -186,6 +194,10 @@ async function joinAsAttendee(
     const ok = password != null && (await deps.hasher.verify(seen.passwordHash, password));
     if (!ok) throw errors.invalidPassword(roomId);
     await deps.passwordAttempts.clearPasswordAttempts(seen.id, caller);
+  }
+  if (view) {
+    const joined = await joinInOneStatement(deps, view, caller, displayName, limits);
+    if (joined) return joined;
   }
   return deps.meetings.inTransaction(async (tx) => {
     const meeting = await tx.lockLiveMeeting(roomId);
@@ -220,6 +232,47 @@ async function joinAsAttendee(
     const token = mayReceiveToken(participant.status, meeting.state) ? tokenFor(deps.signer, roomId, participant, at) : null;
     return participantView(participant, token);
   });
+}
+
+/**
+ * The join of `joinAsAttendee`'s transaction, decided on `view` (read without a lock) and written
+ * in one statement that checks, under the meeting's lock, that everything the decision read is
+ * still so. `null` when the decision refuses or anything changed: the locked transaction then
+ * decides afresh (and answers any refusal), so this path only commits what that one would have.
+ */
+async function joinInOneStatement(
+  deps: ParticipationDeps,
+  view: JoinView,
+  caller: string,
+  displayName: string | null,
+  limits: ParticipationLimits,
+): Promise<ParticipantStatusResponse | null> {
+  const { meeting, caller: me } = view;
+  const s = meeting.settings;
+  const isGuest = isGuestIdentity(caller);
+  // The decision reads the admitted count only when it could admit at once.
+  const countMatters = !s.waitingRoomEnabled && !isGuest;
+  const decision = decideAttendeeJoin({
+    meetingState: meeting.state,
+    current: me?.status ?? null,
+    banned: me?.banned ?? false,
+    locked: s.locked,
+    waitingRoomEnabled: s.waitingRoomEnabled,
+    isGuest,
+    admittedCount: countMatters ? view.admittedCount : 0,
+    maxParticipants: s.maxParticipants,
+    earlyKnock: s.earlyKnock,
+  });
+  if (!decision.ok) return null;
+  const moved = participantTransition(me?.status ?? null, decision.event);
+  if (!moved.ok) return null;
+  const before = me?.status ?? null;
+  const emit = moved.next !== before && (moved.next === 'waiting' || moved.next === 'admitted') ? { type: `participant.${moved.next}` as const, actor: caller } : null;
+  const written = await deps.meetings.oneStatement!.joinAttendee(view, caller, displayName, limits.maxWaitingPerMeeting, decision.event, countMatters, emit);
+  if (!written) return null;
+  const participant = written.participant;
+  const token = mayReceiveToken(participant.status, meeting.state) ? tokenFor(deps.signer, meeting.roomId, participant, written) : null;
+  return participantView(participant, token);
 }
 
 /** `limit` absent → everyone (bounded by the waiting-room cap); else clamped like `/meetings`. */
@@ -366,6 +419,8 @@ export async function decideOnParticipant(
   decision: 'admit' | 'reject',
   ban = false,
 ): Promise<ParticipantStatusResponse> {
+  const decided = await decideInOneStatement(deps, caller, rawId, target, decision, ban);
+  if (decided) return decided;
   return runLocked(deps.meetings, caller, rawId, MANAGES_WAITING_ROOM, async ({ tx, meeting, roomId }) => {
     if (decision === 'admit') {
       const row = await tx.findParticipant(meeting.id, target);
@@ -382,6 +437,30 @@ export async function decideOnParticipant(
       result: participantView(moved),
     };
   });
+}
+
+/**
+ * `decideOnParticipant` in one statement where the store can: the caller's permission is decided
+ * on a read without a lock, and the statement admits or rejects only while the meeting and the
+ * caller's row are still as read (and, for an admit, the room holds one more). `null` otherwise:
+ * the locked transaction then decides afresh and answers any refusal.
+ */
+async function decideInOneStatement(
+  deps: ParticipationDeps,
+  caller: string,
+  rawId: string,
+  target: string,
+  decision: 'admit' | 'reject',
+  ban: boolean,
+): Promise<ParticipantStatusResponse | null> {
+  const oneStatement = deps.meetings.oneStatement;
+  if (!oneStatement) return null;
+  const seen = await deps.meetings.findMeetingWithCaller(parseMeetingId(rawId), caller);
+  const me = seen?.caller ?? null;
+  if (!seen || !me || !MANAGES_WAITING_ROOM.allows(actorOf(seen.meeting, caller, me), seen.meeting)) return null;
+  const type = decision === 'admit' ? 'participant.admitted' : 'participant.rejected';
+  const written = await oneStatement.decide({ meeting: seen.meeting, caller: me }, target, decision, decision === 'reject' && ban, { type, actor: caller });
+  return written ? participantView(written.participant) : null;
 }
 
 /** Admits everyone waiting, or the earliest up to `max_participants`; the rest keep waiting. */

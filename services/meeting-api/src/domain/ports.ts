@@ -3,6 +3,7 @@ import type {
   CallerStatus,
   CallerStatusKey,
   HostAdmission,
+  JoinView,
   LiveMeeting,
   MeetingRecord,
   MeetingRef,
@@ -14,9 +15,11 @@ import type {
   Page,
   ParticipantRecord,
   PasswordAttempts,
+  RowEvent,
   SettingsChange,
   WaitingRoomKey,
   WaitingRoomRead,
+  WrittenRow,
 } from './records';
 
 /**
@@ -34,8 +37,45 @@ export interface MeetingStore {
   listAdmitted(meetingId: number, page: Page): Promise<ParticipantRecord[]>;
   /** An idle meeting; `null` when a live meeting has this id. Throws `ConflictError` on any other clash of a unique key. */
   insertMeeting(meeting: NewMeeting): Promise<MeetingRecord | null>;
+  /** How many meetings (not deleted) `owner` owns. */
+  countOwnedMeetings(owner: string): Promise<number>;
   /** Runs `fn` as one unit of work: committed when it resolves, rolled back when it throws. */
   inTransaction<T>(fn: (tx: MeetingTx) => Promise<T>): Promise<T>;
+  /** Lifecycle transitions in one statement each, where the store can (absent: every transition runs in `inTransaction`). */
+  readonly oneStatement?: OneStatementTransitions;
+}
+
+/**
+ * The hot transitions without a transaction's round trips. The use case reads without a lock,
+ * decides with its pure rules, and hands over what it decided on (`seen`); the store then, in
+ * one statement, locks the meeting row, checks that everything the decision read is still so
+ * (under the lock, on the rows as last committed), writes the row as the lifecycle moves it and
+ * appends the one event about it. `null` when anything differs or the write is refused: nothing
+ * was written, and the use case runs its ordinary locked transaction, which decides afresh and
+ * answers every refusal. So the fast path only ever commits what the locked path would have.
+ */
+export interface OneStatementTransitions {
+  /** The live meeting, the caller's row and the admitted count, in one read (no lock). */
+  findForJoin(roomId: string, email: string): Promise<JoinView | null>;
+  /**
+   * An attendee joins by `event` from the status `seen.caller` had, into the meeting exactly as
+   * `seen` read it (state, settings, password; the admitted count too when `countMatters`), the
+   * waiting room holding fewer than `waitingBelow` if they would be new in it.
+   */
+  joinAttendee(
+    seen: JoinView,
+    email: string,
+    displayName: string | null,
+    waitingBelow: number,
+    event: 'join' | 'direct-join' | 'early-knock',
+    countMatters: boolean,
+    emit: RowEvent | null,
+  ): Promise<WrittenRow | null>;
+  /**
+   * Admits or rejects `target` if the lifecycle allows it, while the meeting (state, settings)
+   * and the caller's status and role are as `seen` read them; an admit only while the room holds one more.
+   */
+  decide(seen: MeetingWithCaller & { caller: ParticipantRecord }, target: string, event: 'admit' | 'reject', ban: boolean, emit: RowEvent): Promise<WrittenRow | null>;
 }
 
 /**

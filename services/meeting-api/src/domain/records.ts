@@ -1,4 +1,4 @@
-import type { AdmitPolicy, HostLeavePolicy, MeetingEventType, MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
+import type { AdmitPolicy, HostLeavePolicy, MeetingEventType, MeetingState, ParticipantEventType, ParticipantRole, ParticipantStatus } from 'meeting-types';
 
 /**
  * Meetings and participants as the domain sees them. `db/` maps its rows to these
@@ -46,6 +46,27 @@ export interface MeetingRef {
 
 /** A live (not deleted) meeting with its password hash, as a join or a locked command reads it. */
 export type LiveMeeting = MeetingRef & { passwordHash: string | null };
+
+/** What an attendee's join decides on, read in one statement without a lock. */
+export interface JoinView {
+  meeting: LiveMeeting;
+  caller: ParticipantRecord | null;
+  /** Admitted participants (the meeting row's counter). */
+  admittedCount: number;
+}
+
+/** The one `participant.*` event a one-statement transition appends about the row it wrote (its payload is that row). */
+export interface RowEvent {
+  type: ParticipantEventType;
+  actor: string | null;
+}
+
+/** A row written by a one-statement transition, with the log position reached. */
+export interface WrittenRow {
+  participant: ParticipantRecord;
+  meetingId: number;
+  seq: number;
+}
 
 export interface ParticipantRecord {
   email: string;

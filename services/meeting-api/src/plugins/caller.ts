@@ -2,9 +2,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { API_KEY_PREFIX, MAX_EMAIL_LENGTH, type CallerKind, type SessionClaims } from 'meeting-types';
 import type { AuthConfig } from '../auth/auth-config';
 import { authErrors } from '../auth/auth-errors';
+import { isStateChanging } from '../auth/csrf';
 import type { SessionService } from '../auth/sessions';
 import { errors } from '../domain/errors';
 import { requireIdentity } from '../domain/identity';
+import { parseMeetingId } from '../domain/meeting-id';
 
 /** Who is calling, as the `IdentifyCaller` seam resolved it. Routes use `id`; the sign-in zone the rest. */
 export interface Caller {
@@ -160,5 +162,34 @@ export function normalizeTargetEmails(api: FastifyInstance): void {
       }
     }
     done();
+  });
+}
+
+/**
+ * The `/api/v1` scope's first hook: who is calling, then (a cookie-authenticated state change
+ * must come from a known origin) the cross-site check, then the meeting id, all before the
+ * body is even parsed; the schema comes after. Callback style with a synchronous fast path:
+ * the email cookie resolves without a promise.
+ */
+export function identifyCallers(api: FastifyInstance, identifyCaller: IdentifyCaller, originCheck: (request: FastifyRequest) => void): void {
+  api.addHook('onRequest', (request, _reply, done) => {
+    const proceed = (caller: Caller) => {
+      request.caller = caller.id;
+      request.identity = caller;
+      if (caller.ambient && isStateChanging(request.method)) originCheck(request);
+      const params = request.params as { meeting_id?: string } | undefined;
+      if (params?.meeting_id !== undefined) parseMeetingId(params.meeting_id);
+    };
+    try {
+      const resolved = identifyCaller(request);
+      if (resolved instanceof Promise) {
+        resolved.then(proceed).then(() => done(), (err: Error) => done(err));
+        return;
+      }
+      proceed(resolved);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
   });
 }

@@ -1,6 +1,8 @@
-import type { FastifyInstance, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onResponseHookHandler } from 'fastify';
+import { isOperatorRequest, type OperatorAccess } from 'service-runtime';
+import { errors } from '../domain/errors';
 import { METRICS_CONTENT_TYPE, type ApiMetrics, type SignInMethod } from '../metrics';
-import { errorResponses, PUBLIC } from '../routes/schemas';
+import { errorResponses } from '../routes/schemas';
 
 /** The routes that end a sign-in attempt, and how they sign in. */
 const SIGN_IN_ROUTES: Record<string, SignInMethod> = {
@@ -37,11 +39,19 @@ export function timeRequests(app: FastifyInstance, metrics: ApiMetrics): void {
   });
 }
 
+export type { OperatorAccess };
+
+/** Whether `request` carries the operator token; open in development without a token. */
+export function isOperator(request: FastifyRequest, access: OperatorAccess): boolean {
+  return isOperatorRequest(request.headers.authorization, access);
+}
+
 /**
  * `GET /metrics` (Prometheus text format). It sits outside `/api/v1`, so session auth never
- * applies: protect it at the network edge (see README, "Operating it").
+ * applies: with `METRICS_TOKEN` the scraper sends it as a Bearer token; in production without
+ * one, nobody may read it (401).
  */
-export function metricsRoute(app: FastifyInstance, metrics: ApiMetrics): void {
+export function metricsRoute(app: FastifyInstance, metrics: ApiMetrics, access: OperatorAccess): void {
   app.get(
     '/metrics',
     {
@@ -49,11 +59,15 @@ export function metricsRoute(app: FastifyInstance, metrics: ApiMetrics): void {
       schema: {
         operationId: 'getMetrics',
         tags: ['operations'],
-        security: PUBLIC,
+        security: [{ metricsToken: [] }],
         response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      if (!isOperator(request, access)) {
+        reply.header('www-authenticate', 'Bearer realm="metrics"');
+        throw errors.operatorTokenRequired('GET /metrics');
+      }
       const body = await metrics.scrape();
       return reply.type(METRICS_CONTENT_TYPE).send(body);
     },

@@ -18,6 +18,22 @@ const CONTENT_SECURITY_POLICY_DIRECTIVES = [
   "base-uri 'none'",
   "form-action 'self'",
 ];
+/**
+ * `/docs` (Swagger UI): its scripts and styles are files under `/docs/static`, nothing inline but
+ * the style attributes React sets; it fetches only `/docs/json` and, with "Try it out", this API.
+ */
+export const DOCS_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 const CONTENT_SECURITY_POLICY = [...CONTENT_SECURITY_POLICY_DIRECTIVES, "frame-ancestors 'none'"].join('; ');
 
 /** The policy of a meeting page: framed by the listed origins only (no X-Frame-Options, which cannot list them). */
@@ -31,14 +47,21 @@ export function embeddablePolicy(embedOrigins: readonly string[]): string {
  * session cookie needs no CORS. Only the files of the build and the app's own
  * client routes are served: every other path stays the API's JSON 404, so
  * routes added later (`/docs`, `/metrics`, …) are never shadowed.
- * Returns false (and serves nothing) when the app has not been built.
+ * Source maps (a development build's `*.map`) are never served in production: they are the
+ * whole client source. Returns false (and serves nothing) when the app has not been built.
  */
-export async function registerWebApp(app: FastifyInstance, dir: string, embedOrigins: readonly string[] = []): Promise<boolean> {
+export async function registerWebApp(
+  app: FastifyInstance,
+  dir: string,
+  embedOrigins: readonly string[] = [],
+  options: { production?: boolean } = {},
+): Promise<boolean> {
   if (!existsSync(join(dir, 'index.html'))) return false;
   await app.register(fastifyStatic, {
     root: dir,
     prefix: '/',
     wildcard: false,
+    allowedPath: (path) => !(options.production === true && path.endsWith('.map')),
     cacheControl: false,
     setHeaders(res, path) {
       // Vite puts a content hash in every asset name; the HTML must be revalidated.

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PresenceReport, PresenceReportResponse } from 'meeting-types';
 import type { Database } from '../db/database';
-import { appendEvents } from '../db/events-repo';
+import { appendEvents } from '../events/db/events-repo';
 import { meetingTx } from '../db/meeting-store';
 import * as meetingsRepo from '../db/meetings-repo';
 import { participantEvent } from '../domain/events';

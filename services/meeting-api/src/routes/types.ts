@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Database } from '../db/database';
-import type { EventHub } from '../domain/event-hub';
+import type { EventHub } from '../events/hub';
 import type { MeetingDeps } from '../domain/meetings';
 import type { ParticipationDeps } from '../domain/participation';
 import type { ApiMetrics } from '../metrics';

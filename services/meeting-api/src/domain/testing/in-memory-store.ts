@@ -360,6 +360,9 @@ export function createInMemoryStores(): InMemoryStores {
     async listAdmitted(meetingId, page) {
       return paged(await tx.listAdmitted(meetingId), page);
     },
+    async countOwnedMeetings(owner: string) {
+      return state.meetings.filter((m) => m.creatorId === owner && !m.deleted).length;
+    },
     async insertMeeting(meeting: NewMeeting) {
       if (live(meeting.roomId)) return null;
       return record(

@@ -7,15 +7,27 @@ import type {
   ParticipantStatus,
   ParticipantStatusResponse,
 } from 'meeting-types';
-import type { Database } from '../db/database';
-import * as eventsRepo from '../db/events-repo';
-import type { StoredMeetingEvent } from '../db/events-repo';
-import * as meetingsRepo from '../db/meetings-repo';
-import { errors } from './errors';
-import { parseMeetingId } from './meeting-id';
-import { mayManageWaitingRoom, mayReceiveToken } from './meeting-state';
-import { tokenFor } from './participation';
-import type { TokenSigner } from './token-signer';
+import type { MeetingWithCaller } from '../domain/records';
+import { errors } from '../domain/errors';
+import { parseMeetingId } from '../domain/meeting-id';
+import { mayManageWaitingRoom, mayReceiveToken } from '../domain/meeting-state';
+import { tokenFor } from '../domain/participation';
+import type { TokenSigner } from '../domain/token-signer';
+import type { StoredMeetingEvent } from './db/events-repo';
+
+/** What opening a stream reads (the storage behind it is `db/`'s; see `events/index.ts`). */
+export interface StreamReads {
+  /** The meeting and the caller's participant row, as of the meeting's last event seq. */
+  meetingWithCaller(roomId: string, caller: string): Promise<MeetingWithCaller | null>;
+  /** The subject's participant status just after event `atSeq`, and the seq of their last event up to it. */
+  subjectStatusAt(meetingId: number, subject: string, atSeq: number): Promise<{ status: string | null; seq: number }>;
+}
+
+/** One event the viewer may see; `payload` set only where it differs from the event's own (their room token added). */
+export interface VisibleEvent {
+  event: StoredMeetingEvent;
+  payload?: object;
+}
 
 /** What a subscriber is, as far as seeing events goes; follows the subscriber's own events. */
 export interface Viewer {
@@ -75,8 +87,8 @@ export interface StreamStart {
   roomId: string;
   /** Events after this seq are sent. */
   afterSeq: number;
-  /** Renders a batch into SSE frames; `end` once the stream must close after them. */
-  render(events: StoredMeetingEvent[]): { frames: string; end: boolean };
+  /** What of a batch the viewer sees, in order; `end` once the stream must close after them. */
+  select(events: StoredMeetingEvent[]): { visible: VisibleEvent[]; end: boolean };
 }
 
 /**
@@ -84,13 +96,13 @@ export interface StreamStart {
  * stream starts: after `resumeAfter` (Last-Event-ID / ?after=) or after "now".
  */
 export async function openEventStream(
-  deps: { db: Database; signer: TokenSigner },
+  deps: { reads: StreamReads; signer: TokenSigner },
   caller: string,
   rawId: string,
   resumeAfter: number | undefined,
 ): Promise<StreamStart> {
   const roomId = parseMeetingId(rawId);
-  const snap = await meetingsRepo.findMeetingWithCaller(deps.db, roomId, caller);
+  const snap = await deps.reads.meetingWithCaller(roomId, caller);
   if (!snap) throw errors.meetingNotFound(roomId);
   if (!snap.caller && snap.meeting.creatorId !== caller) throw errors.notInMeeting(roomId);
   // A banned person learns nothing more about the meeting.
@@ -113,16 +125,16 @@ export async function openEventStream(
   };
   let ownLastSeq = 0;
   if (resumeAfter !== undefined && resumeAfter < snapSeq) {
-    viewer.status = (await eventsRepo.subjectStatusAt(deps.db, meetingId, caller, resumeAfter)).status as ParticipantStatus | null;
-    ownLastSeq = (await eventsRepo.subjectStatusAt(deps.db, meetingId, caller, snapSeq)).seq;
+    viewer.status = (await deps.reads.subjectStatusAt(meetingId, caller, resumeAfter)).status as ParticipantStatus | null;
+    ownLastSeq = (await deps.reads.subjectStatusAt(meetingId, caller, snapSeq)).seq;
   }
   // A token is minted for the subscriber's own admission only while it is still true:
   // for a replayed one, if nothing about them changed since and the meeting is active now.
   const mayMintReplayed = snap.caller !== null && mayReceiveToken(snap.caller.status, snap.meeting.state);
   let liveMeetingState: MeetingState = snap.meeting.state;
 
-  const render = (events: StoredMeetingEvent[]) => {
-    let frames = '';
+  const select = (events: StoredMeetingEvent[]) => {
+    const visible: VisibleEvent[] = [];
     let end = false;
     for (const event of events) {
       if (event.seq > snapSeq) {
@@ -138,7 +150,7 @@ export async function openEventStream(
       const meeting = (event.payload as { meeting?: EventMeeting }).meeting;
       if (meeting?.admit_policy !== undefined) viewer.admitPolicy = meeting.admit_policy;
       if (!mayView(viewer, event)) continue;
-      let payload = event.payload;
+      let payload: object | undefined;
       if (event.type === 'participant.admitted' && event.subject === caller && participant) {
         const live = event.seq > snapSeq;
         const mint = live ? liveMeetingState === 'active' : mayMintReplayed && event.seq === ownLastSeq;
@@ -155,44 +167,16 @@ export async function openEventStream(
             connected: participant.connected ?? false,
           };
           const token = tokenFor(deps.signer, roomId, record, { meetingId, seq: live ? event.seq : snapSeq });
-          payload = { ...payload, participant: { ...participant, room_token: token } };
+          payload = { ...(event.payload as object), participant: { ...participant, room_token: token } };
         }
       }
-      frames += payload === event.payload ? sharedFrame(event, roomId) : frameOf(event, roomId, payload);
+      visible.push(payload === undefined ? { event } : { event, payload });
       if (endsStream(viewer, event)) {
         end = true;
         break;
       }
     }
-    return { frames, end };
+    return { visible, end };
   };
-  return { meetingId, roomId, afterSeq, render };
-}
-
-function frameOf(event: StoredMeetingEvent, roomId: string, payload: object): string {
-  const data = JSON.stringify({
-    seq: event.seq,
-    type: event.type,
-    meeting_id: roomId,
-    occurred_at: event.occurredAt,
-    actor: event.actor,
-    ...payload,
-  });
-  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${data}\n\n`;
-}
-
-/**
- * The frame of an event as everyone allowed to see it gets it (no token in it): rendered once
- * per event object and shared by every stream the hub hands that object to. After an admit-all
- * of 1,000 people, each of the 1,000 streams is sent the others' admissions: without this the
- * same frames were serialised up to a million times.
- */
-const sharedFrames = new WeakMap<StoredMeetingEvent, { roomId: string; frame: string }>();
-
-function sharedFrame(event: StoredMeetingEvent, roomId: string): string {
-  const cached = sharedFrames.get(event);
-  if (cached?.roomId === roomId) return cached.frame;
-  const frame = frameOf(event, roomId, event.payload as object);
-  sharedFrames.set(event, { roomId, frame });
-  return frame;
+  return { meetingId, roomId, afterSeq, select };
 }

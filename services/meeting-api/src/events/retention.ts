@@ -1,7 +1,6 @@
-import type { FastifyInstance } from 'fastify';
 import type { Database } from '../db/database';
-import { deleteExpiredEvents } from '../db/events-repo';
 import { deleteOldDeliveries } from '../webhooks/db/webhooks-repo';
+import { deleteExpiredEvents } from './db/events-repo';
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -11,7 +10,11 @@ const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
  * given up that long ago, in batches. Several instances
  * may run it at once: deleting the same rows twice is harmless.
  */
-export function startEventRetention(app: FastifyInstance, db: Database, retentionSecs: number): void {
+export function startEventRetention(
+  db: Database,
+  retentionSecs: number,
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+): { stop(): void } {
   let running = false;
   const run = async () => {
     if (running) return;
@@ -25,9 +28,9 @@ export function startEventRetention(app: FastifyInstance, db: Database, retentio
       for (let n = await deleteOldDeliveries(db, retentionSecs); n > 0; n = await deleteOldDeliveries(db, retentionSecs)) {
         deliveries += n;
       }
-      if (dropped > 0 || deliveries > 0) app.log.info({ dropped, deliveries }, 'event retention: dropped expired meeting events and webhook deliveries');
+      if (dropped > 0 || deliveries > 0) log.info({ dropped, deliveries }, 'event retention: dropped expired meeting events and webhook deliveries');
     } catch (err) {
-      app.log.warn({ err: { message: (err as Error).message } }, 'event retention failed; retrying later');
+      log.warn({ err: { message: (err as Error).message } }, 'event retention failed; retrying later');
     } finally {
       running = false;
     }
@@ -36,8 +39,10 @@ export function startEventRetention(app: FastifyInstance, db: Database, retentio
   const timer = setInterval(() => void run(), RETENTION_INTERVAL_MS);
   first.unref();
   timer.unref();
-  app.addHook('onClose', async () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  });
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
-import * as eventsRepo from '../db/events-repo';
-import type { DecisionRecord, StoredMeetingEvent } from '../db/events-repo';
+import * as eventsRepo from './db/events-repo';
+import type { DecisionRecord, StoredMeetingEvent } from './db/events-repo';
 
 /**
  * The live side of the meeting log (a transactional outbox): appends NOTIFY on

@@ -1,7 +1,9 @@
 import { ENFORCED_EVENT_TYPES, type MeetingEventType } from 'meeting-types';
-import type { NewMeetingEvent } from '../domain/records';
-import type { Queryable } from './database';
-import type { Row } from './rows';
+import type { Queryable } from '../../db/database';
+import { findMeetingWithCaller } from '../../db/meetings-repo';
+import type { Row } from '../../db/rows';
+import type { NewMeetingEvent } from '../../domain/records';
+import type { StreamReads } from '../stream';
 
 /**
  * PostgreSQL channel woken (on commit) by every append; the payload is
@@ -10,7 +12,7 @@ import type { Row } from './rows';
  * up to date need not read them back (NOTIFY payloads stop at 8000 bytes; larger batches are read).
  */
 export const EVENTS_CHANNEL = 'meeting_events';
-const INLINE_MAX_BYTES = 7000;
+export const INLINE_MAX_BYTES = 7000;
 
 /** A notification parsed: which events committed, and the events themselves when they fit. */
 export interface EventsNotification {
@@ -92,6 +94,7 @@ export async function appendEvents(tx: Queryable, meetingId: number, events: rea
   );
   const last = result[0]?.last;
   if (last == null) throw new Error(`appendEvents: meeting ${meetingId} does not exist`);
+  tx.eventsAppended?.(events.length);
   const first = Number(last) - events.length + 1;
   return events.map((_, i) => first + i);
 }
@@ -219,4 +222,12 @@ export async function listRecentDecisions(db: Queryable, sinceSecs: number, type
     'list-recent-decisions',
   );
   return rows.map(toDecision);
+}
+
+/** The reads that open an event stream, on `db`. */
+export function createStreamReads(db: Queryable): StreamReads {
+  return {
+    meetingWithCaller: (roomId, caller) => findMeetingWithCaller(db, roomId, caller),
+    subjectStatusAt: (meetingId, subject, atSeq) => subjectStatusAt(db, meetingId, subject, atSeq),
+  };
 }
