@@ -22,6 +22,17 @@ export const EMAIL_DOMAIN = 'bench.test';
 
 export const TOKEN_ISSUER = 'videocall-meeting-backend';
 
+/** The browser pairs of the glass-to-glass scenario, sender first. */
+export const GLASS_TO_GLASS_PAIRS: ReadonlyArray<readonly ['chromium' | 'firefox', 'chromium' | 'firefox']> = [
+  ['chromium', 'chromium'],
+  ['chromium', 'firefox'],
+  ['firefox', 'chromium'],
+  ['firefox', 'firefox'],
+];
+
+/** Glass-to-glass on one machine: a frame on the other screen within 250 ms at p99. */
+export const GLASS_TO_GLASS_P99_TARGET_MS = 250;
+
 /** The bench's scrape token (`METRICS_TOKEN`): its APIs run with NODE_ENV=production, where /metrics needs one. */
 export const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
 

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { GLASS_TO_GLASS_P99_TARGET_MS, GLASS_TO_GLASS_PAIRS } from './constants';
 import type { Entry } from './entry';
 import type { MachineInfo } from './machine';
 
@@ -40,6 +41,9 @@ export const TARGETS: Record<string, Target> = {
   'town-hall-events': { text: '≥0.8× spread knocks, all tokens ≤250ms, 0 lost/twice', met: (e) => num(e.ratio) >= 0.8 && e.within_target === true && e.lost === 0 && e.twice === 0 },
   embedded: { text: 'RSS ≤200 MB idle and under load, 0 err', met: (e) => num(e.rss_mb_max) <= 200 && num(e.rss_mb_restart) <= 200 && num(e.rss_mb_first_start) <= 200 && e.errors === 0 },
   'join-admit': { text: '≥0.5× pg-write, 0 err, consistent', met: (e) => num(e.ratio) >= 0.5 && e.errors === 0 && e.consistent === true },
+  ...Object.fromEntries(
+    GLASS_TO_GLASS_PAIRS.map(([s, r]) => [`glass-to-glass ${s}→${r}`, { text: `p99≤${GLASS_TO_GLASS_P99_TARGET_MS}ms`, met: (e: Entry) => e.p99_ms <= GLASS_TO_GLASS_P99_TARGET_MS }]),
+  ),
   'relay-fanout': { text: '≥0.7× ws-broadcast, no loss/reorder', met: (e) => num(e.ratio) >= 0.7 && e.lost === 0 && e.reordered === 0 && e.stalled !== true },
   'idle-connections': { text: '≤40 KB/conn', met: (e) => num(e.kb_per_connection) <= 40 },
   'admission-push': { text: 'p99≤5ms, 0 lost', met: (e) => e.p99_ms <= 5 && e.lost === 0 },
@@ -109,6 +113,9 @@ function extras(name: string, e: Entry): string {
       if (k in e) parts.push(`${k}=${String(e[k])}`);
     }
     if (typeof e.status_codes === 'object') parts.push(`codes ${JSON.stringify(e.status_codes)}`);
+  }
+  if (name.startsWith('glass-to-glass')) {
+    parts.push(`${String(e.frames)} frames, encode p50 ${String(e.encode_p50_ms)} ms, relay+decode p50 ${String(e.relay_decode_p50_ms)} ms, max ${String(e.max_ms)} ms, ${String(e.not_decoded)} not decoded; ${String(e.video)}`);
   }
   if (name === 'idle-connections') {
     parts.push(`${String(e.opened)} conns, rss ${String(e.rss_mb_before)}→${String(e.rss_mb_after)} MB, ${String(e.kb_per_connection)} KB/conn`);

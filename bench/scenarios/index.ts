@@ -2,6 +2,7 @@ import { abuse } from './abuse';
 import { chaos } from './chaos';
 import type { BenchContext } from './context';
 import { embedded } from './embedded';
+import { glassToGlass } from './glass-to-glass';
 import { idleConnections } from './idle-connections';
 import { joinAdmit } from './join-admit';
 import { list } from './list';
@@ -37,6 +38,8 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'enforcement', service: 'media-server', run: enforcement },
   { name: 'relay-fanout', service: 'media-server', run: relayFanout },
   { name: 'relay-rooms', service: 'media-server', run: relayRooms },
+  // Real Chromium and Firefox pages through the Media Server, frame stamp to decode per browser pair.
+  { name: 'glass-to-glass', service: 'media-server', run: glassToGlass },
   { name: 'idle-connections', service: 'media-server', run: idleConnections },
   // The attacks: memory bounds under abuse (several Media Servers, NATS, the API).
   { name: 'abuse', service: 'media-server', run: abuse },

@@ -3,7 +3,7 @@
  * it renders what `Call` exposes, nothing more. Configuration comes from the query string;
  * tokens come from `window.getToken()`, which the test provides (the app uses `/status`).
  */
-import { Call, LocalMedia, listDevices, MediaSocket, NoTokenError, type CallSnapshot } from '../src/index';
+import { Call, LocalMedia, listDevices, MediaSocket, NoTokenError, traceFrames, type CallSnapshot } from '../src/index';
 
 declare global {
   interface Window {
@@ -13,6 +13,8 @@ declare global {
     MediaSocket?: typeof MediaSocket;
     NoTokenError?: typeof NoTokenError;
     listDevices?: typeof listDevices;
+    /** With `?trace=1`: every video frame this page captured and decoded (the latency bench reads them). */
+    frameLog?: { captured: Array<[number, number]>; decoded: Array<[string, number, number, number | null]> };
   }
 }
 
@@ -25,6 +27,17 @@ const frameRate = Number(params.get('fps') ?? 15);
 window.MediaSocket = MediaSocket;
 window.NoTokenError = NoTokenError;
 window.listDevices = listDevices;
+// A driver that cannot expose a function to the page (WebDriver classic) hands over one token instead.
+const fixedToken = params.get('token');
+if (fixedToken !== null) window.getToken = async () => fixedToken;
+if (params.get('trace') === '1') {
+  const frames: NonNullable<Window['frameLog']> = { captured: [], decoded: [] };
+  window.frameLog = frames;
+  traceFrames({
+    captured: (timestamp, at) => frames.captured.push([timestamp, at]),
+    decoded: (session, timestamp, at, sentAt) => frames.decoded.push([session, timestamp, at, sentAt ?? null]),
+  });
+}
 
 const root = document.getElementById('root')!;
 const status = document.createElement('p');

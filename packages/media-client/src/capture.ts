@@ -146,6 +146,18 @@ class CaptureProcessor extends AudioWorkletProcessor {
 registerProcessor('videocall-capture', CaptureProcessor);
 `;
 
+/**
+ * The samples of each `AudioData` the worklet reader built (mono, f32). The sender reads these
+ * instead of calling `copyTo` on such data: WebKitGTK 2.50's web process crashes (a double free)
+ * on `copyTo` of an `AudioData` built from script, though not of one its decoder made.
+ */
+const builtSamples = new WeakMap<AudioData, Float32Array>();
+
+/** The mono f32 samples of an `AudioData` this module built, or undefined for anyone else's. */
+export function samplesOf(data: AudioData): Float32Array | undefined {
+  return builtSamples.get(data);
+}
+
 /** Loads a worklet module (once per context) from source text. */
 export function addWorklet(ctx: BaseAudioContext, name: string, source: string): Promise<void> {
   const key = ctx as BaseAudioContext & { __worklets?: Map<string, Promise<void>> };
@@ -206,6 +218,7 @@ class WorkletAudioReader implements FrameReader<AudioData> {
       timestamp: Math.round(this.startedAt + (this.samplesSent * 1e6) / this.ctx.sampleRate),
       data: samples,
     });
+    builtSamples.set(data, samples);
     this.samplesSent += samples.length;
     if (this.waiter !== null) {
       const w = this.waiter;

@@ -38,3 +38,28 @@ export class LatencyStats {
 export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
 }
+
+/**
+ * A debug hook for measuring a frame's way from capture to decode across pages (the latency bench
+ * installs it through the harness; the app never does). Times are `wallClockMs()`, so the stamps of
+ * two pages on one machine compare; a frame is known by its timestamp, which the encoder, the wire
+ * and the decoder all keep.
+ */
+export interface FrameTrace {
+  /** The sender read this video frame from the camera and hands it to the encoder. */
+  captured(timestamp: number, atMs: number): void;
+  /** A remote's video frame came out of the decoder (`sentAtMs`: when its sender put it on the socket). */
+  decoded(session: string, timestamp: number, atMs: number, sentAtMs: number | undefined): void;
+}
+
+let trace: FrameTrace | null = null;
+
+/** Installs (or with null removes) the frame trace of this page. */
+export function traceFrames(t: FrameTrace | null): void {
+  trace = t;
+}
+
+/** The installed frame trace, if any. */
+export function frameTrace(): FrameTrace | null {
+  return trace;
+}

@@ -1,5 +1,5 @@
 import { decodeState, PayloadType, StateFlag, VideoSource, type MediaPayload, type PresenceMember, type VideoColour } from 'meeting-types/media-protocol';
-import { LatencyStats, wallClockMs } from './latency';
+import { frameTrace, LatencyStats, wallClockMs } from './latency';
 
 /** Playout delay the jitter buffer aims for, and the most it lets build up before dropping. */
 const JITTER_TARGET_S = 0.06;
@@ -45,8 +45,8 @@ class VideoTrackDecoder {
   private closed = false;
 
   constructor(
-    session: string,
-    source: VideoSource,
+    private readonly session: string,
+    private readonly source: VideoSource,
     on: boolean,
     private readonly latency: LatencyStats,
     private readonly askKeyframe: () => void,
@@ -123,6 +123,7 @@ class VideoTrackDecoder {
 
   private onFrame(frame: VideoFrame): void {
     const sentAt = this.sentAt.get(frame.timestamp);
+    if (this.source === VideoSource.Camera) frameTrace()?.decoded(this.session, frame.timestamp, wallClockMs(), sentAt);
     if (sentAt !== undefined) {
       this.latency.add(wallClockMs() - sentAt);
       this.sentAt.delete(frame.timestamp);

@@ -1,8 +1,8 @@
 /// <reference path="./dom-extra.d.ts" />
 import { encodePayload, encodeState, PayloadType, StateFlag, VideoSource } from 'meeting-types/media-protocol';
 import { DEFAULT_LIMITS, VideoGate, type BackpressureLimits } from './backpressure';
-import { readAudio, readVideo, type FrameReader } from './capture';
-import { wallClockMs } from './latency';
+import { readAudio, readVideo, samplesOf, type FrameReader } from './capture';
+import { frameTrace, wallClockMs } from './latency';
 import type { MediaSocket } from './media-socket';
 
 export interface SenderOptions {
@@ -179,6 +179,7 @@ class VideoSourceSender {
       }
       try {
         this.framesTagged = frame.colorSpace.matrix !== null;
+        if (this.source === VideoSource.Camera) frameTrace()?.captured(frame.timestamp, wallClockMs());
         enc.encode(frame, { keyFrame });
       } finally {
         frame.close();
@@ -352,9 +353,13 @@ export class MediaSender {
       this.level = rmsOf(data);
       try {
         const enc = this.ensureAudioEncoder(data);
-        const m = mono(data);
-        enc.encode(m);
-        m.close();
+        if (samplesOf(data) !== undefined) {
+          enc.encode(data); // the worklet's blocks are mono already
+        } else {
+          const m = mono(data);
+          enc.encode(m);
+          m.close();
+        }
       } finally {
         data.close();
       }
@@ -387,8 +392,11 @@ function fitWithin(width: number, height: number, maxW: number, maxH: number): {
 export function rmsOf(data: AudioData): number {
   const n = data.numberOfFrames;
   if (n === 0) return 0;
-  const buf = new Float32Array(n);
-  data.copyTo(buf, { planeIndex: 0, format: 'f32-planar' });
+  let buf = samplesOf(data);
+  if (buf === undefined) {
+    buf = new Float32Array(n);
+    data.copyTo(buf, { planeIndex: 0, format: 'f32-planar' });
+  }
   let sum = 0;
   for (let i = 0; i < n; i++) sum += buf[i]! * buf[i]!;
   return Math.sqrt(sum / n);
