@@ -97,8 +97,10 @@ const APPEND_AND_ANSWER = (type: number, enforced: number, actor: number) => `,
 const ENFORCED = new Set<string>(ENFORCED_EVENT_TYPES);
 const enforcedFlag = (emit: RowEvent | null) => (emit !== null && ENFORCED.has(emit.type) ? '1' : '0');
 
-function toWritten(meetingId: number, row: Row | undefined): WrittenRow | null {
+/** The statement's answer; an event it appended (a `seq`) is reported to the database's counter as `appendEvents` reports its own. */
+function toWritten(db: Queryable, meetingId: number, row: Row | undefined): WrittenRow | null {
   if (!row) return null;
+  if (row.seq !== null && row.seq !== undefined) db.eventsAppended?.(1);
   return { participant: toParticipant(row), meetingId, seq: (row.seq as number | null) ?? (row.seq_before as number) };
 }
 
@@ -177,7 +179,7 @@ async function joinAttendee(
     ],
     `one-statement-${event}`,
   );
-  return toWritten(m.id, rows[0]);
+  return toWritten(db, m.id, rows[0]);
 }
 
 const DECIDE_SQL = new Map<string, string>();
@@ -232,5 +234,5 @@ async function decide(
     ],
     `one-statement-${event}`,
   );
-  return toWritten(m.id, rows[0]);
+  return toWritten(db, m.id, rows[0]);
 }
