@@ -68,7 +68,15 @@ export class WebKit {
   }
 
   private async post<T>(path: string, body: unknown): Promise<T> {
-    const r = await fetch(`${this.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // A deadline against a hang (a page process that died leaves the driver waiting), not a timing assertion.
+    const r = await fetch(`${this.base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    }).catch((err: unknown) => {
+      throw new Error(`WebKitWebDriver ${path}: no answer (${(err as Error).message})`);
+    });
     const answer = (await r.json()) as { value: T & { error?: string; message?: string } };
     if (!r.ok) throw new Error(`WebKitWebDriver ${path}: ${answer.value.error ?? r.status} ${answer.value.message ?? ''}`);
     return answer.value;

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildMediaServer, type MediaServer } from '../services/media-server/src/app';
-import { loadConfig as loadMediaConfig } from '../services/media-server/src/config';
-import { call as apiCall, startTestApp, TEST_SECRET, type TestApp } from '../services/meeting-api/test/helpers';
-import { CHROMIUM, CHROMIUM_FLAGS, FAKE_MEDIA_FLAGS, until } from './browser';
-import { serveHarness } from './harness-server';
-import { WebKit, type WebKitPage } from './webkit';
+import { buildMediaServer, type MediaServer } from '../../services/media-server/src/app';
+import { loadConfig as loadMediaConfig } from '../../services/media-server/src/config';
+import { call as apiCall, startTestApp, TEST_SECRET, type TestApp } from '../../services/meeting-api/test/helpers';
+import { CHROMIUM, CHROMIUM_FLAGS, FAKE_MEDIA_FLAGS, until } from '../browser';
+import { serveHarness } from '../harness-server';
+import { WebKit, type WebKitPage } from '../webkit';
 
 /**
  * A call between WebKit (WebKitGTK's MiniBrowser with its mock camera and microphone) and Chromium
