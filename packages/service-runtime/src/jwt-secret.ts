@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** HS256 keys shorter than the hash output weaken the signature (RFC 7518 §3.2). */
+/** HS256 keys shorter than the hash output weaken the signature (RFC 7518, section 3.2). */
 export const MIN_JWT_SECRET_BYTES = 32;
 export const DEV_SECRET_FILE = 'jwt-secret';
 
