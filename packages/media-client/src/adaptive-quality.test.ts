@@ -45,7 +45,7 @@ function run(q: AdaptiveQuality, seconds: Array<Partial<LinkSample>>): number[] 
 const bad: Partial<LinkSample> = { reportedDelayMs: 2000 };
 const good: Partial<LinkSample> = {};
 const meh: Partial<LinkSample> = { reportedDelayMs: 200 };
-const times = (n: number, s: Partial<LinkSample>) => Array.from({ length: n }, () => s);
+const times = <T,>(n: number, s: T): T[] => Array.from({ length: n }, () => s);
 
 test('steps down after two bad seconds in a row, one step at a time, never below the last rung', () => {
   const q = new AdaptiveQuality(2);
