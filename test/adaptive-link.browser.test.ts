@@ -161,9 +161,10 @@ test('a throttled uplink: the sender steps down and shows "Poor connection", the
   // A healthy link: full quality, no hint anywhere, the host's video moves at Alice's.
   const first = await until("the host's video is drawn at Alice's", () => tilePixels(alice, 'hannah@example.com'), (p) => p !== null);
   await until("the host's video moves at Alice's", () => tilePixels(alice, 'hannah@example.com'), (p) => p !== null && p !== first);
-  assert.equal(await qualityStep(host), 0, 'full quality on a healthy link');
-  assert.equal(await poorBadges(host, '[data-testid="self-tile"]'), 0);
-  assert.equal(await poorBadges(alice, HOST_TILE), 0);
+  // (Polled: on a loaded machine a slow start may step down once, and then climbs back.)
+  await until('full quality on a healthy link', () => qualityStep(host), (s) => s === 0);
+  await until('no hint on the host', () => poorBadges(host, '[data-testid="self-tile"]'), (n) => n === 0);
+  await until("no hint on Alice's tile of the host", () => poorBadges(alice, HOST_TILE), (n) => n === 0);
   const sentSinceMark = (label: string) => {
     const now = { bytes: proxy.forwarded.get('hannah@example.com') ?? 0, at: Date.now() };
     t.diagnostic(`${label}: the host sent ${(((now.bytes - mark.bytes) * 8) / (now.at - mark.at)).toFixed(0)} kbit/s`);
