@@ -386,6 +386,28 @@ describe('a call in Chromium and Firefox through the Media Server', () => {
     await threePageCall('two-servers-nats', [m1, m2, m1], (m) => t.diagnostic(m));
   });
 
+  test('a newly joined receiver gets a keyframe on request: with no periodic keyframe, it decodes the sender at once', async () => {
+    const media = await startMedia(false);
+    const room = `call-keyframe-${randomBytes(3).toString('hex')}`;
+    const [hostEmail, aliceEmail] = await admitThree(room);
+    // A keyframe every hour: any keyframe after the first is one a receiver asked for.
+    const host = await openCall(room, hostEmail!, 'Host', media, 'chromium', '&kfi=3600000');
+    let alice: Opened | undefined;
+    try {
+      const sent = () => host.page.evaluate(() => ({ video: window.call!.sender.stats.videoSent as number, keyframes: window.call!.sender.stats.keyframes as number }));
+      const before = await until('the host sends video alone in the room', sent, (s) => s.video > 20);
+      alice = await openCall(room, aliceEmail!, 'Alice', media, 'chromium');
+      await until("Alice decodes the host's video", () => remotes(alice!), (l) => (byName(l, 'Host')?.videoDecoded ?? 0) > 0);
+      const after = await sent();
+      assert.ok(after.keyframes > before.keyframes, `a keyframe was sent for Alice (keyframes ${before.keyframes} → ${after.keyframes})`);
+      const requests = await alice.page.evaluate(() => [...window.call!.remotes.values()].map((r) => r.stats.keyframeRequests as number));
+      assert.ok(requests.some((n) => n > 0), 'Alice asked for it');
+    } finally {
+      await host.page.close();
+      await alice?.page.close();
+    }
+  });
+
   test('the socket reconnects with a fresh token after a drop, and stops for good on an enforcement close code', async () => {
     // A stand-in server that closes each connection with the code the test picks.
     let closeWith = 1011;

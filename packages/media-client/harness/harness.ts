@@ -77,7 +77,7 @@ async function start(): Promise<void> {
       if (token === null) throw new NoTokenError('You are no longer admitted to this meeting.');
       return token;
     },
-    sender: { width, height, frameRate, videoBitrate: Number(params.get('vbr') ?? 300_000), keyframeIntervalMs: 2000 },
+    sender: { width, height, frameRate, videoBitrate: Number(params.get('vbr') ?? 300_000), keyframeIntervalMs: Number(params.get('kfi') ?? 2000) },
   });
   window.call = call;
   call.subscribe(() => render(call.getSnapshot()));

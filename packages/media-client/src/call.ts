@@ -1,5 +1,7 @@
 import {
+  decodeLinkReport,
   decodePayload,
+  encodeLinkReport,
   encodePayload,
   PayloadType,
   type PresenceMember,
@@ -41,6 +43,8 @@ export interface ParticipantView {
   screenOn: boolean;
   /** The canvas their shared screen is drawn on. */
   screenCanvas: HTMLCanvasElement;
+  /** Their link struggles: they say they send below full quality, or their video reaches us late, rarely or not at all. */
+  poorConnection: boolean;
 }
 
 export interface CallSnapshot {
@@ -60,6 +64,10 @@ export interface CallSnapshot {
   screenSharing: boolean;
   /** Why sharing did not start or stopped (someone else presents, refused, stopped by the host), or null. */
   screenNotice: string | null;
+  /** The rung of the quality ladder this page sends at: 0 = full quality (`SenderStats.qualityStep`). */
+  qualityStep: number;
+  /** This page's link struggles: it sends below full quality (show it on the self-view). */
+  poorConnection: boolean;
 }
 
 /** Whoever may share: one at a time (the default), or several at once. */
@@ -82,6 +90,7 @@ export class Call {
   private self: PresenceMember | null = null;
   private endedReason: string | null = null;
   private levelTimer: ReturnType<typeof setInterval> | undefined;
+  private linkTimer: ReturnType<typeof setInterval> | undefined;
   private lastSpeaking = '';
   private readonly offLocal: () => void;
   private screenTrack: MediaStreamTrack | null = null;
@@ -91,6 +100,7 @@ export class Call {
   constructor(private readonly opts: CallOptions) {
     this.socket = new MediaSocket({ url: opts.mediaUrl, getToken: opts.getToken, backoffMs: opts.backoffMs });
     this.sender = new MediaSender(this.socket, opts.sender);
+    this.sender.onQualityChange = () => this.changed();
     this.audioContext = opts.playAudio === false ? null : new AudioContext({ latencyHint: 'interactive' });
     this.snapshot = this.build();
     this.socket.on('state', (s) => this.onSocketState(s));
@@ -107,14 +117,15 @@ export class Call {
     this.attachLocal();
     void this.audioContext?.resume().catch(() => {});
     this.socket.start();
-    // The speaking indicators follow audio levels, which change without any message.
+    // The speaking indicators follow audio levels, and the poor-connection hints arrival rates, which change without any message.
     this.levelTimer = setInterval(() => {
-      const key = [this.sender.speaking, ...[...this.remotes.values()].map((r) => r.speaking)].join();
+      const key = [this.sender.speaking, ...[...this.remotes.values()].map((r) => `${r.speaking}${r.poorConnection}`)].join();
       if (key !== this.lastSpeaking) {
         this.lastSpeaking = key;
         this.changed();
       }
     }, 200);
+    this.linkTimer = setInterval(() => this.reportLinks(), 1000);
   }
 
   subscribe = (fn: () => void): (() => void) => {
@@ -226,6 +237,7 @@ export class Call {
 
   private teardown(): void {
     clearInterval(this.levelTimer);
+    clearInterval(this.linkTimer);
     this.screenTrack?.stop();
     this.screenTrack = null;
     this.offLocal();
@@ -276,7 +288,12 @@ export class Call {
           return; // not a videocall.v1 payload (e.g. a videocall-rs client in the room)
         }
         if (p.type === PayloadType.KeyframeRequest) {
-          if (new TextDecoder().decode(p.body) === this.self?.session) this.sender.requestKeyframe(p.source);
+          if (new TextDecoder().decode(p.body) === this.self?.session) this.sender.requestKeyframe(p.source, true);
+          return;
+        }
+        if (p.type === PayloadType.LinkReport) {
+          const report = decodeLinkReport(p.body);
+          if (report !== null && report.session === this.self?.session) this.sender.noteLinkReport(report.delayMs);
           return;
         }
         if (p.type === PayloadType.StopScreen) {
@@ -306,6 +323,15 @@ export class Call {
     return r;
   }
 
+  /** Once a second: tells each sender whose camera reaches us late (or not at all) how late; a healthy call sends nothing. */
+  private reportLinks(): void {
+    for (const r of this.remotes.values()) {
+      const delay = r.linkReport();
+      if (delay === null) continue;
+      this.socket.send(encodePayload({ type: PayloadType.LinkReport, seq: 0, timestamp: 0, sentAt: wallClockMs(), body: encodeLinkReport(r.session, delay) }));
+    }
+  }
+
   private askKeyframe(session: string, source: VideoSource): void {
     this.socket.send(
       encodePayload({ type: PayloadType.KeyframeRequest, source, seq: 0, timestamp: 0, sentAt: wallClockMs(), body: new TextEncoder().encode(session) }),
@@ -327,6 +353,7 @@ export class Call {
         canvas: r.canvas,
         screenOn: r.screenOn,
         screenCanvas: r.screenCanvas,
+        poorConnection: r.poorConnection,
       })),
       audioEnabled: this.sender.audioEnabled,
       videoEnabled: this.sender.videoEnabled,
@@ -336,6 +363,8 @@ export class Call {
       endedReason: this.endedReason,
       screenSharing: this.screenTrack !== null,
       screenNotice: this.screenNotice,
+      qualityStep: this.sender.stats.qualityStep,
+      poorConnection: this.sender.degraded,
     };
   }
 

@@ -7,6 +7,13 @@ const JITTER_MAX_S = 0.25;
 const SPEAKING_LEVEL = 0.02;
 /** Level decays so the indicator goes off when frames stop (mute). */
 const LEVEL_HOLD_MS = 400;
+/** A camera that is on but whose chunks stopped this long ago, or came slower than `POOR_MIN_FPS` over this window, looks poor. */
+const POOR_WINDOW_MS = 3000;
+const POOR_MIN_FPS = 2;
+/** Frames this much later than the earliest ones (ms, a queue on the way) look poor too. */
+const POOR_DELAY_MS = 1000;
+/** Delays below this are not reported to the sender (a healthy call sends no reports at all). */
+const REPORT_DELAY_MS = 100;
 /**
  * VP8's own colour space (BT.601, limited range), for a sender that does not name one. Left
  * unset, Chromium's decoder tags VP8 frames BT.709 and the canvas converts them with the wrong
@@ -23,6 +30,64 @@ export interface RemoteStats {
   keyframeRequests: number;
   /** Frames of their shared screen decoded. */
   screenFramesDecoded: number;
+  /** The queueing delay of their camera's chunks (ms above the lowest seen), worst over the last second. */
+  linkDelayMs: number;
+}
+
+/**
+ * How a sender's chunks arrive: the delay of each above the lowest seen (the clocks of two machines
+ * differ by a constant, which the subtraction removes; what remains is queueing on the way) and the
+ * arrival times of the last few seconds.
+ */
+class ArrivalWatch {
+  private baseline = Number.POSITIVE_INFINITY;
+  private worst = 0;
+  /** The worst delay of the last completed second. */
+  lastSecondDelay = 0;
+  private readonly arrivals: number[] = [];
+  private lastAt = Number.NEGATIVE_INFINITY;
+  private firstAt = Number.POSITIVE_INFINITY;
+
+  chunk(sentAt: number): void {
+    const now = performance.now();
+    const delay = wallClockMs() - sentAt;
+    if (Number.isFinite(delay)) {
+      this.baseline = Math.min(this.baseline, delay);
+      this.worst = Math.max(this.worst, delay - this.baseline);
+    }
+    this.arrivals.push(now);
+    this.lastAt = now;
+    if (this.firstAt === Number.POSITIVE_INFINITY) this.firstAt = now;
+    while (this.arrivals.length > 0 && this.arrivals[0]! < now - POOR_WINDOW_MS) this.arrivals.shift();
+  }
+
+  /**
+   * Closes a second: its worst delay, or, when nothing came for longer than that, how long it has been.
+   * Nothing for the first seconds after chunks start (decoders and encoders warming up are slow once).
+   */
+  tick(): number {
+    const now = performance.now();
+    if (now - this.firstAt < POOR_WINDOW_MS) {
+      this.worst = 0;
+      return 0;
+    }
+    const last = this.arrivals.at(-1);
+    const silent = last === undefined ? 0 : now - last;
+    this.lastSecondDelay = Math.max(this.worst, silent > 1000 ? silent : 0);
+    this.worst = 0;
+    return this.lastSecondDelay;
+  }
+
+  /** Chunks stopped, or came far below any frame rate a sender uses, or late: the link to this sender struggles. */
+  poor(since: number): boolean {
+    const now = performance.now();
+    // Not before a whole window has passed since the camera came on (a join, a camera turned on), and
+    // not for a member whose camera never sent anything since (none, or no permission).
+    const last = this.arrivals.at(-1) ?? this.lastAt;
+    if (now - since < POOR_WINDOW_MS || last < since) return false;
+    const recent = this.arrivals.filter((t) => t >= now - POOR_WINDOW_MS).length;
+    return recent < (POOR_MIN_FPS * POOR_WINDOW_MS) / 1000 || this.lastSecondDelay > POOR_DELAY_MS;
+  }
 }
 
 /**
@@ -41,6 +106,9 @@ class VideoTrackDecoder {
   colour: VideoColorSpaceInit = VP8_COLOUR;
   private decoderColour: VideoColorSpaceInit | null = null;
   private readonly sentAt = new Map<number, number>();
+  readonly arrivals = new ArrivalWatch();
+  /** When the source was last turned on (arrival rates are judged only a while after). */
+  onSince = performance.now();
   private readonly ctx2d: CanvasRenderingContext2D | null;
   private closed = false;
 
@@ -65,11 +133,15 @@ class VideoTrackDecoder {
     if (on === this.on) return;
     this.on = on;
     if (!on) this.clear();
-    else this.waitingForKey = true;
+    else {
+      this.waitingForKey = true;
+      this.onSince = performance.now();
+    }
   }
 
   handle(p: MediaPayload): void {
     this.chunksReceived++;
+    this.arrivals.chunk(p.sentAt);
     const isKey = p.type === PayloadType.VideoKey;
     if (this.waitingForKey && !isKey) {
       if (this.chunksReceived === 1 || this.chunksReceived % 15 === 0) this.askKeyframe();
@@ -163,6 +235,8 @@ export class RemoteParticipant {
   videoOn = true;
   /** Sharing their screen (state announcements; a screen frame also says so). */
   screenOn = false;
+  /** Their state says they send below full quality (their link struggles). */
+  senderDegraded = false;
   private readonly camera: VideoTrackDecoder;
   private readonly screen: VideoTrackDecoder;
   private level = 0;
@@ -205,6 +279,21 @@ export class RemoteParticipant {
     return this.audioLevel > SPEAKING_LEVEL;
   }
 
+  /**
+   * Their connection looks poor: they say they send below full quality, or their camera (on) reaches
+   * us late, rarely or not at all.
+   */
+  get poorConnection(): boolean {
+    return this.senderDegraded || (this.videoOn && this.camera.arrivals.poor(this.camera.onSince));
+  }
+
+  /** Closes a second of their camera's arrivals: the delay to report to them, or null when there is nothing worth saying. */
+  linkReport(): number | null {
+    if (!this.videoOn) return null;
+    const delay = this.camera.arrivals.tick();
+    return delay >= REPORT_DELAY_MS ? delay : null;
+  }
+
   handle(p: MediaPayload): void {
     if (this.closed) return;
     switch (p.type) {
@@ -241,6 +330,7 @@ export class RemoteParticipant {
       videoFramesDecoded: this.camera.framesDecoded,
       videoChunksReceived: this.camera.chunksReceived,
       screenFramesDecoded: this.screen.framesDecoded,
+      linkDelayMs: this.camera.arrivals.lastSecondDelay,
     };
   }
 
@@ -250,6 +340,11 @@ export class RemoteParticipant {
     const audioOn = (flags & StateFlag.AudioOn) !== 0;
     const videoOn = (flags & StateFlag.VideoOn) !== 0;
     const screenOn = (flags & StateFlag.ScreenOn) !== 0;
+    const degraded = (flags & StateFlag.PoorLink) !== 0;
+    if (degraded !== this.senderDegraded) {
+      this.senderDegraded = degraded;
+      this.onChange();
+    }
     if (audioOn === this.audioOn && videoOn === this.videoOn && screenOn === this.screenOn) return;
     this.audioOn = audioOn;
     this.videoOn = videoOn;

@@ -1,5 +1,6 @@
 /// <reference path="./dom-extra.d.ts" />
 import { encodePayload, encodeState, PayloadType, StateFlag, VideoSource } from 'meeting-types/media-protocol';
+import { AdaptiveQuality, qualitySteps, type QualityStep } from './adaptive-quality';
 import { DEFAULT_LIMITS, VideoGate, type BackpressureLimits } from './backpressure';
 import { readAudio, readVideo, samplesOf, type FrameReader } from './capture';
 import { frameTrace, wallClockMs } from './latency';
@@ -44,14 +45,23 @@ export interface SenderStats {
   keyframes: number;
   /** Chunks of the shared screen sent (counted apart from the camera's). */
   screenSent: number;
+  /** The rung of the quality ladder in use: 0 = full quality; higher = smaller, slower, lower bitrate (the link struggles). */
+  qualityStep: number;
+  /** How many times the step changed. */
+  qualityChanges: number;
 }
 
+/** A second of the link: sampled this often, judged by `AdaptiveQuality`. */
+const LINK_SAMPLE_MS = 1000;
+/** Steps of the ladder (`qualitySteps`) below full quality. */
+const LOWEST_STEP = 2;
+
 interface VideoEncoding {
-  frameRate: number;
-  bitrate: number;
+  /** Full quality: the size (the most, for a screen), bitrate and frame rate; the ladder goes down from it. */
+  top: QualityStep;
   keyframeIntervalMs: number;
-  /** The encoded size for a frame of this size. */
-  sizeFor(width: number, height: number): { width: number; height: number };
+  /** The encoded size for a frame of this size at this step. */
+  sizeFor(width: number, height: number, step: QualityStep): { width: number; height: number };
 }
 
 /**
@@ -62,7 +72,11 @@ interface VideoEncoding {
 class VideoSourceSender {
   enabled = true;
   private encoder: VideoEncoder | null = null;
-  private encodedSize = { width: 0, height: 0 };
+  /** What the current encoder was configured with. */
+  private configured: QualityStep = { width: 0, height: 0, bitrate: 0, frameRate: 0 };
+  private readonly steps: QualityStep[];
+  /** The rung in use (`AdaptiveQuality.step`). */
+  private step: QualityStep;
   private reader: FrameReader<VideoFrame> | null = null;
   private readonly gate: VideoGate;
   private lastKeyAt = 0;
@@ -90,6 +104,8 @@ class VideoSourceSender {
     private readonly beforeKeyframe: () => void = () => {},
   ) {
     this.gate = new VideoGate(limits);
+    this.steps = qualitySteps(encoding.top);
+    this.step = this.steps[0]!;
   }
 
   get active(): boolean {
@@ -108,6 +124,21 @@ class VideoSourceSender {
     if (on) this.keyRequested = true;
   }
 
+  /** Chunks the back-pressure gate dropped so far. */
+  get dropped(): number {
+    return this.gate.dropped;
+  }
+
+  /** Bits per second this source sends now (0 when it sends nothing). */
+  get sendBitrate(): number {
+    return this.active && this.enabled ? this.step.bitrate : 0;
+  }
+
+  /** Moves to this rung of the ladder: the next frame goes to an encoder configured for it, and is a keyframe. */
+  setStep(index: number): void {
+    this.step = this.steps[Math.min(index, this.steps.length - 1)]!;
+  }
+
   requestKeyframe(): void {
     const now = performance.now();
     if (now - this.lastKeyRequestAt < KEYFRAME_REQUEST_MIN_MS) return;
@@ -123,9 +154,12 @@ class VideoSourceSender {
   }
 
   private ensureEncoder(frame: VideoFrame): VideoEncoder {
-    const size = this.encoding.sizeFor(frame.displayWidth, frame.displayHeight);
-    const sameSize = size.width === this.encodedSize.width && size.height === this.encodedSize.height;
-    if (this.encoder !== null && this.encoder.state !== 'closed' && sameSize) return this.encoder;
+    const step = this.step;
+    const size = this.encoding.sizeFor(frame.displayWidth, frame.displayHeight, step);
+    const c = this.configured;
+    const same = size.width === c.width && size.height === c.height && step.bitrate === c.bitrate && step.frameRate === c.frameRate;
+    if (this.encoder !== null && this.encoder.state !== 'closed' && same) return this.encoder;
+    // A new size or bitrate: a new encoder, whose first frame is a keyframe (receivers' decoders take the new size from it).
     if (this.encoder !== null && this.encoder.state !== 'closed') this.encoder.close();
     const enc = new VideoEncoder({
       output: (chunk, metadata) => this.onChunk(chunk, metadata),
@@ -138,20 +172,19 @@ class VideoSourceSender {
       codec: 'vp8',
       width: size.width,
       height: size.height,
-      bitrate: this.encoding.bitrate,
-      framerate: this.encoding.frameRate,
+      bitrate: step.bitrate,
+      framerate: step.frameRate,
       latencyMode: 'realtime',
     });
     this.encoder = enc;
-    this.encodedSize = size;
+    this.configured = { ...size, bitrate: step.bitrate, frameRate: step.frameRate };
     this.keyRequested = true;
     return enc;
   }
 
   private async pump(track: MediaStreamTrack): Promise<void> {
-    const reader = readVideo(track, this.encoding.frameRate);
+    const reader = readVideo(track, this.encoding.top.frameRate);
     this.reader = reader;
-    const minGapMs = 1000 / this.encoding.frameRate - 2;
     for (;;) {
       const { value: frame, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
       if (done || frame === undefined) return;
@@ -160,7 +193,8 @@ class VideoSourceSender {
         return;
       }
       const now = performance.now();
-      // Pace to the frame rate; skip when off, disconnected or the encoder is behind (never queue).
+      const minGapMs = 1000 / this.step.frameRate - 2;
+      // Pace to the frame rate (of the step in use); skip when off, disconnected or the encoder is behind (never queue).
       if (!this.enabled || !this.socket.isOpen || now - this.lastFrameAt < minGapMs) {
         frame.close();
         continue;
@@ -218,7 +252,9 @@ class VideoSourceSender {
  * and applies back-pressure on the socket's `bufferedAmount` (video dropped before audio).
  */
 export class MediaSender {
-  readonly stats: SenderStats = { videoSent: 0, videoDropped: 0, audioSent: 0, audioDropped: 0, keyframes: 0, screenSent: 0 };
+  readonly stats: SenderStats = { videoSent: 0, videoDropped: 0, audioSent: 0, audioDropped: 0, keyframes: 0, screenSent: 0, qualityStep: 0, qualityChanges: 0 };
+  /** Called when the quality step changes (the call shows "poor connection" from it). */
+  onQualityChange: () => void = () => {};
   audioEnabled = true;
   /** RMS of the last microphone buffer (0–1), for the local speaking indicator. */
   level = 0;
@@ -230,7 +266,13 @@ export class MediaSender {
   private audioReader: FrameReader<AudioData> | null = null;
   private seq = 0;
   private stateTimer: ReturnType<typeof setInterval> | undefined;
+  private linkTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  private readonly adaptive = new AdaptiveQuality(LOWEST_STEP);
+  /** Since the last sample: the worst delay receivers reported, keyframe requests from receivers, drops so far. */
+  private reportedDelayMs = 0;
+  private receiverKeyframeRequests = 0;
+  private droppedBefore = 0;
 
   constructor(
     private readonly socket: MediaSocket,
@@ -243,7 +285,11 @@ export class MediaSender {
     this.camera = new VideoSourceSender(
       VideoSource.Camera,
       socket,
-      { frameRate: o.frameRate, bitrate: o.videoBitrate, keyframeIntervalMs: o.keyframeIntervalMs, sizeFor: () => ({ width: o.width, height: o.height }) },
+      {
+        top: { width: o.width, height: o.height, bitrate: o.videoBitrate, frameRate: o.frameRate },
+        keyframeIntervalMs: o.keyframeIntervalMs,
+        sizeFor: (_w, _h, step) => ({ width: step.width, height: step.height }),
+      },
       o.limits,
       this.stats,
       nextSeq,
@@ -253,12 +299,27 @@ export class MediaSender {
     this.screen = new VideoSourceSender(
       VideoSource.Screen,
       socket,
-      { frameRate: s.frameRate, bitrate: s.bitrate, keyframeIntervalMs: o.keyframeIntervalMs, sizeFor: (w, h) => fitWithin(w, h, s.maxWidth, s.maxHeight) },
+      {
+        top: { width: s.maxWidth, height: s.maxHeight, bitrate: s.bitrate, frameRate: s.frameRate },
+        keyframeIntervalMs: o.keyframeIntervalMs,
+        sizeFor: (w, h, step) => fitWithin(w, h, step.width, step.height),
+      },
       o.limits,
       this.stats,
       nextSeq,
     );
     this.stateTimer = setInterval(() => this.sendState(), STATE_INTERVAL_MS);
+    this.linkTimer = setInterval(() => this.sampleLink(), LINK_SAMPLE_MS);
+  }
+
+  /** Below full quality because the link struggles (or has not yet proved it recovered). */
+  get degraded(): boolean {
+    return this.adaptive.degraded;
+  }
+
+  /** A receiver says how late our frames reach it (a `LinkReport` naming us). */
+  noteLinkReport(delayMs: number): void {
+    this.reportedDelayMs = Math.max(this.reportedDelayMs, delayMs);
   }
 
   get videoEnabled(): boolean {
@@ -299,14 +360,19 @@ export class MediaSender {
     this.sendState();
   }
 
-  /** A receiver asked (or we reconnected): the next frame of that source is a keyframe. */
-  requestKeyframe(source: VideoSource = VideoSource.Camera): void {
+  /** A receiver asked (`byReceiver`: it lost frames or joined) or we reconnected: the next frame of that source is a keyframe. */
+  requestKeyframe(source: VideoSource = VideoSource.Camera, byReceiver = false): void {
+    if (byReceiver) this.receiverKeyframeRequests++;
     (source === VideoSource.Screen ? this.screen : this.camera).requestKeyframe();
   }
 
   sendState(): void {
     if (this.closed) return;
-    const flags = (this.audioEnabled ? StateFlag.AudioOn : 0) | (this.videoEnabled ? StateFlag.VideoOn : 0) | (this.screenSharing ? StateFlag.ScreenOn : 0);
+    const flags =
+      (this.audioEnabled ? StateFlag.AudioOn : 0) |
+      (this.videoEnabled ? StateFlag.VideoOn : 0) |
+      (this.screenSharing ? StateFlag.ScreenOn : 0) |
+      (this.degraded ? StateFlag.PoorLink : 0);
     // The colour space named is the camera's; a shared screen is decoded in VP8's own (BT.601).
     const body = encodeState(flags, this.camera.colour);
     this.socket.send(encodePayload({ type: PayloadType.State, seq: this.seq++, timestamp: 0, sentAt: wallClockMs(), body }));
@@ -315,11 +381,35 @@ export class MediaSender {
   close(): void {
     this.closed = true;
     clearInterval(this.stateTimer);
+    clearInterval(this.linkTimer);
     this.camera.close();
     this.screen.close();
     void this.audioReader?.cancel().catch(() => {});
     if (this.audioEncoder !== null && this.audioEncoder.state !== 'closed') this.audioEncoder.close();
     this.audioEncoder = null;
+  }
+
+  /** One second of the link: judged, and on a change every video source moves to the new rung. */
+  private sampleLink(): void {
+    const dropped = this.camera.dropped + this.screen.dropped + this.stats.audioDropped;
+    const sample = {
+      bufferedBytes: this.socket.bufferedAmount,
+      sendBitrate: this.camera.sendBitrate + this.screen.sendBitrate + (this.audioEnabled ? this.opts.audioBitrate : 0),
+      dropped: dropped - this.droppedBefore,
+      reportedDelayMs: this.reportedDelayMs,
+      keyframeRequests: this.receiverKeyframeRequests,
+    };
+    this.droppedBefore = dropped;
+    this.reportedDelayMs = 0;
+    this.receiverKeyframeRequests = 0;
+    // Disconnected, nothing can be learnt about the link (and nothing is sent).
+    if (!this.socket.isOpen || !this.adaptive.sample(sample)) return;
+    this.camera.setStep(this.adaptive.step);
+    this.screen.setStep(this.adaptive.step);
+    this.stats.qualityStep = this.adaptive.step;
+    this.stats.qualityChanges = this.adaptive.changes;
+    this.sendState();
+    this.onQualityChange();
   }
 
   private ensureAudioEncoder(data: AudioData): AudioEncoder {

@@ -4,10 +4,12 @@ import { ENFORCED_EVENT_TYPES } from './events';
 import {
   DECISION_CLOSE_CODES,
   DECISION_EFFECTS,
+  decodeLinkReport,
   decodePayload,
   decodeServerMessage,
   decodeState,
   encodeLeave,
+  encodeLinkReport,
   encodeMediaHeader,
   encodeMediaMessage,
   encodePayload,
@@ -122,4 +124,18 @@ test('a State body carries the flags and the colour space of the video; a one-by
   const odd = encodeState(1, { primaries: 'bt2020', transfer: null, matrix: 'smpte170m', fullRange: false });
   assert.deepEqual(decodeState(odd), { flags: 1, colour: { primaries: null, transfer: null, matrix: 'smpte170m', fullRange: false } });
   assert.deepEqual(decodeState(new Uint8Array([1, 99, 0, 1, 7])), { flags: 1, colour: { primaries: null, transfer: null, matrix: 'rgb', fullRange: null } });
+});
+
+test('a link report names the sender reported on and the delay its frames have; a short body is none', () => {
+  const body = encodeLinkReport('s.1', 1234.4);
+  assert.deepEqual(decodeLinkReport(body), { session: 's.1', delayMs: 1234 });
+  assert.equal(decodeLinkReport(encodeLinkReport('s', 1e9))!.delayMs, 0xffff, 'capped');
+  assert.equal(decodeLinkReport(encodeLinkReport('s', -5))!.delayMs, 0);
+  assert.equal(decodeLinkReport(new Uint8Array([0, 1])), null);
+  const p = decodePayload(encodePayload({ type: PayloadType.LinkReport, seq: 0, timestamp: 0, sentAt: 0, body }));
+  assert.equal(p.type, PayloadType.LinkReport);
+  // Type 8 is still unknown: a newer client's payload is refused, so ignored.
+  const newer = new Uint8Array(21);
+  newer[0] = 8;
+  assert.throws(() => decodePayload(newer), /unknown payload type 8/);
 });

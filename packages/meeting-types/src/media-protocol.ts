@@ -239,12 +239,17 @@ export function decodeServerMessage(data: Uint8Array): ServerMessage {
  * - `VideoKey` / `VideoDelta` / `Audio`: body = one encoded chunk (VP8 / Opus).
  * - `KeyframeRequest`: body = the UTF-8 session id of the sender asked for a keyframe (of the
  *   video source named in the high nibble).
- * - `State`: body = one byte of flags: bit 0 audio on, bit 1 video on, bit 2 sharing the screen
+ * - `State`: body = one byte of flags: bit 0 audio on, bit 1 video on, bit 2 sharing the screen,
+ *   bit 3 the sender's link is poor (it sends below full quality; older receivers ignore the bit)
  *   (sent on change, every few seconds and right before each camera keyframe), then optionally
  *   the colour space of the camera's video (`VideoColour`: u8 primaries | u8 transfer | u8 matrix |
  *   u8 range, see `encodeState`).
  * - `StopScreen`: body = the UTF-8 session id of the member asked to stop sharing their screen.
  *   Receivers obey it only when the server-stamped sender is a host (presence says so).
+ * - `LinkReport`: how a receiver sees one sender's camera, once a second (`encodeLinkReport`):
+ *   u16 the queueing delay of its frames (ms above the lowest seen, capped at 65 535) | the UTF-8
+ *   session id of that sender. The sender lowers its resolution and bitrate when it grows. A client
+ *   that predates it refuses (and so ignores) it, as it would any unknown type.
  *
  * The high nibble of the first byte is the **video source** (`VideoSource`): 0 = the camera,
  * 1 = a shared screen. Every payload of a client that predates screen sharing has 0 there, so a
@@ -254,7 +259,7 @@ export function decodeServerMessage(data: Uint8Array): ServerMessage {
  * `sentAt` is `performance.timeOrigin + performance.now()` when the chunk left the encoder:
  * receivers on the same machine measure encode → decode latency with it.
  */
-export const PayloadType = { VideoKey: 1, VideoDelta: 2, Audio: 3, KeyframeRequest: 4, State: 5, StopScreen: 6 } as const;
+export const PayloadType = { VideoKey: 1, VideoDelta: 2, Audio: 3, KeyframeRequest: 4, State: 5, StopScreen: 6, LinkReport: 7 } as const;
 export type PayloadType = (typeof PayloadType)[keyof typeof PayloadType];
 
 /** Which of a member's video sources a payload belongs to (the first byte's high nibble). */
@@ -289,7 +294,7 @@ export function decodePayload(data: Uint8Array): MediaPayload {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const type = data[0]! & 0x0f;
   const source = data[0]! >> 4;
-  if (type < PayloadType.VideoKey || type > PayloadType.StopScreen) throw new MediaProtocolError(`unknown payload type ${type}`);
+  if (type < PayloadType.VideoKey || type > PayloadType.LinkReport) throw new MediaProtocolError(`unknown payload type ${type}`);
   if (source > VideoSource.Screen) throw new MediaProtocolError(`unknown video source ${source}`);
   return {
     type: type as PayloadType,
@@ -302,7 +307,7 @@ export function decodePayload(data: Uint8Array): MediaPayload {
 }
 
 /** State flags (payload type `State`). */
-export const StateFlag = { AudioOn: 1, VideoOn: 2, ScreenOn: 4 } as const;
+export const StateFlag = { AudioOn: 1, VideoOn: 2, ScreenOn: 4, PoorLink: 8 } as const;
 
 /**
  * The colour space of a sender's video, as its encoder reports it (WebCodecs `VideoColorSpaceInit`).
@@ -351,4 +356,20 @@ export function decodeState(body: Uint8Array): { flags: number; colour: VideoCol
       fullRange: body[4] === 2 ? true : body[4] === 1 ? false : null,
     },
   };
+}
+
+/** A `LinkReport` body: the queueing delay (ms) this receiver sees in the frames of `session`. */
+export function encodeLinkReport(session: string, delayMs: number): Uint8Array {
+  const id = new TextEncoder().encode(session);
+  const out = new Uint8Array(2 + id.length);
+  new DataView(out.buffer).setUint16(0, Math.max(0, Math.min(0xffff, Math.round(delayMs))));
+  out.set(id, 2);
+  return out;
+}
+
+/** Reads a `LinkReport` body; null when it is too short to be one. */
+export function decodeLinkReport(body: Uint8Array): { session: string; delayMs: number } | null {
+  if (body.length < 3) return null;
+  const delayMs = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint16(0);
+  return { session: new TextDecoder().decode(body.subarray(2)), delayMs };
 }

@@ -134,7 +134,7 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName =
           <div className={presenters.length > 0 ? 'filmstrip' : 'grid-wrap'}>
             <TileGrid count={others.length === 0 ? 1 : others.length}>
               {others.length === 0 ? (
-                <SelfTile stream={snap?.localStream ?? null} name={selfName} audioOn={snap?.audioEnabled ?? joinChoices.audio} videoOn={snap?.videoEnabled ?? joinChoices.video} speaking={snap?.localSpeaking ?? false} alone />
+                <SelfTile stream={snap?.localStream ?? null} name={selfName} audioOn={snap?.audioEnabled ?? joinChoices.audio} videoOn={snap?.videoEnabled ?? joinChoices.video} speaking={snap?.localSpeaking ?? false} qualityStep={snap?.qualityStep ?? 0} alone />
               ) : (
                 others.map((p) => <RemoteTile key={p.session} p={p} known={people?.get(p.identity)} />)
               )}
@@ -142,7 +142,7 @@ export function CallStage({ mediaServerUrl, getToken, onServerClosed, selfName =
           </div>
           {others.length > 0 && (
             <div className="self-pip">
-              <SelfTile stream={snap?.localStream ?? null} name={selfName} audioOn={snap?.audioEnabled ?? true} videoOn={snap?.videoEnabled ?? true} speaking={snap?.localSpeaking ?? false} />
+              <SelfTile stream={snap?.localStream ?? null} name={selfName} audioOn={snap?.audioEnabled ?? true} videoOn={snap?.videoEnabled ?? true} speaking={snap?.localSpeaking ?? false} qualityStep={snap?.qualityStep ?? 0} />
             </div>
           )}
           {snap !== null && snap.connection.status === 'open' && others.length === 0 && (
@@ -245,9 +245,14 @@ function Avatar({ name, identity }: { name: string; identity: string }) {
   );
 }
 
-function TileBadges({ audioOn, videoOn }: { audioOn: boolean; videoOn: boolean }) {
+function TileBadges({ audioOn, videoOn, poor, self }: { audioOn: boolean; videoOn: boolean; poor: boolean; self?: boolean }) {
   return (
     <>
+      {poor && (
+        <span className="badge dark poor" data-testid="poor-connection" title={self ? 'Your connection is struggling: your video is sent smaller and slower until it recovers.' : 'Their video reaches you late or rarely.'}>
+          <Icon name="weakSignal" size={14} /> Poor connection
+        </span>
+      )}
       {!audioOn && (
         <span className="badge dark">
           <Icon name="micOff" size={14} /> Muted
@@ -262,20 +267,20 @@ function TileBadges({ audioOn, videoOn }: { audioOn: boolean; videoOn: boolean }
   );
 }
 
-/** The local camera, mirrored, never heard (muted). */
-function SelfTile({ stream, name, audioOn, videoOn, speaking, alone }: { stream: MediaStream | null; name: string; audioOn: boolean; videoOn: boolean; speaking: boolean; alone?: boolean }) {
+/** The local camera, mirrored, never heard (muted); "Poor connection" while the link makes the call send below full quality. */
+function SelfTile({ stream, name, audioOn, videoOn, speaking, qualityStep, alone }: { stream: MediaStream | null; name: string; audioOn: boolean; videoOn: boolean; speaking: boolean; qualityStep: number; alone?: boolean }) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     if (ref.current !== null) ref.current.srcObject = stream;
   }, [stream]);
   const label = `${name} (you)`;
   return (
-    <figure className={`tile self${speaking ? ' speaking' : ''}${alone ? '' : ' small'}`} aria-label={label}>
+    <figure className={`tile self${speaking ? ' speaking' : ''}${alone ? '' : ' small'}`} aria-label={label} data-testid="self-tile" data-quality-step={qualityStep}>
       <video ref={ref} autoPlay muted playsInline aria-label={`Your camera${audioOn ? '' : ' (muted)'}`} data-testid="self-view" hidden={!videoOn || stream === null} />
       {(!videoOn || stream === null) && <Avatar name={name} identity="self" />}
       <figcaption>
         <span className="tile-name">{label}</span>
-        <TileBadges audioOn={audioOn} videoOn={videoOn} />
+        <TileBadges audioOn={audioOn} videoOn={videoOn} poor={qualityStep > 0} self />
       </figcaption>
     </figure>
   );
@@ -301,7 +306,7 @@ function RemoteTile({ p, known }: { p: ParticipantView; known: KnownPerson | und
         {role === 'host' && <span className="badge dark">host</span>}
         {role === 'cohost' && <span className="badge dark">co-host</span>}
         {isGuestIdentity(p.identity) && <span className="badge dark">guest</span>}
-        <TileBadges audioOn={p.audioOn} videoOn={p.videoOn} />
+        <TileBadges audioOn={p.audioOn} videoOn={p.videoOn} poor={p.poorConnection} />
         {p.speaking && <span className="visually-hidden">speaking</span>}
       </figcaption>
     </figure>
