@@ -185,15 +185,18 @@ test('Chromium and Firefox share their screens: the other sees it large and movi
   assert.equal(await count(fox, '.grid-wrap [data-testid="remote-tile"]'), 2);
   await until('nor Carl', () => count(carl, '[data-testid="presenting-tile"]'), (n) => n === 0);
 
+  // The screen's picture, not the empty tile's 320×180: its size is the sender's current step, which
+  // the link adaptation lowers from 1280×720 when a loaded machine makes frames late.
+  const screenDrawn = (p: string | null) => p !== null && !p.startsWith('320x180');
   // 2. Firefox shares (a canvas in place of the display); Chromium sees it.
   await fox.evaluate(CANVAS_DISPLAY);
   await clickFirefox(fox, 'Share screen');
   await until('Firefox says it presents', () => count(fox, '[data-testid="self-presenting"]'), (n) => n === 1);
   await host.locator(presenting('fiona@example.com')).getByText('Fiona Firefox is presenting').waitFor();
-  const shared = await until('Firefox\'s screen is drawn in Chromium', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p.startsWith('1280x720'));
+  const shared = await until('Firefox\'s screen is drawn in Chromium', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), screenDrawn);
   await until('Firefox\'s screen moves in Chromium', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p !== shared);
   await until('Firefox\'s camera is drawn in the filmstrip', () => canvasPixels(host, '.filmstrip [data-testid="remote-tile"][data-identity="fiona@example.com"] canvas'), (p) => p !== null && !p.startsWith('320x180'));
-  const atCarl = await until('Firefox\'s screen is drawn for Carl', () => canvasPixels(carl, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p.startsWith('1280x720'));
+  const atCarl = await until('Firefox\'s screen is drawn for Carl', () => canvasPixels(carl, `${presenting('fiona@example.com')} canvas`), screenDrawn);
   await until('and moves', () => canvasPixels(carl, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p !== atCarl);
   await screen(host, 'chromium-sees-firefox-share');
 
@@ -226,7 +229,7 @@ test('Chromium and Firefox share their screens: the other sees it large and movi
     (n) => n === 1,
   );
   await host.locator(presenting('fiona@example.com')).waitFor();
-  const both = await until('Firefox\'s screen is drawn beside the host\'s own share', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p.startsWith('1280x720'));
+  const both = await until('Firefox\'s screen is drawn beside the host\'s own share', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), screenDrawn);
   await until('and moves', () => canvasPixels(host, `${presenting('fiona@example.com')} canvas`), (p) => p !== null && p !== both);
   await host.getByRole('button', { name: 'Stop presenting' }).click();
   await clickFirefox(fox, 'Stop presenting');
