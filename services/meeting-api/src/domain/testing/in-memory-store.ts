@@ -1,4 +1,4 @@
-import type { MeetingEventType, MeetingState, ParticipantRole, ParticipantStatus } from 'meeting-types';
+import type { MeetingEventType, ParticipantRole, ParticipantStatus } from 'meeting-types';
 import { ApiError } from '../errors';
 import { DEFAULT_SETTINGS, type MeetingDeps } from '../meetings';
 import { MEETING_TRANSITIONS, PARTICIPANT_TRANSITIONS, statusesAllowing, type ParticipantEvent } from '../meeting-state';
@@ -16,7 +16,6 @@ import type {
   LiveMeeting,
   MeetingRecord,
   MeetingRef,
-  MeetingSettingsRecord,
   NewMeeting,
   NewMeetingEvent,
   Page,
@@ -30,18 +29,8 @@ import type {
  * units of work run one at a time (the meeting row lock) and roll back when they throw.
  */
 
-interface MeetingRow {
-  id: number;
-  roomId: string;
-  creatorId: string;
-  state: MeetingState;
-  passwordHash: string | null;
-  attendees: string[];
-  hostDisplayName: string | null;
-  createdAt: number;
-  startedAt: number;
-  endedAt: number | null;
-  settings: MeetingSettingsRecord;
+/** The stored meeting: the record plus what only storage keeps. */
+interface MeetingRow extends MeetingRecord {
   eventSeq: number;
   deleted: boolean;
 }
