@@ -56,6 +56,7 @@ export const FIREFOX_FAKE_MEDIA_PREFS: Record<string, unknown> = {
  */
 export async function launchFirefox(options: { fakeMedia?: boolean } = {}): Promise<PuppeteerBrowser> {
   assert.ok(existsSync(FIREFOX), `Firefox not found at ${FIREFOX} (apt-get install firefox-esr, or set FIREFOX_PATH)`);
+  if (options.fakeMedia) ensureSoundServer();
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
@@ -63,6 +64,34 @@ export async function launchFirefox(options: { fakeMedia?: boolean } = {}): Prom
     timeout: 120_000,
     extraPrefsFirefox: options.fakeMedia ? FIREFOX_FAKE_MEDIA_PREFS : {},
   });
+}
+
+/**
+ * Firefox runs a Web Audio graph only while an audio output clocks it. On a machine without a sound
+ * card its AudioContext stays suspended: the microphone's capture worklet gets no samples and the
+ * page sends no sound. A PulseAudio server with its null sink is such an output (a real sound
+ * server, nothing of ours): started here when none answers, shared by every Firefox of the run.
+ */
+export function ensureSoundServer(): void {
+  if (soundServerAnswers()) return;
+  try {
+    // --daemonize returns once the server is ready; two test files starting it at once: one wins.
+    execFileSync('pulseaudio', ['--daemonize=yes', '--exit-idle-time=-1', '--log-target=stderr'], { stdio: 'ignore', timeout: 15_000 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      assert.fail('Firefox needs a sound server on a machine without a sound card: apt-get install pulseaudio');
+    }
+  }
+  assert.ok(soundServerAnswers(), 'PulseAudio did not start (pulseaudio --daemonize=yes --exit-idle-time=-1)');
+}
+
+function soundServerAnswers(): boolean {
+  try {
+    execFileSync('pactl', ['info'], { stdio: 'ignore', timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Builds the web app when `npm run build` has not (running this file alone). */

@@ -231,16 +231,6 @@ function pictureColours(o: Opened): Promise<Record<string, number[]>> {
   })()`) as Promise<Record<string, number[]>>;
 }
 
-/**
- * Headless firefox-esr on a machine without a sound device runs no Web Audio graph fed by the
- * microphone (the AudioWorklet capture gets no input; an audio context that outputs sound can
- * crash its content process), so its microphone cannot be checked here: its video is, and it
- * decodes and plays the others' audio. Everything else is checked for every page.
- */
-function sendsAudio(pages: Opened[], name: string): boolean {
-  return pages.find((p) => p.name === name)?.engine !== 'firefox';
-}
-
 async function latencySamples(pages: Opened[]): Promise<{ video: number[]; audio: number[] }> {
   const all = { video: [] as number[], audio: [] as number[] };
   for (const o of pages) {
@@ -277,7 +267,7 @@ async function threePageCall(label: string, mediaUrls: [string, string, string],
         () => remotes(o),
         (list) =>
           list.length === 2 &&
-          others.every((n) => (byName(list, n)?.videoDecoded ?? 0) > 0 && ((byName(list, n)?.audioDecoded ?? 0) > 0 || !sendsAudio(pages, n))),
+          others.every((n) => (byName(list, n)?.videoDecoded ?? 0) > 0 && (byName(list, n)?.audioDecoded ?? 0) > 0),
       );
       assert.deepEqual(first.map((r) => r.name).sort(), [...others].sort());
       await until(
@@ -315,12 +305,20 @@ async function threePageCall(label: string, mediaUrls: [string, string, string],
       }
     }
 
-    // The speaking indicator follows the fake microphone's beeps.
+    // The speaking indicator follows each fake microphone's tone (Chromium's beeps, Firefox's steady
+    // tone through its capture worklet): every page sees each of the others speak at some moment.
     for (const o of pages) {
+      const heard = new Set<string>();
       await until(
-        `${o.name} shows someone speaking`,
-        () => o.page.evaluate(() => [...window.call!.remotes.values()].map((r: { audioLevel: number }) => r.audioLevel)),
-        (levels) => levels.some((l) => l > 0.02),
+        `${o.name} shows each of the others speaking`,
+        () =>
+          o.page.evaluate(() =>
+            [...window.call!.remotes.values()].map((r: { member: { displayName: string }; audioLevel: number }) => [r.member.displayName, r.audioLevel] as const),
+          ),
+        (levels) => {
+          for (const [name, level] of levels) if (level > 0.02) heard.add(name);
+          return pages.every((p) => p === o || heard.has(p.name));
+        },
       );
     }
 
