@@ -86,7 +86,10 @@ export class BenchContext {
       script: 'services/media-server/dist/server.mjs',
       portEnv: 'MEDIA_SERVER_PORT',
       readyPath: '/healthz',
-      env: this.serviceEnv(),
+      // The relay's own capacity, next to a plain broadcast server: the per-sender budget (1 MiB/s
+      // by default) would cap the fan-out's one sender at ~1,000 frames of 1 KiB a second and
+      // measure the policy instead. The budget has its own row (abuse: big frames).
+      env: { ...this.serviceEnv(), MEDIA_SENDER_BYTES_PER_SEC: '0', MEDIA_SENDER_FRAMES_PER_SEC: '0' },
       nodeArgs: this.profileArgs('media-server'),
     });
     return this.mediaService;
