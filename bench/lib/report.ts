@@ -40,7 +40,7 @@ export const TARGETS: Record<string, Target> = {
   'town-hall-wait': { text: '≥0.8× spread knocks, all tokens ≤250ms, 0 lost/twice', met: (e) => num(e.ratio) >= 0.8 && e.within_target === true && e.lost === 0 && e.twice === 0 },
   'town-hall-events': { text: '≥0.8× spread knocks, all tokens ≤250ms, 0 lost/twice', met: (e) => num(e.ratio) >= 0.8 && e.within_target === true && e.lost === 0 && e.twice === 0 },
   embedded: { text: 'RSS ≤200 MB idle and under load, 0 err', met: (e) => num(e.rss_mb_max) <= 200 && num(e.rss_mb_restart) <= 200 && num(e.rss_mb_first_start) <= 200 && e.errors === 0 },
-  'join-admit': { text: '≥0.5× pg-write, 0 err, consistent', met: (e) => num(e.ratio) >= 0.5 && e.errors === 0 && e.consistent === true },
+  'join-admit': { text: '≥0.8× pg-write, 0 err, consistent', met: (e) => num(e.ratio) >= 0.8 && e.errors === 0 && e.consistent === true },
   ...Object.fromEntries(
     GLASS_TO_GLASS_PAIRS.map(([s, r]) => [`glass-to-glass ${s}→${r}`, { text: `p99≤${GLASS_TO_GLASS_P99_TARGET_MS}ms`, met: (e: Entry) => e.p99_ms <= GLASS_TO_GLASS_P99_TARGET_MS }]),
   ),
