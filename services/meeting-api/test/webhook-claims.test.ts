@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { claimDeliveries, recordOutcome } from '../src/webhooks/db/webhooks-repo';
+import { createTestDatabase, type TestDatabase } from './helpers';
+
+// The outbox claim on its own, against a backlog of 2,000 pending deliveries: only the head of
+// each (endpoint, meeting) queue may go out, a head waiting for its retry or held by another
+// instance holds its meeting back (and only its meeting), and the per-endpoint cap holds.
+
+let t: TestDatabase;
+const MEETINGS = 50;
+const EVENTS = 40;
+const WAITING_FOR_RETRY = 7;
+const HELD_ELSEWHERE = 8;
+
+before(async () => {
+  t = await createTestDatabase();
+  await t.db.query(
+    `INSERT INTO webhook_endpoints (id, owner, url, secret) VALUES
+       ('ep-a', 'admin@example.com', 'https://a.example/hook', 'whsec_a'),
+       ('ep-b', 'admin@example.com', 'https://b.example/hook', 'whsec_b')`,
+  );
+  // Meeting m's events were due m seconds ago (meeting 50 is the oldest), seq 1 the earliest of each.
+  await t.db.query(
+    `INSERT INTO webhook_deliveries (endpoint_id, meeting_id, seq, event_type, data, occurred_at, next_attempt_at)
+     SELECT 'ep-a', m, s, 'participant.joined', '{}'::jsonb, now(), now() - make_interval(secs => m) + make_interval(secs => s / 1000.0)
+     FROM generate_series(1, $1::int) m, generate_series(1, $2::int) s`,
+    [MEETINGS, EVENTS],
+  );
+  await t.db.query(
+    `INSERT INTO webhook_deliveries (endpoint_id, meeting_id, seq, event_type, data, occurred_at, next_attempt_at)
+     SELECT 'ep-b', 1, s, 'participant.joined', '{}'::jsonb, now(), now() - interval '1 hour' + make_interval(secs => s)
+     FROM generate_series(1, 3) s`,
+  );
+  await t.db.query(
+    `UPDATE webhook_deliveries SET next_attempt_at = now() + interval '1 hour', attempts = 1
+     WHERE endpoint_id = 'ep-a' AND meeting_id = $1 AND seq = 1`,
+    [WAITING_FOR_RETRY],
+  );
+  await t.db.query(
+    `UPDATE webhook_deliveries SET locked_until = now() + interval '1 hour', attempts = 1
+     WHERE endpoint_id = 'ep-a' AND meeting_id = $1 AND seq = 1`,
+    [HELD_ELSEWHERE],
+  );
+});
+after(() => t.drop());
+
+const LEASE = { leaseMs: 15_000 };
+/** Claimed by the tests below and not answered yet. */
+const out: Array<{ id: number; attempt: number }> = [];
+
+test('only queue heads are claimed, oldest first, at most perEndpoint per endpoint', async () => {
+  const claimed = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: {}, ...LEASE });
+  out.push(...claimed.filter((c) => c.endpointId === 'ep-a'));
+  const a = claimed.filter((c) => c.endpointId === 'ep-a');
+  const b = claimed.filter((c) => c.endpointId === 'ep-b');
+  assert.equal(a.length, 8, 'ep-a is capped at perEndpoint');
+  assert.ok(a.every((c) => c.seq === 1), `only heads: ${JSON.stringify(a.map((c) => [c.meetingInstance, c.seq]))}`);
+  // The oldest due heads: meetings 50 … 43 (none of them waiting or held).
+  assert.deepEqual(
+    a.map((c) => c.meetingInstance).sort((x, y) => y - x),
+    [50, 49, 48, 47, 46, 45, 44, 43],
+  );
+  assert.deepEqual(
+    b.map((c) => [c.meetingInstance, c.seq]),
+    [[1, 1]],
+    'ep-b: the head of its one queue, not its later events',
+  );
+  assert.ok(claimed.every((c) => c.attempt === 1 && c.url.startsWith('https://')));
+});
+
+test('a saturated endpoint gets nothing more; a queue whose head is out gets nothing more', async () => {
+  const claimed = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 8, 'ep-b': 1 }, ...LEASE });
+  assert.deepEqual(claimed, []);
+  const three = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 5 }, ...LEASE });
+  assert.equal(three.filter((c) => c.endpointId === 'ep-a').length, 3, 'ep-a: perEndpoint minus what is in flight');
+  assert.equal(three.filter((c) => c.endpointId === 'ep-b').length, 0, "ep-b's head is still out");
+  assert.deepEqual(three.map((c) => c.meetingInstance).sort((x, y) => y - x), [42, 41, 40]);
+  out.push(...three);
+});
+
+test('once a head is answered, the next event of that meeting is the head; a waiting or held head holds back only its meeting', async () => {
+  const { rows } = await t.db.query<{ id: string; attempts: number }>(
+    `SELECT id::text, attempts FROM webhook_deliveries WHERE endpoint_id = 'ep-b' AND seq = 1`,
+  );
+  const recorded = await recordOutcome(t.db, { id: Number(rows[0]!.id), attempt: rows[0]!.attempts }, { status: 'delivered', statusCode: 204, error: null, durationMs: 1 });
+  assert.ok(recorded);
+  const next = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 8 }, ...LEASE });
+  assert.deepEqual(next.map((c) => [c.endpointId, c.meetingInstance, c.seq]), [['ep-b', 1, 2]]);
+
+  // ep-a's attempts out so far are answered; then its queues drain until only the waiting and
+  // the held meetings are left, with nothing claimable.
+  for (const c of out) assert.ok(await recordOutcome(t.db, c, { status: 'delivered', statusCode: 200, error: null, durationMs: 1 }));
+  const seen = new Set<number>(out.length === 11 ? [50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40] : []);
+  for (let round = 0; round < 2 * EVENTS; round++) {
+    const got = await claimDeliveries(t.db, { limit: 64, perEndpoint: 64, inFlight: { 'ep-b': 1 }, ...LEASE });
+    if (got.length === 0) break;
+    for (const c of got) {
+      seen.add(c.meetingInstance);
+      assert.ok(await recordOutcome(t.db, { id: c.id, attempt: c.attempt }, { status: 'delivered', statusCode: 200, error: null, durationMs: 1 }));
+    }
+  }
+  assert.ok(!seen.has(WAITING_FOR_RETRY) && !seen.has(HELD_ELSEWHERE), 'the waiting and the held meetings sent nothing');
+  assert.equal(seen.size, MEETINGS - 2, 'every other meeting went on');
+  const { rows: left } = await t.db.query<{ meeting_id: number; n: number }>(
+    `SELECT meeting_id, count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = 'ep-a' AND status = 'pending' GROUP BY meeting_id ORDER BY meeting_id`,
+  );
+  assert.deepEqual(left, [
+    { meeting_id: WAITING_FOR_RETRY, n: EVENTS },
+    { meeting_id: HELD_ELSEWHERE, n: EVENTS },
+  ]);
+});
