@@ -30,19 +30,32 @@ export interface RemoteStats {
   keyframeRequests: number;
   /** Frames of their shared screen decoded. */
   screenFramesDecoded: number;
-  /** The queueing delay of their camera's chunks (ms above the lowest seen), worst over the last second. */
+  /** The queueing delay of their camera's chunks (ms above the lowest seen), the median of the last second. */
   linkDelayMs: number;
+}
+
+/** The middle value (0 for none). */
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
  * How a sender's chunks arrive: the delay of each above the lowest seen (the clocks of two machines
  * differ by a constant, which the subtraction removes; what remains is queueing on the way) and the
  * arrival times of the last few seconds.
+ *
+ * A second's delay is the median of its chunks', not the worst: a queue on the link makes every
+ * chunk late, while one chunk held up by a busy receiver (a garbage collection, a long task, a
+ * machine short of CPU) says nothing about the link, and counted as the second's delay it kept a
+ * sender that had recovered from ever proving so.
  */
 class ArrivalWatch {
   private baseline = Number.POSITIVE_INFINITY;
-  private worst = 0;
-  /** The worst delay of the last completed second. */
+  private delays: number[] = [];
+  /** The median delay of the last completed second. */
   lastSecondDelay = 0;
   private readonly arrivals: number[] = [];
   private lastAt = Number.NEGATIVE_INFINITY;
@@ -53,7 +66,7 @@ class ArrivalWatch {
     const delay = wallClockMs() - sentAt;
     if (Number.isFinite(delay)) {
       this.baseline = Math.min(this.baseline, delay);
-      this.worst = Math.max(this.worst, delay - this.baseline);
+      this.delays.push(delay - this.baseline);
     }
     this.arrivals.push(now);
     this.lastAt = now;
@@ -62,19 +75,17 @@ class ArrivalWatch {
   }
 
   /**
-   * Closes a second: its worst delay, or, when nothing came for longer than that, how long it has been.
+   * Closes a second: its median delay, or, when nothing came for longer than that, how long it has been.
    * Nothing for the first seconds after chunks start (decoders and encoders warming up are slow once).
    */
   tick(): number {
     const now = performance.now();
-    if (now - this.firstAt < POOR_WINDOW_MS) {
-      this.worst = 0;
-      return 0;
-    }
+    const delays = this.delays;
+    this.delays = [];
+    if (now - this.firstAt < POOR_WINDOW_MS) return 0;
     const last = this.arrivals.at(-1);
     const silent = last === undefined ? 0 : now - last;
-    this.lastSecondDelay = Math.max(this.worst, silent > 1000 ? silent : 0);
-    this.worst = 0;
+    this.lastSecondDelay = Math.max(median(delays), silent > 1000 ? silent : 0);
     return this.lastSecondDelay;
   }
 
