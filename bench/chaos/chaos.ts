@@ -238,14 +238,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           continue;
         }
         const poll = tally.run(() => guest.status(meetingId, { wait: 10 }));
-        // As a host would: try again until the admission is acknowledged (a failed one may or may
-        // not have committed; admitting an admitted person again changes nothing).
+        // As a host would: try again until the admission is acknowledged. A failed attempt may
+        // have committed (the instance died after its commit, before its answer): a person no
+        // longer waiting is answered 404 PARTICIPANT_NOT_FOUND, so before trying again the host
+        // looks whether they were admitted after all, which acknowledges it.
         for (let attempt = 0; attempt < 50 && !stopped; attempt++) {
           if ((await tally.run(() => host.admit(meetingId, email))) !== undefined) {
             acknowledged.push(email);
             break;
           }
           await sleep(100);
+          const now = await tally.run(() => guest.status(meetingId));
+          if (now?.status === 'admitted') {
+            acknowledged.push(email);
+            break;
+          }
         }
         await poll;
         await sleep(100);
