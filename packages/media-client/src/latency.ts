@@ -1,3 +1,11 @@
+/** Nearest-rank percentile of `values` (`p` in 0–100); NaN when there are none. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
 /** Collects latency samples (ms) in a bounded ring and reports percentiles. */
 export class LatencyStats {
   private readonly samples: number[] = [];
@@ -18,10 +26,7 @@ export class LatencyStats {
 
   /** Nearest-rank percentile of the samples kept (`p` in 0–100); NaN when there are none. */
   percentile(p: number): number {
-    if (this.samples.length === 0) return Number.NaN;
-    const sorted = [...this.samples].sort((a, b) => a - b);
-    const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-    return sorted[rank]!;
+    return percentile(this.samples, p);
   }
 
   summary(): { count: number; p50: number; p99: number } {

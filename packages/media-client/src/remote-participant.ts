@@ -1,5 +1,5 @@
 import { decodeState, PayloadType, StateFlag, VideoSource, type MediaPayload, type PresenceMember, type VideoColour } from 'meeting-types/media-protocol';
-import { frameTrace, LatencyStats, wallClockMs } from './latency';
+import { frameTrace, LatencyStats, percentile, wallClockMs } from './latency';
 
 /** Playout delay the jitter buffer aims for, and the most it lets build up before dropping. */
 const JITTER_TARGET_S = 0.06;
@@ -32,14 +32,6 @@ export interface RemoteStats {
   screenFramesDecoded: number;
   /** The queueing delay of their camera's chunks (ms above the lowest seen), the median of the last second. */
   linkDelayMs: number;
-}
-
-/** The middle value (0 for none). */
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
@@ -85,7 +77,7 @@ class ArrivalWatch {
     if (now - this.firstAt < POOR_WINDOW_MS) return 0;
     const last = this.arrivals.at(-1);
     const silent = last === undefined ? 0 : now - last;
-    this.lastSecondDelay = Math.max(median(delays), silent > 1000 ? silent : 0);
+    this.lastSecondDelay = Math.max(delays.length > 0 ? percentile(delays, 50) : 0, silent > 1000 ? silent : 0);
     return this.lastSecondDelay;
   }
 
