@@ -122,6 +122,12 @@ export function createWebhookStore(db: Queryable): WebhookStore {
  * `perEndpoint` per endpoint minus what this instance already has in flight there, `limit` in
  * all. `FOR UPDATE SKIP LOCKED` plus the lease (`locked_until`) keep two instances from claiming
  * the same attempt; a lease that runs out (its instance died) makes the row claimable again.
+ *
+ * Only the head of each (endpoint, meeting) queue can be due, so the heads are found first, one
+ * index step per queue (a loose index scan over the pending index), and only they are looked at.
+ * The cost grows with the number of queues, not with the backlog: looking at every pending row
+ * and asking each whether an earlier one exists took 24 ms at 3,700 pending on a quiet machine,
+ * and one claim per finished attempt then held delivery at a few dozen a second.
  */
 export async function claimDeliveries(
   db: Queryable,
@@ -129,15 +135,24 @@ export async function claimDeliveries(
 ): Promise<ClaimedDelivery[]> {
   const saturated = Object.entries(opts.inFlight).filter(([, n]) => n >= opts.perEndpoint).map(([id]) => id);
   const { rows } = await db.query<Row>(
-    `WITH candidates AS (
+    `WITH RECURSIVE heads AS (
+       (SELECT id, endpoint_id, meeting_id FROM webhook_deliveries
+        WHERE status = 'pending'
+        ORDER BY endpoint_id, meeting_id, seq LIMIT 1)
+       UNION ALL
+       SELECT n.id, n.endpoint_id, n.meeting_id FROM heads h
+       CROSS JOIN LATERAL (
+         SELECT id, endpoint_id, meeting_id FROM webhook_deliveries
+         WHERE status = 'pending' AND (endpoint_id, meeting_id) > (h.endpoint_id, h.meeting_id)
+         ORDER BY endpoint_id, meeting_id, seq LIMIT 1
+       ) n
+     ), candidates AS (
+       -- By primary key (an index condition whatever the statistics say about the backlog).
        SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
-       WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+       WHERE d.id = ANY (ARRAY(SELECT id FROM heads)) AND d.status = 'pending'
+         AND d.next_attempt_at <= now()
          AND (d.locked_until IS NULL OR d.locked_until <= now())
          AND d.endpoint_id <> ALL ($1::text[])
-         AND NOT EXISTS (
-           SELECT 1 FROM webhook_deliveries p
-           WHERE p.endpoint_id = d.endpoint_id AND p.meeting_id = d.meeting_id AND p.status = 'pending' AND p.seq < d.seq
-         )
        ORDER BY d.next_attempt_at, d.id
        LIMIT $2 * 4
        FOR UPDATE OF d SKIP LOCKED
