@@ -127,7 +127,10 @@ export function createWebhookStore(db: Queryable): WebhookStore {
  * index step per queue (a loose index scan over the pending index), and only they are looked at.
  * The cost grows with the number of queues, not with the backlog: looking at every pending row
  * and asking each whether an earlier one exists took 24 ms at 3,700 pending on a quiet machine,
- * and one claim per finished attempt then held delivery at a few dozen a second.
+ * and one claim per finished attempt then held delivery at a few dozen a second. The heads are
+ * filtered and capped as read, and only the few chosen are then locked, each by its primary key
+ * (a lateral lookup: no statistics can turn it into a scan of the pending rows, which a plain
+ * `id = ANY (…)` beside the other conditions became once the backlog outgrew its statistics).
  */
 export async function claimDeliveries(
   db: Queryable,
@@ -136,39 +139,43 @@ export async function claimDeliveries(
   const saturated = Object.entries(opts.inFlight).filter(([, n]) => n >= opts.perEndpoint).map(([id]) => id);
   const { rows } = await db.query<Row>(
     `WITH RECURSIVE heads AS (
-       (SELECT id, endpoint_id, meeting_id FROM webhook_deliveries
+       (SELECT id, endpoint_id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
         WHERE status = 'pending'
         ORDER BY endpoint_id, meeting_id, seq LIMIT 1)
        UNION ALL
-       SELECT n.id, n.endpoint_id, n.meeting_id FROM heads h
+       SELECT n.id, n.endpoint_id, n.meeting_id, n.next_attempt_at, n.locked_until FROM heads h
        CROSS JOIN LATERAL (
-         SELECT id, endpoint_id, meeting_id FROM webhook_deliveries
+         SELECT id, endpoint_id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
          WHERE status = 'pending' AND (endpoint_id, meeting_id) > (h.endpoint_id, h.meeting_id)
          ORDER BY endpoint_id, meeting_id, seq LIMIT 1
        ) n
-     ), candidates AS (
-       -- By primary key (an index condition whatever the statistics say about the backlog).
-       SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_deliveries d
-       WHERE d.id = ANY (ARRAY(SELECT id FROM heads)) AND d.status = 'pending'
-         AND d.next_attempt_at <= now()
-         AND (d.locked_until IS NULL OR d.locked_until <= now())
-         AND d.endpoint_id <> ALL ($1::text[])
-       ORDER BY d.next_attempt_at, d.id
-       LIMIT $2 * 4
-       FOR UPDATE OF d SKIP LOCKED
+     ), due AS (
+       SELECT id, endpoint_id, next_attempt_at,
+         row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn
+       FROM heads
+       WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
+         AND endpoint_id <> ALL ($1::text[])
      ), capped AS (
-       SELECT c.id FROM (
-         SELECT id, endpoint_id, next_attempt_at, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn FROM candidates
-       ) c
-       WHERE c.rn <= $3 - COALESCE(($4::jsonb ->> c.endpoint_id)::int, 0)
-       ORDER BY c.next_attempt_at, c.id
+       SELECT id FROM due
+       WHERE rn <= $3 - COALESCE(($4::jsonb ->> endpoint_id)::int, 0)
+       ORDER BY next_attempt_at, id
        LIMIT $2
+     ), locked AS (
+       -- Each chosen head is locked by its primary key, and checked again as it is now: another
+       -- instance may have claimed or answered it since this statement's snapshot.
+       SELECT l.id FROM capped c
+       CROSS JOIN LATERAL (
+         SELECT d.id FROM webhook_deliveries d
+         WHERE d.id = c.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+           AND (d.locked_until IS NULL OR d.locked_until <= now())
+         FOR UPDATE SKIP LOCKED
+       ) l
      )
      UPDATE webhook_deliveries d
      SET locked_until = now() + make_interval(secs => $5::float8), attempts = d.attempts + 1,
          first_attempt_at = COALESCE(d.first_attempt_at, now()), last_attempt_at = now()
-     FROM capped, webhook_endpoints w
-     WHERE d.id = capped.id AND w.id = d.endpoint_id
+     FROM locked, webhook_endpoints w
+     WHERE d.id = locked.id AND w.id = d.endpoint_id
      RETURNING d.id::float8 AS id, d.endpoint_id, d.meeting_id, d.seq::float8 AS seq, d.event_type, d.data,
        floor(extract(epoch from d.occurred_at))::float8 AS occurred_at, d.attempts,
        extract(epoch from d.first_attempt_at)::float8 * 1000 AS first_attempt_ms, w.url, w.secret, w.disabled`,
