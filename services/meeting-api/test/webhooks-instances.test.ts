@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../src/app';
 import type { Database } from '../src/db/database';
@@ -49,14 +49,15 @@ async function stop(entry: Awaited<ReturnType<typeof instance>>) {
 }
 
 /**
- * Removes earlier tests' endpoints, and with them their deliveries, before a test starts its
- * instances. A test that stops an instance after its receiver got an event but before the outcome
- * was recorded leaves that attempt to its lease, as a crash would; once the lease ran out, the next
- * test's instances would send it again (at least once, as they should) and count it as theirs.
+ * Every test starts with no endpoint: earlier tests' endpoints, and with them their deliveries,
+ * are removed before it starts its instances. A test that stops an instance after its receiver
+ * got an event but before the outcome was recorded leaves that attempt to its lease, as a crash
+ * would; once the lease ran out, the next test's instances would send it again (at least once,
+ * as they should) and count it as theirs.
  */
-async function clearOutbox() {
+beforeEach(async () => {
   await database.db.query('DELETE FROM webhook_endpoints');
-}
+});
 
 /** The test's only endpoint. */
 async function endpointFor(app: FastifyInstance, r: Receiver) {
@@ -114,7 +115,6 @@ test('an instance stopped mid-delivery: another instance on the same database de
     return 200;
   });
   receivers.push(r);
-  await clearOutbox();
   const a = await instance({ leaseMs: 1_000, timeoutMs: 60_000 });
   await endpointFor(a.app, r);
   const meeting = await newMeeting(a.app, 'crash-mid');
@@ -137,7 +137,6 @@ test('an instance stopped mid-delivery: another instance on the same database de
 test('two instances deliver a burst of 1,000 events: each exactly once, in order per meeting', async () => {
   const r = await startReceiver();
   receivers.push(r);
-  await clearOutbox();
   // An attempt may wait far longer than any loaded machine makes it wait, and its claim outlives
   // it: a second send could then only be a double claim, never the retry of an attempt that timed
   // out or whose lease ran out (which at-least-once allows).
@@ -171,7 +170,6 @@ test('connections to the database cut mid-burst: every event still arrives, in o
   }
   const r = await startReceiver();
   receivers.push(r);
-  await clearOutbox();
   const a = await instance();
   await endpointFor(a.app, r);
   const meeting = await newMeeting(a.app, 'cut');
