@@ -404,8 +404,17 @@ export async function getWaitingRoom(
   const found = await deps.waitingReads.read({ roomId, email: caller, page: participantPage(query) });
   if (!found) throw errors.meetingNotFound(roomId);
   if (!MANAGES_WAITING_ROOM.allows(actorOf(found.meeting, caller, found.caller), found.meeting)) throw MANAGES_WAITING_ROOM.refusal(roomId);
-  return { meeting_id: roomId, waiting: found.waiting.map((p) => participantView(p)) };
+  // A page the store kept is the same array until the room changes: its view is made once, and
+  // the same object comes back for every host who reads it (callers treat it as read-only).
+  let view = waitingRoomViews.get(found.waiting);
+  if (view?.meeting_id !== roomId) {
+    view = { meeting_id: roomId, waiting: found.waiting.map((p) => participantView(p)) };
+    waitingRoomViews.set(found.waiting, view);
+  }
+  return view;
 }
+
+const waitingRoomViews = new WeakMap<readonly ParticipantRecord[], WaitingRoomResponse>();
 
 /**
  * Admit or reject one waiting person (`ban` also bans). The meeting row is

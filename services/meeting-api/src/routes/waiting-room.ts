@@ -12,6 +12,9 @@ import { admitAll, decideOnParticipant, getWaitingRoom } from '../domain/partici
 import { errorResponses, SIGNED_IN } from './schemas';
 import type { RoutePlugin } from './types';
 
+/** A host's waiting-room answer as sent, per page view (dropped with the view). */
+const serializedWaitingRooms = new WeakMap<object, Buffer>();
+
 const participantResponse = { 200: APIResponseSchema(ParticipantStatusResponseSchema), ...errorResponses };
 
 export const waitingRoomRoutes: RoutePlugin = async (app, { deps }) => {
@@ -27,10 +30,17 @@ export const waitingRoomRoutes: RoutePlugin = async (app, { deps }) => {
         response: { 200: APIResponseSchema(WaitingRoomResponseSchema), ...errorResponses },
       },
     },
-    async (request) => ({
-      success: true as const,
-      result: await getWaitingRoom(deps, request.caller, request.params.meeting_id, request.query),
-    }),
+    async (request, reply) => {
+      const result = await getWaitingRoom(deps, request.caller, request.params.meeting_id, request.query);
+      // The same page is the same object (see getWaitingRoom): its answer is serialised once.
+      let body = serializedWaitingRooms.get(result);
+      if (body === undefined) {
+        body = Buffer.from(reply.serialize({ success: true as const, result }) as string);
+        serializedWaitingRooms.set(result, body);
+      }
+      // Already the schema's JSON: sent as bytes, past the type provider's view of the payload.
+      return reply.type('application/json; charset=utf-8').send(body as never);
+    },
   );
 
   app.post(
