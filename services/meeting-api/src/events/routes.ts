@@ -96,7 +96,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (plugin,
         start.afterSeq,
         (events) => {
           const { visible, end } = start.select(events);
-          stream.write(visible.map((v) => eventFrame(v, start.roomId)).join(''));
+          stream.write(visible.map((v) => eventFrame(v, start.roomId)));
           if (end) stream.end();
         },
         (err) => {
@@ -126,15 +126,16 @@ function frameOf(event: StoredMeetingEvent, roomId: string, payload: object): st
  * The frame of an event as everyone allowed to see it gets it (no token in it): rendered once
  * per event object and shared by every stream the hub hands that object to. After an admit-all
  * of 1,000 people, each of the 1,000 streams is sent the others' admissions: without this the
- * same frames were serialised up to a million times.
+ * same frames were serialised up to a million times. Kept encoded: each stream's batch is
+ * written from these bytes, not joined into a string of its own and encoded again.
  */
-const sharedFrames = new WeakMap<StoredMeetingEvent, { roomId: string; frame: string }>();
+const sharedFrames = new WeakMap<StoredMeetingEvent, { roomId: string; frame: Buffer }>();
 
-function eventFrame({ event, payload }: VisibleEvent, roomId: string): string {
-  if (payload !== undefined) return frameOf(event, roomId, payload);
+function eventFrame({ event, payload }: VisibleEvent, roomId: string): Buffer {
+  if (payload !== undefined) return Buffer.from(frameOf(event, roomId, payload));
   const cached = sharedFrames.get(event);
   if (cached?.roomId === roomId) return cached.frame;
-  const frame = frameOf(event, roomId, event.payload as object);
+  const frame = Buffer.from(frameOf(event, roomId, event.payload as object));
   sharedFrames.set(event, { roomId, frame });
   return frame;
 }
