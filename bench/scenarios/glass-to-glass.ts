@@ -5,6 +5,7 @@ import { ApiClient } from '../lib/api-client';
 import { GLASS_TO_GLASS_P99_TARGET_MS, GLASS_TO_GLASS_PAIRS } from '../lib/constants';
 import { serveHarness } from '../../test/harness-server';
 import { round1 } from '../lib/limit-measure';
+import { percentile } from '../lib/stats';
 import type { BenchContext } from './context';
 import { email } from './fixtures';
 
@@ -61,12 +62,6 @@ async function waitFor(label: string, probe: () => Promise<boolean>, ms: number)
     if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** Nearest-rank percentile of sorted samples. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
 const sortedOf = (xs: number[]) => xs.sort((a, b) => a - b);
