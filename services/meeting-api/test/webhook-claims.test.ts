@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { claimDeliveries, recordOutcome } from '../src/webhooks/db/webhooks-repo';
+import { claimDeliveries, createWebhookStore, recordOutcome } from '../src/webhooks/db/webhooks-repo';
 import type { ClaimedDelivery } from '../src/webhooks/domain';
 import { createTestDatabase, type TestDatabase } from './helpers';
 
@@ -110,4 +110,34 @@ test('once a head is answered, the next event of that meeting is the head; a wai
     { meeting_id: WAITING_FOR_RETRY, n: EVENTS },
     { meeting_id: HELD_ELSEWHERE, n: EVENTS },
   ]);
+});
+
+test('a manual retry leaves an attempt in flight alone, and sends a failed or stale one again', async () => {
+  await t.db.query(`INSERT INTO webhook_endpoints (id, owner, url, secret) VALUES ('ep-c', 'admin@example.com', 'https://c.example/hook', 'whsec_c')`);
+  await t.db.query(
+    `INSERT INTO webhook_deliveries (endpoint_id, meeting_id, seq, event_type, data, occurred_at, next_attempt_at)
+     VALUES ('ep-c', 1, 1, 'participant.joined', '{}'::jsonb, now(), now())`,
+  );
+  const store = createWebhookStore(t.db);
+  const claimC = async () => (await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 64, 'ep-b': 64 }, ...LEASE })).filter((c) => c.endpointId === 'ep-c');
+  const [first] = await claimC();
+  assert.ok(first, 'the delivery goes out');
+
+  // Retried while its attempt is on its way: nothing changes, and nobody may claim it again.
+  const during = await store.retryDelivery('ep-c', first.id);
+  assert.equal(during?.status, 'pending');
+  assert.deepEqual(await claimC(), [], 'an attempt in flight is not sent a second time');
+  assert.ok(await recordOutcome(t.db, first, { status: 'failed', statusCode: 500, error: null, durationMs: 1 }), 'the attempt in flight still records its outcome');
+
+  // Failed: a retry makes it due again, as a new attempt.
+  await store.retryDelivery('ep-c', first.id);
+  const [again] = await claimC();
+  assert.equal(again?.id, first.id);
+  assert.equal(again.attempt, first.attempt + 1);
+
+  // Its instance died mid-attempt (the lease ran out): a retry makes it due at once.
+  await t.db.query(`UPDATE webhook_deliveries SET locked_until = now() - interval '1 second', next_attempt_at = now() + interval '1 hour' WHERE id = $1`, [first.id]);
+  await store.retryDelivery('ep-c', first.id);
+  const [stale] = await claimC();
+  assert.equal(stale?.id, first.id, 'a stale attempt is sent again');
 });

@@ -103,10 +103,15 @@ export function createWebhookStore(db: Queryable): WebhookStore {
 
     async retryDelivery(endpointId, deliveryId) {
       // Pending again and due now; the give-up clock starts over. `attempts` keeps counting, so an
-      // attempt still in flight cannot record its outcome over the new one.
+      // attempt still in flight cannot record its outcome over the new one. An attempt in flight
+      // (pending, its lease running) is left alone: clearing its lease would let another claim
+      // send the same event again while the first is still on its way.
       const { rows } = await db.query<Row>(
-        `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), locked_until = NULL,
-           first_attempt_at = NULL, delivered_at = NULL
+        `UPDATE webhook_deliveries d SET status = 'pending',
+           next_attempt_at = CASE WHEN ${IN_FLIGHT} THEN d.next_attempt_at ELSE now() END,
+           locked_until = CASE WHEN ${IN_FLIGHT} THEN d.locked_until END,
+           first_attempt_at = CASE WHEN ${IN_FLIGHT} THEN d.first_attempt_at END,
+           delivered_at = NULL
          WHERE d.id = $1 AND d.endpoint_id = $2
          RETURNING ${DELIVERY_COLUMNS}`,
         [deliveryId, endpointId],
@@ -115,6 +120,9 @@ export function createWebhookStore(db: Queryable): WebhookStore {
     },
   };
 }
+
+/** The row is an attempt in flight: pending, with a lease that has not run out. */
+const IN_FLIGHT = `d.status = 'pending' AND d.locked_until IS NOT NULL AND d.locked_until > now()`;
 
 /**
  * Claims due deliveries for this instance: each the earliest pending event of its meeting for
