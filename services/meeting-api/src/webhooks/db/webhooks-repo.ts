@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/database';
+import type { Database, Queryable } from '../../db/database';
 import type { Row } from '../../db/rows';
 import type { ClaimedDelivery, DeliveryOutcome, DeliveryRecord, EndpointRecord, NewEndpoint, WebhookStore } from '../domain';
 
@@ -141,55 +141,62 @@ const IN_FLIGHT = `d.status = 'pending' AND d.locked_until IS NOT NULL AND d.loc
  * `id = ANY (…)` beside the other conditions became once the backlog outgrew its statistics).
  */
 export async function claimDeliveries(
-  db: Queryable,
+  db: Pick<Database, 'transaction'>,
   opts: { limit: number; perEndpoint: number; inFlight: Record<string, number>; leaseMs: number },
 ): Promise<ClaimedDelivery[]> {
   const saturated = Object.entries(opts.inFlight).filter(([, n]) => n >= opts.perEndpoint).map(([id]) => id);
-  const { rows } = await db.query<Row>(
-    `WITH RECURSIVE heads AS (
-       (SELECT id, endpoint_id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
-        WHERE status = 'pending'
-        ORDER BY endpoint_id, meeting_id, seq LIMIT 1)
-       UNION ALL
-       SELECT n.id, n.endpoint_id, n.meeting_id, n.next_attempt_at, n.locked_until FROM heads h
-       CROSS JOIN LATERAL (
-         SELECT id, endpoint_id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
-         WHERE status = 'pending' AND (endpoint_id, meeting_id) > (h.endpoint_id, h.meeting_id)
-         ORDER BY endpoint_id, meeting_id, seq LIMIT 1
-       ) n
-     ), due AS (
-       SELECT id, endpoint_id, next_attempt_at,
-         row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn
-       FROM heads
-       WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
-         AND endpoint_id <> ALL ($1::text[])
-     ), capped AS (
-       SELECT id FROM due
-       WHERE rn <= $3 - COALESCE(($4::jsonb ->> endpoint_id)::int, 0)
-       ORDER BY next_attempt_at, id
-       LIMIT $2
-     ), locked AS (
-       -- Each chosen head is locked by its primary key, and checked again as it is now: another
-       -- instance may have claimed or answered it since this statement's snapshot.
-       SELECT l.id FROM capped c
-       CROSS JOIN LATERAL (
-         SELECT d.id FROM webhook_deliveries d
-         WHERE d.id = c.id AND d.status = 'pending' AND d.next_attempt_at <= now()
-           AND (d.locked_until IS NULL OR d.locked_until <= now())
-         FOR UPDATE SKIP LOCKED
-       ) l
-     )
-     UPDATE webhook_deliveries d
-     SET locked_until = now() + make_interval(secs => $5::float8), attempts = d.attempts + 1,
-         first_attempt_at = COALESCE(d.first_attempt_at, now()), last_attempt_at = now()
-     FROM locked, webhook_endpoints w
-     WHERE d.id = locked.id AND w.id = d.endpoint_id
-     RETURNING d.id::float8 AS id, d.endpoint_id, d.meeting_id, d.seq::float8 AS seq, d.event_type, d.data,
-       floor(extract(epoch from d.occurred_at))::float8 AS occurred_at, d.attempts,
-       extract(epoch from d.first_attempt_at)::float8 * 1000 AS first_attempt_ms, w.url, w.secret, w.disabled`,
-    [saturated, opts.limit, opts.perEndpoint, JSON.stringify(opts.inFlight), opts.leaseMs / 1000],
-    'webhook-claim',
-  );
+  const rows = await db.transaction(async (tx) => {
+    // The claim must walk the pending index whatever the statistics say. The outbox is
+    // analysed while it is nearly empty (or nearly all delivered) and fills in a burst faster
+    // than autovacuum notices: planned as empty, each step of the walk became a scan of the
+    // whole table (200 ms a claim at 6,000 rows, and delivery fell to 80 a second).
+    await tx.query('SET LOCAL enable_seqscan = off');
+    return (await tx.query<Row>(
+      `WITH RECURSIVE heads AS (
+         (SELECT id, endpoint_id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
+          WHERE status = 'pending'
+          ORDER BY endpoint_id, meeting_id, seq LIMIT 1)
+         UNION ALL
+         SELECT n.id, n.endpoint_id, n.meeting_id, n.next_attempt_at, n.locked_until FROM heads h
+         CROSS JOIN LATERAL (
+           SELECT id, endpoint_id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
+           WHERE status = 'pending' AND (endpoint_id, meeting_id) > (h.endpoint_id, h.meeting_id)
+           ORDER BY endpoint_id, meeting_id, seq LIMIT 1
+         ) n
+       ), due AS (
+         SELECT id, endpoint_id, next_attempt_at,
+           row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn
+         FROM heads
+         WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
+           AND endpoint_id <> ALL ($1::text[])
+       ), capped AS (
+         SELECT id FROM due
+         WHERE rn <= $3 - COALESCE(($4::jsonb ->> endpoint_id)::int, 0)
+         ORDER BY next_attempt_at, id
+         LIMIT $2
+       ), locked AS (
+         -- Each chosen head is locked by its primary key, and checked again as it is now: another
+         -- instance may have claimed or answered it since this statement's snapshot.
+         SELECT l.id FROM capped c
+         CROSS JOIN LATERAL (
+           SELECT d.id FROM webhook_deliveries d
+           WHERE d.id = c.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+             AND (d.locked_until IS NULL OR d.locked_until <= now())
+           FOR UPDATE SKIP LOCKED
+         ) l
+       )
+       UPDATE webhook_deliveries d
+       SET locked_until = now() + make_interval(secs => $5::float8), attempts = d.attempts + 1,
+           first_attempt_at = COALESCE(d.first_attempt_at, now()), last_attempt_at = now()
+       FROM locked, webhook_endpoints w
+       WHERE d.id = locked.id AND w.id = d.endpoint_id
+       RETURNING d.id::float8 AS id, d.endpoint_id, d.meeting_id, d.seq::float8 AS seq, d.event_type, d.data,
+         floor(extract(epoch from d.occurred_at))::float8 AS occurred_at, d.attempts,
+         extract(epoch from d.first_attempt_at)::float8 * 1000 AS first_attempt_ms, w.url, w.secret, w.disabled`,
+      [saturated, opts.limit, opts.perEndpoint, JSON.stringify(opts.inFlight), opts.leaseMs / 1000],
+      'webhook-claim',
+    )).rows;
+  });
   return rows.map((row) => ({
     id: row.id as number,
     endpointId: row.endpoint_id as string,
