@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { bundle } from '../scripts/bundle';
 import { resolve } from 'node:path';
 import { parseBenchArgs, resultsFile } from './lib/args';
-import { createBenchDatabase } from './lib/bench-db';
+import { checkAutovacuum, createBenchDatabase } from './lib/bench-db';
 import { installSignalHandlers, runCleanup } from './lib/cleanup';
 import { DEFAULT_ADMIN_DATABASE_URL } from './lib/constants';
 import { round1 } from './lib/limit-measure';
@@ -42,6 +42,7 @@ async function main(): Promise<number> {
   // The services run as `npm start` runs them: the bundled JavaScript on plain node.
   await bundle();
   const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL);
+  machine.postgres_autovacuum = await checkAutovacuum(db.url);
   await seedLimitTables(db.url);
   const ctx = new BenchContext(settings, db, randomJwtSecret());
   const failures: Record<string, string> = {};

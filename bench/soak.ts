@@ -6,7 +6,7 @@ import { API_NODE_FLAGS } from '../scripts/service-flags';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { ApiClient, forEachBounded, range } from './lib/api-client';
-import { createBenchDatabase } from './lib/bench-db';
+import { checkAutovacuum, createBenchDatabase } from './lib/bench-db';
 import { sleep } from './lib/cleanup';
 import { BENCH_API_EDGE_ENV, DEFAULT_ADMIN_DATABASE_URL, EMAIL_DOMAIN } from './lib/constants';
 import { LatencyHistogram } from './lib/histogram';
@@ -131,6 +131,7 @@ export async function runSoak(quick: boolean): Promise<number> {
   const minutes = quick ? 2 : 10;
   const warmupMinutes = quick ? 1 : 2;
   const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL);
+  const autovacuum = await checkAutovacuum(db.url);
   const secret = randomJwtSecret();
   const env = { JWT_SECRET: secret, LOG_LEVEL: 'warn', NODE_ENV: 'production', EMAIL_COOKIE_AUTH: 'on' };
   const api = await startService({ name: 'meeting-api', script: 'services/meeting-api/dist/server.mjs', nodeArgs: API_NODE_FLAGS, portEnv: 'MEETING_API_PORT', readyPath: '/readyz', env: { ...env, ...BENCH_API_EDGE_ENV, DATABASE_URL: db.url } });
@@ -195,7 +196,7 @@ export async function runSoak(quick: boolean): Promise<number> {
   const p99Drift = p99FirstHalf > 0 ? round1(((p99SecondHalf - p99FirstHalf) / p99FirstHalf) * 100) : null;
   const flat = apiGrowth !== null && mediaGrowth !== null && apiGrowth < 10 && mediaGrowth < 10 && p99Drift !== null && p99Drift < 10;
   const report = {
-    machine: describeMachine(),
+    machine: { ...describeMachine(), postgres_autovacuum: autovacuum },
     mode: quick ? 'quick' : 'full',
     minutes,
     warmup_minutes: warmupMinutes,

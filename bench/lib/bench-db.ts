@@ -44,3 +44,15 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
     await client.end();
   }
 }
+
+/**
+ * The server's `autovacuum` setting, said aloud when it is off: figures taken without it drift
+ * over a run (dead rows accumulate, statistics go stale) in ways a production server's do not.
+ */
+export async function checkAutovacuum(url: string): Promise<string> {
+  const setting = await withClient(url, async (client) => String((await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]?.autovacuum));
+  if (setting !== 'on') {
+    console.log(`warning: this PostgreSQL runs with autovacuum = ${setting}; dead rows and planner statistics are left as they are for the whole run (long scenarios and the soak drift for it)`);
+  }
+  return setting;
+}

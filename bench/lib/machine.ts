@@ -10,6 +10,11 @@ export interface MachineInfo {
   date: string;
   load_avg_at_start: number[];
   open_files_limit: number | null;
+  /**
+   * The PostgreSQL server's `autovacuum` setting (filled once the bench database exists). With it
+   * off, dead rows and stale planner statistics pile up over a run as no production server lets them.
+   */
+  postgres_autovacuum?: string;
 }
 
 export function describeMachine(): MachineInfo {
