@@ -32,15 +32,11 @@ interface KeptPage {
 /** Pages kept per instance (least recently used dropped first); a page is at most 100 people. */
 const KEPT_PAGES_MAX = 256;
 
-/** The pages one instance keeps, and the statement that reads through them. */
-export interface WaitingRoomPages {
-  /** One statement for many (meeting, caller, page) keys; results in the order of `keys`. */
-  readMany(db: Queryable, keys: readonly WaitingRoomKey[]): Promise<(WaitingRoomRead | null)[]>;
-  /** How many pages are kept (for tests). */
-  size(): number;
-}
-
-export function createWaitingRoomPages(maxPages = KEPT_PAGES_MAX): WaitingRoomPages {
+/**
+ * The pages one instance keeps, and the one statement for many (meeting, caller, page) keys
+ * that reads through them; results in the order of `keys`.
+ */
+function createWaitingRoomPages(): (db: Queryable, keys: readonly WaitingRoomKey[]) => Promise<(WaitingRoomRead | null)[]> {
   const kept = new Map<string, KeptPage>();
   const pageKey = (k: WaitingRoomKey) => `${k.roomId}\n${k.page.limit}\n${k.page.offset}`;
 
@@ -50,7 +46,7 @@ export function createWaitingRoomPages(maxPages = KEPT_PAGES_MAX): WaitingRoomPa
     if (had && (had.meetingId > page.meetingId || (had.meetingId === page.meetingId && had.version >= page.version))) return;
     kept.delete(key);
     kept.set(key, page);
-    if (kept.size > maxPages) kept.delete(kept.keys().next().value!);
+    if (kept.size > KEPT_PAGES_MAX) kept.delete(kept.keys().next().value!);
   };
 
   async function readMany(db: Queryable, keys: readonly WaitingRoomKey[]): Promise<(WaitingRoomRead | null)[]> {
@@ -58,16 +54,17 @@ export function createWaitingRoomPages(maxPages = KEPT_PAGES_MAX): WaitingRoomPa
     const known = keys.map((k) => kept.get(pageKey(k)));
     const { rows } = await db.query<Row>(
       `SELECT k.i::int4 AS i, ${MEETING_REF}, m.waiting_version::float8 AS waiting_version, ${CALLER},
-         (k.known_id IS NOT NULL AND m.id = k.known_id AND m.waiting_version = k.known_version) AS kept_page_holds,
-         ${WAITING}
+         kept.holds AS kept_page_holds, ${WAITING}
        FROM unnest($1::text[], $2::text[], $3::int4[], $4::int8[], $5::int4[], $6::int8[])
          WITH ORDINALITY AS k(room_id, email, lim, off, known_id, known_version, i)
        JOIN meetings m ON m.room_id = k.room_id AND m.deleted_at IS NULL
+       CROSS JOIN LATERAL (
+         SELECT k.known_id IS NOT NULL AND m.id = k.known_id AND m.waiting_version = k.known_version AS holds
+       ) kept
        LEFT JOIN meeting_participants p ON p.meeting_id = m.id AND p.email = k.email
        LEFT JOIN LATERAL (
          SELECT w.* FROM meeting_participants w
-         WHERE w.meeting_id = m.id AND w.status = 'waiting'
-           AND NOT (k.known_id IS NOT NULL AND m.id = k.known_id AND m.waiting_version = k.known_version)
+         WHERE w.meeting_id = m.id AND w.status = 'waiting' AND NOT kept.holds
          ORDER BY w.joined_at, w.email
          LIMIT k.lim OFFSET k.off
        ) w ON true
@@ -101,7 +98,7 @@ export function createWaitingRoomPages(maxPages = KEPT_PAGES_MAX): WaitingRoomPa
     return found;
   }
 
-  return { readMany, size: () => kept.size };
+  return readMany;
 }
 
 /**
@@ -109,9 +106,10 @@ export function createWaitingRoomPages(maxPages = KEPT_PAGES_MAX): WaitingRoomPa
  * `createCallerStatusReader`). On PGlite (one in-process connection) each read goes alone.
  * Either way through this instance's kept pages.
  */
-export function createWaitingRoomReader(db: Database, pages: WaitingRoomPages = createWaitingRoomPages()): WaitingRoomReader {
-  if (db.kind === 'pglite') return { read: async (k) => (await pages.readMany(db, [k]))[0] ?? null };
-  return createCoalescedReader({ readMany: (keys) => pages.readMany(db, keys), maxInFlight: 1, maxBatch: WAITING_ROOMS_MAX_BATCH });
+export function createWaitingRoomReader(db: Database): WaitingRoomReader {
+  const readMany = createWaitingRoomPages();
+  if (db.kind === 'pglite') return { read: async (k) => (await readMany(db, [k]))[0] ?? null };
+  return createCoalescedReader({ readMany: (keys) => readMany(db, keys), maxInFlight: 1, maxBatch: WAITING_ROOMS_MAX_BATCH });
 }
 
 /** A page holds up to 100 people (PARTICIPANT_LIST_MAX_LIMIT), an unpaged list the whole room: keep batches small. */

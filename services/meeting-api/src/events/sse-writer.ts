@@ -68,8 +68,10 @@ export function createSseWriter(app: FastifyInstance, options: { keepAliveMs: nu
       const stream: SseStream = {
         write(frames) {
           if (ended || frames.length === 0) return;
-          // Encoded frames are copied into one buffer (native, off the heap): one chunk, one write.
-          raw.write(typeof frames === 'string' ? frames : Buffer.concat(frames));
+          // Encoded frames go as one chunk in one write: a lone frame as it is, several copied into
+          // one buffer (native, off the heap).
+          if (typeof frames === 'string') raw.write(frames);
+          else raw.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
           if (raw.writableLength > maxBacklog) stream.end();
         },
         end() {
