@@ -131,6 +131,30 @@ test('resume with Last-Event-ID or ?after= replays every later event once, in or
   assert.equal(Number(next!.id), 11);
 });
 
+test('admit-all with everyone waiting on a stream: each gets its own admission with its token first, then every later admission once, in order', async () => {
+  await hostStarts(app, 'ev-all');
+  const people = Array.from({ length: 40 }, (_, i) => `all${i}@x.io`);
+  for (const p of people) await call(app, 'POST', api('ev-all', '/join'), { as: p });
+  const waiting = await Promise.all(people.map((p) => sse(api('ev-all', '/events'), { as: p })));
+  const host = await sse(api('ev-all', '/events'), { as: HOST });
+  await call(app, 'POST', api('ev-all', '/admit-all'), { as: HOST });
+
+  const all = await host.waitFor(people.length);
+  assert.deepEqual(all.map((e) => e.data.participant.email), people, 'the host sees every admission, in order');
+  const seqs = all.map((e) => Number(e.id));
+  await Promise.all(
+    waiting.map(async (stream, k) => {
+      const seen = await stream.waitFor(people.length - k);
+      assert.equal(seen[0]!.data.participant.email, people[k]);
+      assert.equal((await verifyRoomToken(seen[0]!.data.participant.room_token)).sub, people[k]);
+      assert.deepEqual(seen.map((e) => Number(e.id)), seqs.slice(k), `${people[k]} sees its admission and every later one`);
+      assert.ok(seen.slice(1).every((e) => e.data.participant.room_token === null), 'nobody else\'s token');
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(waiting.every((stream, k) => stream.events.length === people.length - k), 'nothing twice');
+});
+
 test('bad resume points, strangers and unknown meetings get JSON envelopes before any stream', async () => {
   await hostStarts(app, 'ev-bad');
   const cases: Array<[Parameters<typeof openSse>[2], string, number, string]> = [

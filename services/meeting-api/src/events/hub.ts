@@ -33,6 +33,12 @@ export interface Follower {
 }
 
 const PAGE = 500;
+/**
+ * A read for every follower of a meeting at once: an admit-all of a full waiting room (1,000 by
+ * default) is read and handed out in one page, so nobody's token waits behind the delivery of
+ * an earlier page to a thousand streams.
+ */
+const GROUP_PAGE = 2_000;
 /** Safety net: a meeting with followers whose counter moved without a notification is caught up after at most this. */
 const SAFETY_POLL_MS = 5_000;
 
@@ -122,7 +128,7 @@ export function createEventHub(db: Database, log?: { warn(obj: object, msg: stri
     group.fetching = true;
     try {
       while (group.followers.size > 0 && group.pendingTo > group.head) {
-        const events = await eventsRepo.listEventsAfter(db, group.meetingId, group.head, PAGE);
+        const events = await eventsRepo.listEventsAfter(db, group.meetingId, group.head, GROUP_PAGE);
         if (events.length === 0) break;
         group.head = events[events.length - 1]!.seq;
         for (const f of [...group.followers]) offer(group, f, events);

@@ -96,7 +96,10 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (plugin,
         start.afterSeq,
         (events) => {
           const { visible, end } = start.select(events);
-          stream.write(visible.map((v) => eventFrame(v, start.roomId)));
+          const frames = eventFrames(visible, events, start.roomId);
+          // The viewer's own frames (their token) at once, what follows them on the next turn.
+          const own = visible.findLastIndex((v) => v.payload !== undefined) + 1;
+          stream.writeFirst(frames.slice(0, own), frames.slice(own));
           if (end) stream.end();
         },
         (err) => {
@@ -123,21 +126,39 @@ function frameOf(event: StoredMeetingEvent, roomId: string, payload: object): st
 }
 
 /**
- * The frame of an event as everyone allowed to see it gets it (no token in it): rendered once
- * per event object and shared by every stream the hub hands that object to. After an admit-all
- * of 1,000 people, each of the 1,000 streams is sent the others' admissions: without this the
- * same frames were serialised up to a million times. Kept encoded: each stream's batch is
- * written from these bytes, not joined into a string of its own and encoded again.
+ * The frames of events as everyone allowed to see them gets them (no token in them): rendered
+ * once per batch into one buffer, each event's frame a view of it, shared by every stream the
+ * hub hands those event objects to. After an admit-all of 1,000 people each of the 1,000
+ * streams is sent the later admissions (~170 MB in all): the frames are serialised once, and
+ * a stream's run of consecutive frames is written as one view of the batch's buffer, not copied.
  */
 const sharedFrames = new WeakMap<StoredMeetingEvent, { roomId: string; frame: Buffer }>();
 
-function eventFrame({ event, payload }: VisibleEvent, roomId: string): Buffer {
-  if (payload !== undefined) return Buffer.from(frameOf(event, roomId, payload));
-  const cached = sharedFrames.get(event);
-  if (cached?.roomId === roomId) return cached.frame;
-  const frame = Buffer.from(frameOf(event, roomId, event.payload as object));
-  sharedFrames.set(event, { roomId, frame });
-  return frame;
+/** Renders into one buffer the shared frames of `batch` not rendered yet. */
+function renderShared(batch: readonly StoredMeetingEvent[], roomId: string): void {
+  const missing = batch.filter((event) => sharedFrames.get(event)?.roomId !== roomId);
+  if (missing.length === 0) return;
+  const texts = missing.map((event) => frameOf(event, roomId, event.payload as object));
+  const all = Buffer.from(texts.join(''));
+  let at = 0;
+  missing.forEach((event, i) => {
+    const length = Buffer.byteLength(texts[i]!);
+    sharedFrames.set(event, { roomId, frame: all.subarray(at, at + length) });
+    at += length;
+  });
+}
+
+/** The frames of what a viewer sees of `batch`, in order (theirs with their own payload, the rest shared). */
+function eventFrames(visible: readonly VisibleEvent[], batch: readonly StoredMeetingEvent[], roomId: string): Buffer[] {
+  return visible.map(({ event, payload }) => {
+    if (payload !== undefined) return Buffer.from(frameOf(event, roomId, payload));
+    let shared = sharedFrames.get(event);
+    if (shared?.roomId !== roomId) {
+      renderShared(batch, roomId);
+      shared = sharedFrames.get(event);
+    }
+    return shared!.frame;
+  });
 }
 
 export interface DecisionFeedOptions {

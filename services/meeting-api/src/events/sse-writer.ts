@@ -3,13 +3,21 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 /** One open `text/event-stream` response. */
 export interface SseStream {
   /**
-   * Writes frames (see `sseFrame`): a string, or frames already encoded (written as one chunk,
-   * without joining them into a string and encoding it again: after an admit-all of 1,000
-   * people the streams are sent ~170 MB of the same few frames). A client that reads slower than the backlog allows is
-   * ended: it resumes with `Last-Event-ID` (or, for the decision feed, a fresh snapshot).
+   * Writes frames (see `sseFrame`): a string, or frames already encoded, written as they are
+   * (frames that lie next to each other in one buffer as one view of it: after an admit-all of
+   * 1,000 people the streams are sent ~170 MB of the same frames, which are neither joined into
+   * strings nor copied). A client that reads slower than the backlog allows is ended: it resumes
+   * with `Last-Event-ID` (or, for the decision feed, a fresh snapshot).
    */
   write(frames: string | readonly Uint8Array[]): void;
-  /** Ends the response (once; later calls do nothing). */
+  /**
+   * Writes `now` at once and `later` on the next turn of the event loop, after what every stream
+   * was written at once in this turn (a later write to this stream waits behind `later`, so the
+   * order stays). After an admit-all, each stream's own token goes out before anyone's backlog of
+   * others' admissions.
+   */
+  writeFirst(now: readonly Uint8Array[], later: readonly Uint8Array[]): void;
+  /** Ends the response after what it was given (once; later calls do nothing). */
   end(): void;
 }
 
@@ -33,6 +41,31 @@ export function sseFrame(event: string, data: string, id?: number): string {
 }
 
 /**
+ * `frames` with each sequence of frames that lie next to each other in one buffer joined into
+ * one view of it (the bytes there are those frames, in that order), without copying.
+ */
+export function adjacentRuns(frames: readonly Uint8Array[]): Uint8Array[] {
+  const runs: Uint8Array[] = [];
+  let first: Uint8Array | undefined;
+  let end = 0;
+  const close = () => {
+    if (first !== undefined) runs.push(end === first.byteOffset + first.byteLength ? first : new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset));
+  };
+  for (const frame of frames) {
+    if (frame.byteLength === 0) continue;
+    if (first !== undefined && frame.buffer === first.buffer && frame.byteOffset === end) {
+      end += frame.byteLength;
+      continue;
+    }
+    close();
+    first = frame;
+    end = frame.byteOffset + frame.byteLength;
+  }
+  close();
+  return runs;
+}
+
+/**
  * The one SSE writer of the API, for the events route and the decision feed: the headers
  * (no caching or proxy buffering), an opening comment, one keep-alive comment timer for every
  * stream (so proxies do not close idle streams), the backlog limit, and ending every stream
@@ -41,6 +74,13 @@ export function sseFrame(event: string, data: string, id?: number): string {
 export function createSseWriter(app: FastifyInstance, options: { keepAliveMs: number; maxBacklogBytes?: number }): SseWriter {
   const maxBacklog = options.maxBacklogBytes ?? MAX_BACKLOG_BYTES;
   const open = new Set<SseStream>();
+  /** What `writeFirst` left for the next turn, per stream, in the order it was left. */
+  const deferred = new Map<SseStream, { frames: Uint8Array[]; send: (frames: readonly Uint8Array[]) => void }>();
+  const flushDeferred = () => {
+    const all = [...deferred.values()];
+    deferred.clear();
+    for (const { frames, send } of all) send(frames);
+  };
   const keepAlive = setInterval(() => {
     for (const stream of open) stream.write(': keep-alive\n\n');
   }, options.keepAliveMs);
@@ -65,16 +105,35 @@ export function createSseWriter(app: FastifyInstance, options: { keepAliveMs: nu
       raw.socket?.setNoDelay(true);
       raw.write(': stream open\n\n');
       let ended = false;
+      const send = (frames: string | readonly Uint8Array[]) => {
+        if (ended || raw.destroyed || frames.length === 0) return;
+        // The response is corked until the next tick: the runs go out in one writev.
+        if (typeof frames === 'string') raw.write(frames);
+        else for (const run of adjacentRuns(frames)) raw.write(run);
+        if (raw.writableLength > maxBacklog) stream.end();
+      };
       const stream: SseStream = {
         write(frames) {
-          if (ended || frames.length === 0) return;
-          // Encoded frames go as one chunk in one write: a lone frame as it is, several copied into
-          // one buffer (native, off the heap).
-          if (typeof frames === 'string') raw.write(frames);
-          else raw.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
-          if (raw.writableLength > maxBacklog) stream.end();
+          const waiting = deferred.get(stream);
+          if (waiting === undefined) send(frames);
+          else waiting.frames.push(...(typeof frames === 'string' ? [Buffer.from(frames)] : frames));
+        },
+        writeFirst(now, later) {
+          stream.write(now);
+          if (later.length === 0 || ended) return;
+          const waiting = deferred.get(stream);
+          if (waiting !== undefined) waiting.frames.push(...later);
+          else {
+            if (deferred.size === 0) setImmediate(flushDeferred);
+            deferred.set(stream, { frames: [...later], send });
+          }
         },
         end() {
+          if (ended) return;
+          // What waits for the next turn goes before the end (sending it may end the stream itself).
+          const waiting = deferred.get(stream);
+          deferred.delete(stream);
+          if (waiting !== undefined) send(waiting.frames);
           if (ended) return;
           ended = true;
           open.delete(stream);

@@ -59,8 +59,9 @@ export function mayView(viewer: Viewer, event: Pick<StoredMeetingEvent, 'type' |
   if (event.type.startsWith('meeting.')) return true;
   if (event.subject === viewer.email) return true;
   if (viewer.status === 'admitted' && SEEN_BY_ADMITTED.has(event.type)) return true;
+  if (!SEEN_BY_MANAGERS.has(event.type)) return false;
   const actor = { status: viewer.status, role: viewer.role ?? (viewer.status === null ? null : 'attendee'), isOwner: viewer.isOwner ?? false };
-  return mayManageWaitingRoom(actor, viewer.admitPolicy ?? 'any_admitted') && SEEN_BY_MANAGERS.has(event.type);
+  return mayManageWaitingRoom(actor, viewer.admitPolicy ?? 'any_admitted');
 }
 
 /** The stream closes after the subscriber's removal or ban, or the meeting's deletion. */
