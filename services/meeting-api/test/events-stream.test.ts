@@ -222,6 +222,42 @@ describe('GET /status?wait=N', () => {
     assert.equal(typeof answer.body.result.room_token, 'string');
   });
 
+  test('a held answer is what /status answers at that point: the same row, a token for the same meeting and log position', async () => {
+    await hostStarts(app, 'ev-same');
+    await call(app, 'POST', api('ev-same', '/join'), { as: 'same@x.io', body: { display_name: 'Sam' } });
+    const held = call(app, 'GET', api('ev-same', '/status?wait=30'), { as: 'same@x.io' });
+    await new Promise((r) => setTimeout(r, 300));
+    await call(app, 'POST', api('ev-same', '/admit'), { as: HOST, body: { email: 'same@x.io' } });
+    const answer = (await held).body.result;
+    const now = (await call(app, 'GET', api('ev-same', '/status'), { as: 'same@x.io' })).body.result;
+    assert.deepEqual({ ...answer, room_token: null }, { ...now, room_token: null });
+    const [a, b] = await Promise.all([verifyRoomToken(answer.room_token), verifyRoomToken(now.room_token)]);
+    const lasting = (claims: Record<string, unknown>) => Object.fromEntries(Object.entries(claims).filter(([k]) => !['iat', 'nbf', 'exp', 'jti'].includes(k)));
+    assert.deepEqual(lasting(a), lasting(b));
+
+    // Refused: answered with the refusal and no token.
+    await call(app, 'POST', api('ev-same', '/join'), { as: 'no@x.io' });
+    const refused = call(app, 'GET', api('ev-same', '/status?wait=30'), { as: 'no@x.io' });
+    await new Promise((r) => setTimeout(r, 300));
+    await call(app, 'POST', api('ev-same', '/reject'), { as: HOST, body: { email: 'no@x.io' } });
+    const no = (await refused).body.result;
+    assert.equal(no.status, 'rejected');
+    assert.equal(no.room_token, null);
+  });
+
+  test('a held answer comes when the meeting ends under the waiter (they left with it), not at the timeout', async () => {
+    await hostStarts(app, 'ev-end');
+    await call(app, 'POST', api('ev-end', '/join'), { as: 'end@x.io' });
+    const started = Date.now();
+    const held = call(app, 'GET', api('ev-end', '/status?wait=30'), { as: 'end@x.io' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await call(app, 'POST', api('ev-end', '/end'), { as: HOST })).status, 200);
+    const answer = await held;
+    assert.equal(answer.body.result.status, 'left');
+    assert.equal(answer.body.result.room_token, null);
+    assert.ok(Date.now() - started < 20_000, 'answered on the end, long before the 30 s wait');
+  });
+
   test('wait=1 with nothing happening answers waiting; any other status answers at once', async () => {
     await call(app, 'POST', api('ev-wait', '/join'), { as: 'slow@x.io' });
     const waited = await call(app, 'GET', api('ev-wait', '/status?wait=1'), { as: 'slow@x.io' });

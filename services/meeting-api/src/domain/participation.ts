@@ -26,7 +26,7 @@ import {
 import type { EventHub } from '../events/hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
-import { participantView } from './views';
+import { participantFromView, participantView } from './views';
 import { checkDisplayName } from './identity';
 import { assertMeetingQuota, countCreation } from './meetings';
 import type { KeyedRateLimiter } from './rate-window';
@@ -297,7 +297,7 @@ export async function getMyStatus(deps: ParticipationDeps, caller: string, rawId
 
 /**
  * `GET /status?wait=N`: while the caller is waiting, holds the answer until one of their
- * own events (or the meeting's deletion) is committed, `waitSecs` pass, or `cancelled`
+ * own events (or the meeting's end or deletion) is committed, `waitSecs` pass, or `cancelled`
  * resolves (the client went away); then answers exactly as `/status` does.
  */
 export async function waitForMyStatus(
@@ -313,12 +313,30 @@ export async function waitForMyStatus(
   if (!found) throw errors.meetingNotFound(roomId);
   if (!found.caller) throw errors.notInMeeting(roomId);
   if (found.caller.status !== 'waiting' || waitSecs === 0) return getMyStatus(deps, caller, rawId);
+  // The caller's own event carries their row as it committed: the answer is made from it, as
+  // `/status` would make it at that point of the log, without reading it again (after an
+  // admit-all, a thousand waiters are answered at once). Once the meeting itself has moved (its
+  // state, a deletion) since the wait began, the answer is read as `/status` reads it.
+  let answer: ParticipantStatusResponse | null = null;
+  let meetingMoved = false;
   await new Promise<void>((resolve) => {
     const follower = hub.follow(
       found.meetingId,
       found.eventSeq,
       (events) => {
-        if (events.some((e) => e.subject === caller || e.type === 'meeting.deleted')) done();
+        if (events.some((e) => e.type.startsWith('meeting.'))) meetingMoved = true;
+        const mine = events.findLast((e) => e.subject === caller);
+        // Ending the meeting moves everyone waiting to `left` without an event of their own.
+        if (mine === undefined && !events.some((e) => e.type === 'meeting.ended' || e.type === 'meeting.deleted')) return;
+        const participant = (mine?.payload as { participant?: ParticipantStatusResponse } | undefined)?.participant;
+        if (!meetingMoved && participant?.email === caller) {
+          const me = participantFromView(participant);
+          const token = mayReceiveToken(me.status, found.meetingState)
+            ? tokenFor(deps.signer, roomId, me, { meetingId: found.meetingId, seq: events[events.length - 1]!.seq })
+            : null;
+          answer = participantView(me, token);
+        }
+        done();
       },
       () => done(),
     );
@@ -330,7 +348,7 @@ export async function waitForMyStatus(
       resolve();
     }
   });
-  return getMyStatus(deps, caller, rawId);
+  return answer ?? getMyStatus(deps, caller, rawId);
 }
 
 /**

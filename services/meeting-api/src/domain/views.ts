@@ -24,6 +24,21 @@ export function participantView(p: ParticipantRecord, roomToken: string | null =
   };
 }
 
+/** The record behind a participant view (as an event's payload carries it): `participantView`'s inverse. */
+export function participantFromView(p: ParticipantStatusResponse): ParticipantRecord {
+  return {
+    email: p.email,
+    displayName: p.display_name,
+    status: p.status,
+    isHost: p.is_host,
+    role: p.role,
+    banned: p.banned,
+    joinedAt: p.joined_at,
+    admittedAt: p.admitted_at,
+    connected: p.connected ?? false,
+  };
+}
+
 export function createdMeetingView(m: MeetingRecord): CreateMeetingResponse {
   return {
     meeting_id: m.roomId,

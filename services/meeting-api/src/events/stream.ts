@@ -13,6 +13,7 @@ import { parseMeetingId } from '../domain/meeting-id';
 import { mayManageWaitingRoom, mayReceiveToken } from '../domain/meeting-state';
 import { tokenFor } from '../domain/participation';
 import type { TokenSigner } from '../domain/token-signer';
+import { participantFromView } from '../domain/views';
 import type { StoredMeetingEvent } from './db/events-repo';
 
 /** What opening a stream reads (the storage behind it is `db/`'s; see `events/index.ts`). */
@@ -156,18 +157,7 @@ export async function openEventStream(
         const live = event.seq > snapSeq;
         const mint = live ? liveMeetingState === 'active' : mayMintReplayed && event.seq === ownLastSeq;
         if (mint) {
-          const record = {
-            email: participant.email,
-            displayName: participant.display_name,
-            status: participant.status,
-            isHost: participant.is_host,
-            role: participant.role,
-            banned: participant.banned,
-            joinedAt: participant.joined_at,
-            admittedAt: participant.admitted_at,
-            connected: participant.connected ?? false,
-          };
-          const token = tokenFor(deps.signer, roomId, record, { meetingId, seq: live ? event.seq : snapSeq });
+          const token = tokenFor(deps.signer, roomId, participantFromView(participant), { meetingId, seq: live ? event.seq : snapSeq });
           payload = { ...(event.payload as object), participant: { ...participant, room_token: token } };
         }
       }
