@@ -107,7 +107,9 @@ export function createEventHub(db: Database, log?: { warn(obj: object, msg: stri
       f.again = true;
       return;
     }
-    const fresh = events.filter((e) => e.seq > f.cursor);
+    // The batch itself when all of it is new to the follower (the usual case): every follower of
+    // the meeting is handed the same array, and what is made once per batch is shared.
+    const fresh = events.length > 0 && events[0]!.seq > f.cursor ? events : events.filter((e) => e.seq > f.cursor);
     if (fresh.length === 0) return;
     if (fresh[0]!.seq !== f.cursor + 1) {
       void pump(group, f); // behind: catch up from the table

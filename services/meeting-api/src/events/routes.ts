@@ -98,8 +98,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (plugin,
           const { visible, end } = start.select(events);
           const frames = eventFrames(visible, events, start.roomId);
           // The viewer's own frames (their token) at once, what follows them on the next turn.
-          const own = visible.findLastIndex((v) => v.payload !== undefined) + 1;
-          stream.writeFirst(frames.slice(0, own), frames.slice(own));
+          stream.writeFirst(frames, visible.findLastIndex((v) => v.payload !== undefined) + 1);
           if (end) stream.end();
         },
         (err) => {
@@ -126,38 +125,35 @@ function frameOf(event: StoredMeetingEvent, roomId: string, payload: object): st
 }
 
 /**
- * The frames of events as everyone allowed to see them gets them (no token in them): rendered
+ * The frames of a batch as everyone allowed to see them gets them (no token in them): rendered
  * once per batch into one buffer, each event's frame a view of it, shared by every stream the
- * hub hands those event objects to. After an admit-all of 1,000 people each of the 1,000
- * streams is sent the later admissions (~170 MB in all): the frames are serialised once, and
- * a stream's run of consecutive frames is written as one view of the batch's buffer, not copied.
+ * hub hands that batch to. After an admit-all of 1,000 people each of the 1,000 streams is sent
+ * the later admissions (~170 MB in all): the frames are serialised once, and a stream's run of
+ * consecutive frames is written as one view of the batch's buffer, not copied.
  */
-const sharedFrames = new WeakMap<StoredMeetingEvent, { roomId: string; frame: Buffer }>();
+const batchFrames = new WeakMap<readonly StoredMeetingEvent[], { roomId: string; frames: Buffer[] }>();
 
-/** Renders into one buffer the shared frames of `batch` not rendered yet. */
-function renderShared(batch: readonly StoredMeetingEvent[], roomId: string): void {
-  const missing = batch.filter((event) => sharedFrames.get(event)?.roomId !== roomId);
-  if (missing.length === 0) return;
-  const texts = missing.map((event) => frameOf(event, roomId, event.payload as object));
+function sharedFramesOf(batch: readonly StoredMeetingEvent[], roomId: string): Buffer[] {
+  const kept = batchFrames.get(batch);
+  if (kept?.roomId === roomId) return kept.frames;
+  const texts = batch.map((event) => frameOf(event, roomId, event.payload as object));
   const all = Buffer.from(texts.join(''));
   let at = 0;
-  missing.forEach((event, i) => {
-    const length = Buffer.byteLength(texts[i]!);
-    sharedFrames.set(event, { roomId, frame: all.subarray(at, at + length) });
-    at += length;
+  const frames = texts.map((text) => {
+    const length = Buffer.byteLength(text);
+    return all.subarray(at, (at += length));
   });
+  batchFrames.set(batch, { roomId, frames });
+  return frames;
 }
 
 /** The frames of what a viewer sees of `batch`, in order (theirs with their own payload, the rest shared). */
 function eventFrames(visible: readonly VisibleEvent[], batch: readonly StoredMeetingEvent[], roomId: string): Buffer[] {
-  return visible.map(({ event, payload }) => {
+  let shared: Buffer[] | undefined;
+  return visible.map(({ event, at, payload }) => {
     if (payload !== undefined) return Buffer.from(frameOf(event, roomId, payload));
-    let shared = sharedFrames.get(event);
-    if (shared?.roomId !== roomId) {
-      renderShared(batch, roomId);
-      shared = sharedFrames.get(event);
-    }
-    return shared!.frame;
+    shared ??= sharedFramesOf(batch, roomId);
+    return shared[at]!;
   });
 }
 

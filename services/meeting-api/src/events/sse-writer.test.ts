@@ -28,7 +28,7 @@ test('writeFirst: the first frames at once, the rest on the next turn in order, 
   const writer = createSseWriter(app, { keepAliveMs: 60_000 });
   app.get('/both', (_request, reply) => {
     const stream = writer.open(reply, () => {});
-    stream.writeFirst([Buffer.from('data: own\n\n')], [Buffer.from('data: a\n\n'), Buffer.from('data: b\n\n')]);
+    stream.writeFirst([Buffer.from('data: own\n\n'), Buffer.from('data: a\n\n'), Buffer.from('data: b\n\n')], 1);
     // Written in the same turn, so it goes behind what waits.
     stream.write([Buffer.from('data: c\n\n')]);
     stream.end();

@@ -11,12 +11,12 @@ export interface SseStream {
    */
   write(frames: string | readonly Uint8Array[]): void;
   /**
-   * Writes `now` at once and `later` on the next turn of the event loop, after what every stream
-   * was written at once in this turn (a later write to this stream waits behind `later`, so the
-   * order stays). After an admit-all, each stream's own token goes out before anyone's backlog of
-   * others' admissions.
+   * Writes the first `now` frames at once and the rest on the next turn of the event loop, after
+   * what every stream was written at once in this turn (a later write to this stream waits
+   * behind them, so the order stays). After an admit-all, each stream's own token goes out
+   * before anyone's backlog of others' admissions.
    */
-  writeFirst(now: readonly Uint8Array[], later: readonly Uint8Array[]): void;
+  writeFirst(frames: readonly Uint8Array[], now: number): void;
   /** Ends the response after what it was given (once; later calls do nothing). */
   end(): void;
 }
@@ -118,15 +118,14 @@ export function createSseWriter(app: FastifyInstance, options: { keepAliveMs: nu
           if (waiting === undefined) send(frames);
           else waiting.frames.push(...(typeof frames === 'string' ? [Buffer.from(frames)] : frames));
         },
-        writeFirst(now, later) {
-          stream.write(now);
-          if (later.length === 0 || ended) return;
+        writeFirst(frames, now) {
+          if (now >= frames.length) return stream.write(frames);
           const waiting = deferred.get(stream);
-          if (waiting !== undefined) waiting.frames.push(...later);
-          else {
-            if (deferred.size === 0) setImmediate(flushDeferred);
-            deferred.set(stream, { frames: [...later], send });
-          }
+          if (waiting !== undefined) return void waiting.frames.push(...frames);
+          if (now > 0) send(frames.slice(0, now));
+          if (ended) return;
+          if (deferred.size === 0) setImmediate(flushDeferred);
+          deferred.set(stream, { frames: frames.slice(now), send });
         },
         end() {
           if (ended) return;

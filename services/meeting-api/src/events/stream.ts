@@ -27,6 +27,8 @@ export interface StreamReads {
 /** One event the viewer may see; `payload` set only where it differs from the event's own (their room token added). */
 export interface VisibleEvent {
   event: StoredMeetingEvent;
+  /** Its position in the batch handed to `select`. */
+  at: number;
   payload?: object;
 }
 
@@ -138,7 +140,8 @@ export async function openEventStream(
   const select = (events: StoredMeetingEvent[]) => {
     const visible: VisibleEvent[] = [];
     let end = false;
-    for (const event of events) {
+    for (let at = 0; at < events.length; at++) {
+      const event = events[at]!;
       if (event.seq > snapSeq) {
         if (event.type === 'meeting.activated') liveMeetingState = 'active';
         if (event.type === 'meeting.ended') liveMeetingState = 'ended';
@@ -161,7 +164,7 @@ export async function openEventStream(
           payload = { ...(event.payload as object), participant: { ...participant, room_token: token } };
         }
       }
-      visible.push(payload === undefined ? { event } : { event, payload });
+      visible.push(payload === undefined ? { event, at } : { event, at, payload });
       if (endsStream(viewer, event)) {
         end = true;
         break;
