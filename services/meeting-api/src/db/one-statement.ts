@@ -72,17 +72,30 @@ function settingsParams(m: MeetingRef): unknown[] {
 
 /**
  * After `locked` (the meeting, `$1` its id) and `w` (the written row with its `payload`): the
- * event `$type` by `$actor` about `w`'s row appended (nothing when `$type` is null; `$enforced`
- * the NOTIFY's decision flag), and the answer: `w`'s row, the counter before, and the seq appended.
+ * meeting row updated once (the event counter bumped when `$type` is not null, and the counts
+ * and waiting version moved by `w`'s change from `before`, its status before as SQL over `w`),
+ * the statement marked as counted (the count triggers skip it: `015_counted_statements.sql`), the event
+ * `$type` by `$actor` about `w`'s row appended (`$enforced` the NOTIFY's decision flag), and the
+ * answer: `w`'s row, the counter before, and the seq appended.
  */
-const APPEND_AND_ANSWER = (type: number, enforced: number, actor: number) => `,
-     bump AS (
-       UPDATE meetings SET event_seq = event_seq + 1
-       WHERE id = $1 AND $${type}::text IS NOT NULL AND EXISTS (SELECT 1 FROM w)
-       RETURNING event_seq
+const APPEND_AND_ANSWER = (type: number, enforced: number, actor: number, before: string) => `,
+     change AS (
+       SELECT (w.status = 'admitted')::int - COALESCE((${before} = 'admitted')::int, 0) AS admitted,
+         (w.status = 'waiting')::int - COALESCE((${before} = 'waiting')::int, 0) AS waiting,
+         w.status = 'waiting' OR COALESCE(${before} = 'waiting', false) AS touched_waiting
+       FROM w
+     ), bump AS (
+       UPDATE meetings m
+       SET event_seq = m.event_seq + ($${type}::text IS NOT NULL)::int,
+         participant_count = m.participant_count + c.admitted, waiting_count = m.waiting_count + c.waiting,
+         waiting_version = m.waiting_version + c.touched_waiting::int
+       FROM change c
+       WHERE m.id = $1 AND ($${type}::text IS NOT NULL OR c.admitted <> 0 OR c.waiting <> 0 OR c.touched_waiting)
+       RETURNING m.event_seq, set_config('meeting.counted_statement', statement_timestamp()::text, true) AS counted
      ), ins AS (
        INSERT INTO meeting_events (meeting_id, seq, type, actor, subject, payload)
        SELECT $1, bump.event_seq, $${type}::text, $${actor}::text, w.email, w.payload FROM bump, w
+       WHERE $${type}::text IS NOT NULL
        RETURNING seq, jsonb_build_array(jsonb_build_object('type', type, 'actor', actor, 'subject', subject, 'payload', payload))::text AS inline
      ), notified AS (
        SELECT pg_notify('${EVENTS_CHANNEL}',
@@ -140,8 +153,8 @@ function joinSql(event: 'join' | 'direct-join' | 'early-knock'): string {
        SELECT ${upsert.values('locked.id')} FROM locked
        ON CONFLICT (meeting_id, email) DO UPDATE SET ${upsert.set}
        WHERE NOT p.banned AND p.status = $15::text
-       RETURNING ${PARTICIPANT}, ${PAYLOAD} AS payload
-     )${APPEND_AND_ANSWER(16, 17, 18)}`;
+       RETURNING ${PARTICIPANT}, ${PAYLOAD} AS payload, p.xmax = 0 AS inserted
+     )${APPEND_AND_ANSWER(16, 17, 18, 'CASE WHEN w.inserted THEN NULL ELSE $15::text END')}`;
     JOIN_SQL.set(event, sql);
   }
   return sql;
@@ -184,6 +197,13 @@ async function joinAttendee(
 
 const DECIDE_SQL = new Map<string, string>();
 
+/** The one status a decision moves someone from: the statement counts the change from it. */
+function onlyStatusAllowing(event: 'admit' | 'reject'): string {
+  const from = statusesAllowing(event);
+  if (from.length !== 1) throw new Error(`the one-statement ${event} counts its change from one status; the lifecycle allows it from ${from.join(', ')}`);
+  return from[0]!;
+}
+
 function decideSql(event: 'admit' | 'reject'): string {
   let sql = DECIDE_SQL.get(event);
   if (sql === undefined) {
@@ -202,7 +222,7 @@ function decideSql(event: 'admit' | 'reject'): string {
        WHERE p.meeting_id = (SELECT id FROM locked) AND p.email = $3::text AND p.status = ANY($15::text[])
          AND EXISTS (SELECT 1 FROM caller)
        RETURNING ${PARTICIPANT}, ${PAYLOAD} AS payload
-     )${APPEND_AND_ANSWER(16, 17, 18)}`;
+     )${APPEND_AND_ANSWER(16, 17, 18, `'${onlyStatusAllowing(event)}'`)}`;
     DECIDE_SQL.set(event, sql);
   }
   return sql;
