@@ -187,6 +187,16 @@ export class BenchContext {
 
   private serviceEnv(): Record<string, string> {
     // The videocall-rs meeting API's email cookie stays the reference load (off by default in production since sign-in).
-    return { JWT_SECRET: this.jwtSecret, LOG_LEVEL: 'warn', NODE_ENV: 'production', EMAIL_COOKIE_AUTH: 'on', MEETING_CREATES_PER_MINUTE: '1000000', ...BENCH_API_EDGE_ENV };
+    // Every API of a run shares its database and so its webhook outbox: each of them delivers, so
+    // each must be allowed the bench's receiver on loopback, as a cluster's instances share one configuration.
+    return {
+      JWT_SECRET: this.jwtSecret,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      EMAIL_COOKIE_AUTH: 'on',
+      MEETING_CREATES_PER_MINUTE: '1000000',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      ...BENCH_API_EDGE_ENV,
+    };
   }
 }

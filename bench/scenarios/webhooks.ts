@@ -26,7 +26,7 @@ const host = (m: number) => email(`wh-host-${m}`);
  * the events answered 2xx per second during B, against the events B appended.
  */
 export async function webhooks(ctx: BenchContext): Promise<void> {
-  const service = await ctx.apiVariant('webhooks', { ADMIN_EMAILS: ADMIN, WEBHOOK_ALLOW_PRIVATE: 'true' });
+  const service = await ctx.apiVariant('webhooks', { ADMIN_EMAILS: ADMIN });
   const api = new ApiClient(service.url);
   await forEachBounded(range(MEETINGS), SEED_CONCURRENCY, async (m) => {
     await api.expect(201, 'POST', '/api/v1/meetings', host(m), { meeting_id: meetingId(m) });

@@ -4,6 +4,8 @@
 -- to the statement's own start time, for the rest of its transaction). The statement-level
 -- triggers skip a statement so marked: one new version of the meeting row per transition
 -- instead of two, and no trigger query. Every other write is counted by the triggers as before.
+-- A counted statement must be a transaction of its own (the API runs them outside any BEGIN):
+-- its mark lasts until its transaction ends.
 -- (The whole function is restated: CREATE OR REPLACE needs the whole body.)
 CREATE OR REPLACE FUNCTION meeting_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -3,7 +3,7 @@ import { participantEvent } from '../domain/events';
 import { statusesAllowing } from '../domain/meeting-state';
 import type { OneStatementTransitions } from '../domain/ports';
 import type { JoinView, MeetingRef, ParticipantRecord, RowEvent, WrittenRow } from '../domain/records';
-import type { Queryable } from './database';
+import type { Database, Queryable } from './database';
 import { EVENTS_CHANNEL, INLINE_MAX_BYTES } from '../events/db/events-repo';
 import { attendeeUpsert, joinKeepsPlace, transitionSet } from './participants-repo';
 import { meetingRefColumns, participantColumns, toMeetingRef, toParticipant, type Row } from './rows';
@@ -20,7 +20,9 @@ import { meetingRefColumns, participantColumns, toMeetingRef, toParticipant, typ
  * as `appendEvents` appends it (the per-meeting counter bumped under the lock, the row inserted,
  * the NOTIFY sent on commit). Whatever differs, nothing is written and `null` comes back.
  */
-export function createOneStatementTransitions(db: Queryable): OneStatementTransitions {
+// A `Database`, never a transaction's connection: each statement must be a transaction of its
+// own, for its mark as counted (see APPEND_AND_ANSWER) lasts until its transaction ends.
+export function createOneStatementTransitions(db: Database): OneStatementTransitions {
   return {
     findForJoin: (roomId, email) => findForJoin(db, roomId, email),
     joinAttendee: (seen, email, displayName, waitingBelow, event, countMatters, emit) =>

@@ -326,7 +326,7 @@ export async function waitForMyStatus(
       (events) => {
         if (events.some((e) => e.type.startsWith('meeting.'))) meetingMoved = true;
         const mine = events.findLast((e) => e.subject === caller);
-        // Ending the meeting moves everyone waiting to `left` without an event of their own.
+        // The meeting's end can move those waiting to `left` without an event of their own: read again.
         if (mine === undefined && !events.some((e) => e.type === 'meeting.ended' || e.type === 'meeting.deleted')) return;
         const participant = (mine?.payload as { participant?: ParticipantStatusResponse } | undefined)?.participant;
         if (!meetingMoved && participant?.email === caller) {
