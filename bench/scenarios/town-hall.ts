@@ -111,14 +111,16 @@ export async function townHall(ctx: BenchContext): Promise<void> {
     while (arrived.some((a) => a === undefined) && Date.now() < deadline) await sleep(20);
     closers.forEach((close) => close());
     if (variant === 'wait') await Promise.race([Promise.allSettled(polls), sleep(1_000)]);
-    const after = arrived.filter((a): a is bigint => a !== undefined).map((a) => Math.max(0, Number(a - answered) / 1e6)).sort((a, b) => a - b);
+    /** Every token's arrival, in ms after `from`, sorted. */
+    const arrivalsSince = (from: bigint) => arrived.filter((a): a is bigint => a !== undefined).map((a) => Number(a - from) / 1e6).sort((a, b) => a - b);
+    const after = arrivalsSince(answered).map((ms) => Math.max(0, ms));
     const participants = await api.expect<Array<{ email: string }>>(200, 'GET', `/api/v1/meetings/${id}/participants`, host);
     const admittedOnce = new Set(participants.map((p) => p.email)).size === participants.length;
     const lost = PEOPLE - after.length;
     const twice = tokens.filter((t) => t > 1).length + (admittedOnce ? 0 : 1);
     const maxMs = after.length ? after[after.length - 1]! : NaN;
     // The same arrivals from the moment the admit-all was sent (its answer can wait behind the delivery).
-    const sinceSent = arrived.filter((a): a is bigint => a !== undefined).map((a) => Number(a - sent) / 1e6).sort((a, b) => a - b);
+    const sinceSent = arrivalsSince(sent);
     ctx.record(`town-hall-${variant}`, {
       rate: Math.round(one.rate),
       p50_ms: round2(percentile(after, 50)),

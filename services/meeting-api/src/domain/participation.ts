@@ -3,6 +3,7 @@ import {
   type AdmitAllResponse,
   type ErrorCode,
   type JoinMeetingRequest,
+  type MeetingState,
   type ParticipantListQuery,
   type ParticipantListResponse,
   type ParticipantStatusResponse,
@@ -289,10 +290,12 @@ export async function getMyStatus(deps: ParticipationDeps, caller: string, rawId
   if (!found) throw errors.meetingNotFound(roomId);
   const me = found.caller;
   if (!me) throw errors.notInMeeting(roomId);
-  const token = mayReceiveToken(me.status, found.meetingState)
-    ? tokenFor(deps.signer, roomId, me, { meetingId: found.meetingId, seq: found.eventSeq })
-    : null;
-  return participantView(me, token);
+  return statusAnswer(deps.signer, roomId, me, found.meetingState, { meetingId: found.meetingId, seq: found.eventSeq });
+}
+
+/** `/status`'s answer for `me` as of log position `at`: their row, with a fresh token while admitted to an active meeting. */
+function statusAnswer(signer: TokenSigner, roomId: string, me: ParticipantRecord, meetingState: MeetingState, at: LogPosition): ParticipantStatusResponse {
+  return participantView(me, mayReceiveToken(me.status, meetingState) ? tokenFor(signer, roomId, me, at) : null);
 }
 
 /**
@@ -330,11 +333,8 @@ export async function waitForMyStatus(
         if (mine === undefined && !events.some((e) => e.type === 'meeting.ended' || e.type === 'meeting.deleted')) return;
         const participant = (mine?.payload as { participant?: ParticipantStatusResponse } | undefined)?.participant;
         if (!meetingMoved && participant?.email === caller) {
-          const me = participantFromView(participant);
-          const token = mayReceiveToken(me.status, found.meetingState)
-            ? tokenFor(deps.signer, roomId, me, { meetingId: found.meetingId, seq: events[events.length - 1]!.seq })
-            : null;
-          answer = participantView(me, token);
+          const at = { meetingId: found.meetingId, seq: events[events.length - 1]!.seq };
+          answer = statusAnswer(deps.signer, roomId, participantFromView(participant), found.meetingState, at);
         }
         done();
       },
