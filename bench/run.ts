@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { bundle } from '../scripts/bundle';
 import { resolve } from 'node:path';
 import { parseBenchArgs, resultsFile } from './lib/args';
-import { checkAutovacuum, createBenchDatabase } from './lib/bench-db';
+import { autovacuumLikeMaintenance, checkAutovacuum, createBenchDatabase } from './lib/bench-db';
 import { installSignalHandlers, runCleanup } from './lib/cleanup';
 import { DEFAULT_ADMIN_DATABASE_URL } from './lib/constants';
 import { round1 } from './lib/limit-measure';
@@ -43,6 +43,9 @@ async function main(): Promise<number> {
   await bundle();
   const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL);
   machine.postgres_autovacuum = await checkAutovacuum(db.url);
+  const stopMaintenance = machine.postgres_autovacuum === 'on' ? async () => undefined : autovacuumLikeMaintenance(db.url);
+  if (machine.postgres_autovacuum !== 'on') console.log('         so the bench analyses and vacuums its tables itself, by autovacuum\'s thresholds, every 5 s');
+  machine.bench_maintenance = machine.postgres_autovacuum === 'on' ? 'autovacuum' : 'the bench, every 5 s';
   await seedLimitTables(db.url);
   const ctx = new BenchContext(settings, db, randomJwtSecret());
   const failures: Record<string, string> = {};
@@ -57,6 +60,7 @@ async function main(): Promise<number> {
       console.error(`  ${scenario.name} failed: ${(err as Error).message}`);
     }
   }
+  await stopMaintenance();
   await ctx.stopAll();
   await db.drop();
 

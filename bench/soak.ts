@@ -132,6 +132,7 @@ export async function runSoak(quick: boolean): Promise<number> {
   const warmupMinutes = quick ? 1 : 2;
   const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL);
   const autovacuum = await checkAutovacuum(db.url);
+  if (autovacuum !== 'on') console.log('         the soak leaves dead rows and planner statistics as they are for its whole length');
   const secret = randomJwtSecret();
   const env = { JWT_SECRET: secret, LOG_LEVEL: 'warn', NODE_ENV: 'production', EMAIL_COOKIE_AUTH: 'on' };
   const api = await startService({ name: 'meeting-api', script: 'services/meeting-api/dist/server.mjs', nodeArgs: API_NODE_FLAGS, portEnv: 'MEETING_API_PORT', readyPath: '/readyz', env: { ...env, ...BENCH_API_EDGE_ENV, DATABASE_URL: db.url } });

@@ -15,6 +15,8 @@ export interface MachineInfo {
    * off, dead rows and stale planner statistics pile up over a run as no production server lets them.
    */
   postgres_autovacuum?: string;
+  /** Who analyses and vacuums the bench database during a run: `autovacuum`, or the bench itself when the server's is off. */
+  bench_maintenance?: string;
 }
 
 export function describeMachine(): MachineInfo {
