@@ -6,7 +6,8 @@ import { createTestDatabase, type TestDatabase } from './helpers';
 
 // The outbox claim on its own, against a backlog of 2,000 pending deliveries: only the head of
 // each (endpoint, meeting) queue may go out, a head waiting for its retry or held by another
-// instance holds its meeting back (and only its meeting), and the per-endpoint cap holds.
+// instance holds its meeting back (and only its meeting), the per-endpoint cap holds, and an
+// endpoint's queues are taken in meeting order from where the caller's last walk stopped.
 
 let t: TestDatabase;
 const MEETINGS = 50;
@@ -50,17 +51,17 @@ const LEASE = { leaseMs: 15_000 };
 /** Claimed by the tests below and not answered yet. */
 const out: ClaimedDelivery[] = [];
 
-test('only queue heads are claimed, oldest first, at most perEndpoint per endpoint', async () => {
-  const claimed = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: {}, ...LEASE });
+test('only queue heads are claimed, in meeting order, at most perEndpoint per endpoint', async () => {
+  const claimed = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: {}, after: {}, ...LEASE });
   out.push(...claimed.filter((c) => c.endpointId === 'ep-a'));
   const a = claimed.filter((c) => c.endpointId === 'ep-a');
   const b = claimed.filter((c) => c.endpointId === 'ep-b');
   assert.equal(a.length, 8, 'ep-a is capped at perEndpoint');
   assert.ok(a.every((c) => c.seq === 1), `only heads: ${JSON.stringify(a.map((c) => [c.meetingInstance, c.seq]))}`);
-  // The oldest due heads: meetings 50 … 43 (none of them waiting or held).
+  // The first eight due heads in meeting order: the waiting and the held meetings are passed over.
   assert.deepEqual(
-    a.map((c) => c.meetingInstance).sort((x, y) => y - x),
-    [50, 49, 48, 47, 46, 45, 44, 43],
+    a.map((c) => c.meetingInstance).sort((x, y) => x - y),
+    [1, 2, 3, 4, 5, 6, 9, 10],
   );
   assert.deepEqual(
     b.map((c) => [c.meetingInstance, c.seq]),
@@ -71,12 +72,18 @@ test('only queue heads are claimed, oldest first, at most perEndpoint per endpoi
 });
 
 test('a saturated endpoint gets nothing more; a queue whose head is out gets nothing more', async () => {
-  const claimed = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 8, 'ep-b': 1 }, ...LEASE });
+  const claimed = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 8, 'ep-b': 1 }, after: {}, ...LEASE });
   assert.deepEqual(claimed, []);
-  const three = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 5 }, ...LEASE });
+  // Walking on from meeting 10, where the first claim stopped.
+  const three = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 5 }, after: { 'ep-a': 10 }, ...LEASE });
   assert.equal(three.filter((c) => c.endpointId === 'ep-a').length, 3, 'ep-a: perEndpoint minus what is in flight');
   assert.equal(three.filter((c) => c.endpointId === 'ep-b').length, 0, "ep-b's head is still out");
-  assert.deepEqual(three.map((c) => c.meetingInstance).sort((x, y) => y - x), [42, 41, 40]);
+  assert.deepEqual(three.map((c) => c.meetingInstance).sort((x, y) => x - y), [11, 12, 13]);
+  // From near the end, a walk takes what is left after its start (2 heads, with room for 5) and
+  // stops at the last queue.
+  const tail = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 3 }, after: { 'ep-a': 48 }, ...LEASE });
+  assert.deepEqual(tail.map((c) => c.meetingInstance).sort((x, y) => x - y), [49, 50], 'only the queues after meeting 48');
+  out.push(...tail);
   out.push(...three);
 });
 
@@ -86,7 +93,7 @@ test('once a head is answered, the next event of that meeting is the head; a wai
   );
   const recorded = await recordOutcome(t.db, { id: Number(rows[0]!.id), attempt: rows[0]!.attempts }, { status: 'delivered', statusCode: 204, error: null, durationMs: 1 });
   assert.ok(recorded);
-  const next = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 8 }, ...LEASE });
+  const next = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 8 }, after: {}, ...LEASE });
   assert.deepEqual(next.map((c) => [c.endpointId, c.meetingInstance, c.seq]), [['ep-b', 1, 2]]);
 
   // ep-a's attempts out so far are answered; then its queues drain until only the waiting and
@@ -94,7 +101,7 @@ test('once a head is answered, the next event of that meeting is the head; a wai
   for (const c of out) assert.ok(await recordOutcome(t.db, c, { status: 'delivered', statusCode: 200, error: null, durationMs: 1 }));
   const seen = new Set<number>(out.filter((c) => c.endpointId === 'ep-a').map((c) => c.meetingInstance));
   for (let round = 0; round < 2 * EVENTS; round++) {
-    const got = await claimDeliveries(t.db, { limit: 64, perEndpoint: 64, inFlight: { 'ep-b': 1 }, ...LEASE });
+    const got = await claimDeliveries(t.db, { limit: 64, perEndpoint: 64, inFlight: { 'ep-b': 1 }, after: {}, ...LEASE });
     if (got.length === 0) break;
     for (const c of got) {
       seen.add(c.meetingInstance);
@@ -119,7 +126,7 @@ test('a manual retry leaves an attempt in flight alone, and sends a failed or st
      VALUES ('ep-c', 1, 1, 'participant.joined', '{}'::jsonb, now(), now())`,
   );
   const store = createWebhookStore(t.db);
-  const claimC = async () => (await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 64, 'ep-b': 64 }, ...LEASE })).filter((c) => c.endpointId === 'ep-c');
+  const claimC = async () => (await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 64, 'ep-b': 64 }, after: {}, ...LEASE })).filter((c) => c.endpointId === 'ep-c');
   const [first] = await claimC();
   assert.ok(first, 'the delivery goes out');
 

@@ -84,3 +84,44 @@ test('retries wait exponentially longer, capped, with ±20 % jitter', () => {
   assert.equal(retryDelayMs(1, 5_000, 3_600_000, () => 0), 4_000);
   assert.equal(retryDelayMs(1, 5_000, 3_600_000, () => 1), 6_000);
 });
+
+test("an endpoint's meetings are served in turn: each claim walks on from where the last stopped, and starts over after the last", async () => {
+  const MEETINGS = 10;
+  const CLAIMS = 3 * MEETINGS;
+  const served: number[] = [];
+  const out = new Set<number>();
+  let done!: () => void;
+  const allServed = new Promise<void>((resolve) => (done = resolve));
+  // Every meeting always has a due head; a head in flight is passed over, as the outbox's claim does.
+  const queue: DeliveryQueue = {
+    claim: async ({ perEndpoint, inFlight, after }) => {
+      const room = Math.min(perEndpoint - (inFlight.wh_1 ?? 0), CLAIMS - served.length);
+      const taken: ClaimedDelivery[] = [];
+      for (let m = (after.wh_1 ?? 0) + 1; m <= MEETINGS && taken.length < room; m++) {
+        if (out.has(m)) continue;
+        out.add(m);
+        served.push(m);
+        taken.push({ ...claimed, id: served.length, meetingInstance: m });
+      }
+      return taken;
+    },
+    record: async (c) => {
+      out.delete(c.meetingInstance);
+      if (served.length >= CLAIMS && out.size === 0) done();
+      return true;
+    },
+  };
+  const worker = createDeliveryWorker({
+    queue,
+    sender: createSender({ allowPrivate: true, timeoutMs: 1_000, maxSockets: 1 }),
+    log: pino({ level: 'silent' }),
+    metrics: { delivered: () => {}, failed: () => {}, retried: () => {} },
+    options: { ...DELIVERY_DEFAULTS, perEndpoint: 3, pollMs: 60_000 },
+  });
+  worker.start();
+  await allServed;
+  await worker.close();
+  const laps = [0, 1, 2].map((lap) => served.slice(lap * MEETINGS, (lap + 1) * MEETINGS));
+  for (const lap of laps) assert.deepEqual([...lap].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], `every meeting once a lap: ${served.join(' ')}`);
+  assert.deepEqual(laps[0], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+});

@@ -36,7 +36,11 @@ export const DELIVERY_DEFAULTS: DeliveryOptions = {
 
 /** The outbox as the worker sees it (db/webhooks-repo.ts implements it). */
 export interface DeliveryQueue {
-  claim(opts: { limit: number; perEndpoint: number; inFlight: Record<string, number>; leaseMs: number }): Promise<ClaimedDelivery[]>;
+  /**
+   * Due queue heads, at most `perEndpoint` minus `inFlight` per endpoint and `limit` in all; each
+   * endpoint's queues are walked in meeting order from just after `after[endpoint]`.
+   */
+  claim(opts: { limit: number; perEndpoint: number; inFlight: Record<string, number>; after: Record<string, number>; leaseMs: number }): Promise<ClaimedDelivery[]>;
   record(claimed: ClaimedDelivery, outcome: DeliveryOutcome): Promise<boolean>;
 }
 
@@ -69,6 +73,8 @@ export function createDeliveryWorker(deps: {
   const { queue, sender, log, metrics, options } = deps;
   const now = deps.now ?? Date.now;
   const inFlight = new Map<string, number>();
+  /** Per endpoint, the meeting the last claim stopped at: the next walks on from there (its meetings served in turn). */
+  const walkedTo = new Map<string, number>();
   let total = 0;
   let claiming = false;
   let again = false;
@@ -145,6 +151,30 @@ export function createDeliveryWorker(deps: {
     running.add(p);
   }
 
+  /**
+   * Moves each endpoint's walk on to the last meeting it claimed from. A walk that found less
+   * than its endpoint had room for reached the last queue: the next starts from the first
+   * meeting, and at once (true) when this one started part-way, as the queues before its start
+   * were not looked at.
+   */
+  function advanceWalks(claimed: readonly ClaimedDelivery[], busy: Record<string, number>): boolean {
+    const taken = new Map<string, { count: number; last: number }>();
+    for (const c of claimed) {
+      const t = taken.get(c.endpointId) ?? { count: 0, last: 0 };
+      taken.set(c.endpointId, { count: t.count + 1, last: Math.max(t.last, c.meetingInstance) });
+    }
+    let startOver = false;
+    for (const endpoint of new Set([...walkedTo.keys(), ...taken.keys()])) {
+      const t = taken.get(endpoint);
+      if (t !== undefined && t.count >= options.perEndpoint - (busy[endpoint] ?? 0)) {
+        walkedTo.set(endpoint, t.last);
+      } else if (walkedTo.delete(endpoint)) {
+        startOver = true;
+      }
+    }
+    return startOver;
+  }
+
   function pump(): void {
     if (closed) return;
     if (claiming) {
@@ -158,10 +188,12 @@ export function createDeliveryWorker(deps: {
           again = false;
           const free = options.maxConcurrency - total;
           if (free <= 0) break;
-          const claimed = await queue.claim({ limit: free, perEndpoint: options.perEndpoint, inFlight: Object.fromEntries(inFlight), leaseMs: options.leaseMs });
+          const busy = Object.fromEntries(inFlight);
+          const claimed = await queue.claim({ limit: free, perEndpoint: options.perEndpoint, inFlight: busy, after: Object.fromEntries(walkedTo), leaseMs: options.leaseMs });
           if (closed) return;
           for (const c of claimed) dispatch(c);
           if (claimed.length > 0 && claimed.length >= free) again = true;
+          else if (advanceWalks(claimed, busy)) again = true;
         } while (again && !closed);
       } catch (err) {
         log.warn({ err: { message: (err as Error).message } }, 'webhook worker could not read the outbox; trying again shortly');

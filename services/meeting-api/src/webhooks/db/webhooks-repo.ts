@@ -131,24 +131,26 @@ const IN_FLIGHT = `d.status = 'pending' AND d.locked_until IS NOT NULL AND d.loc
  * all. `FOR UPDATE SKIP LOCKED` plus the lease (`locked_until`) keep two instances from claiming
  * the same attempt; a lease that runs out (its instance died) makes the row claimable again.
  *
- * Only the head of each (endpoint, meeting) queue can be due, so the heads are found first, one
- * index step per queue (a loose index scan over the pending index), and only they are looked at.
- * The cost grows with the number of queues, not with the backlog: looking at every pending row
- * and asking each whether an earlier one exists took 24 ms at 3,700 pending on a quiet machine,
- * and one claim per finished attempt then held delivery at a few dozen a second. The heads are
- * filtered and capped as read, and only the few chosen are then locked, each by its primary key
- * (a lateral lookup: no statistics can turn it into a scan of the pending rows, which a plain
- * `id = ANY (…)` beside the other conditions became once the backlog outgrew its statistics).
- * The locked rows are then updated by their place in the table (`ctid`, theirs while this
- * statement holds their lock): joined by `id`, an outbox analysed while nearly empty was planned
- * as a walk of the whole table for every claim (2,400 rows, 5–20 ms a claim after a minute of
- * load, and delivery fell to ~55 a second).
+ * Only the head of each (endpoint, meeting) queue can be due, so the heads are found one index
+ * step per queue (a loose index scan over the pending index), never by looking at every pending
+ * row (24 ms a claim at 3,700 pending, which held delivery at a few dozen a second). Each endpoint
+ * with pending work walks its queues in meeting order from just after `after[endpoint]` (the
+ * last meeting this instance claimed there) and stops as soon as it has as many due heads as it
+ * has room for: a claim costs what it takes plus the heads in flight it passes, not a walk of
+ * every queue (a walk of all 200 queues of a bench, 2–5 ms, to take the one slot a finished
+ * attempt freed, kept PostgreSQL a quarter busy with claims alone). Walking on from where the
+ * last claim stopped serves an endpoint's meetings in turn, so a busy meeting cannot hold the
+ * others back; the caller starts a walk over from the first meeting once one reaches the end.
+ *
+ * The chosen heads are then locked each by its primary key (a lateral lookup: no statistics can
+ * turn it into a scan of the pending rows) and checked again as they are now, and updated by
+ * their place in the table (`ctid`, theirs while this statement holds their lock: joined by
+ * `id`, an outbox analysed while nearly empty was planned as a walk of the whole table).
  */
 export async function claimDeliveries(
   db: Pick<Database, 'transaction'>,
-  opts: { limit: number; perEndpoint: number; inFlight: Record<string, number>; leaseMs: number },
+  opts: { limit: number; perEndpoint: number; inFlight: Record<string, number>; after: Record<string, number>; leaseMs: number },
 ): Promise<ClaimedDelivery[]> {
-  const saturated = Object.entries(opts.inFlight).filter(([, n]) => n >= opts.perEndpoint).map(([id]) => id);
   const rows = await db.transaction(async (tx) => {
     // The claim must walk the pending index whatever the statistics say. The outbox is
     // analysed while it is nearly empty (or nearly all delivered) and fills in a burst faster
@@ -156,32 +158,45 @@ export async function claimDeliveries(
     // whole table (200 ms a claim at 6,000 rows, and delivery fell to 80 a second).
     await tx.query('SET LOCAL enable_seqscan = off');
     return (await tx.query<Row>(
-      `WITH RECURSIVE heads AS (
-         (SELECT id, endpoint_id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
-          WHERE status = 'pending'
-          ORDER BY endpoint_id, meeting_id, seq LIMIT 1)
+      `WITH RECURSIVE endpoints AS (
+         (SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' ORDER BY endpoint_id LIMIT 1)
          UNION ALL
-         SELECT n.id, n.endpoint_id, n.meeting_id, n.next_attempt_at, n.locked_until FROM heads h
+         SELECT n.endpoint_id FROM endpoints e
          CROSS JOIN LATERAL (
-           SELECT id, endpoint_id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
-           WHERE status = 'pending' AND (endpoint_id, meeting_id) > (h.endpoint_id, h.meeting_id)
-           ORDER BY endpoint_id, meeting_id, seq LIMIT 1
+           SELECT endpoint_id FROM webhook_deliveries
+           WHERE status = 'pending' AND endpoint_id > e.endpoint_id
+           ORDER BY endpoint_id LIMIT 1
          ) n
-       ), due AS (
-         SELECT id, endpoint_id, next_attempt_at,
-           row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn
-         FROM heads
-         WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
-           AND endpoint_id <> ALL ($1::text[])
-       ), capped AS (
-         SELECT id FROM due
-         WHERE rn <= $3 - COALESCE(($4::jsonb ->> endpoint_id)::int, 0)
-         ORDER BY next_attempt_at, id
-         LIMIT $2
+       ), room AS (
+         SELECT endpoint_id, $2::int - COALESCE(($3::jsonb ->> endpoint_id)::int, 0) AS free,
+           COALESCE(($4::jsonb ->> endpoint_id)::int, 0) AS after
+         FROM endpoints
+       ), chosen AS (
+         SELECT c.id FROM room r
+         CROSS JOIN LATERAL (
+           WITH RECURSIVE heads AS (
+             (SELECT id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
+              WHERE status = 'pending' AND endpoint_id = r.endpoint_id AND meeting_id > r.after
+              ORDER BY meeting_id, seq LIMIT 1)
+             UNION ALL
+             SELECT n.id, n.meeting_id, n.next_attempt_at, n.locked_until FROM heads h
+             CROSS JOIN LATERAL (
+               SELECT id, meeting_id, next_attempt_at, locked_until FROM webhook_deliveries
+               WHERE status = 'pending' AND endpoint_id = r.endpoint_id AND meeting_id > h.meeting_id
+               ORDER BY meeting_id, seq LIMIT 1
+             ) n
+           )
+           SELECT id, next_attempt_at FROM heads
+           WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
+           LIMIT r.free
+         ) c
+         WHERE r.free > 0
+         ORDER BY c.next_attempt_at, c.id
+         LIMIT $1
        ), locked AS (
          -- Each chosen head is locked by its primary key, and checked again as it is now: another
          -- instance may have claimed or answered it since this statement's snapshot.
-         SELECT l.ctid FROM capped c
+         SELECT l.ctid FROM chosen c
          CROSS JOIN LATERAL (
            SELECT d.ctid FROM webhook_deliveries d
            WHERE d.id = c.id AND d.status = 'pending' AND d.next_attempt_at <= now()
@@ -197,7 +212,7 @@ export async function claimDeliveries(
        RETURNING d.id::float8 AS id, d.endpoint_id, d.meeting_id, d.seq::float8 AS seq, d.event_type, d.data,
          floor(extract(epoch from d.occurred_at))::float8 AS occurred_at, d.attempts,
          extract(epoch from d.first_attempt_at)::float8 * 1000 AS first_attempt_ms, w.url, w.secret, w.disabled`,
-      [saturated, opts.limit, opts.perEndpoint, JSON.stringify(opts.inFlight), opts.leaseMs / 1000],
+      [opts.limit, opts.perEndpoint, JSON.stringify(opts.inFlight), JSON.stringify(opts.after), opts.leaseMs / 1000],
       'webhook-claim',
     )).rows;
   });
