@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { claimDeliveries, createWebhookStore, recordOutcome } from '../src/webhooks/db/webhooks-repo';
-import type { ClaimedDelivery } from '../src/webhooks/domain';
+import { claimDeliveries, createWebhookStore, recordOutcomes } from '../src/webhooks/db/webhooks-repo';
+import type { ClaimedDelivery, DeliveryOutcome } from '../src/webhooks/domain';
 import { createTestDatabase, type TestDatabase } from './helpers';
 
 // The outbox claim on its own, against a backlog of 2,000 pending deliveries: only the head of
@@ -48,6 +48,8 @@ before(async () => {
 after(() => t.drop());
 
 const LEASE = { leaseMs: 15_000 };
+const recordOne = async (claimed: Pick<ClaimedDelivery, 'id' | 'attempt'>, outcome: DeliveryOutcome) =>
+  (await recordOutcomes(t.db, [{ claimed, outcome }]))[0] === true;
 /** Claimed by the tests below and not answered yet. */
 const out: ClaimedDelivery[] = [];
 
@@ -91,21 +93,21 @@ test('once a head is answered, the next event of that meeting is the head; a wai
   const { rows } = await t.db.query<{ id: string; attempts: number }>(
     `SELECT id::text, attempts FROM webhook_deliveries WHERE endpoint_id = 'ep-b' AND seq = 1`,
   );
-  const recorded = await recordOutcome(t.db, { id: Number(rows[0]!.id), attempt: rows[0]!.attempts }, { status: 'delivered', statusCode: 204, error: null, durationMs: 1 });
+  const recorded = await recordOne({ id: Number(rows[0]!.id), attempt: rows[0]!.attempts }, { status: 'delivered', statusCode: 204, error: null, durationMs: 1 });
   assert.ok(recorded);
   const next = await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: { 'ep-a': 8 }, after: {}, ...LEASE });
   assert.deepEqual(next.map((c) => [c.endpointId, c.meetingInstance, c.seq]), [['ep-b', 1, 2]]);
 
   // ep-a's attempts out so far are answered; then its queues drain until only the waiting and
   // the held meetings are left, with nothing claimable.
-  for (const c of out) assert.ok(await recordOutcome(t.db, c, { status: 'delivered', statusCode: 200, error: null, durationMs: 1 }));
+  for (const c of out) assert.ok(await recordOne(c, { status: 'delivered', statusCode: 200, error: null, durationMs: 1 }));
   const seen = new Set<number>(out.filter((c) => c.endpointId === 'ep-a').map((c) => c.meetingInstance));
   for (let round = 0; round < 2 * EVENTS; round++) {
     const got = await claimDeliveries(t.db, { limit: 64, perEndpoint: 64, inFlight: { 'ep-b': 1 }, after: {}, ...LEASE });
     if (got.length === 0) break;
     for (const c of got) {
       seen.add(c.meetingInstance);
-      assert.ok(await recordOutcome(t.db, { id: c.id, attempt: c.attempt }, { status: 'delivered', statusCode: 200, error: null, durationMs: 1 }));
+      assert.ok(await recordOne({ id: c.id, attempt: c.attempt }, { status: 'delivered', statusCode: 200, error: null, durationMs: 1 }));
     }
   }
   assert.ok(!seen.has(WAITING_FOR_RETRY) && !seen.has(HELD_ELSEWHERE), 'the waiting and the held meetings sent nothing');
@@ -134,7 +136,7 @@ test('a manual retry leaves an attempt in flight alone, and sends a failed or st
   const during = await store.retryDelivery('ep-c', first.id);
   assert.equal(during?.status, 'pending');
   assert.deepEqual(await claimC(), [], 'an attempt in flight is not sent a second time');
-  assert.ok(await recordOutcome(t.db, first, { status: 'failed', statusCode: 500, error: null, durationMs: 1 }), 'the attempt in flight still records its outcome');
+  assert.ok(await recordOne(first, { status: 'failed', statusCode: 500, error: null, durationMs: 1 }), 'the attempt in flight still records its outcome');
 
   // Failed: a retry makes it due again, as a new attempt.
   await store.retryDelivery('ep-c', first.id);
@@ -147,4 +149,28 @@ test('a manual retry leaves an attempt in flight alone, and sends a failed or st
   await store.retryDelivery('ep-c', first.id);
   const [stale] = await claimC();
   assert.equal(stale?.id, first.id, 'a stale attempt is sent again');
+});
+
+test('outcomes recorded together: each attempt still held is recorded, one claimed again since is not', async () => {
+  await t.db.query(`INSERT INTO webhook_endpoints (id, owner, url, secret) VALUES ('ep-d', 'admin@example.com', 'https://d.example/hook', 'whsec_d')`);
+  await t.db.query(
+    `INSERT INTO webhook_deliveries (endpoint_id, meeting_id, seq, event_type, data, occurred_at, next_attempt_at)
+     VALUES ('ep-d', 1, 1, 'participant.joined', '{}'::jsonb, now(), now()), ('ep-d', 2, 1, 'participant.joined', '{}'::jsonb, now(), now())`,
+  );
+  const saturated = { 'ep-a': 64, 'ep-b': 64, 'ep-c': 64 };
+  const [x, y] = (await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: saturated, after: {}, ...LEASE })).sort((a, b) => a.meetingInstance - b.meetingInstance);
+  assert.ok(x && y && x.endpointId === 'ep-d' && y.endpointId === 'ep-d');
+  // y's lease ran out and another instance claimed it again: its attempt number moved on.
+  await t.db.query('UPDATE webhook_deliveries SET attempts = attempts + 1 WHERE id = $1', [y.id]);
+  const delivered: DeliveryOutcome = { status: 'delivered', statusCode: 204, error: null, durationMs: 1 };
+  const retry: DeliveryOutcome = { status: 'pending', retryInMs: 60_000, statusCode: 503, error: null, durationMs: 1 };
+  assert.deepEqual(await recordOutcomes(t.db, [{ claimed: x, outcome: retry }, { claimed: y, outcome: delivered }]), [true, false]);
+  const { rows } = await t.db.query<{ meeting_id: number; status: string; last_status_code: number | null; later: boolean; locked: boolean }>(
+    `SELECT meeting_id, status, last_status_code, next_attempt_at > now() + interval '50 seconds' AS later, locked_until IS NOT NULL AS locked
+     FROM webhook_deliveries WHERE endpoint_id = 'ep-d' ORDER BY meeting_id`,
+  );
+  assert.deepEqual(rows, [
+    { meeting_id: 1, status: 'pending', last_status_code: 503, later: true, locked: false },
+    { meeting_id: 2, status: 'pending', last_status_code: null, later: false, locked: true },
+  ]);
 });

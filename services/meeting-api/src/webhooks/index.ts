@@ -3,7 +3,8 @@ import type { Database } from '../db/database';
 import { createWebhookMetrics } from '../metrics';
 import type { ApiMetrics } from '../metrics';
 import { createAuditStore } from './db/audit-repo';
-import { claimDeliveries, DELIVERIES_CHANNEL, pendingStats, recordOutcome, createWebhookStore } from './db/webhooks-repo';
+import { createCoalescedReader } from '../db/coalesced-reads';
+import { claimDeliveries, DELIVERIES_CHANNEL, pendingStats, recordOutcomes, createWebhookStore, type OutcomeRecord } from './db/webhooks-repo';
 import type { WebhookRouteDeps } from './routes';
 import { createSender } from './sender';
 import { checkWebhookUrl } from './url-policy';
@@ -25,10 +26,13 @@ export function createWebhooks(deps: {
   delivery?: Partial<DeliveryOptions>;
 }) {
   const { db } = deps;
+  // Outcomes are recorded as status reads are made: one statement in flight, and whatever
+  // finished meanwhile goes in the next, together (one statement a batch instead of one an event).
+  const outcomes = createCoalescedReader({ readMany: (records: readonly OutcomeRecord[]) => recordOutcomes(db, records), maxInFlight: 1, maxBatch: 256 });
   const timeoutMs = deps.delivery?.timeoutMs ?? DELIVERY_DEFAULTS.timeoutMs;
   const options: DeliveryOptions = { ...DELIVERY_DEFAULTS, leaseMs: timeoutMs + 5_000, ...deps.delivery };
   const worker = createDeliveryWorker({
-    queue: { claim: (o) => claimDeliveries(db, o), record: (c, outcome) => recordOutcome(db, c, outcome) },
+    queue: { claim: (o) => claimDeliveries(db, o), record: (claimed, outcome) => outcomes.read({ claimed, outcome }) },
     sender: createSender({ allowPrivate: deps.allowPrivate, timeoutMs: options.timeoutMs, maxSockets: options.perEndpoint }),
     log: deps.log,
     metrics: createWebhookMetrics(deps.metrics.registry, () => pendingStats(db)),

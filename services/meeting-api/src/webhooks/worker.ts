@@ -10,9 +10,9 @@ export interface DeliveryOptions {
   timeoutMs: number;
   /** How long a claimed attempt is held before another instance may retry it (timeout + 5 s). */
   leaseMs: number;
-  /** Attempts in flight on this instance, all endpoints (64). */
+  /** Attempts awaiting their endpoint's answer on this instance, all endpoints (128). */
   maxConcurrency: number;
-  /** Attempts in flight on this instance to one endpoint (8). */
+  /** Attempts awaiting an answer on this instance from one endpoint (16). */
   perEndpoint: number;
   /** Due deliveries are looked for at least this often, notification or not (1 s). */
   pollMs: number;
@@ -26,8 +26,8 @@ export interface DeliveryOptions {
 export const DELIVERY_DEFAULTS: DeliveryOptions = {
   timeoutMs: 10_000,
   leaseMs: 15_000,
-  maxConcurrency: 64,
-  perEndpoint: 8,
+  maxConcurrency: 128,
+  perEndpoint: 16,
   pollMs: 1_000,
   retryBaseMs: 5_000,
   retryMaxMs: 3_600_000,
@@ -92,7 +92,7 @@ export function createDeliveryWorker(deps: {
     return { status: giveUp ? 'failed' : 'pending', retryInMs: delay, statusCode, error, durationMs };
   }
 
-  async function deliver(c: ClaimedDelivery): Promise<void> {
+  async function deliver(c: ClaimedDelivery, answered: () => void): Promise<void> {
     const leaseEnds = now() + options.leaseMs;
     if (c.attempt > 1) metrics.retried();
     let outcome: DeliveryOutcome;
@@ -105,6 +105,10 @@ export function createDeliveryWorker(deps: {
       if (closed) return;
       outcome = outcomeOf(c, sent.statusCode, sent.error, sent.durationMs);
     }
+    // The endpoint has answered: its slot goes to the next attempt while this one's outcome is
+    // recorded (recordings are batched and may wait for the one before; the meeting's next event
+    // still waits for this record, as its head stays held until then).
+    answered();
     try {
       const recorded = await recordWhileLeased(c, outcome, leaseEnds);
       if (!recorded) return;
@@ -138,15 +142,21 @@ export function createDeliveryWorker(deps: {
   function dispatch(c: ClaimedDelivery): void {
     inFlight.set(c.endpointId, (inFlight.get(c.endpointId) ?? 0) + 1);
     total++;
-    const p = deliver(c)
+    let slotHeld = true;
+    const freeSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      const n = (inFlight.get(c.endpointId) ?? 1) - 1;
+      if (n <= 0) inFlight.delete(c.endpointId);
+      else inFlight.set(c.endpointId, n);
+      total--;
+      pump();
+    };
+    const p = deliver(c, freeSlot)
       .catch((err: unknown) => log.error({ err, delivery: c.id }, 'webhook delivery failed unexpectedly'))
       .finally(() => {
-        const n = (inFlight.get(c.endpointId) ?? 1) - 1;
-        if (n <= 0) inFlight.delete(c.endpointId);
-        else inFlight.set(c.endpointId, n);
-        total--;
         running.delete(p);
-        pump();
+        freeSlot();
       });
     running.add(p);
   }
@@ -219,7 +229,8 @@ export function createDeliveryWorker(deps: {
       await Promise.allSettled([...running]);
       sender.close();
     },
-    stats: () => ({ inFlight: total }),
+    /** Attempts under way: being sent, or answered and being recorded. */
+    stats: () => ({ inFlight: running.size }),
   };
 }
 

@@ -232,22 +232,48 @@ export async function claimDeliveries(
   }));
 }
 
+/** One attempt's outcome, to be recorded. */
+export interface OutcomeRecord {
+  claimed: Pick<ClaimedDelivery, 'id' | 'attempt'>;
+  outcome: DeliveryOutcome;
+}
+
 /**
- * Records how an attempt went, if this instance still holds it (`attempts` unchanged: nobody
- * re-claimed it after a lease ran out).
+ * Records how attempts went, each only if this instance still holds it (`attempts` unchanged:
+ * nobody re-claimed it after a lease ran out), in one statement; answers, per record, whether
+ * it was taken. Each row is found by its primary key (a lateral lookup, whatever the outbox's
+ * statistics say) and updated by its place in the table, as the claim does.
  */
-export async function recordOutcome(db: Queryable, claimed: Pick<ClaimedDelivery, 'id' | 'attempt'>, outcome: DeliveryOutcome): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE webhook_deliveries SET
-       status = $3::text, locked_until = NULL,
-       next_attempt_at = CASE WHEN $3::text = 'pending' THEN now() + make_interval(secs => $4::float8) ELSE next_attempt_at END,
-       delivered_at = CASE WHEN $3::text = 'delivered' THEN now() ELSE delivered_at END,
-       last_status_code = $5::int, last_error = $6::text, last_duration_ms = $7::int
-     WHERE id = $1 AND attempts = $2`,
-    [claimed.id, claimed.attempt, outcome.status, (outcome.retryInMs ?? 0) / 1000, outcome.statusCode, outcome.error?.slice(0, 512) ?? null, outcome.durationMs],
-    'webhook-outcome',
+export async function recordOutcomes(db: Queryable, records: readonly OutcomeRecord[]): Promise<boolean[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `WITH o AS (
+       SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[], $5::int[], $6::text[], $7::int[])
+         AS o(id, attempt, status, retry_secs, status_code, error, duration_ms)
+     ), held AS (
+       SELECT d.ctid, o.* FROM o
+       CROSS JOIN LATERAL (SELECT ctid FROM webhook_deliveries WHERE id = o.id AND attempts = o.attempt FOR UPDATE) d
+     )
+     UPDATE webhook_deliveries d SET
+       status = h.status, locked_until = NULL,
+       next_attempt_at = CASE WHEN h.status = 'pending' THEN now() + make_interval(secs => h.retry_secs) ELSE d.next_attempt_at END,
+       delivered_at = CASE WHEN h.status = 'delivered' THEN now() ELSE d.delivered_at END,
+       last_status_code = h.status_code, last_error = h.error, last_duration_ms = h.duration_ms
+     FROM held h
+     WHERE d.ctid = h.ctid AND d.attempts = h.attempt
+     RETURNING d.id::float8 AS id`,
+    [
+      records.map((r) => r.claimed.id),
+      records.map((r) => r.claimed.attempt),
+      records.map((r) => r.outcome.status),
+      records.map((r) => (r.outcome.retryInMs ?? 0) / 1000),
+      records.map((r) => r.outcome.statusCode),
+      records.map((r) => r.outcome.error?.slice(0, 512) ?? null),
+      records.map((r) => r.outcome.durationMs),
+    ],
+    'webhook-outcomes',
   );
-  return rowCount > 0;
+  const taken = new Set(rows.map((r) => r.id));
+  return records.map((r) => taken.has(r.claimed.id));
 }
 
 /** Deliveries still to be answered, and the commit time of the oldest (for the lag gauge). */
