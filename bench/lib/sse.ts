@@ -15,8 +15,12 @@ export interface SseListener {
    * holds what it waits for, its later frames are no part of what is measured.
    */
   satisfied?(): boolean;
-  /** After `satisfied`: each later occurrence of `marker` in the raw bytes is reported (a token sent twice is still seen). */
-  afterSatisfied?: { marker: string; seen(): void };
+  /**
+   * After `satisfied`: each later occurrence of `marker` in the raw bytes is reported (a token
+   * sent twice is still seen), with what precedes it in that chunk (up to 400 bytes: the frame
+   * it is in, for the report).
+   */
+  afterSatisfied?: { marker: string; seen(context: string): void };
 }
 
 /** A bench SSE connection over node:http (no agent pooling): resolves once the 200 arrives. */
@@ -44,7 +48,9 @@ export function openSse(url: string, email: string, listener: SseListener, heade
         }
         if (after === undefined || marker.length === 0) return;
         const text = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
-        for (let at = text.indexOf(marker); at !== -1; at = text.indexOf(marker, at + marker.length)) after.seen();
+        for (let at = text.indexOf(marker); at !== -1; at = text.indexOf(marker, at + marker.length)) {
+          after.seen(text.subarray(Math.max(0, at - 400), at + marker.length).toString());
+        }
         tail = Buffer.from(text.subarray(Math.max(0, text.length - marker.length + 1)));
       });
       res.on('error', () => {});

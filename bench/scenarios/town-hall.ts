@@ -70,6 +70,8 @@ export async function townHall(ctx: BenchContext): Promise<void> {
     const who = (n: number) => email(`town-${variant[0]}-${run}-${n}`);
     const arrived: (bigint | undefined)[] = new Array(PEOPLE).fill(undefined);
     const tokens = new Array<number>(PEOPLE).fill(0);
+    /** The first second token a stream saw, and what came before it (for the report). */
+    let twiceExample: { stream: string; before_second_token: string } | undefined;
     const closers: Array<() => void> = [];
     const polls: Promise<unknown>[] = [];
     const hold = async (n: number) => {
@@ -90,7 +92,13 @@ export async function townHall(ctx: BenchContext): Promise<void> {
           // Holding its token is what is timed; the later frames are drained unparsed.
           satisfied: () => arrived[n] !== undefined,
           // Only one's own admission carries a token: another one in the drained rest is a second admission.
-          afterSatisfied: { marker: '"room_token"', seen: () => tokens[n]!++ },
+          afterSatisfied: {
+            marker: '"room_token"',
+            seen: (context) => {
+              tokens[n]!++;
+              twiceExample ??= { stream: who(n), before_second_token: context };
+            },
+          },
           onEvent(type, data) {
             if (type === 'participant.admitted' && data.participant?.email === who(n) && typeof data.participant.room_token === 'string') {
               arrived[n] ??= process.hrtime.bigint();
@@ -137,6 +145,7 @@ export async function townHall(ctx: BenchContext): Promise<void> {
       participants: participants.length,
       lost,
       twice,
+      ...(twiceExample ? { twice_example: twiceExample } : {}),
       within_target: after.length === PEOPLE && maxMs <= TARGET_MS,
       max_waiting_per_meeting: MAX_WAITING,
       rounds: PEOPLE,
