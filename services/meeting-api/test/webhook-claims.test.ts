@@ -174,3 +174,19 @@ test('outcomes recorded together: each attempt still held is recorded, one claim
     { meeting_id: 2, status: 'pending', last_status_code: null, later: false, locked: true },
   ]);
 });
+
+test('one batch holding a late outcome and that of the attempt that claimed the row again: only the latter is taken', async () => {
+  await t.db.query(
+    `INSERT INTO webhook_deliveries (endpoint_id, meeting_id, seq, event_type, data, occurred_at, next_attempt_at)
+     VALUES ('ep-d', 3, 1, 'participant.joined', '{}'::jsonb, now(), now())`,
+  );
+  const saturated = { 'ep-a': 64, 'ep-b': 64, 'ep-c': 64 };
+  const [late] = (await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: saturated, after: {}, ...LEASE })).filter((c) => c.meetingInstance === 3);
+  assert.ok(late);
+  // Its lease ran out and this instance claimed the row again (the next attempt).
+  await t.db.query(`UPDATE webhook_deliveries SET locked_until = now() - interval '1 second' WHERE id = $1`, [late.id]);
+  const [again] = (await claimDeliveries(t.db, { limit: 64, perEndpoint: 8, inFlight: saturated, after: {}, ...LEASE })).filter((c) => c.meetingInstance === 3);
+  assert.equal(again?.attempt, late.attempt + 1);
+  const delivered: DeliveryOutcome = { status: 'delivered', statusCode: 204, error: null, durationMs: 1 };
+  assert.deepEqual(await recordOutcomes(t.db, [{ claimed: late, outcome: delivered }, { claimed: again, outcome: delivered }]), [false, true]);
+});

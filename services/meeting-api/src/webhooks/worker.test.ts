@@ -125,3 +125,41 @@ test("an endpoint's meetings are served in turn: each claim walks on from where 
   for (const lap of laps) assert.deepEqual([...lap].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], `every meeting once a lap: ${served.join(' ')}`);
   assert.deepEqual(laps[0], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 });
+
+test("a meeting's next event goes out as soon as the one before it is recorded, not at the next poll", async () => {
+  const first: ClaimedDelivery = { ...claimed, id: 1, seq: 1 };
+  const second: ClaimedDelivery = { ...claimed, id: 2, seq: 2 };
+  const recorded: number[] = [];
+  let done!: () => void;
+  const bothRecorded = new Promise<void>((resolve) => (done = resolve));
+  // The outbox's rule: the second event is a head only once the first is recorded.
+  const queue: DeliveryQueue = {
+    claim: async () => {
+      if (recorded.length === 0 && !handedOut.has(1)) return handOut(first);
+      if (recorded.includes(1) && !handedOut.has(2)) return handOut(second);
+      return [];
+    },
+    record: async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the record commits after the slot was freed
+      recorded.push(c.id);
+      if (recorded.length === 2) done();
+      return true;
+    },
+  };
+  const handedOut = new Set<number>();
+  const handOut = (c: ClaimedDelivery) => {
+    handedOut.add(c.id);
+    return [c];
+  };
+  const worker = createDeliveryWorker({
+    queue,
+    sender: createSender({ allowPrivate: true, timeoutMs: 1_000, maxSockets: 1 }),
+    log: pino({ level: 'silent' }),
+    metrics: { delivered: () => {}, failed: () => {}, retried: () => {} },
+    options: { ...DELIVERY_DEFAULTS, pollMs: 60_000 },
+  });
+  worker.start();
+  const timedOut = await Promise.race([bothRecorded.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 3_000))]);
+  await worker.close();
+  assert.equal(timedOut, false, `recorded ${JSON.stringify(recorded)} within 3 s (the poll is a minute away)`);
+});

@@ -157,6 +157,8 @@ export function createDeliveryWorker(deps: {
       .finally(() => {
         running.delete(p);
         freeSlot();
+        // The record is in: the meeting's next event is a head now, and may be claimed.
+        pump();
       });
     running.add(p);
   }
@@ -165,9 +167,10 @@ export function createDeliveryWorker(deps: {
    * Moves each endpoint's walk on to the last meeting it claimed from. A walk that found less
    * than its endpoint had room for reached the last queue: the next starts from the first
    * meeting, and at once (true) when this one started part-way, as the queues before its start
-   * were not looked at.
+   * were not looked at. An endpoint that had no room did not walk, and keeps its place; when the
+   * instance's own limit cut the claim short (`cut`), walks only move on.
    */
-  function advanceWalks(claimed: readonly ClaimedDelivery[], busy: Record<string, number>): boolean {
+  function advanceWalks(claimed: readonly ClaimedDelivery[], busy: Record<string, number>, cut: boolean): boolean {
     const taken = new Map<string, { count: number; last: number }>();
     for (const c of claimed) {
       const t = taken.get(c.endpointId) ?? { count: 0, last: 0 };
@@ -175,12 +178,10 @@ export function createDeliveryWorker(deps: {
     }
     let startOver = false;
     for (const endpoint of new Set([...walkedTo.keys(), ...taken.keys()])) {
+      const room = options.perEndpoint - (busy[endpoint] ?? 0);
       const t = taken.get(endpoint);
-      if (t !== undefined && t.count >= options.perEndpoint - (busy[endpoint] ?? 0)) {
-        walkedTo.set(endpoint, t.last);
-      } else if (walkedTo.delete(endpoint)) {
-        startOver = true;
-      }
+      if (t !== undefined && (t.count >= room || cut)) walkedTo.set(endpoint, t.last);
+      else if (room > 0 && !cut && walkedTo.delete(endpoint)) startOver = true;
     }
     return startOver;
   }
@@ -202,8 +203,8 @@ export function createDeliveryWorker(deps: {
           const claimed = await queue.claim({ limit: free, perEndpoint: options.perEndpoint, inFlight: busy, after: Object.fromEntries(walkedTo), leaseMs: options.leaseMs });
           if (closed) return;
           for (const c of claimed) dispatch(c);
-          if (claimed.length > 0 && claimed.length >= free) again = true;
-          else if (advanceWalks(claimed, busy)) again = true;
+          const full = claimed.length > 0 && claimed.length >= free;
+          if (advanceWalks(claimed, busy, full) || full) again = true;
         } while (again && !closed);
       } catch (err) {
         log.warn({ err: { message: (err as Error).message } }, 'webhook worker could not read the outbox; trying again shortly');

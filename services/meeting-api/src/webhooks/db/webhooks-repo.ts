@@ -242,10 +242,13 @@ export interface OutcomeRecord {
  * Records how attempts went, each only if this instance still holds it (`attempts` unchanged:
  * nobody re-claimed it after a lease ran out), in one statement; answers, per record, whether
  * it was taken. Each row is found by its primary key (a lateral lookup, whatever the outbox's
- * statistics say) and updated by its place in the table, as the claim does.
+ * statistics say) and updated by its place in the table, as the claim does. A row changed by
+ * another transaction that commits while this statement runs (a manual retry of an attempt in
+ * flight) is not taken: its outcome counts as not recorded and the attempt is sent again after
+ * its lease, as for an instance that stopped mid-attempt (at least once, never lost).
  */
 export async function recordOutcomes(db: Queryable, records: readonly OutcomeRecord[]): Promise<boolean[]> {
-  const { rows } = await db.query<{ id: number }>(
+  const { rows } = await db.query<{ id: number; attempts: number }>(
     `WITH o AS (
        SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[], $5::int[], $6::text[], $7::int[])
          AS o(id, attempt, status, retry_secs, status_code, error, duration_ms)
@@ -260,7 +263,7 @@ export async function recordOutcomes(db: Queryable, records: readonly OutcomeRec
        last_status_code = h.status_code, last_error = h.error, last_duration_ms = h.duration_ms
      FROM held h
      WHERE d.ctid = h.ctid AND d.attempts = h.attempt
-     RETURNING d.id::float8 AS id`,
+     RETURNING d.id::float8 AS id, d.attempts`,
     [
       records.map((r) => r.claimed.id),
       records.map((r) => r.claimed.attempt),
@@ -272,8 +275,10 @@ export async function recordOutcomes(db: Queryable, records: readonly OutcomeRec
     ],
     'webhook-outcomes',
   );
-  const taken = new Set(rows.map((r) => r.id));
-  return records.map((r) => taken.has(r.claimed.id));
+  // By id and attempt: one batch can hold a late outcome of an attempt and that of the attempt
+  // that claimed the same row again after its lease ran out; only the latter is taken.
+  const taken = new Set(rows.map((r) => `${r.id}:${r.attempts}`));
+  return records.map((r) => taken.has(`${r.claimed.id}:${r.claimed.attempt}`));
 }
 
 /** Deliveries still to be answered, and the commit time of the oldest (for the lag gauge). */
