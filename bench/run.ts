@@ -43,9 +43,10 @@ async function main(): Promise<number> {
   await bundle();
   const db = await createBenchDatabase(process.env.BENCH_DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL);
   machine.postgres_autovacuum = await checkAutovacuum(db.url);
-  const stopMaintenance = machine.postgres_autovacuum === 'on' ? async () => undefined : autovacuumLikeMaintenance(db.url);
-  if (machine.postgres_autovacuum !== 'on') console.log('         so the bench analyses and vacuums its tables itself, by autovacuum\'s thresholds, every 5 s');
-  machine.bench_maintenance = machine.postgres_autovacuum === 'on' ? 'autovacuum' : 'the bench, every 5 s';
+  const benchMaintains = machine.postgres_autovacuum !== 'on';
+  const stopMaintenance = benchMaintains ? autovacuumLikeMaintenance(db.url) : async () => undefined;
+  if (benchMaintains) console.log('         so the bench analyses and vacuums its tables itself, by autovacuum\'s thresholds, every 5 s');
+  machine.bench_maintenance = benchMaintains ? 'the bench, every 5 s' : 'autovacuum';
   await seedLimitTables(db.url);
   const ctx = new BenchContext(settings, db, randomJwtSecret());
   const failures: Record<string, string> = {};

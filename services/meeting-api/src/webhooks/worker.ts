@@ -150,14 +150,16 @@ export function createDeliveryWorker(deps: {
       if (n <= 0) inFlight.delete(c.endpointId);
       else inFlight.set(c.endpointId, n);
       total--;
-      pump();
     };
-    const p = deliver(c, freeSlot)
+    const p = deliver(c, () => {
+      freeSlot();
+      pump();
+    })
       .catch((err: unknown) => log.error({ err, delivery: c.id }, 'webhook delivery failed unexpectedly'))
       .finally(() => {
         running.delete(p);
         freeSlot();
-        // The record is in: the meeting's next event is a head now, and may be claimed.
+        // The record is in (and the slot free): the meeting's next event is a head now, and may be claimed.
         pump();
       });
     running.add(p);
