@@ -95,11 +95,26 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (plugin,
         start.meetingId,
         start.afterSeq,
         (events) => {
-          const { visible, end } = start.select(events);
-          const frames = eventFrames(visible, events, start.roomId);
-          // The viewer's own frames (their token) at once, what follows them on the next turn.
-          stream.writeFirst(frames, visible.findLastIndex((v) => v.payload !== undefined) + 1);
-          if (end) stream.end();
+          // What the last batch left for later was selected from the viewer as it was before this batch.
+          stream.settle();
+          const framesOf = (from: number, to: number) => {
+            const { visible, end } = start.select(events, from, to);
+            return { frames: eventFrames(visible, events, start.roomId), end };
+          };
+          // Up to the viewer's own token at once; the rest is selected and written on the next turn,
+          // so that after an admit-all every token is out before anyone's backlog is made.
+          const cut = start.tokenCut(events);
+          const first = cut > 0 ? framesOf(0, cut) : { frames: [], end: false };
+          if (first.end || cut === events.length) {
+            stream.write(first.frames);
+            if (first.end) stream.end();
+            return;
+          }
+          stream.writeThen(first.frames, () => {
+            const rest = framesOf(cut, events.length);
+            stream.write(rest.frames);
+            if (rest.end) stream.end();
+          });
         },
         (err) => {
           log.warn({ err: { message: err.message } }, 'event stream closed: the meeting log is unavailable');

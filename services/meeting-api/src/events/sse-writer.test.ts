@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { adjacentRuns, createSseWriter } from './sse-writer';
+import { adjacentRuns, createSseWriter, type SseStream } from './sse-writer';
 
 const text = (parts: readonly Uint8Array[]) => Buffer.concat(parts).toString();
 
@@ -23,21 +23,73 @@ test('adjacentRuns joins frames that lie next to each other in one buffer into o
   assert.equal(lone[0], a, 'a lone frame is written as it is');
 });
 
-test('writeFirst: the first frames at once, the rest on the next turn in order, and ending the stream still sends what waits', async () => {
+async function bodyOf(handler: (stream: SseStream) => void): Promise<string> {
   const app = Fastify({ logger: false });
   const writer = createSseWriter(app, { keepAliveMs: 60_000 });
-  app.get('/both', (_request, reply) => {
-    const stream = writer.open(reply, () => {});
-    stream.writeFirst([Buffer.from('data: own\n\n'), Buffer.from('data: a\n\n'), Buffer.from('data: b\n\n')], 1);
-    // Written in the same turn, so it goes behind what waits.
-    stream.write([Buffer.from('data: c\n\n')]);
-    stream.end();
-  });
+  app.get('/s', (_request, reply) => handler(writer.open(reply, () => {})));
   try {
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    const body = await (await fetch(`${url}/both`)).text();
-    assert.equal(body, ': stream open\n\ndata: own\n\ndata: a\n\ndata: b\n\ndata: c\n\n');
+    return await (await fetch(`${url}/s`)).text();
   } finally {
     await app.close();
   }
+}
+
+const frame = (name: string) => [Buffer.from(`data: ${name}\n\n`)];
+const OPEN = ': stream open\n\n';
+
+test('writeThen: the first frames at once, `later` on the next turn, after what other streams were written at once', async () => {
+  const order: string[] = [];
+  const body = await bodyOf((stream) => {
+    stream.writeThen(frame('own'), () => {
+      order.push('later');
+      stream.write(frame('a'));
+      stream.end();
+    });
+    order.push('returned');
+    process.nextTick(() => order.push('next tick'));
+  });
+  assert.equal(body, `${OPEN}data: own\n\ndata: a\n\n`);
+  assert.deepEqual(order, ['returned', 'next tick', 'later'], '`later` waits for the next turn of the event loop');
+});
+
+test('writeThen: what is written after it, ending the stream, and settle all keep the order', async () => {
+  // Written in the same turn: it goes behind what `later` writes.
+  assert.equal(
+    await bodyOf((stream) => {
+      stream.writeThen(frame('own'), () => stream.write([...frame('a'), ...frame('b')]));
+      stream.write(frame('c'));
+      stream.end();
+    }),
+    `${OPEN}data: own\n\ndata: a\n\ndata: b\n\ndata: c\n\n`,
+  );
+  // settle runs `later` at once, so what comes next is selected and written after it.
+  assert.equal(
+    await bodyOf((stream) => {
+      let calls = 0;
+      stream.writeThen(frame('own'), () => {
+        calls++;
+        stream.write(frame('a'));
+      });
+      stream.settle();
+      assert.equal(calls, 1);
+      stream.writeThen(frame('b'), () => stream.write(frame('c')));
+      stream.settle();
+      stream.settle();
+      assert.equal(calls, 1, 'each `later` runs once');
+      stream.end();
+    }),
+    `${OPEN}data: own\n\ndata: a\n\ndata: b\n\ndata: c\n\n`,
+  );
+  // A `later` that ends the stream: nothing after it is sent.
+  assert.equal(
+    await bodyOf((stream) => {
+      stream.writeThen(frame('own'), () => {
+        stream.write(frame('last'));
+        stream.end();
+      });
+      stream.write(frame('never'));
+    }),
+    `${OPEN}data: own\n\ndata: last\n\n`,
+  );
 });

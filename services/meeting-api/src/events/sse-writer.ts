@@ -11,12 +11,15 @@ export interface SseStream {
    */
   write(frames: string | readonly Uint8Array[]): void;
   /**
-   * Writes the first `now` frames at once and the rest on the next turn of the event loop, after
-   * what every stream was written at once in this turn (a later write to this stream waits
-   * behind them, so the order stays). After an admit-all, each stream's own token goes out
-   * before anyone's backlog of others' admissions.
+   * Writes `now` at once, and calls `later` on the next turn of the event loop, after what every
+   * stream was written at once in this turn; `later` writes through this stream. It is called
+   * sooner where the order needs it: before anything written after it goes out, before the stream
+   * ends, and on `settle`. After an admit-all, each stream's own token goes out before anyone's
+   * backlog of others' admissions is even made.
    */
-  writeFirst(frames: readonly Uint8Array[], now: number): void;
+  writeThen(now: readonly Uint8Array[], later: () => void): void;
+  /** Runs what waits for the next turn (`writeThen`'s `later`) now. */
+  settle(): void;
   /** Ends the response after what it was given (once; later calls do nothing). */
   end(): void;
 }
@@ -74,12 +77,10 @@ export function adjacentRuns(frames: readonly Uint8Array[]): Uint8Array[] {
 export function createSseWriter(app: FastifyInstance, options: { keepAliveMs: number; maxBacklogBytes?: number }): SseWriter {
   const maxBacklog = options.maxBacklogBytes ?? MAX_BACKLOG_BYTES;
   const open = new Set<SseStream>();
-  /** What `writeFirst` left for the next turn, per stream, in the order it was left. */
-  const deferred = new Map<SseStream, { frames: Uint8Array[]; send: (frames: readonly Uint8Array[]) => void }>();
+  /** What waits for the next turn, per stream, in the order it was left (frames, and `later`s to call). */
+  const deferred = new Map<SseStream, Array<readonly Uint8Array[] | (() => void)>>();
   const flushDeferred = () => {
-    const all = [...deferred.values()];
-    deferred.clear();
-    for (const { frames, send } of all) send(frames);
+    for (const stream of [...deferred.keys()]) stream.settle();
   };
   const keepAlive = setInterval(() => {
     for (const stream of open) stream.write(': keep-alive\n\n');
@@ -116,23 +117,30 @@ export function createSseWriter(app: FastifyInstance, options: { keepAliveMs: nu
         write(frames) {
           const waiting = deferred.get(stream);
           if (waiting === undefined) send(frames);
-          else waiting.frames.push(...(typeof frames === 'string' ? [Buffer.from(frames)] : frames));
+          else waiting.push(typeof frames === 'string' ? [Buffer.from(frames)] : frames);
         },
-        writeFirst(frames, now) {
-          if (now >= frames.length) return stream.write(frames);
-          const waiting = deferred.get(stream);
-          if (waiting !== undefined) return void waiting.frames.push(...frames);
-          if (now > 0) send(frames.slice(0, now));
+        writeThen(now, later) {
+          stream.write(now);
           if (ended) return;
+          const waiting = deferred.get(stream);
+          if (waiting !== undefined) return void waiting.push(later);
           if (deferred.size === 0) setImmediate(flushDeferred);
-          deferred.set(stream, { frames: frames.slice(now), send });
+          deferred.set(stream, [later]);
+        },
+        settle() {
+          const waiting = deferred.get(stream);
+          if (waiting === undefined) return;
+          // Out of the queue first: what the parts write now goes straight out, in this order.
+          deferred.delete(stream);
+          for (const part of waiting) {
+            if (typeof part === 'function') part();
+            else send(part);
+          }
         },
         end() {
           if (ended) return;
           // What waits for the next turn goes before the end (sending it may end the stream itself).
-          const waiting = deferred.get(stream);
-          deferred.delete(stream);
-          if (waiting !== undefined) send(waiting.frames);
+          stream.settle();
           if (ended) return;
           ended = true;
           open.delete(stream);

@@ -91,8 +91,14 @@ export interface StreamStart {
   roomId: string;
   /** Events after this seq are sent. */
   afterSeq: number;
-  /** What of a batch the viewer sees, in order; `end` once the stream must close after them. */
-  select(events: StoredMeetingEvent[]): { visible: VisibleEvent[]; end: boolean };
+  /**
+   * What of `events[from, to)` the viewer sees, in order; `end` once the stream must close after
+   * them. A batch may be selected in consecutive parts (the viewer follows the events it passes),
+   * each part once, in order, before the next batch.
+   */
+  select(events: readonly StoredMeetingEvent[], from?: number, to?: number): { visible: VisibleEvent[]; end: boolean };
+  /** Where `events` may be cut so that no frame after the cut carries the viewer's room token. */
+  tokenCut(events: readonly StoredMeetingEvent[]): number;
 }
 
 /**
@@ -137,10 +143,10 @@ export async function openEventStream(
   const mayMintReplayed = snap.caller !== null && mayReceiveToken(snap.caller.status, snap.meeting.state);
   let liveMeetingState: MeetingState = snap.meeting.state;
 
-  const select = (events: StoredMeetingEvent[]) => {
+  const select = (events: readonly StoredMeetingEvent[], from = 0, to = events.length) => {
     const visible: VisibleEvent[] = [];
     let end = false;
-    for (let at = 0; at < events.length; at++) {
+    for (let at = from; at < to; at++) {
       const event = events[at]!;
       if (event.seq > snapSeq) {
         if (event.type === 'meeting.activated') liveMeetingState = 'active';
@@ -172,5 +178,7 @@ export async function openEventStream(
     }
     return { visible, end };
   };
-  return { meetingId, roomId, afterSeq, select };
+  // Only the viewer's own admission is ever given a token (in `select`).
+  const tokenCut = (events: readonly StoredMeetingEvent[]) => events.findLastIndex((e) => e.subject === caller && e.type === 'participant.admitted') + 1;
+  return { meetingId, roomId, afterSeq, select, tokenCut };
 }
