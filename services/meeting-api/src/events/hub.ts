@@ -176,10 +176,11 @@ export function createEventHub(db: Database, log?: { warn(obj: object, msg: stri
     if (!n) return;
     const group = groups.get(n.meetingId);
     if (group && n.last > group.head) {
-      if (n.events && !group.fetching && group.head === n.first - 1) {
+      const events = !group.fetching && group.head === n.first - 1 ? n.events() : undefined;
+      if (events) {
         // Up to date: the notification carries exactly the next events, no read needed.
         group.head = n.last;
-        for (const f of [...group.followers]) offer(group, f, n.events);
+        for (const f of [...group.followers]) offer(group, f, events);
       } else {
         void fetchGroup(group, n.last);
       }

@@ -10,14 +10,16 @@ test('a notification with inline events (colons inside the JSON) gives the event
   const n = parseEventsNotification(`12:7:8:1:1700000000:${JSON.stringify(rows)}`);
   assert.ok(n);
   assert.deepEqual([n.meetingId, n.first, n.last, n.hasDecision], [12, 7, 8, true]);
-  assert.deepEqual(n.events?.map((e) => [e.seq, e.type, e.occurredAt]), [[7, 'participant.waiting', 1700000000], [8, 'meeting.ended', 1700000000]]);
-  assert.equal((n.events?.[0]?.payload as any).participant.display_name, 'A: the first');
+  const events = n.events();
+  assert.deepEqual(events?.map((e) => [e.seq, e.type, e.occurredAt]), [[7, 'participant.waiting', 1700000000], [8, 'meeting.ended', 1700000000]]);
+  assert.equal((events?.[0]?.payload as any).participant.display_name, 'A: the first');
 });
 
 test('without inline events (a large batch), or with a malformed or mismatched body, the events are read from the table', () => {
-  assert.deepEqual(parseEventsNotification('12:7:9:0'), { meetingId: 12, first: 7, last: 9, hasDecision: false, events: undefined });
-  assert.equal(parseEventsNotification('12:7:9:0:1700000000:{not json')?.events, undefined);
-  assert.equal(parseEventsNotification('12:7:9:0:1700000000:[]')?.events, undefined, 'count must match the seq range');
+  const plain = parseEventsNotification('12:7:9:0');
+  assert.deepEqual(plain && [plain.meetingId, plain.first, plain.last, plain.hasDecision, plain.events()], [12, 7, 9, false, undefined]);
+  assert.equal(parseEventsNotification('12:7:9:0:1700000000:{not json')?.events(), undefined);
+  assert.equal(parseEventsNotification('12:7:9:0:1700000000:[]')?.events(), undefined, 'count must match the seq range');
   assert.equal(parseEventsNotification('garbage'), undefined);
   assert.equal(parseEventsNotification('1:5:3:0'), undefined);
 });

@@ -20,7 +20,11 @@ export interface EventsNotification {
   first: number;
   last: number;
   hasDecision: boolean;
-  events: StoredMeetingEvent[] | undefined;
+  /**
+   * The events themselves when they came with it, else `undefined`; parsed only when asked for
+   * (every instance is told of every meeting's events, and most have nobody following that meeting).
+   */
+  events(): StoredMeetingEvent[] | undefined;
 }
 
 export function parseEventsNotification(payload: string): EventsNotification | undefined {
@@ -38,18 +42,17 @@ export function parseEventsNotification(payload: string): EventsNotification | u
   const first = Number(firstText);
   const last = Number(lastText);
   if (!Number.isInteger(meetingId) || !Number.isInteger(first) || !Number.isInteger(last) || last < first) return undefined;
-  let events: StoredMeetingEvent[] | undefined;
-  if (parts.length >= 5) {
+  const events = (): StoredMeetingEvent[] | undefined => {
+    if (parts.length < 5) return undefined;
     try {
       const rows = JSON.parse(rest) as Array<{ type: MeetingEventType; actor: string | null; subject: string | null; payload: Record<string, unknown> }>;
       const occurredAt = Number(occurredText);
-      if (Array.isArray(rows) && rows.length === last - first + 1 && Number.isInteger(occurredAt)) {
-        events = rows.map((r, i) => ({ meetingId, seq: first + i, type: r.type, actor: r.actor, subject: r.subject, payload: r.payload, occurredAt }));
-      }
+      if (!Array.isArray(rows) || rows.length !== last - first + 1 || !Number.isInteger(occurredAt)) return undefined;
+      return rows.map((r, i) => ({ meetingId, seq: first + i, type: r.type, actor: r.actor, subject: r.subject, payload: r.payload, occurredAt }));
     } catch {
-      events = undefined; // read them from the table instead
+      return undefined; // read them from the table instead
     }
-  }
+  };
   return { meetingId, first, last, hasDecision: flag !== '0', events };
 }
 
