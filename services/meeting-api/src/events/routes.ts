@@ -97,6 +97,7 @@ export const eventRoutes: FastifyPluginAsync<EventRouteOptions> = async (plugin,
         (events) => {
           // What the last batch left for later was selected from the viewer as it was before this batch.
           stream.settle();
+          if (ended) return;
           const framesOf = (from: number, to: number) => {
             const { visible, end } = start.select(events, from, to);
             return { frames: eventFrames(visible, events, start.roomId), end };

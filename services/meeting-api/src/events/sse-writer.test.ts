@@ -93,3 +93,26 @@ test('writeThen: what is written after it, ending the stream, and settle all kee
     `${OPEN}data: own\n\ndata: last\n\n`,
   );
 });
+
+test('writeThen: a `later` that throws ends its own stream, not the process, and the other streams\' `later`s still run', { timeout: 10_000 }, async () => {
+  const app = Fastify({ logger: false });
+  const writer = createSseWriter(app, { keepAliveMs: 60_000 });
+  app.get('/s/:which', (request, reply) => {
+    const stream = writer.open(reply, () => {});
+    const bad = (request.params as { which: string }).which === 'bad';
+    // Opened together below: both `later`s are usually run by the same turn's flush.
+    stream.writeThen(frame('own'), () => {
+      if (bad) throw new Error('a payload that cannot be framed');
+      stream.write(frame('rest'));
+      stream.end();
+    });
+  });
+  try {
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const [bad, good] = await Promise.all([fetch(`${url}/s/bad`).then((r) => r.text()), fetch(`${url}/s/good`).then((r) => r.text())]);
+    assert.equal(bad, `${OPEN}data: own\n\n`, 'ended after what it had been written');
+    assert.equal(good, `${OPEN}data: own\n\ndata: rest\n\n`);
+  } finally {
+    await app.close();
+  }
+});

@@ -133,14 +133,26 @@ export function createSseWriter(app: FastifyInstance, options: { keepAliveMs: nu
           // Out of the queue first: what the parts write now goes straight out, in this order.
           deferred.delete(stream);
           for (const part of waiting) {
-            if (typeof part === 'function') part();
-            else send(part);
+            if (typeof part !== 'function') {
+              send(part);
+              continue;
+            }
+            try {
+              part();
+            } catch (err) {
+              // Off the caller's stack (the next turn, a socket's close): the stream ends instead of
+              // the process, and the client resumes from the last event it got.
+              app.log.warn({ err: { message: (err as Error).message } }, 'event stream ended: its next frames could not be made');
+              stream.end();
+            }
           }
         },
         end() {
           if (ended) return;
-          // What waits for the next turn goes before the end (sending it may end the stream itself).
-          stream.settle();
+          // What waits for the next turn goes before the end (sending it may end the stream itself),
+          // unless the client has gone: then nobody would read it.
+          if (raw.destroyed) deferred.delete(stream);
+          else stream.settle();
           if (ended) return;
           ended = true;
           open.delete(stream);
