@@ -222,6 +222,22 @@ describe('GET /status?wait=N', () => {
     assert.equal(typeof answer.body.result.room_token, 'string');
   });
 
+  test('an admit-all answers every held wait from the same batch, each with its own row and token', async () => {
+    await hostStarts(app, 'ev-wait-all');
+    const people = Array.from({ length: 12 }, (_, i) => `hold${i}@x.io`);
+    for (const p of people) await call(app, 'POST', api('ev-wait-all', '/join'), { as: p, body: { display_name: p } });
+    const held = people.map((p) => call(app, 'GET', api('ev-wait-all', '/status?wait=30'), { as: p }));
+    await new Promise((r) => setTimeout(r, 300));
+    await call(app, 'POST', api('ev-wait-all', '/admit-all'), { as: HOST });
+    const answers = await Promise.all(held);
+    for (const [k, answer] of answers.entries()) {
+      assert.equal(answer.body.result.email, people[k]);
+      assert.equal(answer.body.result.display_name, people[k]);
+      assert.equal(answer.body.result.status, 'admitted');
+      assert.equal((await verifyRoomToken(answer.body.result.room_token)).sub, people[k]);
+    }
+  });
+
   test('a held answer is what /status answers at that point: the same row, a token for the same meeting and log position', async () => {
     await hostStarts(app, 'ev-same');
     await call(app, 'POST', api('ev-same', '/join'), { as: 'same@x.io', body: { display_name: 'Sam' } });

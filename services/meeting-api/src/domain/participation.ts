@@ -24,7 +24,7 @@ import {
   meetingTransition,
   participantTransition,
 } from './meeting-state';
-import type { EventHub } from '../events/hub';
+import type { EventHub, StoredMeetingEvent } from '../events/hub';
 import type { PasswordHasher } from './passwords';
 import type { TokenSigner } from './token-signer';
 import { participantFromView, participantView } from './views';
@@ -298,6 +298,35 @@ function statusAnswer(signer: TokenSigner, roomId: string, me: ParticipantRecord
   return participantView(me, mayReceiveToken(me.status, meetingState) ? tokenFor(signer, roomId, me, at) : null);
 }
 
+/** What a held wait looks for in a batch of its meeting's events. */
+interface BatchSummary {
+  /** A `meeting.*` event is in it. */
+  meetingMoved: boolean;
+  /** It ends or deletes the meeting. */
+  meetingGone: boolean;
+  /** Each subject's last event in it. */
+  lastBySubject: Map<string, StoredMeetingEvent>;
+}
+
+/**
+ * Made once per batch: the hub hands every follower of a meeting the same batch, and after an
+ * admit-all a thousand held waits each look for their own event in the same thousand.
+ */
+const batchSummaries = new WeakMap<readonly StoredMeetingEvent[], BatchSummary>();
+
+function summaryOf(events: readonly StoredMeetingEvent[]): BatchSummary {
+  let summary = batchSummaries.get(events);
+  if (summary !== undefined) return summary;
+  summary = { meetingMoved: false, meetingGone: false, lastBySubject: new Map() };
+  for (const e of events) {
+    if (e.type.startsWith('meeting.')) summary.meetingMoved = true;
+    if (e.type === 'meeting.ended' || e.type === 'meeting.deleted') summary.meetingGone = true;
+    if (e.subject !== null) summary.lastBySubject.set(e.subject, e);
+  }
+  batchSummaries.set(events, summary);
+  return summary;
+}
+
 /**
  * `GET /status?wait=N`: while the caller is waiting, holds the answer until one of their
  * own events (or the meeting's end or deletion) is committed, `waitSecs` pass, or `cancelled`
@@ -327,10 +356,11 @@ export async function waitForMyStatus(
       found.meetingId,
       found.eventSeq,
       (events) => {
-        if (events.some((e) => e.type.startsWith('meeting.'))) meetingMoved = true;
-        const mine = events.findLast((e) => e.subject === caller);
+        const batch = summaryOf(events);
+        if (batch.meetingMoved) meetingMoved = true;
+        const mine = batch.lastBySubject.get(caller);
         // The meeting's end can move those waiting to `left` without an event of their own: read again.
-        if (mine === undefined && !events.some((e) => e.type === 'meeting.ended' || e.type === 'meeting.deleted')) return;
+        if (mine === undefined && !batch.meetingGone) return;
         const participant = (mine?.payload as { participant?: ParticipantStatusResponse } | undefined)?.participant;
         if (!meetingMoved && participant?.email === caller) {
           const at = { meetingId: found.meetingId, seq: events[events.length - 1]!.seq };

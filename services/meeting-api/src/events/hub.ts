@@ -1,6 +1,8 @@
 import type { Database } from '../db/database';
 import * as eventsRepo from './db/events-repo';
 import type { DecisionRecord, StoredMeetingEvent } from './db/events-repo';
+/** The events the hub hands its followers (as the log stores them). */
+export type { StoredMeetingEvent };
 
 /**
  * The live side of the meeting log (a transactional outbox): appends NOTIFY on
